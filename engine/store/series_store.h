@@ -6,8 +6,9 @@
 //     acknowledged write survives a crash of the process at any moment.
 //   - Upserting a series identical to the stored one (same unit, metadata and
 //     points) changes nothing, not even its revision: retries are idempotent.
-//   - Input is validated by the caller (engine/service/validation.h); stores
-//     only check what they need for their own integrity.
+//   - Input is validated by the caller (ValidateSeries() in
+//     engine/store/validation.h); stores only check what they need for their
+//     own integrity.
 //   - All methods may be called concurrently from many threads.
 #ifndef ADOPTION_ENGINE_STORE_SERIES_STORE_H_
 #define ADOPTION_ENGINE_STORE_SERIES_STORE_H_

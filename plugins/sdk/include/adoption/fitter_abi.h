@@ -3,7 +3,7 @@
  *
  * A fitter plugin is a shared library that exports exactly one symbol,
  *
- *     const adoption_fitter_v1* adoption_fitter_v1(void);
+ *     const adoption_fitter_descriptor_v1* adoption_fitter_v1(void);
  *
  * returning a pointer to a static, immutable table (the descriptor) that lives
  * as long as the library stays loaded. The host never dlclose()s a plugin.
@@ -137,8 +137,8 @@ typedef struct adoption_option_spec_v1 {
  * information criteria; it competes on forecast error only. */
 #define ADOPTION_FITTER_FLAG_FORECAST_BASELINE 0x1u
 
-typedef struct adoption_fitter_v1 {
-  size_t struct_size;       /* sizeof(adoption_fitter_v1) at build time */
+typedef struct adoption_fitter_descriptor_v1 {
+  size_t struct_size;       /* sizeof(adoption_fitter_descriptor_v1) at build time */
   uint32_t abi_major;       /* ADOPTION_FITTER_ABI_MAJOR */
   uint32_t abi_minor;       /* ADOPTION_FITTER_ABI_MINOR */
   const char* name;         /* unique, [a-z0-9_]+, e.g. "citation" */
@@ -170,10 +170,10 @@ typedef struct adoption_fitter_v1 {
                  const adoption_option_v1* options, size_t num_options,
                  const adoption_series_v1* history, const double* t, size_t n,
                  double* out, char* error, size_t error_len);
-} adoption_fitter_v1;
+} adoption_fitter_descriptor_v1;
 
 /* Type of the exported entry point. */
-typedef const adoption_fitter_v1* (*adoption_fitter_entry_v1)(void);
+typedef const adoption_fitter_descriptor_v1* (*adoption_fitter_entry_v1)(void);
 
 #ifdef __cplusplus
 } /* extern "C" */

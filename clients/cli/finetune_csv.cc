@@ -1,0 +1,218 @@
+#include "clients/cli/finetune_csv.h"
+
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+
+namespace adoption::cli {
+namespace {
+
+// Splits one CSV record (RFC 4180: fields may be quoted, "" escapes a quote).
+// Returns nullopt on an unterminated quote.
+std::optional<std::vector<std::string>> SplitCsvLine(absl::string_view line) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"') {
+        if (i + 1 < line.size() && line[i + 1] == '"') {
+          field.push_back('"');
+          ++i;
+        } else {
+          quoted = false;
+        }
+      } else {
+        field.push_back(c);
+      }
+    } else if (c == '"' && field.empty()) {
+      quoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+    } else {
+      field.push_back(c);
+    }
+  }
+  if (quoted) return std::nullopt;
+  fields.push_back(std::move(field));
+  return fields;
+}
+
+// Parses "12", "12.0", "-3e2"; nullopt if not a number.
+std::optional<double> ParseNumber(absl::string_view s) {
+  double v;
+  if (!absl::SimpleAtod(s, &v)) return std::nullopt;
+  return v;
+}
+
+// Columns with a meaning of their own, mapped to metadata keys.
+const std::map<std::string, std::string>& MetadataColumns() {
+  static const auto* columns = new std::map<std::string, std::string>{
+      {"company", "company"},         {"created_at", "created_at"},
+      {"lambda_i", "paper_lambda"},   {"mu_i", "paper_mu"},
+      {"sigma_i", "paper_sigma"},     {"approx_cond_label", "paper_label"},
+  };
+  return *columns;
+}
+// Columns whose values must be numbers when present.
+const std::set<std::string>& NumericColumns() {
+  static const auto* columns =
+      new std::set<std::string>{"lambda_i", "mu_i", "sigma_i", "sort_key"};
+  return *columns;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
+    absl::string_view content, absl::string_view file_name) {
+  auto error = [&](int line, absl::string_view reason) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(file_name, ":", line, ": ", reason));
+  };
+  std::vector<adoption::v1::Series> out;
+  std::vector<std::string> header;
+  int model_col = -1;
+  std::vector<int> month_cols;  // month_cols[k] = column of "k-month"
+  std::map<int, std::string> named_cols;
+  std::set<std::string> seen_ids;
+
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos < content.size()) {
+    size_t end = content.find('\n', pos);
+    if (end == absl::string_view::npos) end = content.size();
+    absl::string_view line = content.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;  // blank lines, e.g. a trailing newline
+
+    auto fields = SplitCsvLine(line);
+    if (!fields) return error(line_no, "unterminated quoted field");
+
+    if (header.empty()) {
+      header = *fields;
+      if (!header.empty()) {
+        // A UTF-8 byte order mark is not part of the first column's name.
+        if (header[0].rfind("\xEF\xBB\xBF", 0) == 0) header[0].erase(0, 3);
+      }
+      std::map<int, int> months;  // k -> column
+      std::set<std::string> names;
+      for (int c = 0; c < static_cast<int>(header.size()); ++c) {
+        const std::string& h = header[c];
+        if (!names.insert(h).second) {
+          return error(line_no, absl::StrCat("duplicate column \"", h, "\""));
+        }
+        int k;
+        absl::string_view hv = h;
+        if (absl::ConsumeSuffix(&hv, "-month") && absl::SimpleAtoi(hv, &k) &&
+            k >= 0) {
+          months[k] = c;
+        } else if (h == "model") {
+          model_col = c;
+        } else if (MetadataColumns().count(h) || NumericColumns().count(h)) {
+          named_cols[c] = h;
+        }
+      }
+      if (model_col < 0) return error(line_no, "header has no \"model\" column");
+      if (months.empty()) {
+        return error(line_no, "header has no month columns (0-month, 1-month, ...)");
+      }
+      int expected = 0;
+      for (const auto& [k, c] : months) {
+        if (k != expected) {
+          return error(line_no, absl::StrCat("month columns must run 0-month, 1-month, ... without gaps; ",
+                                             expected, "-month is missing"));
+        }
+        month_cols.push_back(c);
+        ++expected;
+      }
+      continue;
+    }
+
+    if (fields->size() != header.size()) {
+      return error(line_no, absl::StrCat("expected ", header.size(),
+                                         " fields as in the header, got ",
+                                         fields->size()));
+    }
+    const std::vector<std::string>& f = *fields;
+    adoption::v1::Series series;
+    const std::string& id = f[model_col];
+    if (id.empty()) return error(line_no, "model: must not be empty");
+    if (!seen_ids.insert(id).second) {
+      return error(line_no, absl::StrCat("model: duplicate id \"", id, "\""));
+    }
+    series.set_id(id);
+    series.set_unit("finetunes");
+
+    bool ended = false;
+    double previous = 0;
+    for (int k = 0; k < static_cast<int>(month_cols.size()); ++k) {
+      const std::string& cell = f[month_cols[k]];
+      const std::string& column = header[month_cols[k]];
+      if (cell.empty()) {
+        ended = true;
+        continue;
+      }
+      if (ended) {
+        return error(line_no, absl::StrCat(column, ": value after an empty month (series must have no gaps)"));
+      }
+      std::optional<double> v = ParseNumber(cell);
+      if (!v) {
+        return error(line_no, absl::StrCat(column, ": not a number: \"", cell, "\""));
+      }
+      if (!std::isfinite(*v) || *v < 0) {
+        return error(line_no, absl::StrCat(column, ": must be a finite count >= 0, got ", cell));
+      }
+      if (k > 0 && *v < previous) {
+        return error(line_no, absl::StrCat(column, ": cumulative count decreases (", cell,
+                                           " after ", previous, ")"));
+      }
+      previous = *v;
+      auto* p = series.add_points();
+      p->set_t(k);
+      p->set_value(*v);
+    }
+
+    for (const auto& [c, name] : named_cols) {
+      const std::string& cell = f[c];
+      if (cell.empty()) continue;
+      if (NumericColumns().count(name) && !ParseNumber(cell)) {
+        return error(line_no, absl::StrCat(name, ": not a number: \"", cell, "\""));
+      }
+      auto it = MetadataColumns().find(name);
+      if (it != MetadataColumns().end()) {
+        (*series.mutable_metadata())[it->second] = cell;
+      }
+    }
+    absl::string_view base = file_name;
+    if (size_t slash = base.rfind('/'); slash != absl::string_view::npos) {
+      base.remove_prefix(slash + 1);
+    }
+    (*series.mutable_metadata())["source"] = absl::StrCat("csv:", base);
+    out.push_back(std::move(series));
+  }
+  if (header.empty()) return error(line_no, "empty file: no header");
+  return out;
+}
+
+absl::StatusOr<std::vector<adoption::v1::Series>> ReadFinetuneCsvFile(
+    const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  if (in.bad()) return absl::InternalError(absl::StrCat(path, ": read error"));
+  return ParseFinetuneCsv(buffer.str(), path);
+}
+
+}  // namespace adoption::cli

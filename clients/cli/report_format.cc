@@ -1,0 +1,438 @@
+#include "clients/cli/report_format.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace adoption::cli {
+namespace {
+
+bool IsNumeric(const std::string& s) {
+  if (s.empty()) return true;
+  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
+  bool digit = false;
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      digit = true;
+    } else if (c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+') {
+      return false;
+    }
+  }
+  return digit;
+}
+
+std::string Opt(bool has, double v) { return has ? Num(v) : ""; }
+// Full precision for CSV: scripts want the exact numbers.
+std::string Exact(double v) { return absl::StrFormat("%.17g", v); }
+std::string OptExact(bool has, double v) { return has ? Exact(v) : ""; }
+
+std::string Meta(const v1::SeriesReport& s, const std::string& key) {
+  auto it = s.metadata().find(key);
+  return it == s.metadata().end() ? "" : it->second;
+}
+
+const v1::FitResult* WinnerFit(const v1::SeriesReport& s) {
+  for (const auto& f : s.fits()) {
+    if (f.winner()) return &f;
+  }
+  return nullptr;
+}
+
+std::string ParamsCell(const v1::FitResult& f) {
+  std::vector<std::string> parts;
+  for (const auto& p : f.parameters()) {
+    std::string cell = absl::StrCat(p.name(), "=", Num(p.value()));
+    if (p.fixed()) {
+      absl::StrAppend(&cell, " (fixed)");
+    } else if (p.has_std_error()) {
+      absl::StrAppend(&cell, "±", Num(p.std_error()));
+    }
+    parts.push_back(cell);
+  }
+  return absl::StrJoin(parts, " ");
+}
+
+}  // namespace
+
+absl::StatusOr<Format> ParseFormat(const std::string& name) {
+  if (name == "table") return Format::kTable;
+  if (name == "json") return Format::kJson;
+  if (name == "csv") return Format::kCsv;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--format: expected table, json or csv, got \"", name, "\""));
+}
+
+std::string ToJson(const google::protobuf::Message& message) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.always_print_primitive_fields = true;
+  std::string out;
+  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  return out;
+}
+
+std::string StatusName(v1::FitStatus status) {
+  switch (status) {
+    case v1::FIT_STATUS_CONVERGED: return "converged";
+    case v1::FIT_STATUS_MAX_ITERATIONS: return "max_iterations";
+    case v1::FIT_STATUS_NOT_FITTED: return "not_fitted";
+    case v1::FIT_STATUS_FAILED: return "failed";
+    case v1::FIT_STATUS_CANCELLED: return "cancelled";
+    default: return "unspecified";
+  }
+}
+
+std::string VerdictName(v1::SeriesVerdict verdict) {
+  switch (verdict) {
+    case v1::SERIES_VERDICT_FITS: return "fits";
+    case v1::SERIES_VERDICT_DOES_NOT_FIT: return "does_not_fit";
+    case v1::SERIES_VERDICT_NOT_ENOUGH_DATA: return "not_enough_data";
+    default: return "unspecified";
+  }
+}
+
+std::string Num(double v) {
+  if (!std::isfinite(v)) return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+  if (v == std::floor(v) && std::fabs(v) < 1e12) return absl::StrFormat("%.0f", v);
+  const double a = std::fabs(v);
+  if (a >= 1e-4 && a < 1e9) return absl::StrFormat("%.6g", v);
+  return absl::StrFormat("%.4e", v);
+}
+
+Table::Table(std::vector<std::string> header) : header_(std::move(header)) {}
+
+void Table::AddRow(std::vector<std::string> row) {
+  row.resize(header_.size());
+  rows_.push_back(std::move(row));
+}
+
+std::string Table::Render() const {
+  const size_t cols = header_.size();
+  std::vector<size_t> width(cols);
+  std::vector<bool> numeric(cols, true);
+  for (size_t c = 0; c < cols; ++c) {
+    width[c] = header_[c].size();
+    for (const auto& r : rows_) {
+      // Width in code points, so '±' counts once.
+      size_t w = 0;
+      for (unsigned char ch : r[c]) w += (ch & 0xC0) != 0x80;
+      width[c] = std::max(width[c], w);
+      numeric[c] = numeric[c] && IsNumeric(r[c]);
+    }
+  }
+  auto line = [&](const std::vector<std::string>& r) {
+    std::string out;
+    for (size_t c = 0; c < cols; ++c) {
+      size_t w = 0;
+      for (unsigned char ch : r[c]) w += (ch & 0xC0) != 0x80;
+      const std::string pad(width[c] - w, ' ');
+      const bool last = c + 1 == cols;
+      if (numeric[c]) {
+        absl::StrAppend(&out, pad, r[c]);
+      } else {
+        absl::StrAppend(&out, r[c], last ? "" : pad);
+      }
+      if (!last) out += "  ";
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
+    return out + "\n";
+  };
+  std::string out = line(header_);
+  std::vector<std::string> rule;
+  for (size_t c = 0; c < cols; ++c) rule.push_back(std::string(width[c], '-'));
+  out += line(rule);
+  for (const auto& r : rows_) out += line(r);
+  return out;
+}
+
+std::string CsvCell(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string CompareToCsv(const v1::CompareModelsResponse& response) {
+  std::vector<std::string> params;
+  std::set<std::string> seen;
+  for (const auto& s : response.series()) {
+    for (const auto& f : s.fits()) {
+      for (const auto& p : f.parameters()) {
+        if (seen.insert(p.name()).second) params.push_back(p.name());
+      }
+    }
+  }
+  std::vector<std::string> header = {"series_id", "fitter", "status", "n", "k",
+                                     "sse", "rmse", "r2", "aicc", "bic",
+                                     "akaike_weight", "winner"};
+  for (const auto& p : params) header.push_back("param_" + p);
+  for (const char* h : {"verdict", "message", "paper_lambda", "paper_mu",
+                        "paper_sigma", "paper_label"}) {
+    header.push_back(h);
+  }
+  std::string out = absl::StrJoin(header, ",") + "\n";
+  for (const auto& s : response.series()) {
+    for (const auto& f : s.fits()) {
+      const bool usable = f.status() == v1::FIT_STATUS_CONVERGED ||
+                          f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
+      std::vector<std::string> row = {
+          CsvCell(s.series_id()), f.fitter(), StatusName(f.status()),
+          usable ? absl::StrCat(f.n()) : "", usable ? absl::StrCat(f.k()) : "",
+          usable ? Exact(f.sse()) : "", usable ? Exact(f.rmse()) : "",
+          usable ? Exact(f.r2()) : "", OptExact(f.has_aicc(), f.aicc()),
+          OptExact(f.has_bic(), f.bic()),
+          OptExact(f.has_akaike_weight(), f.akaike_weight()),
+          f.winner() ? "true" : "false"};
+      std::map<std::string, double> values;
+      for (const auto& p : f.parameters()) values[p.name()] = p.value();
+      for (const auto& p : params) {
+        auto it = values.find(p);
+        row.push_back(it == values.end() ? "" : Exact(it->second));
+      }
+      row.push_back(VerdictName(s.verdict()));
+      row.push_back(CsvCell(f.message()));
+      for (const char* key : {"paper_lambda", "paper_mu", "paper_sigma", "paper_label"}) {
+        row.push_back(f.fitter() == "citation" ? CsvCell(Meta(s, key)) : "");
+      }
+      out += absl::StrJoin(row, ",") + "\n";
+    }
+  }
+  return out;
+}
+
+std::string SeriesDetailTable(const v1::SeriesReport& s) {
+  std::string out = absl::StrCat("series ", s.series_id(), ": n=", s.n(),
+                                 ", last value ", Num(s.last_value()),
+                                 ", verdict ", VerdictName(s.verdict()));
+  if (!s.verdict_reason().empty()) absl::StrAppend(&out, " (", s.verdict_reason(), ")");
+  out += "\n";
+  Table t({"", "fitter", "status", "sse", "rmse", "r2", "aicc", "weight", "rank",
+           "parameters (value±std.error)"});
+  for (const auto& f : s.fits()) {
+    const bool usable = f.status() == v1::FIT_STATUS_CONVERGED ||
+                        f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
+    std::string params = usable ? ParamsCell(f) : f.message();
+    if (f.forecast_baseline() && usable) params += "  [baseline: one-step-ahead error, not ranked]";
+    t.AddRow({f.winner() ? "*" : "", f.fitter(), StatusName(f.status()),
+              usable ? Num(f.sse()) : "", usable ? Num(f.rmse()) : "",
+              usable ? absl::StrFormat("%.4f", f.r2()) : "",
+              f.has_aicc() ? absl::StrFormat("%.2f", f.aicc()) : "",
+              f.has_akaike_weight() ? absl::StrFormat("%.3f", f.akaike_weight()) : "",
+              f.rank() > 0 ? absl::StrCat(f.rank()) : "", params});
+    if (f.fitter() == "citation" && !Meta(s, "paper_lambda").empty()) {
+      t.AddRow({"", "  (paper)", Meta(s, "paper_label"), "", "", "", "", "", "",
+                absl::StrCat("lambda=", Num(std::stod(Meta(s, "paper_lambda"))),
+                             " mu=", Num(std::stod(Meta(s, "paper_mu"))),
+                             " sigma=", Num(std::stod(Meta(s, "paper_sigma"))))});
+    }
+  }
+  out += t.Render();
+  for (const auto& f : s.fits()) {
+    if (!f.derived().empty()) {
+      std::vector<std::string> d;
+      for (const auto& q : f.derived()) d.push_back(absl::StrCat(q.name(), "=", Num(q.value())));
+      absl::StrAppend(&out, "  ", f.fitter(), " derived: ", absl::StrJoin(d, ", "), "\n");
+    }
+  }
+  out += "  * winner by the criterion; weight = Akaike weight over the ranked fits\n";
+  return out;
+}
+
+std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
+                           int detail_limit) {
+  std::string out = absl::StrFormat(
+      "Compared %d series in %.2f s (criterion %s): %d with a winner, %d do not "
+      "fit (no model reaches R^2 0.95), %d without enough data.\n\n",
+      r.series_count(), r.elapsed_seconds(),
+      r.criterion() == v1::CRITERION_BIC ? "BIC" : "AICc",
+      r.series_count() - r.not_enough_data(),
+      r.does_not_fit(), r.not_enough_data());
+  Table fitters({"fitter", "wins", "converged", "max_iter", "not_fitted", "failed",
+                 "cancelled", "median_r2", "mean_weight"});
+  for (const auto& f : r.fitters()) {
+    fitters.AddRow({f.fitter(), absl::StrCat(f.wins()), absl::StrCat(f.converged()),
+                    absl::StrCat(f.max_iterations()), absl::StrCat(f.not_fitted()),
+                    absl::StrCat(f.failed()), absl::StrCat(f.cancelled()),
+                    absl::StrFormat("%.4f", f.median_r2()),
+                    absl::StrFormat("%.3f", f.mean_akaike_weight())});
+  }
+  out += fitters.Render();
+
+  if (!r.group_by().empty() && r.groups_size() > 0) {
+    absl::StrAppend(&out, "\nBy ", r.group_by(), " (wins per fitter):\n");
+    std::vector<std::string> header = {r.group_by(), "series", "does_not_fit", "no_data"};
+    for (const auto& f : r.fitters()) header.push_back(f.fitter());
+    Table groups(header);
+    for (const auto& g : r.groups()) {
+      std::vector<std::string> row = {g.value().empty() ? "(none)" : g.value(),
+                                      absl::StrCat(g.series()), absl::StrCat(g.does_not_fit()),
+                                      absl::StrCat(g.not_enough_data())};
+      for (const auto& f : g.fitters()) row.push_back(absl::StrCat(f.wins()));
+      groups.AddRow(row);
+    }
+    out += groups.Render();
+  }
+
+  if (r.series_size() > 0) {
+    std::vector<const v1::SeriesReport*> order;
+    for (const auto& s : r.series()) order.push_back(&s);
+    std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
+      return a->last_value() > b->last_value();
+    });
+    const size_t shown = limit <= 0 ? order.size()
+                                    : std::min<size_t>(order.size(), limit);
+    absl::StrAppend(&out, "\nSeries (largest adoption first):\n");
+    Table series({"series", "n", "last", "winner", "r2", "verdict", "note"});
+    for (size_t i = 0; i < shown; ++i) {
+      const auto* s = order[i];
+      const v1::FitResult* w = WinnerFit(*s);
+      series.AddRow({s->series_id(), absl::StrCat(s->n()), Num(s->last_value()),
+                     s->winner().empty() ? "-" : s->winner(),
+                     w ? absl::StrFormat("%.4f", w->r2()) : "",
+                     VerdictName(s->verdict()), s->verdict_reason()});
+    }
+    out += series.Render();
+    if (shown < order.size()) {
+      absl::StrAppend(&out, "... ", order.size() - shown,
+                      " more series (--limit 0 for all)\n");
+    }
+    if (r.series_size() <= detail_limit) {
+      for (const auto& s : r.series()) {
+        out += "\n" + SeriesDetailTable(s);
+      }
+    }
+  }
+  return out;
+}
+
+std::string FitToTable(const v1::FitResult& f) {
+  v1::SeriesReport s;
+  s.set_series_id(f.series_id());
+  *s.add_fits() = f;
+  std::string out = absl::StrCat("fit of ", f.fitter(), " to ", f.series_id(), ": ",
+                                 StatusName(f.status()));
+  if (!f.message().empty()) absl::StrAppend(&out, " (", f.message(), ")");
+  out += "\n";
+  Table t({"parameter", "value", "std_error", "ci95_low", "ci95_high", "fixed"});
+  for (const auto& p : f.parameters()) {
+    t.AddRow({p.name(), Num(p.value()), Opt(p.has_std_error(), p.std_error()),
+              Opt(p.has_ci_low(), p.ci_low()), Opt(p.has_ci_high(), p.ci_high()),
+              p.fixed() ? "yes" : ""});
+  }
+  out += t.Render();
+  if (!f.covariance_note().empty()) absl::StrAppend(&out, "covariance: ", f.covariance_note(), "\n");
+  absl::StrAppend(&out, absl::StrFormat("loss %s, n=%d, k=%d, sse=%s, rmse=%s, r2=%.4f",
+                                        f.loss(), f.n(), f.k(), Num(f.sse()),
+                                        Num(f.rmse()), f.r2()));
+  if (f.has_aicc()) absl::StrAppend(&out, absl::StrFormat(", aicc=%.3f", f.aicc()));
+  if (f.has_bic()) absl::StrAppend(&out, absl::StrFormat(", bic=%.3f", f.bic()));
+  absl::StrAppend(&out, absl::StrFormat(", %d iterations over %d starts, %.2f ms\n",
+                                        f.iterations(), f.starts(), 1e3 * f.fit_seconds()));
+  for (const auto& d : f.derived()) absl::StrAppend(&out, d.name(), " = ", Num(d.value()), "\n");
+  return out;
+}
+
+std::string FitToCsv(const v1::FitResult& f) {
+  v1::CompareModelsResponse r;
+  auto* s = r.add_series();
+  s->set_series_id(f.series_id());
+  *s->add_fits() = f;
+  return CompareToCsv(r);
+}
+
+std::string ForecastToTable(const v1::ForecastResponse& r) {
+  std::string out = absl::StrCat("forecast of ", r.series_id(), " by ", r.fitter());
+  if (r.interval_level() > 0) {
+    absl::StrAppend(&out, absl::StrFormat(" (%.0f%% intervals: %s)", 100 * r.interval_level(),
+                                          r.interval_method()));
+  }
+  out += "\n";
+  Table t({"month", "value", "lower", "upper"});
+  for (const auto& p : r.points()) {
+    t.AddRow({Num(p.t()), Num(p.value()), Opt(p.has_lower(), p.lower()),
+              Opt(p.has_upper(), p.upper())});
+  }
+  return out + t.Render();
+}
+
+std::string ForecastToCsv(const v1::ForecastResponse& r) {
+  std::string out = "series_id,fitter,t,value,lower,upper\n";
+  for (const auto& p : r.points()) {
+    absl::StrAppend(&out, CsvCell(r.series_id()), ",", r.fitter(), ",", Exact(p.t()), ",",
+                    Exact(p.value()), ",", OptExact(p.has_lower(), p.lower()), ",",
+                    OptExact(p.has_upper(), p.upper()), "\n");
+  }
+  return out;
+}
+
+std::string FittersToTable(const v1::ListFittersResponse& r) {
+  Table t({"fitter", "version", "kind", "parameters", "options (default)", "description"});
+  for (const auto& f : r.fitters()) {
+    std::vector<std::string> params, options;
+    for (const auto& p : f.parameters()) params.push_back(p.name());
+    for (const auto& o : f.options()) {
+      options.push_back(absl::StrCat(o.name(), "=", o.default_value()));
+    }
+    t.AddRow({f.name(), f.version(), f.forecast_baseline() ? "baseline" : "curve",
+              absl::StrJoin(params, ","), absl::StrJoin(options, " "), f.description()});
+  }
+  std::string out = t.Render();
+  for (const auto& rej : r.rejected()) {
+    absl::StrAppend(&out, "rejected plugin ", rej.path(), ": ", rej.reason(), "\n");
+  }
+  return out;
+}
+
+std::string SeriesListToTable(const std::vector<v1::Series>& series) {
+  Table t({"id", "points", "last", "company", "created_at", "revision"});
+  for (const auto& s : series) {
+    auto meta = [&](const char* k) {
+      auto it = s.metadata().find(k);
+      return it == s.metadata().end() ? std::string() : it->second;
+    };
+    t.AddRow({s.id(), absl::StrCat(s.points_size()),
+              s.points_size() ? Num(s.points(s.points_size() - 1).value()) : "",
+              meta("company"), meta("created_at"), absl::StrCat(s.revision())});
+  }
+  return t.Render();
+}
+
+std::string SeriesListToCsv(const std::vector<v1::Series>& series) {
+  std::set<std::string> keys;
+  for (const auto& s : series) {
+    for (const auto& [k, v] : s.metadata()) keys.insert(k);
+  }
+  std::string out = "id,revision,points";
+  for (const auto& k : keys) absl::StrAppend(&out, ",", CsvCell(k));
+  out += "\n";
+  for (const auto& s : series) {
+    absl::StrAppend(&out, CsvCell(s.id()), ",", s.revision(), ",", s.points_size());
+    for (const auto& k : keys) {
+      auto it = s.metadata().find(k);
+      absl::StrAppend(&out, ",", it == s.metadata().end() ? "" : CsvCell(it->second));
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::string SeriesToTable(const v1::Series& s) {
+  std::string out = absl::StrCat("series ", s.id(), " (unit ", s.unit().empty() ? "-" : s.unit(),
+                                 ", revision ", s.revision(), ")\n");
+  for (const auto& [k, v] : s.metadata()) absl::StrAppend(&out, "  ", k, ": ", v, "\n");
+  Table t({"t", "value"});
+  for (const auto& p : s.points()) t.AddRow({Num(p.t()), Num(p.value())});
+  return out + t.Render();
+}
+
+}  // namespace adoption::cli

@@ -1,0 +1,79 @@
+// Output formats of adoptctl: aligned tables for people, canonical proto3
+// JSON and flat CSV for programs. Pure functions of the responses, so they
+// are tested without a server.
+#ifndef ADOPTION_CLIENTS_CLI_REPORT_FORMAT_H_
+#define ADOPTION_CLIENTS_CLI_REPORT_FORMAT_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "adoption/v1/adoption.pb.h"
+#include "google/protobuf/message.h"
+
+namespace adoption::cli {
+
+enum class Format { kTable, kJson, kCsv };
+
+// Parses "table", "json" or "csv".
+absl::StatusOr<Format> ParseFormat(const std::string& name);
+
+// The message in the canonical proto3 JSON mapping, pretty printed, with
+// fields at their default values included.
+std::string ToJson(const google::protobuf::Message& message);
+
+// "converged", "max_iterations", "not_fitted", "failed", "cancelled".
+std::string StatusName(v1::FitStatus status);
+// "fits", "does_not_fit", "not_enough_data".
+std::string VerdictName(v1::SeriesVerdict verdict);
+
+// A number for people: 6 significant digits, no exponent for ordinary sizes.
+std::string Num(double v);
+
+// A simple aligned text table.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header);
+  void AddRow(std::vector<std::string> row);
+  // Right-aligns columns whose cells are all numeric (or empty).
+  std::string Render() const;
+  size_t rows() const { return rows_.size(); }
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+// CompareModels as CSV: one row per series x fitter. Header:
+// series_id,fitter,status,n,k,sse,rmse,r2,aicc,bic,akaike_weight,winner,
+// param_<name>... (every parameter name in first-seen order), then
+// verdict,message and paper_lambda,paper_mu,paper_sigma,paper_label from the
+// series metadata. Missing numbers are empty cells.
+std::string CompareToCsv(const v1::CompareModelsResponse& response);
+
+// CompareModels for people: batch summary, groups (when grouped), one row
+// per series (at most `limit`, largest last value first; 0 = all), and a
+// per-fitter detail table for each series when at most `detail_limit` series
+// are in the response.
+std::string CompareToTable(const v1::CompareModelsResponse& response,
+                           int limit, int detail_limit = 3);
+
+// One series' per-fitter table, the winner marked with '*', with the
+// paper's parameters beside the citation row when present in metadata.
+std::string SeriesDetailTable(const v1::SeriesReport& report);
+
+std::string FitToTable(const v1::FitResult& result);
+std::string FitToCsv(const v1::FitResult& result);
+std::string ForecastToTable(const v1::ForecastResponse& response);
+std::string ForecastToCsv(const v1::ForecastResponse& response);
+std::string FittersToTable(const v1::ListFittersResponse& response);
+std::string SeriesListToTable(const std::vector<v1::Series>& series);
+std::string SeriesListToCsv(const std::vector<v1::Series>& series);
+std::string SeriesToTable(const v1::Series& series);
+
+// Quotes a CSV cell if it holds a comma, quote or newline (RFC 4180).
+std::string CsvCell(const std::string& s);
+
+}  // namespace adoption::cli
+
+#endif  // ADOPTION_CLIENTS_CLI_REPORT_FORMAT_H_

@@ -1,0 +1,187 @@
+// adoptiond: the adoption-engine gRPC server.
+//
+//   adoptiond --listen 127.0.0.1:50051 --db adoption.db --plugins DIR
+//
+// Owns the series store (SQLite by default), loads fitter plugins from a
+// directory, and serves adoption.v1.AdoptionService plus grpc.health.v1 and
+// server reflection. SIGTERM/SIGINT shut it down gracefully: in-flight
+// requests get a grace period, then the store is closed.
+#include <signal.h>
+#include <unistd.h>
+
+#include <climits>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include "CLI/CLI.hpp"
+#include "absl/strings/str_cat.h"
+#include "engine/planner/planner.h"
+#include "engine/plugins/fitter_registry.h"
+#include "engine/service/adoption_service.h"
+#include "engine/store/series_store.h"
+#include "spdlog/sinks/stdout_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace {
+
+// The plugin directory when --plugins is not given: next to the binary in a
+// build tree (build/engine/adoptiond -> build/plugins) or an install tree
+// (bin/adoptiond -> lib/adoption/plugins).
+std::string DefaultPluginDir() {
+  std::error_code ec;
+  std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "plugins";
+  for (const auto& candidate : {exe.parent_path().parent_path() / "plugins",
+                                exe.parent_path().parent_path() / "lib" /
+                                    "adoption" / "plugins"}) {
+    if (std::filesystem::is_directory(candidate, ec)) return candidate.string();
+  }
+  return "plugins";
+}
+
+// Blocks SIGTERM/SIGINT in every thread and waits for one on a dedicated
+// thread, so shutdown runs in ordinary code, not in a signal handler.
+sigset_t BlockShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  sigset_t shutdown_signals = BlockShutdownSignals();
+
+  CLI::App app{"adoptiond: adoption-engine gRPC server (adoption.v1.AdoptionService)"};
+  std::string listen = "127.0.0.1:50051";
+  std::string db = "adoption.db";
+  std::string plugin_dir;
+  std::string ready_file;
+  int max_message_mb = 64;
+  int max_concurrent_fits = 0;
+  unsigned max_iterations = 0;
+  int request_timeout_s = 600;
+  adoption::ServiceOptions service_options;
+  std::string log_level = "info";
+  app.add_option("--listen", listen,
+                 "address:port to serve on; port 0 picks a free port. Loopback "
+                 "by default: bind other addresses only on purpose")
+      ->capture_default_str();
+  app.add_option("--db", db, "SQLite database file (created if missing), or :memory:")
+      ->capture_default_str();
+  app.add_option("--plugins", plugin_dir,
+                 "directory of fitter plugins (*.so); default: next to the binary");
+  app.add_option("--ready-file", ready_file,
+                 "once serving, write the bound address (host:port) to this file");
+  app.add_option("--max-message-mb", max_message_mb,
+                 "largest request or response message, MiB")
+      ->capture_default_str()->check(CLI::Range(1, 2047));
+  app.add_option("--max-series-per-request", service_options.max_series_per_request,
+                 "series per UpsertSeries request")
+      ->capture_default_str()->check(CLI::Range(1, 1000000));
+  app.add_option("--max-points-per-series", service_options.series_limits.max_points,
+                 "points per series")
+      ->capture_default_str()->check(CLI::Range(1, 10000000));
+  app.add_option("--max-concurrent-fits", max_concurrent_fits,
+                 "fits running at once over all requests; 0 = one per core")
+      ->capture_default_str()->check(CLI::Range(0, 1024));
+  app.add_option("--max-iterations", max_iterations,
+                 "optimiser iteration cap per start; 0 = each fitter's default")
+      ->capture_default_str();
+  app.add_option("--request-timeout", request_timeout_s,
+                 "server-side cap on any request, seconds (client deadlines can shorten it)")
+      ->capture_default_str()->check(CLI::Range(1, 86400));
+  app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
+      ->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  // Logs go to stderr, one structured line per event; stdout stays clean.
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("adoptiond"));
+  spdlog::set_level(spdlog::level::from_str(log_level));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
+  if (plugin_dir.empty()) plugin_dir = DefaultPluginDir();
+  service_options.max_request_time = absl::Seconds(request_timeout_s);
+
+  std::unique_ptr<adoption::SeriesStore> store;
+  if (db == ":memory:") {
+    store = adoption::NewMemoryStore();
+    spdlog::warn("event=store kind=memory note=\"not durable: data is lost at exit\"");
+  } else {
+    adoption::SqliteStoreOptions so;
+    so.path = db;
+    auto opened = adoption::OpenSqliteStore(so);
+    if (!opened.ok()) {
+      spdlog::critical("event=store_open_failed path={} error=\"{}\"", db,
+                       opened.status().ToString());
+      return 1;
+    }
+    store = std::move(*opened);
+    spdlog::info("event=store kind=sqlite path={}", db);
+  }
+
+  adoption::FitterRegistry registry;
+  if (absl::Status s = registry.LoadDirectory(plugin_dir); !s.ok()) {
+    spdlog::error("event=plugins_unavailable dir={} error=\"{}\"", plugin_dir,
+                  s.ToString());
+  }
+  spdlog::info("event=plugins dir={} loaded={} rejected={}", plugin_dir,
+               registry.fitters().size(), registry.rejected().size());
+
+  adoption::PlannerOptions po;
+  po.max_concurrency = max_concurrent_fits;
+  po.max_iterations = max_iterations;
+  adoption::Planner planner(po);
+  adoption::AdoptionServiceImpl service(store.get(), &registry, &planner,
+                                        service_options);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
+  builder.SetMaxSendMessageSize(max_message_mb * 1024 * 1024);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || port == 0) {
+    spdlog::critical("event=listen_failed address={}", listen);
+    return 1;
+  }
+  server->GetHealthCheckService()->SetServingStatus(
+      "adoption.v1.AdoptionService", !registry.fitters().empty());
+  const std::string bound =
+      absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  spdlog::info("event=serving address={} fitters={} max_concurrent_fits={}",
+               bound, registry.fitters().size(), planner.max_concurrency());
+  if (!ready_file.empty()) {
+    const std::string tmp = ready_file + ".tmp";
+    { std::ofstream(tmp) << bound << "\n"; }
+    std::rename(tmp.c_str(), ready_file.c_str());  // appears complete
+  }
+
+  std::thread waiter([&] {
+    int sig = 0;
+    sigwait(&shutdown_signals, &sig);
+    spdlog::info("event=shutdown signal={}", sig);
+    server->GetHealthCheckService()->Shutdown();
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    spdlog::info("event=drained");
+  });
+  server->Wait();
+  waiter.join();
+  store.reset();
+  spdlog::info("event=stopped");
+  return 0;
+}

@@ -1,0 +1,63 @@
+// Planner: runs fit tasks (series x fitter) in parallel on TBB.
+//
+// One Planner serves every request: its task arena bounds the number of
+// fits running at once across all concurrent requests (--max-concurrent-fits).
+// TBB tasks cannot be killed, so a request's deadline and cancellation reach
+// the fits through FitBudget (plugins poll should_stop every iteration), and
+// tasks not yet started when the request ends are not started at all: they
+// come back as kCancelled. Run() may be called concurrently.
+#ifndef ADOPTION_ENGINE_PLANNER_PLANNER_H_
+#define ADOPTION_ENGINE_PLANNER_PLANNER_H_
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "engine/plugins/fitter_registry.h"
+#include "engine/store/series_store.h"
+
+namespace adoption {
+
+struct FitTask {
+  const SeriesRecord* series = nullptr;  // not owned; outlives Run()
+  const Fitter* fitter = nullptr;        // not owned
+  const FitterOptions* options = nullptr;
+};
+
+struct PlannerOptions {
+  // Fits running at once over all requests; 0 = one per hardware thread.
+  int max_concurrency = 0;
+  // Iteration cap per optimiser start passed to plugins; 0 = their default.
+  uint32_t max_iterations = 0;
+};
+
+// What ends a request early.
+struct RunControl {
+  absl::Time deadline = absl::InfiniteFuture();
+  // Polled between tasks (from worker threads); true stops the request.
+  std::function<bool()> is_cancelled;
+};
+
+class Planner {
+ public:
+  explicit Planner(const PlannerOptions& options);
+  ~Planner();
+  Planner(const Planner&) = delete;
+  Planner& operator=(const Planner&) = delete;
+
+  // Outcomes in task order.
+  std::vector<FitOutcome> Run(const std::vector<FitTask>& tasks,
+                              const RunControl& control);
+
+  int max_concurrency() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace adoption
+
+#endif  // ADOPTION_ENGINE_PLANNER_PLANNER_H_

@@ -1,0 +1,482 @@
+#include "engine/service/adoption_service.h"
+
+#include <chrono>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "engine/select/report.h"
+#include "spdlog/spdlog.h"
+
+namespace adoption {
+namespace {
+
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+constexpr char kPageTokenPrefix[] = "after:";
+
+// Logs one finished RPC as a structured line.
+class RpcLog {
+ public:
+  explicit RpcLog(const char* method) : method_(method), start_(absl::Now()) {}
+  grpc::Status Done(grpc::Status status) {
+    const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+    if (status.ok()) {
+      spdlog::info("event=rpc method={} code=OK latency_ms={:.2f}", method_, ms);
+    } else {
+      spdlog::warn("event=rpc method={} code={} latency_ms={:.2f} message=\"{}\"",
+                   method_, static_cast<int>(status.error_code()), ms,
+                   status.error_message());
+    }
+    return status;
+  }
+
+ private:
+  const char* method_;
+  absl::Time start_;
+};
+
+// Page tokens are opaque to clients: websafe base64 of "after:<last id>".
+std::string EncodePageToken(const std::string& last_id) {
+  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, last_id));
+}
+absl::StatusOr<std::string> DecodePageToken(const std::string& token) {
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(token, &raw) ||
+      !absl::StartsWith(raw, kPageTokenPrefix)) {
+    return absl::InvalidArgumentError(
+        "page_token: not a token returned by ListSeries");
+  }
+  return raw.substr(sizeof(kPageTokenPrefix) - 1);
+}
+
+absl::Status ValidateMetadataFilter(const google::protobuf::Map<std::string, std::string>& f,
+                                    const std::string& field,
+                                    const SeriesLimits& limits) {
+  for (const auto& [k, v] : f) {
+    if (k.empty() || static_cast<int>(k.size()) > limits.max_key_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          field, ": keys must be 1..", limits.max_key_bytes, " bytes"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+FitterOptions ToOptions(const google::protobuf::Map<std::string, std::string>& m) {
+  return FitterOptions(m.begin(), m.end());
+}
+
+}  // namespace
+
+grpc::Status ToGrpc(const absl::Status& status) {
+  if (status.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      std::string(status.message()));
+}
+
+SeriesRecord FromProto(const v1::Series& s) {
+  SeriesRecord r;
+  r.id = s.id();
+  r.metadata.insert(s.metadata().begin(), s.metadata().end());
+  r.unit = s.unit();
+  r.points.reserve(s.points_size());
+  for (const auto& p : s.points()) r.points.push_back({p.t(), p.value()});
+  return r;
+}
+
+v1::Series ToProto(const SeriesRecord& r, bool include_points) {
+  v1::Series s;
+  s.set_id(r.id);
+  s.mutable_metadata()->insert(r.metadata.begin(), r.metadata.end());
+  s.set_unit(r.unit);
+  if (include_points) {
+    s.mutable_points()->Reserve(static_cast<int>(r.points.size()));
+    for (const auto& p : r.points) {
+      auto* pp = s.add_points();
+      pp->set_t(p.t);
+      pp->set_value(p.value);
+    }
+  }
+  s.set_revision(r.revision);
+  s.set_update_time_unix(r.update_time_unix);
+  return s;
+}
+
+AdoptionServiceImpl::AdoptionServiceImpl(SeriesStore* store,
+                                         const FitterRegistry* registry,
+                                         Planner* planner,
+                                         const ServiceOptions& options)
+    : store_(store), registry_(registry), planner_(planner), options_(options) {}
+
+RunControl AdoptionServiceImpl::MakeRunControl(
+    grpc::ServerContext* context) const {
+  RunControl control;
+  control.deadline = absl::Now() + options_.max_request_time;
+  // gRPC reports "no deadline" as a time far in the future.
+  const auto client = context->deadline();
+  if (client < std::chrono::system_clock::now() + std::chrono::hours(24 * 365)) {
+    control.deadline = std::min(control.deadline, absl::FromChrono(client));
+  }
+  control.is_cancelled = [context] { return context->IsCancelled(); };
+  return control;
+}
+
+absl::StatusOr<const Fitter*> AdoptionServiceImpl::FindFitter(
+    const std::string& name, const std::string& field) const {
+  if (name.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  }
+  const Fitter* f = registry_->Find(name);
+  if (f == nullptr) {
+    std::vector<std::string> names;
+    for (const Fitter* g : registry_->fitters()) names.push_back(g->name());
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": unknown fitter \"", name, "\" (loaded: ",
+                     names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
+  }
+  return f;
+}
+
+grpc::Status AdoptionServiceImpl::UpsertSeries(
+    grpc::ServerContext*, const v1::UpsertSeriesRequest* request,
+    v1::UpsertSeriesResponse* response) {
+  RpcLog log("UpsertSeries");
+  if (request->series_size() == 0) {
+    return log.Done(ToGrpc(absl::InvalidArgumentError("series: must not be empty")));
+  }
+  if (request->series_size() > options_.max_series_per_request) {
+    return log.Done(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+        "series: ", request->series_size(), " series exceed the limit of ",
+        options_.max_series_per_request,
+        " per request (--max-series-per-request)"))));
+  }
+  std::vector<SeriesRecord> batch;
+  batch.reserve(request->series_size());
+  std::map<std::string, int> seen;
+  for (int i = 0; i < request->series_size(); ++i) {
+    SeriesRecord r = FromProto(request->series(i));
+    const std::string prefix = absl::StrCat("series[", i, "]");
+    if (absl::Status s = ValidateSeries(r, options_.series_limits, prefix); !s.ok()) {
+      return log.Done(ToGrpc(s));
+    }
+    auto [it, inserted] = seen.emplace(r.id, i);
+    if (!inserted) {
+      return log.Done(ToGrpc(absl::InvalidArgumentError(
+          absl::StrCat(prefix, ".id: duplicate id \"", r.id, "\" (also series[",
+                       it->second, "])"))));
+    }
+    batch.push_back(std::move(r));
+  }
+  absl::StatusOr<UpsertStats> stats = store_->Upsert(batch);
+  if (!stats.ok()) return log.Done(ToGrpc(stats.status()));
+  response->set_created(stats->created);
+  response->set_updated(stats->updated);
+  response->set_unchanged(stats->unchanged);
+  return log.Done(grpc::Status::OK);
+}
+
+grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext*,
+                                            const v1::GetSeriesRequest* request,
+                                            v1::Series* response) {
+  RpcLog log("GetSeries");
+  if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
+    return log.Done(ToGrpc(s));
+  }
+  absl::StatusOr<SeriesRecord> r = store_->Get(request->id());
+  if (!r.ok()) return log.Done(ToGrpc(r.status()));
+  *response = ToProto(*r);
+  return log.Done(grpc::Status::OK);
+}
+
+grpc::Status AdoptionServiceImpl::ListSeries(
+    grpc::ServerContext*, const v1::ListSeriesRequest* request,
+    v1::ListSeriesResponse* response) {
+  RpcLog log("ListSeries");
+  int page_size = request->page_size();
+  if (page_size < 0 || page_size > kMaxPageSize) {
+    return log.Done(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+        "page_size: must be 0..", kMaxPageSize, ", got ", page_size))));
+  }
+  if (page_size == 0) page_size = kDefaultPageSize;
+  if (absl::Status s = ValidateMetadataFilter(request->metadata_filter(),
+                                              "metadata_filter",
+                                              options_.series_limits);
+      !s.ok()) {
+    return log.Done(ToGrpc(s));
+  }
+  ListQuery q;
+  q.metadata_filter.insert(request->metadata_filter().begin(),
+                           request->metadata_filter().end());
+  q.limit = page_size;
+  q.include_points = request->include_points();
+  if (!request->page_token().empty()) {
+    absl::StatusOr<std::string> after = DecodePageToken(request->page_token());
+    if (!after.ok()) return log.Done(ToGrpc(after.status()));
+    q.after_id = *after;
+  }
+  absl::StatusOr<ListResult> r = store_->List(q);
+  if (!r.ok()) return log.Done(ToGrpc(r.status()));
+  for (const auto& s : r->series) {
+    *response->add_series() = ToProto(s, request->include_points());
+  }
+  if (r->has_more && !r->series.empty()) {
+    response->set_next_page_token(EncodePageToken(r->series.back().id));
+  }
+  response->set_total_size(r->total_matching);
+  return log.Done(grpc::Status::OK);
+}
+
+grpc::Status AdoptionServiceImpl::DeleteSeries(
+    grpc::ServerContext*, const v1::DeleteSeriesRequest* request,
+    v1::DeleteSeriesResponse* response) {
+  RpcLog log("DeleteSeries");
+  if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
+    return log.Done(ToGrpc(s));
+  }
+  absl::StatusOr<bool> deleted = store_->Delete(request->id());
+  if (!deleted.ok()) return log.Done(ToGrpc(deleted.status()));
+  if (!*deleted && !request->allow_missing()) {
+    return log.Done(ToGrpc(absl::NotFoundError(
+        absl::StrCat("id: no series \"", request->id(), "\""))));
+  }
+  response->set_deleted(*deleted);
+  return log.Done(grpc::Status::OK);
+}
+
+grpc::Status AdoptionServiceImpl::ListFitters(grpc::ServerContext*,
+                                              const v1::ListFittersRequest*,
+                                              v1::ListFittersResponse* response) {
+  RpcLog log("ListFitters");
+  for (const Fitter* f : registry_->fitters()) {
+    const adoption_fitter_descriptor_v1& t = f->table();
+    auto* info = response->add_fitters();
+    info->set_name(f->name());
+    info->set_description(t.description ? t.description : "");
+    info->set_version(t.version ? t.version : "");
+    info->set_abi_version(absl::StrCat(t.abi_major, ".", t.abi_minor));
+    info->set_forecast_baseline(f->forecast_baseline());
+    info->set_path(f->path());
+    for (size_t i = 0; i < t.num_params; ++i) {
+      auto* p = info->add_parameters();
+      p->set_name(t.params[i].name);
+      p->set_description(t.params[i].description ? t.params[i].description : "");
+    }
+    for (size_t i = 0; i < t.num_options; ++i) {
+      auto* o = info->add_options();
+      o->set_name(t.options[i].name);
+      o->set_default_value(t.options[i].default_value);
+      o->set_description(t.options[i].description ? t.options[i].description : "");
+    }
+  }
+  for (const auto& r : registry_->rejected()) {
+    auto* rp = response->add_rejected();
+    rp->set_path(r.path);
+    rp->set_reason(r.reason);
+  }
+  return log.Done(grpc::Status::OK);
+}
+
+grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
+                                      const v1::FitRequest* request,
+                                      v1::FitResponse* response) {
+  RpcLog log("Fit");
+  if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits); !s.ok()) {
+    return log.Done(ToGrpc(s));
+  }
+  absl::StatusOr<const Fitter*> fitter = FindFitter(request->fitter(), "fitter");
+  if (!fitter.ok()) return log.Done(ToGrpc(fitter.status()));
+  FitterOptions options = ToOptions(request->options());
+  if (absl::Status s = (*fitter)->ValidateOptions(options, "options"); !s.ok()) {
+    return log.Done(ToGrpc(s));
+  }
+  absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
+  if (!series.ok()) return log.Done(ToGrpc(series.status()));
+  std::vector<FitOutcome> out =
+      planner_->Run({{&*series, *fitter, &options}}, MakeRunControl(context));
+  // A single fit is "compared" against nothing: rank 1 if it is rankable.
+  v1::SeriesReport report = BuildSeriesReport(*series, out, v1::CRITERION_AICC,
+                                              ADOPTION_LOSS_SSE_CUMULATIVE);
+  *response->mutable_result() = report.fits(0);
+  return log.Done(grpc::Status::OK);
+}
+
+grpc::Status AdoptionServiceImpl::CompareModels(
+    grpc::ServerContext* context, const v1::CompareModelsRequest* request,
+    v1::CompareModelsResponse* response) {
+  RpcLog log("CompareModels");
+  const absl::Time start = absl::Now();
+  auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
+
+  // Selection: exactly one way of choosing series.
+  const auto& sel = request->selection();
+  const int ways = (sel.ids_size() > 0) + (!sel.metadata_filter().empty()) +
+                   (sel.all() ? 1 : 0);
+  if (ways != 1) {
+    return fail(absl::InvalidArgumentError(
+        "selection: set exactly one of ids, metadata_filter or all"));
+  }
+  for (int i = 0; i < sel.ids_size(); ++i) {
+    if (absl::Status s = ValidateSeriesId(sel.ids(i), absl::StrCat("selection.ids[", i, "]"), options_.series_limits);
+        !s.ok()) {
+      return fail(s);
+    }
+  }
+  if (absl::Status s = ValidateMetadataFilter(sel.metadata_filter(), "selection.metadata_filter",
+                                              options_.series_limits);
+      !s.ok()) {
+    return fail(s);
+  }
+  if (!v1::Criterion_IsValid(request->criterion())) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("criterion: unknown value ", request->criterion())));
+  }
+  const v1::Criterion criterion = request->criterion() == v1::CRITERION_UNSPECIFIED
+                                      ? v1::CRITERION_AICC
+                                      : request->criterion();
+
+  // Fitters and their options.
+  std::vector<const Fitter*> fitters;
+  if (request->fitters().empty()) {
+    fitters = registry_->fitters();
+  } else {
+    std::set<std::string> seen;
+    for (int i = 0; i < request->fitters_size(); ++i) {
+      const std::string field = absl::StrCat("fitters[", i, "]");
+      absl::StatusOr<const Fitter*> f = FindFitter(request->fitters(i), field);
+      if (!f.ok()) return fail(f.status());
+      if (!seen.insert(request->fitters(i)).second) {
+        return fail(absl::InvalidArgumentError(
+            absl::StrCat(field, ": fitter \"", request->fitters(i), "\" listed twice")));
+      }
+      fitters.push_back(*f);
+    }
+  }
+  if (fitters.empty()) {
+    return fail(absl::FailedPreconditionError("no fitter plugins are loaded"));
+  }
+  std::map<std::string, FitterOptions> options;
+  for (const auto& [name, fo] : request->fitter_options()) {
+    const std::string field = absl::StrCat("fitter_options[", name, "]");
+    bool selected = false;
+    for (const Fitter* f : fitters) selected = selected || f->name() == name;
+    if (!selected) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat(field, ": fitter \"", name, "\" is not in this comparison")));
+    }
+    options[name] = ToOptions(fo.options());
+    if (absl::Status s = registry_->Find(name)->ValidateOptions(options[name], field);
+        !s.ok()) {
+      return fail(s);
+    }
+  }
+
+  // Series.
+  std::vector<SeriesRecord> series;
+  if (sel.ids_size() > 0) {
+    std::vector<std::string> ids(sel.ids().begin(), sel.ids().end());
+    std::set<std::string> unique(ids.begin(), ids.end());
+    if (unique.size() != ids.size()) {
+      return fail(absl::InvalidArgumentError("selection.ids: ids must be unique"));
+    }
+    absl::StatusOr<std::vector<SeriesRecord>> got = store_->GetMany(ids);
+    if (!got.ok()) return fail(got.status());
+    series = std::move(*got);
+  } else {
+    ListQuery q;
+    q.metadata_filter.insert(sel.metadata_filter().begin(), sel.metadata_filter().end());
+    q.include_points = true;
+    absl::StatusOr<ListResult> got = store_->List(q);
+    if (!got.ok()) return fail(got.status());
+    series = std::move(got->series);
+  }
+  std::sort(series.begin(), series.end(),
+            [](const SeriesRecord& a, const SeriesRecord& b) { return a.id < b.id; });
+
+  // Fit every series x fitter in parallel.
+  static const FitterOptions kNoOptions;
+  std::vector<FitTask> tasks;
+  tasks.reserve(series.size() * fitters.size());
+  for (const auto& s : series) {
+    for (const Fitter* f : fitters) {
+      auto it = options.find(f->name());
+      tasks.push_back({&s, f, it == options.end() ? &kNoOptions : &it->second});
+    }
+  }
+  std::vector<FitOutcome> outcomes = planner_->Run(tasks, MakeRunControl(context));
+  if (context->IsCancelled()) {
+    return fail(absl::CancelledError("request cancelled by the client"));
+  }
+
+  std::vector<std::string> names;
+  for (const Fitter* f : fitters) names.push_back(f->name());
+  response->mutable_series()->Reserve(static_cast<int>(series.size()));
+  for (size_t i = 0; i < series.size(); ++i) {
+    std::vector<FitOutcome> per(
+        std::make_move_iterator(outcomes.begin() + i * fitters.size()),
+        std::make_move_iterator(outcomes.begin() + (i + 1) * fitters.size()));
+    *response->add_series() = BuildSeriesReport(series[i], per, criterion,
+                                                ADOPTION_LOSS_SSE_CUMULATIVE);
+  }
+  Summarize(names, request->group_by(), response);
+  response->set_criterion(criterion);
+  if (request->summary_only()) response->clear_series();
+  response->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - start));
+  spdlog::info("event=compare series={} fitters={} fits={} elapsed_s={:.3f}",
+               series.size(), fitters.size(), tasks.size(),
+               response->elapsed_seconds());
+  return log.Done(grpc::Status::OK);
+}
+
+grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
+                                           const v1::ForecastRequest* request,
+                                           v1::ForecastResponse* response) {
+  RpcLog log("Forecast");
+  auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
+  if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits); !s.ok()) {
+    return fail(s);
+  }
+  absl::StatusOr<const Fitter*> fitter = FindFitter(request->fitter(), "fitter");
+  if (!fitter.ok()) return fail(fitter.status());
+  if (request->horizon() < 1 || request->horizon() > options_.max_horizon) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "horizon: must be 1..", options_.max_horizon, " months, got ",
+        request->horizon())));
+  }
+  FitterOptions options = ToOptions(request->options());
+  if (absl::Status s = (*fitter)->ValidateOptions(options, "options"); !s.ok()) {
+    return fail(s);
+  }
+  absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
+  if (!series.ok()) return fail(series.status());
+  std::vector<FitOutcome> out =
+      planner_->Run({{&*series, *fitter, &options}}, MakeRunControl(context));
+  v1::SeriesReport report = BuildSeriesReport(*series, out, v1::CRITERION_AICC,
+                                              ADOPTION_LOSS_SSE_CUMULATIVE);
+  response->set_series_id(series->id);
+  response->set_fitter((*fitter)->name());
+  *response->mutable_fit() = report.fits(0);
+  if (!IsUsable(out[0].status)) {
+    return fail(absl::FailedPreconditionError(absl::StrCat(
+        "fitter \"", (*fitter)->name(), "\" could not fit series \"", series->id,
+        "\": ", out[0].message)));
+  }
+  const double t_last = series->points.empty() ? 0 : series->points.back().t;
+  std::vector<double> t;
+  for (int h = 1; h <= request->horizon(); ++h) t.push_back(t_last + h);
+  absl::StatusOr<std::vector<double>> values =
+      (*fitter)->Predict(out[0], options, *series, t);
+  if (!values.ok()) return fail(values.status());
+  for (size_t i = 0; i < t.size(); ++i) {
+    auto* p = response->add_points();
+    p->set_t(t[i]);
+    p->set_value((*values)[i]);
+  }
+  return log.Done(grpc::Status::OK);
+}
+
+}  // namespace adoption

@@ -1,0 +1,84 @@
+// AdoptionServiceImpl: the gRPC handlers of adoption.v1.AdoptionService.
+//
+// Every request is validated at the edge before anything changes: a bad
+// request gets INVALID_ARGUMENT whose message starts with the field path
+// (e.g. "series[2].points[4].value: ..."), a missing series NOT_FOUND, and
+// leaves the store as it was. Errors from the core (absl::Status) map one to
+// one onto gRPC codes. Handlers run concurrently on gRPC's thread pool; the
+// store, registry and planner they share are thread-safe.
+#ifndef ADOPTION_ENGINE_SERVICE_ADOPTION_SERVICE_H_
+#define ADOPTION_ENGINE_SERVICE_ADOPTION_SERVICE_H_
+
+#include <string>
+
+#include "absl/time/time.h"
+#include "adoption/v1/adoption.grpc.pb.h"
+#include "engine/planner/planner.h"
+#include "engine/plugins/fitter_registry.h"
+#include "engine/store/series_store.h"
+#include "engine/store/validation.h"
+
+namespace adoption {
+
+struct ServiceOptions {
+  // Limits on series content (points per series, id and metadata sizes).
+  SeriesLimits series_limits;
+  // Series per UpsertSeries request. Default 10000.
+  int max_series_per_request = 10000;
+  // Server-side cap on any request's duration; a client deadline can only
+  // shorten it. Default 10 minutes.
+  absl::Duration max_request_time = absl::Minutes(10);
+  // Forecast horizon limit in months. Default 120.
+  int max_horizon = 120;
+};
+
+class AdoptionServiceImpl final : public v1::AdoptionService::Service {
+ public:
+  // store, registry and planner are not owned and must outlive the service.
+  AdoptionServiceImpl(SeriesStore* store, const FitterRegistry* registry,
+                      Planner* planner, const ServiceOptions& options);
+
+  grpc::Status UpsertSeries(grpc::ServerContext* context,
+                            const v1::UpsertSeriesRequest* request,
+                            v1::UpsertSeriesResponse* response) override;
+  grpc::Status GetSeries(grpc::ServerContext* context,
+                         const v1::GetSeriesRequest* request,
+                         v1::Series* response) override;
+  grpc::Status ListSeries(grpc::ServerContext* context,
+                          const v1::ListSeriesRequest* request,
+                          v1::ListSeriesResponse* response) override;
+  grpc::Status DeleteSeries(grpc::ServerContext* context,
+                            const v1::DeleteSeriesRequest* request,
+                            v1::DeleteSeriesResponse* response) override;
+  grpc::Status ListFitters(grpc::ServerContext* context,
+                           const v1::ListFittersRequest* request,
+                           v1::ListFittersResponse* response) override;
+  grpc::Status Fit(grpc::ServerContext* context, const v1::FitRequest* request,
+                   v1::FitResponse* response) override;
+  grpc::Status CompareModels(grpc::ServerContext* context,
+                             const v1::CompareModelsRequest* request,
+                             v1::CompareModelsResponse* response) override;
+  grpc::Status Forecast(grpc::ServerContext* context,
+                        const v1::ForecastRequest* request,
+                        v1::ForecastResponse* response) override;
+
+ private:
+  RunControl MakeRunControl(grpc::ServerContext* context) const;
+  absl::StatusOr<const Fitter*> FindFitter(const std::string& name,
+                                           const std::string& field) const;
+
+  SeriesStore* store_;
+  const FitterRegistry* registry_;
+  Planner* planner_;
+  ServiceOptions options_;
+};
+
+// Conversions between the API and the store's records.
+SeriesRecord FromProto(const v1::Series& series);
+v1::Series ToProto(const SeriesRecord& record, bool include_points = true);
+// absl::Status -> grpc::Status with the same code and message.
+grpc::Status ToGrpc(const absl::Status& status);
+
+}  // namespace adoption
+
+#endif  // ADOPTION_ENGINE_SERVICE_ADOPTION_SERVICE_H_

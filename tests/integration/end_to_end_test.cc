@@ -1,0 +1,439 @@
+// End to end: a real adoptiond (SQLite file, plugins from the build) and
+// adoptctl as a user runs it, on the bundled real data.
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/message_differencer.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/test_process.h"
+
+namespace adoption {
+namespace {
+
+using ::adoption::testing::CommandResult;
+using ::adoption::testing::RunCommand;
+using ::adoption::testing::ServerProcess;
+using ::adoption::testing::TempDir;
+using ::testing::HasSubstr;
+
+std::vector<std::string> DataFiles() {
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(ADOPTION_DATA_DIR)) {
+    if (e.path().extension() == ".csv") files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+CommandResult Adoptctl(const std::string& server, std::vector<std::string> args) {
+  std::vector<std::string> argv = {ADOPTCTL, "--server", server};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return RunCommand(argv);
+}
+
+// The paper's model with m = 1 and t in years (month / 12).
+double PaperCitation(double lambda, double mu, double sigma, double month) {
+  if (month <= 0) return 0;
+  const double x = (std::log(month / 12.0) - mu) / sigma;
+  return std::exp(lambda * 0.5 * std::erfc(-x / std::sqrt(2.0))) - 1;
+}
+
+class EndToEndTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = std::make_unique<ServerProcess>(ServerProcess::Options{
+        ADOPTIOND, dir_.File("adoption.db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+    ASSERT_TRUE(server_->Start()) << server_->log();
+  }
+  void LoadBundledData() {
+    std::vector<std::string> args = {"load-csv"};
+    for (const auto& f : DataFiles()) args.push_back(f);
+    CommandResult r = Adoptctl(server_->address(), args);
+    ASSERT_EQ(r.exit_code, 0) << r.err << r.out;
+  }
+  int TotalSeries() {
+    auto stub = server_->NewStub();
+    grpc::ClientContext ctx;
+    v1::ListSeriesRequest req;
+    req.set_page_size(1);
+    v1::ListSeriesResponse resp;
+    EXPECT_TRUE(stub->ListSeries(&ctx, req, &resp).ok());
+    return resp.total_size();
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_;
+};
+
+TEST_F(EndToEndTest, FullCorpusComparison) {
+  LoadBundledData();
+  ASSERT_EQ(TotalSeries(), 3130);
+
+  auto stub = server_->NewStub();
+  grpc::ClientContext ctx;
+  v1::CompareModelsRequest req;
+  req.mutable_selection()->set_all(true);
+  req.set_group_by("company");
+  v1::CompareModelsResponse resp;
+  const auto start = std::chrono::steady_clock::now();
+  grpc::Status st = stub->CompareModels(&ctx, req, &resp);
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  std::printf("[ info ] CompareModels over %d series x %d fitters: %.3f s wall (server %.3f s)\n",
+              resp.series_count(), resp.fitters_size(), wall, resp.elapsed_seconds());
+
+  ASSERT_EQ(resp.series_size(), 3130);
+  // The observations, to judge the paper's fits on the same points.
+  std::map<std::string, std::vector<v1::Point>> points;
+  std::string token;
+  do {
+    grpc::ClientContext list_ctx;
+    v1::ListSeriesRequest list;
+    list.set_page_size(1000);
+    list.set_include_points(true);
+    list.set_page_token(token);
+    v1::ListSeriesResponse page;
+    ASSERT_TRUE(stub->ListSeries(&list_ctx, list, &page).ok());
+    for (const auto& s : page.series()) {
+      points[s.id()].assign(s.points().begin(), s.points().end());
+    }
+    token = page.next_page_token();
+  } while (!token.empty());
+  ASSERT_EQ(points.size(), 3130u);
+  ASSERT_GE(resp.fitters_size(), 4);
+  std::set<std::string> ids;
+  int with_winner = 0, nonzero = 0, published = 0, ours_no_worse = 0;
+  const v1::SeriesReport* llama = nullptr;
+  for (const auto& s : resp.series()) {
+    ids.insert(s.series_id());
+    ASSERT_EQ(s.fits_size(), resp.fitters_size()) << s.series_id();
+    for (const auto& f : s.fits()) {
+      EXPECT_NE(f.status(), v1::FIT_STATUS_UNSPECIFIED);
+      EXPECT_NE(f.status(), v1::FIT_STATUS_FAILED) << s.series_id() << " " << f.fitter() << ": " << f.message();
+      EXPECT_NE(f.status(), v1::FIT_STATUS_CANCELLED);
+      for (double v : {f.sse(), f.rmse(), f.r2(), f.aicc(), f.bic(), f.akaike_weight()}) {
+        EXPECT_TRUE(std::isfinite(v)) << s.series_id() << " " << f.fitter();
+      }
+      for (const auto& p : f.parameters()) EXPECT_TRUE(std::isfinite(p.value()));
+    }
+    if (s.verdict() == v1::SERIES_VERDICT_FITS || s.verdict() == v1::SERIES_VERDICT_DOES_NOT_FIT) {
+      ++with_winner;
+      EXPECT_FALSE(s.winner().empty()) << s.series_id();
+    } else {
+      EXPECT_EQ(s.verdict(), v1::SERIES_VERDICT_NOT_ENOUGH_DATA) << s.series_id();
+      EXPECT_FALSE(s.verdict_reason().empty());
+    }
+    if (s.series_id() == "meta-llama/Llama-2-7b") llama = &s;
+
+    // Our default citation fit against the paper's published parameters
+    // (same model: m = 1, t in years): our SSE must be no worse.
+    if (s.last_value() > 0) {
+      ++nonzero;
+      const v1::FitResult* cit = nullptr;
+      for (const auto& f : s.fits()) {
+        if (f.fitter() == "citation") cit = &f;
+      }
+      ASSERT_NE(cit, nullptr);
+      if (!s.metadata().count("paper_lambda")) continue;  // 2 series unpublished
+      ++published;
+      double lambda, mu, sigma;
+      ASSERT_TRUE(absl::SimpleAtod(s.metadata().at("paper_lambda"), &lambda));
+      ASSERT_TRUE(absl::SimpleAtod(s.metadata().at("paper_mu"), &mu));
+      ASSERT_TRUE(absl::SimpleAtod(s.metadata().at("paper_sigma"), &sigma));
+      double paper_sse = 0;
+      for (const auto& p : points.at(s.series_id())) {
+        const double r = p.value() - PaperCitation(lambda, mu, sigma, p.t());
+        paper_sse += r * r;
+      }
+      if ((cit->status() == v1::FIT_STATUS_CONVERGED ||
+           cit->status() == v1::FIT_STATUS_MAX_ITERATIONS) &&
+          cit->sse() <= paper_sse * (1 + 1e-9) + 1e-12) {
+        ++ours_no_worse;
+      }
+    }
+  }
+  std::printf("[ info ] citation SSE <= paper SSE on %d of %d non-zero series (%.2f%%)\n",
+              ours_no_worse, published, 100.0 * ours_no_worse / published);
+  EXPECT_GE(ours_no_worse, 0.99 * published);
+  EXPECT_GE(published, 925);
+  EXPECT_EQ(ids.size(), 3130u);
+  EXPECT_EQ(resp.series_count(), 3130);
+  EXPECT_GT(with_winner, 800);
+  EXPECT_EQ(nonzero, 929);
+  int wins = 0;
+  for (const auto& f : resp.fitters()) wins += f.wins();
+  EXPECT_EQ(wins, with_winner);
+  EXPECT_GE(resp.groups_size(), 12);
+
+  // meta-llama/Llama-2-7b: the citation curve follows the series closely.
+  ASSERT_NE(llama, nullptr);
+  EXPECT_EQ(llama->n(), 20);
+  EXPECT_EQ(llama->last_value(), 5241);
+  for (const auto& f : llama->fits()) {
+    if (f.fitter() != "citation") continue;
+    EXPECT_EQ(f.status(), v1::FIT_STATUS_CONVERGED) << f.message();
+    EXPECT_GT(f.r2(), 0.99);
+    EXPECT_LT(f.rmse(), 0.03 * 5241);
+  }
+}
+
+TEST_F(EndToEndTest, AdoptctlFormats) {
+  LoadBundledData();
+  const std::string llama = "meta-llama/Llama-2-7b";
+
+  CommandResult csv = Adoptctl(server_->address(),
+                               {"compare", "--filter", "company=Meta", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  std::vector<std::string> lines = absl::StrSplit(csv.out, '\n', absl::SkipEmpty());
+  ASSERT_GT(lines.size(), 1u);
+  EXPECT_THAT(lines[0], ::testing::StartsWith(
+      "series_id,fitter,status,n,k,sse,rmse,r2,aicc,bic,akaike_weight,winner,param_"));
+  auto fitters = Adoptctl(server_->address(), {"fitters", "--format", "json"});
+  ASSERT_EQ(fitters.exit_code, 0) << fitters.err;
+  v1::ListFittersResponse loaded;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(fitters.out, &loaded).ok()) << fitters.out;
+  // One row per Meta series (1,662) x fitter, plus the header.
+  EXPECT_EQ(lines.size(), 1 + 1662u * loaded.fitters_size());
+  int winners = 0;
+  for (const auto& line : lines) {
+    std::vector<std::string> cells = absl::StrSplit(line, ',');
+    if (cells.size() > 11 && cells[11] == "true") ++winners;
+  }
+  EXPECT_GT(winners, 250);
+
+  CommandResult json = Adoptctl(server_->address(),
+                                {"compare", "--series", llama, "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  v1::CompareModelsResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &parsed).ok()) << json.out;
+  ASSERT_EQ(parsed.series_size(), 1);
+  EXPECT_EQ(parsed.series(0).series_id(), llama);
+  EXPECT_FALSE(parsed.series(0).winner().empty());
+
+  CommandResult table = Adoptctl(server_->address(), {"compare", "--series", llama});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("citation"));
+  EXPECT_THAT(table.out, HasSubstr("*"));
+  EXPECT_THAT(table.out, HasSubstr(parsed.series(0).winner()));
+
+  CommandResult forecast = Adoptctl(server_->address(), {"forecast", "--series", llama,
+                                                        "--fitter", "citation", "--horizon", "6",
+                                                        "--format", "json"});
+  ASSERT_EQ(forecast.exit_code, 0) << forecast.err;
+  v1::ForecastResponse fr;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(forecast.out, &fr).ok());
+  ASSERT_EQ(fr.points_size(), 6);
+  EXPECT_EQ(fr.points(0).t(), 20);
+  EXPECT_GE(fr.points(5).value(), fr.points(0).value());
+  EXPECT_GT(fr.points(0).value(), 4800);
+  EXPECT_LT(fr.points(5).value(), 2 * 5241);
+}
+
+TEST_F(EndToEndTest, RestartKeepsData) {
+  CommandResult r = Adoptctl(server_->address(),
+                             {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const int before = TotalSeries();
+  ASSERT_EQ(before, 23);
+  auto stub = server_->NewStub();
+  v1::Series original;
+  {
+    grpc::ClientContext ctx;
+    v1::GetSeriesRequest get;
+    get.set_id("mistralai/Mistral-7B-v0.1");
+    ASSERT_TRUE(stub->GetSeries(&ctx, get, &original).ok());
+  }
+  // An idle connected client holds a graceful shutdown open for a few
+  // seconds (gRPC waits for it to go away); close ours first.
+  stub.reset();
+  EXPECT_EQ(server_->Stop(), 0) << server_->log();
+  ASSERT_TRUE(server_->Start()) << server_->log();
+  EXPECT_EQ(TotalSeries(), before);
+  stub = server_->NewStub();
+  grpc::ClientContext ctx;
+  v1::GetSeriesRequest get;
+  get.set_id("mistralai/Mistral-7B-v0.1");
+  v1::Series after;
+  ASSERT_TRUE(stub->GetSeries(&ctx, get, &after).ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(after, original))
+      << after.DebugString() << original.DebugString();
+  // Loading the same file again is idempotent.
+  CommandResult again = Adoptctl(server_->address(),
+                                 {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr("23 unchanged"));
+  EXPECT_EQ(TotalSeries(), before);
+}
+
+TEST_F(EndToEndTest, MalformedCsvIsRefusedAndNothingStored) {
+  const std::string good = std::string(ADOPTION_DATA_DIR) + "/AMAZON.csv";
+  const std::string bad = dir_.File("bad.csv");
+  {
+    std::ifstream in(good);
+    std::string header, row1, row2;
+    std::getline(in, header);
+    std::getline(in, row1);
+    std::getline(in, row2);
+    // Line 3: a month value that is not a number.
+    std::string broken = row2;
+    broken.replace(broken.find(",0,") + 1, 1, "x");
+    std::ofstream(bad) << header << "\n" << row1 << "\n" << broken << "\n";
+  }
+  CommandResult r = Adoptctl(server_->address(), {"load-csv", good, bad});
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_THAT(r.err, HasSubstr("bad.csv:3:"));
+  EXPECT_THAT(r.err, HasSubstr("0-month"));
+  // Neither file was stored: the bad one makes the whole load fail.
+  EXPECT_EQ(TotalSeries(), 0);
+}
+
+TEST_F(EndToEndTest, BadRequestsGetClearStatusesAndChangeNothing) {
+  auto stub = server_->NewStub();
+  auto upsert = [&](const v1::Series& s) {
+    grpc::ClientContext ctx;
+    v1::UpsertSeriesRequest req;
+    *req.add_series() = s;
+    v1::UpsertSeriesResponse resp;
+    return stub->UpsertSeries(&ctx, req, &resp);
+  };
+  v1::Series ok;
+  ok.set_id("ok");
+  for (double v : {0.0, 3.0, 5.0}) {
+    auto* p = ok.add_points();
+    p->set_t(ok.points_size() - 1);
+    p->set_value(v);
+  }
+  ASSERT_TRUE(upsert(ok).ok());
+
+  v1::Series decreasing = ok;
+  decreasing.mutable_points(2)->set_value(1);
+  grpc::Status s = upsert(decreasing);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::StartsWith("series[0].points[2].value"));
+
+  v1::Series nan = ok;
+  nan.mutable_points(1)->set_value(std::nan(""));
+  s = upsert(nan);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::StartsWith("series[0].points[1].value"));
+
+  v1::Series no_id = ok;
+  no_id.set_id("");
+  EXPECT_EQ(upsert(no_id).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  {
+    grpc::ClientContext ctx;
+    v1::FitRequest fit;
+    fit.set_series_id("ok");
+    fit.set_fitter("no-such-fitter");
+    v1::FitResponse resp;
+    s = stub->Fit(&ctx, fit, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), HasSubstr("fitter: unknown fitter"));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::FitRequest fit;
+    fit.set_series_id("missing");
+    fit.set_fitter("citation");
+    v1::FitResponse resp;
+    EXPECT_EQ(stub->Fit(&ctx, fit, &resp).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ForecastRequest fc;
+    fc.set_series_id("ok");
+    fc.set_fitter("citation");
+    fc.set_horizon(0);
+    v1::ForecastResponse resp;
+    s = stub->Forecast(&ctx, fc, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("horizon"));
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::CompareModelsRequest cmp;  // no selection
+    v1::CompareModelsResponse resp;
+    s = stub->CompareModels(&ctx, cmp, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("selection"));
+  }
+  // The stored series is unchanged.
+  grpc::ClientContext ctx;
+  v1::GetSeriesRequest get;
+  get.set_id("ok");
+  v1::Series stored;
+  ASSERT_TRUE(stub->GetSeries(&ctx, get, &stored).ok());
+  EXPECT_EQ(stored.points(2).value(), 5);
+  EXPECT_EQ(stored.revision(), 1);
+  EXPECT_EQ(TotalSeries(), 1);
+}
+
+// A plugin directory holding good fitters beside broken plugins: the server
+// refuses the broken ones (listed with reasons), serves the rest, and turns
+// a misbehaving fitter's garbage into failed fits.
+TEST(BrokenPluginsTest, ServerKeepsServing) {
+  TempDir dir;
+  const std::string plugins = dir.File("plugins");
+  std::filesystem::create_directory(plugins);
+  for (const auto& src : {std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-citation.so",
+                          std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
+                          std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-wrong_abi.so",
+                          std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-no_entry.so",
+                          std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-garbage.so"}) {
+    std::filesystem::copy_file(src, plugins + "/" + std::filesystem::path(src).filename().string());
+  }
+  ServerProcess server({ADOPTIOND, dir.File("db"), plugins, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  EXPECT_THAT(server.log(), HasSubstr("ABI major version 99"));
+
+  auto stub = server.NewStub();
+  {
+    grpc::ClientContext ctx;
+    v1::ListFittersResponse resp;
+    ASSERT_TRUE(stub->ListFitters(&ctx, {}, &resp).ok());
+    std::set<std::string> names;
+    for (const auto& f : resp.fitters()) names.insert(f.name());
+    EXPECT_EQ(names, (std::set<std::string>{"citation", "garbage", "naive"}));
+    ASSERT_EQ(resp.rejected_size(), 2);
+    std::string reasons = resp.rejected(0).reason() + "|" + resp.rejected(1).reason();
+    EXPECT_THAT(reasons, HasSubstr("ABI major version 99"));
+    EXPECT_THAT(reasons, HasSubstr("missing entry point"));
+  }
+  CommandResult load = Adoptctl(server.address(),
+                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  grpc::ClientContext ctx;
+  v1::CompareModelsRequest req;
+  req.mutable_selection()->set_all(true);
+  v1::CompareModelsResponse resp;
+  ASSERT_TRUE(stub->CompareModels(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.series_size(), 23);
+  for (const auto& s : resp.series()) {
+    for (const auto& f : s.fits()) {
+      if (f.fitter() == "garbage") {
+        EXPECT_EQ(f.status(), v1::FIT_STATUS_FAILED);
+        EXPECT_FALSE(f.message().empty());
+        EXPECT_FALSE(f.winner());
+      }
+    }
+    if (s.verdict() != v1::SERIES_VERDICT_NOT_ENOUGH_DATA) {
+      EXPECT_EQ(s.winner(), "citation") << s.series_id();
+    }
+  }
+  stub.reset();
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace adoption

@@ -1,0 +1,130 @@
+// FitterRegistry against real plugin files: the built fitters and
+// deliberately broken ones (wrong ABI, no entry point, garbage results).
+#include "engine/plugins/fitter_registry.h"
+
+#include <atomic>
+#include <cmath>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace adoption {
+namespace {
+
+using ::testing::HasSubstr;
+
+const std::string kGood = ADOPTION_TEST_PLUGIN_DIR;
+const std::string kBad = ADOPTION_TEST_BAD_PLUGIN_DIR;
+
+SeriesRecord Series(std::vector<double> values) {
+  SeriesRecord s;
+  s.id = "test";
+  for (size_t i = 0; i < values.size(); ++i) s.points.push_back({double(i), values[i]});
+  return s;
+}
+
+TEST(FitterRegistryTest, LoadsEveryBuiltFitter) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadDirectory(kGood).ok());
+  EXPECT_TRUE(registry.rejected().empty());
+  for (const char* name : {"citation", "logistic", "powerlaw", "naive"}) {
+    const Fitter* f = registry.Find(name);
+    ASSERT_NE(f, nullptr) << name;
+    EXPECT_EQ(f->name(), name);
+  }
+  EXPECT_TRUE(registry.Find("naive")->forecast_baseline());
+  EXPECT_FALSE(registry.Find("citation")->forecast_baseline());
+  EXPECT_THAT(registry.Find("citation")->param_names(),
+              ::testing::ElementsAre("lambda", "mu", "sigma", "m"));
+}
+
+TEST(FitterRegistryTest, RefusesWrongAbiAndKeepsTheOthers) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadDirectory(kGood).ok());
+  const size_t before = registry.fitters().size();
+  absl::Status s = registry.LoadFile(kBad + "/bad-wrong_abi.so");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("ABI major version 99"));
+  ASSERT_EQ(registry.rejected().size(), 1u);
+  EXPECT_THAT(registry.rejected()[0].reason, HasSubstr("supports 1"));
+  EXPECT_EQ(registry.fitters().size(), before);
+  EXPECT_EQ(registry.Find("wrong_abi"), nullptr);
+}
+
+TEST(FitterRegistryTest, RefusesLibraryWithoutEntryPoint) {
+  FitterRegistry registry;
+  absl::Status s = registry.LoadFile(kBad + "/bad-no_entry.so");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("missing entry point symbol adoption_fitter_v1"));
+}
+
+TEST(FitterRegistryTest, RefusesMissingFileAndDuplicateName) {
+  FitterRegistry registry;
+  EXPECT_FALSE(registry.LoadFile(kBad + "/does-not-exist.so").ok());
+  ASSERT_TRUE(registry.LoadFile(kGood + "/adoption-fitter-naive.so").ok());
+  absl::Status dup = registry.LoadFile(kGood + "/adoption-fitter-naive.so");
+  EXPECT_THAT(std::string(dup.message()), HasSubstr("already loaded"));
+  EXPECT_EQ(registry.fitters().size(), 1u);
+  EXPECT_EQ(registry.rejected().size(), 2u);
+}
+
+TEST(FitterRegistryTest, GarbageResultsBecomeFailedFits) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(kBad + "/bad-garbage.so").ok());
+  const Fitter* f = registry.Find("garbage");
+  ASSERT_NE(f, nullptr);
+  FitOutcome nan_loss = f->Fit(Series({0, 1, 2, 3}), {}, FitBudget{});
+  EXPECT_EQ(nan_loss.status, FitStatus::kFailed);
+  EXPECT_THAT(nan_loss.message, HasSubstr("invalid loss"));
+  EXPECT_TRUE(nan_loss.params.empty());
+  FitOutcome bad_status = f->Fit(Series({0, 1, 2}), {}, FitBudget{});
+  EXPECT_EQ(bad_status.status, FitStatus::kFailed);
+  EXPECT_THAT(bad_status.message, HasSubstr("unknown status 77"));
+
+  FitOutcome fake;
+  fake.status = FitStatus::kConverged;
+  fake.params = {{"a", 1.0, false, std::nullopt}};
+  auto predicted = f->Predict(fake, {}, Series({0, 1}), {3.0});
+  EXPECT_EQ(predicted.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(predicted.status().message()), HasSubstr("non-finite"));
+}
+
+TEST(FitterRegistryTest, UnknownOptionIsRefusedWithField) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadDirectory(kGood).ok());
+  absl::Status s = registry.Find("citation")->ValidateOptions({{"nope", "1"}}, "options");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(s.message()), HasSubstr("options: fitter \"citation\" has no option \"nope\""));
+  EXPECT_TRUE(registry.Find("citation")->ValidateOptions({{"m", "100"}}, "options").ok());
+}
+
+TEST(FitterRegistryTest, CancelledBudgetStopsTheFit) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadDirectory(kGood).ok());
+  std::atomic<bool> cancelled{true};
+  FitBudget budget;
+  budget.cancelled = &cancelled;
+  std::vector<double> v;
+  for (int t = 0; t < 24; ++t) v.push_back(1000 * (1 - std::exp(-0.2 * t)));
+  FitOutcome o = registry.Find("citation")->Fit(Series(v), {}, budget);
+  EXPECT_EQ(o.status, FitStatus::kCancelled);
+}
+
+TEST(FitterRegistryTest, FitsAndPredictsThroughTheAbi) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadDirectory(kGood).ok());
+  std::vector<double> v;
+  for (int t = 0; t < 24; ++t) v.push_back(std::round(1000 / (1 + std::exp(-0.5 * (t - 10)))));
+  SeriesRecord s = Series(v);
+  const Fitter* logistic = registry.Find("logistic");
+  FitOutcome o = logistic->Fit(s, {}, FitBudget{});
+  ASSERT_TRUE(IsUsable(o.status)) << o.message;
+  EXPECT_EQ(o.loss_name, "sse_cumulative");
+  EXPECT_EQ(o.n, 24);
+  auto p = logistic->Predict(o, {}, s, {30.0});
+  ASSERT_TRUE(p.ok());
+  EXPECT_NEAR((*p)[0], 1000, 20);
+}
+
+}  // namespace
+}  // namespace adoption

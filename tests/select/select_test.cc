@@ -1,0 +1,177 @@
+// Selector arithmetic against values computed by hand (shown in comments).
+#include <cmath>
+
+#include "engine/select/report.h"
+#include "engine/select/statistics.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace adoption {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(StatisticsTest, CriteriaByHand) {
+  // sse 10, n 10, k 2 -> p = 3, ln(sse/n) = 0: AIC = 6,
+  // AICc = 6 + 2*3*4/(10-3-1) = 10, BIC = 3 ln 10 = 6.907755.
+  InformationCriteria ic = ComputeCriteria(10, 10, 2, 100);
+  EXPECT_DOUBLE_EQ(ic.aic, 6);
+  ASSERT_TRUE(ic.aicc.has_value());
+  EXPECT_DOUBLE_EQ(*ic.aicc, 10);
+  EXPECT_NEAR(ic.bic, 6.907755279, 1e-9);
+  // sse 50, n 5, k 3 -> p = 4, n-p-1 = 0: AICc undefined;
+  // AIC = 5 ln 10 + 8 = 19.512925.
+  InformationCriteria small = ComputeCriteria(50, 5, 3, 100);
+  EXPECT_FALSE(small.aicc.has_value());
+  EXPECT_NEAR(small.aic, 19.51292546, 1e-7);
+}
+
+TEST(StatisticsTest, ExactFitIsFloored) {
+  // sse 0 with y up to 1000: mse floored at (1e-9 * 1000)^2 = 1e-12.
+  InformationCriteria ic = ComputeCriteria(0, 10, 1, 1000);
+  EXPECT_TRUE(std::isfinite(ic.aic));
+  EXPECT_NEAR(ic.aic, 10 * std::log(1e-12) + 4, 1e-6);
+}
+
+TEST(StatisticsTest, RSquaredByHand) {
+  // y = 0,1,2,3: mean 1.5, sst = 5; sse 1 -> 0.8.
+  EXPECT_DOUBLE_EQ(RSquared(1, {0, 1, 2, 3}), 0.8);
+  EXPECT_DOUBLE_EQ(RSquared(0, {2, 2}), 1);
+  EXPECT_DOUBLE_EQ(RSquared(1, {2, 2}), 0);
+}
+
+TEST(StatisticsTest, AkaikeWeightsByHand) {
+  // delta 0 and 2: exp(0) = 1, exp(-1) = 0.367879; total 1.367879.
+  auto w = AkaikeWeights({10, 12});
+  EXPECT_NEAR(w[0], 0.7310585786, 1e-9);
+  EXPECT_NEAR(w[1], 0.2689414214, 1e-9);
+  auto w3 = AkaikeWeights({5, 5, 5});
+  for (double v : w3) EXPECT_NEAR(v, 1.0 / 3, 1e-12);
+}
+
+TEST(StatisticsTest, Median) {
+  EXPECT_DOUBLE_EQ(Median({3, 1, 2}), 2);
+  EXPECT_DOUBLE_EQ(Median({4, 1, 3, 2}), 2.5);
+  EXPECT_DOUBLE_EQ(Median({}), 0);
+}
+
+SeriesRecord Series(const std::string& id, std::vector<double> v,
+                    std::map<std::string, std::string> metadata = {}) {
+  SeriesRecord s;
+  s.id = id;
+  s.metadata = std::move(metadata);
+  for (size_t i = 0; i < v.size(); ++i) s.points.push_back({double(i), v[i]});
+  return s;
+}
+
+FitOutcome Outcome(const std::string& fitter, double sse, int n, int k,
+                   FitStatus status = FitStatus::kConverged) {
+  FitOutcome o;
+  o.fitter = fitter;
+  o.status = status;
+  o.loss_name = "sse_cumulative";
+  o.loss = sse;
+  o.n = n;
+  o.k = k;
+  o.params = {{"a", 1.0, false, 0.5}};
+  return o;
+}
+
+TEST(ReportTest, RanksWeightsAndWinner) {
+  // y = 0..9: sst = 82.5. a: sse 1, k 2; b: sse 2, k 1; n = 10.
+  SeriesRecord s = Series("s", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  FitOutcome base = Outcome("naive", 9, 9, 0);
+  base.forecast_baseline = true;
+  base.loss_name = "sse_one_step";
+  auto report = BuildSeriesReport(
+      s, {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1), base},
+      v1::CRITERION_AICC, "sse_cumulative");
+  // a: AIC = 10 ln 0.1 + 6 = -17.02585, AICc = AIC + 24/6 = -13.02585
+  // b: AIC = 10 ln 0.2 + 4 = -12.09438, AICc = AIC + 12/7 = -10.38009
+  const auto& a = report.fits(0);
+  const auto& b = report.fits(1);
+  EXPECT_NEAR(a.aicc(), -13.0258509, 1e-6);
+  EXPECT_NEAR(b.aicc(), -10.3800934, 1e-6);
+  EXPECT_EQ(a.rank(), 1);
+  EXPECT_EQ(b.rank(), 2);
+  EXPECT_TRUE(a.winner());
+  EXPECT_EQ(report.winner(), "a");
+  // weights: exp(-delta/2) with delta = 2.6457575
+  EXPECT_NEAR(a.akaike_weight(), 1 / (1 + std::exp(-2.6457575 / 2)), 1e-6);
+  EXPECT_NEAR(a.akaike_weight() + b.akaike_weight(), 1, 1e-12);
+  EXPECT_NEAR(a.r2(), 1 - 1 / 82.5, 1e-12);
+  EXPECT_NEAR(a.rmse(), std::sqrt(0.1), 1e-12);
+  EXPECT_EQ(a.parameters(0).std_error(), 0.5);
+  EXPECT_NEAR(a.parameters(0).ci_high(), 1 + 1.959963984540054 * 0.5, 1e-12);
+  // The baseline is reported but never ranked.
+  const auto& n = report.fits(2);
+  EXPECT_EQ(n.rank(), 0);
+  EXPECT_FALSE(n.has_aicc());
+  EXPECT_FALSE(n.has_akaike_weight());
+  EXPECT_EQ(report.verdict(), v1::SERIES_VERDICT_FITS);
+
+  auto by_bic = BuildSeriesReport(s, {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1)},
+                                  v1::CRITERION_BIC, "sse_cumulative");
+  // BIC a = 10 ln 0.1 + 3 ln 10 = -16.1181, b = 10 ln 0.2 + 2 ln 10 = -11.4887
+  EXPECT_EQ(by_bic.winner(), "a");
+}
+
+TEST(ReportTest, VerdictsAndReasons) {
+  auto zero = BuildSeriesReport(Series("z", {0, 0, 0}), {Outcome("a", 0, 3, 1, FitStatus::kNotFitted)},
+                                v1::CRITERION_AICC, "sse_cumulative");
+  EXPECT_EQ(zero.verdict(), v1::SERIES_VERDICT_NOT_ENOUGH_DATA);
+  EXPECT_THAT(zero.verdict_reason(), HasSubstr("all values are zero"));
+  EXPECT_EQ(zero.winner(), "");
+
+  // sst of 0..9 is 82.5; sse 20 -> R^2 0.7576 < 0.95.
+  auto poor = BuildSeriesReport(Series("p", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}),
+                                {Outcome("a", 20, 10, 2)}, v1::CRITERION_AICC, "sse_cumulative");
+  EXPECT_EQ(poor.verdict(), v1::SERIES_VERDICT_DOES_NOT_FIT);
+  EXPECT_THAT(poor.verdict_reason(), HasSubstr("best: a, R^2 0.758"));
+
+  // Failed fits are reported with their reason but not ranked.
+  FitOutcome failed = Outcome("a", 0, 0, 0, FitStatus::kFailed);
+  failed.message = "plugin threw";
+  auto f = BuildSeriesReport(Series("f", {0, 1, 3, 7}), {failed}, v1::CRITERION_AICC,
+                             "sse_cumulative");
+  EXPECT_EQ(f.fits(0).status(), v1::FIT_STATUS_FAILED);
+  EXPECT_EQ(f.fits(0).message(), "plugin threw");
+  EXPECT_EQ(f.fits(0).parameters_size(), 0);
+  EXPECT_EQ(f.verdict(), v1::SERIES_VERDICT_NOT_ENOUGH_DATA);
+}
+
+TEST(ReportTest, SummaryAndGroups) {
+  v1::CompareModelsResponse r;
+  *r.add_series() = BuildSeriesReport(Series("x", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {{"company", "A"}}),
+                                      {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1)},
+                                      v1::CRITERION_AICC, "sse_cumulative");
+  *r.add_series() = BuildSeriesReport(Series("y", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {{"company", "B"}}),
+                                      {Outcome("a", 2, 10, 2), Outcome("b", 1, 10, 1)},
+                                      v1::CRITERION_AICC, "sse_cumulative");
+  *r.add_series() = BuildSeriesReport(Series("z", {0, 0}, {{"company", "B"}}),
+                                      {Outcome("a", 0, 2, 2, FitStatus::kNotFitted),
+                                       Outcome("b", 0, 2, 1, FitStatus::kNotFitted)},
+                                      v1::CRITERION_AICC, "sse_cumulative");
+  Summarize({"a", "b"}, "company", &r);
+  EXPECT_EQ(r.series_count(), 3);
+  EXPECT_EQ(r.not_enough_data(), 1);
+  ASSERT_EQ(r.fitters_size(), 2);
+  EXPECT_EQ(r.fitters(0).fitter(), "a");
+  EXPECT_EQ(r.fitters(0).wins(), 1);
+  EXPECT_EQ(r.fitters(1).wins(), 1);
+  EXPECT_EQ(r.fitters(0).converged(), 2);
+  EXPECT_EQ(r.fitters(0).not_fitted(), 1);
+  // a's R^2 over x and y: 1 - 1/82.5 and 1 - 2/82.5 -> median is their mean.
+  EXPECT_NEAR(r.fitters(0).median_r2(), 1 - 1.5 / 82.5, 1e-12);
+  ASSERT_EQ(r.groups_size(), 2);
+  EXPECT_EQ(r.groups(0).value(), "A");
+  EXPECT_EQ(r.groups(0).series(), 1);
+  EXPECT_EQ(r.groups(0).fitters(0).wins(), 1);
+  EXPECT_EQ(r.groups(1).value(), "B");
+  EXPECT_EQ(r.groups(1).series(), 2);
+  EXPECT_EQ(r.groups(1).not_enough_data(), 1);
+  EXPECT_EQ(r.groups(1).fitters(1).wins(), 1);
+}
+
+}  // namespace
+}  // namespace adoption

@@ -1,0 +1,500 @@
+// The SeriesStore contract, run against every implementation.
+
+#include "engine/store/series_store.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/store/store_test_util.h"
+
+namespace adoption {
+namespace {
+
+using ::adoption::testing_util::MakeSeries;
+using ::adoption::testing_util::TempDir;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+struct StoreFactory {
+  std::string name;
+  std::function<std::unique_ptr<SeriesStore>(const TempDir&)> make;
+};
+
+void PrintTo(const StoreFactory& f, std::ostream* os) { *os << f.name; }
+
+class SeriesStoreTest : public ::testing::TestWithParam<StoreFactory> {
+ protected:
+  void SetUp() override {
+    store_ = GetParam().make(dir_);
+    ASSERT_NE(store_, nullptr);
+  }
+
+  std::vector<std::string> Ids(const ListResult& r) {
+    std::vector<std::string> ids;
+    for (const SeriesRecord& s : r.series) ids.push_back(s.id);
+    return ids;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<SeriesStore> store_;
+};
+
+TEST_P(SeriesStoreTest, RoundTripKeepsMetadataUnitAndPointsExactly) {
+  SeriesRecord s = MakeSeries(
+      "meta-llama/Llama-2-7b", 0, 0,
+      {{"org", "Meta"}, {"license", "llama2"}, {"note", "line one\nline two"}});
+  s.unit = "models";
+  // Values that a text or float32 encoding would not keep exactly.
+  s.points = {{0, 0},
+              {0.1, 4.9406564584124654e-324},
+              {1.0 / 3, 1e-300},
+              {2.5, 0.30000000000000004},
+              {12, 1.7976931348623157e308}};
+  const int64_t before = std::time(nullptr);
+  absl::StatusOr<UpsertStats> stats = store_->Upsert({s});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->created, 1);
+
+  absl::StatusOr<SeriesRecord> got = store_->Get(s.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->SameContent(s));
+  EXPECT_EQ(got->points, s.points);
+  EXPECT_EQ(got->revision, 1);
+  EXPECT_GE(got->update_time_unix, before);
+  EXPECT_LE(got->update_time_unix, std::time(nullptr));
+}
+
+TEST_P(SeriesStoreTest, EmptyPointsAndMetadataRoundTrip) {
+  SeriesRecord s;
+  s.id = "no-history-yet";
+  ASSERT_TRUE(store_->Upsert({s}).ok());
+  absl::StatusOr<SeriesRecord> got = store_->Get(s.id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(got->SameContent(s));
+  EXPECT_THAT(got->points, IsEmpty());
+  // A second identical upsert is a no-op, also for the empty case.
+  absl::StatusOr<UpsertStats> again = store_->Upsert({s});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->unchanged, 1);
+}
+
+TEST_P(SeriesStoreTest, IdenticalUpsertChangesNothing) {
+  std::vector<SeriesRecord> batch = {MakeSeries("a"), MakeSeries("b"),
+                                     MakeSeries("c")};
+  absl::StatusOr<UpsertStats> first = store_->Upsert(batch);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->created, 3);
+  EXPECT_EQ(first->updated, 0);
+  EXPECT_EQ(first->unchanged, 0);
+  absl::StatusOr<SeriesRecord> before = store_->Get("b");
+  ASSERT_TRUE(before.ok());
+
+  // Past a second boundary, so a touched update time would show.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  absl::StatusOr<UpsertStats> second = store_->Upsert(batch);
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(second->created, 0);
+  EXPECT_EQ(second->updated, 0);
+  EXPECT_EQ(second->unchanged, 3);
+
+  absl::StatusOr<SeriesRecord> after = store_->Get("b");
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->revision, 1);
+  EXPECT_EQ(after->update_time_unix, before->update_time_unix);
+}
+
+TEST_P(SeriesStoreTest, EveryKindOfChangeBumpsRevision) {
+  SeriesRecord s = MakeSeries("x");
+  ASSERT_TRUE(store_->Upsert({s}).ok());
+
+  s.points.push_back({99, 1000});
+  absl::StatusOr<UpsertStats> stats = store_->Upsert({s});
+  ASSERT_TRUE(stats.ok());
+  EXPECT_EQ(stats->updated, 1);
+  EXPECT_EQ(store_->Get("x")->revision, 2);
+
+  s.metadata["org"] = "other";
+  ASSERT_TRUE(store_->Upsert({s}).ok());
+  EXPECT_EQ(store_->Get("x")->revision, 3);
+
+  s.unit = "downloads";
+  ASSERT_TRUE(store_->Upsert({s}).ok());
+  EXPECT_EQ(store_->Get("x")->revision, 4);
+
+  // Removing a metadata key is a change, and the key is really gone.
+  s.metadata = {{"license", "mit"}};
+  ASSERT_TRUE(store_->Upsert({s}).ok());
+  absl::StatusOr<SeriesRecord> got = store_->Get("x");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->revision, 5);
+  EXPECT_TRUE(got->SameContent(s));
+}
+
+TEST_P(SeriesStoreTest, MixedBatchCountsEachKind) {
+  ASSERT_TRUE(store_->Upsert({MakeSeries("keep"), MakeSeries("change")}).ok());
+  SeriesRecord changed = MakeSeries("change", 6);
+  absl::StatusOr<UpsertStats> stats =
+      store_->Upsert({MakeSeries("keep"), changed, MakeSeries("new")});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->created, 1);
+  EXPECT_EQ(stats->updated, 1);
+  EXPECT_EQ(stats->unchanged, 1);
+  EXPECT_EQ(store_->Get("keep")->revision, 1);
+  EXPECT_EQ(store_->Get("change")->revision, 2);
+  EXPECT_EQ(store_->Get("new")->revision, 1);
+  EXPECT_EQ(*store_->Count(), 3);
+}
+
+TEST_P(SeriesStoreTest, BatchWithDuplicateIdStoresNothing) {
+  ASSERT_TRUE(store_->Upsert({MakeSeries("existing")}).ok());
+  absl::StatusOr<UpsertStats> stats =
+      store_->Upsert({MakeSeries("fresh"), MakeSeries("existing", 9),
+                      MakeSeries("dup"), MakeSeries("dup", 2)});
+  ASSERT_FALSE(stats.ok());
+  EXPECT_EQ(stats.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(stats.status().message(), HasSubstr("\"dup\""));
+  EXPECT_EQ(*store_->Count(), 1);
+  EXPECT_EQ(store_->Get("fresh").status().code(), absl::StatusCode::kNotFound);
+  absl::StatusOr<SeriesRecord> existing = store_->Get("existing");
+  ASSERT_TRUE(existing.ok());
+  EXPECT_EQ(existing->revision, 1);
+  EXPECT_TRUE(existing->SameContent(MakeSeries("existing")));
+}
+
+TEST_P(SeriesStoreTest, EmptyBatchIsOk) {
+  absl::StatusOr<UpsertStats> stats = store_->Upsert({});
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  EXPECT_EQ(stats->created + stats->updated + stats->unchanged, 0);
+}
+
+TEST_P(SeriesStoreTest, GetMissingIsNotFoundNamingTheId) {
+  absl::StatusOr<SeriesRecord> got = store_->Get("nobody/nothing");
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(got.status().message(), HasSubstr("nobody/nothing"));
+}
+
+class SeriesStoreListTest : public SeriesStoreTest {
+ protected:
+  void SetUp() override {
+    SeriesStoreTest::SetUp();
+    ASSERT_TRUE(
+        store_
+            ->Upsert({MakeSeries("e", 3, 1, {{"org", "acme"}}),
+                      MakeSeries("a", 3, 1, {{"org", "acme"}, {"k", "1"}}),
+                      MakeSeries("c", 3, 1, {{"org", "zeta"}, {"k", "1"}}),
+                      MakeSeries("b", 3, 1, {{"org", "acme"}, {"k", "2"}}),
+                      MakeSeries("d", 3, 1, {})})
+            .ok());
+  }
+};
+
+TEST_P(SeriesStoreListTest, AllInIdOrderWithoutPointsByDefault) {
+  absl::StatusOr<ListResult> r = store_->List({});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Ids(*r), ElementsAre("a", "b", "c", "d", "e"));
+  EXPECT_FALSE(r->has_more);
+  EXPECT_EQ(r->total_matching, 5);
+  for (const SeriesRecord& s : r->series) {
+    EXPECT_THAT(s.points, IsEmpty()) << s.id;
+    EXPECT_EQ(s.revision, 1);
+  }
+  EXPECT_EQ(r->series[0].metadata,
+            (std::map<std::string, std::string>{{"org", "acme"}, {"k", "1"}}));
+  EXPECT_THAT(r->series[3].metadata, IsEmpty());
+}
+
+TEST_P(SeriesStoreListTest, IncludePointsLoadsThemExactly) {
+  ListQuery q;
+  q.include_points = true;
+  absl::StatusOr<ListResult> r = store_->List(q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->series.size(), 5u);
+  for (const SeriesRecord& s : r->series) {
+    EXPECT_EQ(s.points, MakeSeries(s.id, 3, 1).points) << s.id;
+  }
+}
+
+TEST_P(SeriesStoreListTest, KeysetPaging) {
+  ListQuery q;
+  q.limit = 2;
+  std::vector<std::string> seen;
+  std::vector<bool> has_more;
+  for (int page = 0; page < 10; ++page) {
+    absl::StatusOr<ListResult> r = store_->List(q);
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_EQ(r->total_matching, 5);
+    for (const SeriesRecord& s : r->series) seen.push_back(s.id);
+    has_more.push_back(r->has_more);
+    if (!r->has_more) break;
+    q.after_id = r->series.back().id;
+  }
+  EXPECT_THAT(seen, ElementsAre("a", "b", "c", "d", "e"));
+  EXPECT_THAT(has_more, ElementsAre(true, true, false));
+
+  // Exactly a full last page: no phantom has_more.
+  q.after_id = "c";
+  absl::StatusOr<ListResult> last = store_->List(q);
+  ASSERT_TRUE(last.ok());
+  EXPECT_THAT(Ids(*last), ElementsAre("d", "e"));
+  EXPECT_FALSE(last->has_more);
+
+  // after_id need not be a stored id.
+  q.after_id = "bb";
+  absl::StatusOr<ListResult> mid = store_->List(q);
+  ASSERT_TRUE(mid.ok());
+  EXPECT_THAT(Ids(*mid), ElementsAre("c", "d"));
+  EXPECT_TRUE(mid->has_more);
+}
+
+TEST_P(SeriesStoreListTest, MetadataFilterMatchesEveryPair) {
+  ListQuery q;
+  q.metadata_filter = {{"org", "acme"}};
+  absl::StatusOr<ListResult> r = store_->List(q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Ids(*r), ElementsAre("a", "b", "e"));
+  EXPECT_EQ(r->total_matching, 3);
+
+  q.metadata_filter = {{"org", "acme"}, {"k", "1"}};
+  r = store_->List(q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(Ids(*r), ElementsAre("a"));
+  EXPECT_EQ(r->total_matching, 1);
+  // The whole metadata comes back, not only the filtered keys.
+  EXPECT_EQ(r->series[0].metadata.size(), 2u);
+
+  q.metadata_filter = {{"org", "nobody"}};
+  r = store_->List(q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(r->series, IsEmpty());
+  EXPECT_EQ(r->total_matching, 0);
+  EXPECT_FALSE(r->has_more);
+}
+
+TEST_P(SeriesStoreListTest, FilterWithPagingCountsAllMatches) {
+  ListQuery q;
+  q.metadata_filter = {{"org", "acme"}};
+  q.limit = 1;
+  q.after_id = "a";
+  absl::StatusOr<ListResult> r = store_->List(q);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Ids(*r), ElementsAre("b"));
+  EXPECT_TRUE(r->has_more);
+  EXPECT_EQ(r->total_matching, 3);  // ignores after_id and limit
+}
+
+TEST_P(SeriesStoreListTest, NegativeLimitIsInvalid) {
+  ListQuery q;
+  q.limit = -1;
+  EXPECT_EQ(store_->List(q).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_P(SeriesStoreListTest, GetManyKeepsOrderAndNamesFirstMissing) {
+  absl::StatusOr<std::vector<SeriesRecord>> got =
+      store_->GetMany({"d", "a", "c", "a"});
+  ASSERT_TRUE(got.ok()) << got.status();
+  std::vector<std::string> ids;
+  for (const SeriesRecord& s : *got) {
+    ids.push_back(s.id);
+    EXPECT_EQ(s.points.size(), 3u) << "GetMany returns points";
+  }
+  EXPECT_THAT(ids, ElementsAre("d", "a", "c", "a"));
+  EXPECT_EQ((*got)[1].metadata.at("k"), "1");
+
+  got = store_->GetMany({"a", "missing-1", "b", "missing-2"});
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(got.status().message(), HasSubstr("missing-1"));
+  EXPECT_THAT(got.status().message(), ::testing::Not(HasSubstr("missing-2")));
+
+  got = store_->GetMany({});
+  ASSERT_TRUE(got.ok());
+  EXPECT_THAT(*got, IsEmpty());
+}
+
+TEST_P(SeriesStoreListTest, DeleteRemovesSeriesAndItsMetadata) {
+  absl::StatusOr<bool> deleted = store_->Delete("a");
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_TRUE(*deleted);
+  deleted = store_->Delete("a");
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_FALSE(*deleted);
+  EXPECT_EQ(store_->Get("a").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*store_->Count(), 4);
+
+  ListQuery q;
+  q.metadata_filter = {{"k", "1"}};
+  absl::StatusOr<ListResult> r = store_->List(q);
+  ASSERT_TRUE(r.ok());
+  EXPECT_THAT(Ids(*r), ElementsAre("c"));
+
+  // Re-created, it starts again at revision 1 with only its new metadata.
+  ASSERT_TRUE(store_->Upsert({MakeSeries("a", 2, 1, {{"new", "yes"}})}).ok());
+  absl::StatusOr<SeriesRecord> again = store_->Get("a");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->revision, 1);
+  EXPECT_EQ(again->metadata,
+            (std::map<std::string, std::string>{{"new", "yes"}}));
+}
+
+TEST_P(SeriesStoreTest, IdsOrderByBytes) {
+  // Byte order, as std::string compares: uppercase < lowercase < non-ASCII.
+  std::vector<std::string> ids = {"b", "B",    "a b", "a",
+                                  "é", "日本", "a-",  "a/"};
+  std::vector<SeriesRecord> batch;
+  for (const std::string& id : ids) batch.push_back(MakeSeries(id));
+  ASSERT_TRUE(store_->Upsert(batch).ok());
+  std::sort(ids.begin(), ids.end());
+  absl::StatusOr<ListResult> r = store_->List({});
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Ids(*r), ids);
+  for (const std::string& id : ids) EXPECT_TRUE(store_->Get(id).ok()) << id;
+}
+
+TEST_P(SeriesStoreTest, ConcurrentWritersAndReadersLoseNothing) {
+  constexpr int kWriters = 4;
+  constexpr int kBatches = 10;
+  constexpr int kBatchSize = 5;
+  constexpr int kHotUpdates = 20;
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWriters; ++w) {
+    threads.emplace_back([&, w] {
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<SeriesRecord> batch;
+        for (int i = 0; i < kBatchSize; ++i) {
+          batch.push_back(MakeSeries(absl::StrCat("w", w, "-", b, "-", i),
+                                     4 + i, 1.0 + w,
+                                     {{"writer", absl::StrCat(w)}}));
+        }
+        if (!store_->Upsert(batch).ok()) ++failures;
+      }
+      // Every thread changes one shared series: each write is a change.
+      for (int u = 0; u < kHotUpdates; ++u) {
+        SeriesRecord hot = MakeSeries("hot");
+        hot.unit = absl::StrCat("w", w, "u", u);
+        if (!store_->Upsert({hot}).ok()) ++failures;
+      }
+    });
+  }
+  for (int r = 0; r < 2; ++r) {
+    threads.emplace_back([&] {
+      while (!stop.load()) {
+        ListQuery q;
+        q.include_points = true;
+        absl::StatusOr<ListResult> all = store_->List(q);
+        if (!all.ok()) ++failures;
+        if (all.ok()) {
+          // A batch is visible whole or not at all.
+          std::map<std::string, int> per_batch;
+          for (const SeriesRecord& s : all->series) {
+            if (s.id != "hot") ++per_batch[s.id.substr(0, s.id.rfind('-'))];
+          }
+          for (const auto& [batch, n] : per_batch) {
+            if (n != kBatchSize) ++failures;
+          }
+        }
+        if (!store_->Count().ok()) ++failures;
+      }
+    });
+  }
+  for (int w = 0; w < kWriters; ++w) threads[w].join();
+  stop = true;
+  for (size_t t = kWriters; t < threads.size(); ++t) threads[t].join();
+
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(*store_->Count(), kWriters * kBatches * kBatchSize + 1);
+  absl::StatusOr<SeriesRecord> hot = store_->Get("hot");
+  ASSERT_TRUE(hot.ok());
+  EXPECT_EQ(hot->revision, kWriters * kHotUpdates);
+  for (int w = 0; w < kWriters; ++w) {
+    ListQuery q;
+    q.metadata_filter = {{"writer", absl::StrCat(w)}};
+    q.include_points = true;
+    absl::StatusOr<ListResult> mine = store_->List(q);
+    ASSERT_TRUE(mine.ok());
+    EXPECT_EQ(mine->total_matching, kBatches * kBatchSize);
+    for (const SeriesRecord& s : mine->series) {
+      const int i = s.id.back() - '0';
+      EXPECT_TRUE(s.SameContent(
+          MakeSeries(s.id, 4 + i, 1.0 + w, {{"writer", absl::StrCat(w)}})))
+          << s.id;
+    }
+  }
+}
+
+// The compare RPC loads the whole corpus (3,130 series) with points.
+TEST_P(SeriesStoreTest, ListsTheWholeCorpusQuickly) {
+  constexpr int kSeries = 3130;
+  std::vector<SeriesRecord> batch;
+  for (int i = 0; i < kSeries; ++i) {
+    batch.push_back(MakeSeries(absl::StrCat("org", i % 12, "/model-", i),
+                               24 + i % 30, 3,
+                               {{"org", absl::StrCat("org", i % 12)},
+                                {"base_model", absl::StrCat("base-", i)},
+                                {"license", "apache-2.0"}}));
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  absl::StatusOr<UpsertStats> stats = store_->Upsert(batch);
+  auto t1 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(stats.ok()) << stats.status();
+  ASSERT_EQ(stats->created, kSeries);
+
+  ListQuery q;
+  q.include_points = true;
+  absl::StatusOr<ListResult> all = store_->List(q);  // warm
+  ASSERT_TRUE(all.ok());
+  auto t2 = std::chrono::steady_clock::now();
+  all = store_->List(q);
+  auto t3 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->series.size(), static_cast<size_t>(kSeries));
+  EXPECT_EQ(all->series[0].metadata.size(), 3u);
+
+  const auto ms = [](auto d) {
+    return std::chrono::duration<double, std::milli>(d).count();
+  };
+  std::printf("[ %s ] upsert %d series: %.1f ms; list with points: %.1f ms\n",
+              GetParam().name.c_str(), kSeries, ms(t1 - t0), ms(t3 - t2));
+  RecordProperty("list_all_ms", static_cast<int>(ms(t3 - t2)));
+  // Generous bound (sanitizers, loaded CI); typical is a few ms.
+  EXPECT_LT(ms(t3 - t2), 500.0);
+}
+
+std::unique_ptr<SeriesStore> MakeSqlite(const TempDir& dir) {
+  SqliteStoreOptions options;
+  options.path = dir.File("series.db");
+  absl::StatusOr<std::unique_ptr<SeriesStore>> store = OpenSqliteStore(options);
+  EXPECT_TRUE(store.ok()) << store.status();
+  return store.ok() ? *std::move(store) : nullptr;
+}
+
+const StoreFactory kFactories[] = {
+    {"Memory", [](const TempDir&) { return NewMemoryStore(); }},
+    {"Sqlite", MakeSqlite},
+};
+
+std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {
+  return info.param.name;
+}
+
+INSTANTIATE_TEST_SUITE_P(AllStores, SeriesStoreTest,
+                         ::testing::ValuesIn(kFactories), FactoryName);
+INSTANTIATE_TEST_SUITE_P(AllStores, SeriesStoreListTest,
+                         ::testing::ValuesIn(kFactories), FactoryName);
+
+}  // namespace
+}  // namespace adoption

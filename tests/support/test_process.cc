@@ -1,0 +1,156 @@
+#include "tests/support/test_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+namespace adoption::testing {
+namespace {
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Waits for pid up to timeout; returns the decoded exit status or -1.
+int WaitFor(pid_t pid, std::chrono::milliseconds timeout) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    int status = 0;
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) {
+      if (WIFEXITED(status)) return WEXITSTATUS(status);
+      if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+      return -1;
+    }
+    if (r < 0) return -1;
+    if (std::chrono::steady_clock::now() > end) return -2;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out,
+            const std::string& err) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = open("/dev/null", O_RDONLY);
+    dup2(in, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    // Signals blocked by the test runner must not be inherited.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+TempDir::TempDir() {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/adoption-test-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s) {
+  TempDir dir;
+  CommandResult r;
+  pid_t pid = Spawn(argv, dir.File("out"), dir.File("err"));
+  r.exit_code = WaitFor(pid, std::chrono::seconds(timeout_s));
+  if (r.exit_code == -2) {
+    kill(pid, SIGKILL);
+    WaitFor(pid, std::chrono::seconds(5));
+    r.exit_code = 128 + SIGKILL;
+  }
+  r.out = ReadFile(dir.File("out"));
+  r.err = ReadFile(dir.File("err"));
+  return r;
+}
+
+ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) Kill();
+}
+
+bool ServerProcess::Start() {
+  const std::string ready = dir_.File("ready");
+  std::vector<std::string> argv = {options_.binary, "--listen", "127.0.0.1:0",
+                                   "--db", options_.db, "--plugins",
+                                   options_.plugin_dir, "--ready-file", ready};
+  argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
+  std::remove(ready.c_str());
+  pid_ = Spawn(argv, dir_.File("stdout"), dir_.File("stderr"));
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (std::chrono::steady_clock::now() < end) {
+    std::string addr = ReadFile(ready);
+    if (!addr.empty() && addr.back() == '\n') {
+      address_ = addr.substr(0, addr.size() - 1);
+      return true;
+    }
+    int status;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+int ServerProcess::Stop() {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  int code = WaitFor(pid_, std::chrono::seconds(20));
+  if (code == -2) {
+    kill(pid_, SIGKILL);
+    code = WaitFor(pid_, std::chrono::seconds(5));
+  }
+  pid_ = -1;
+  return code;
+}
+
+void ServerProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  WaitFor(pid_, std::chrono::seconds(5));
+  pid_ = -1;
+}
+
+std::string ServerProcess::log() const { return ReadFile(dir_.File("stderr")); }
+
+std::unique_ptr<adoption::v1::AdoptionService::Stub> ServerProcess::NewStub() const {
+  grpc::ChannelArguments args;
+  args.SetMaxReceiveMessageSize(512 * 1024 * 1024);
+  return adoption::v1::AdoptionService::NewStub(grpc::CreateCustomChannel(
+      address_, grpc::InsecureChannelCredentials(), args));
+}
+
+}  // namespace adoption::testing

@@ -1,0 +1,80 @@
+// Real processes for integration tests: a temporary directory, a child
+// process (adoptiond, adoptctl) run with arguments, and an adoptiond started
+// on a free loopback port. Everything started is stopped by the destructors.
+#ifndef ADOPTION_TESTS_SUPPORT_TEST_PROCESS_H_
+#define ADOPTION_TESTS_SUPPORT_TEST_PROCESS_H_
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adoption/v1/adoption.grpc.pb.h"
+
+namespace adoption::testing {
+
+// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Output of a finished command.
+struct CommandResult {
+  int exit_code = -1;  // or 128 + signal
+  std::string out;
+  std::string err;
+};
+
+// Runs argv[0] with argv, waits for it (killing it after timeout_s) and
+// returns its exit code and output.
+CommandResult RunCommand(const std::vector<std::string>& argv,
+                         int timeout_s = 300);
+
+// adoptiond started on 127.0.0.1 with a free port (--listen :0 and
+// --ready-file), stopped with SIGTERM (then SIGKILL) by the destructor.
+class ServerProcess {
+ public:
+  struct Options {
+    std::string binary;      // path of adoptiond
+    std::string db;          // --db
+    std::string plugin_dir;  // --plugins
+    std::vector<std::string> extra_args;
+  };
+  explicit ServerProcess(Options options);
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  // Starts the process and waits (up to 30 s) until it serves.
+  // Returns false (with the log in error()) if it did not come up.
+  bool Start();
+  // SIGTERM and wait; returns the exit code.
+  int Stop();
+  // SIGKILL and wait.
+  void Kill();
+
+  const std::string& address() const { return address_; }
+  std::string log() const;  // the server's stderr so far
+  std::unique_ptr<adoption::v1::AdoptionService::Stub> NewStub() const;
+  pid_t pid() const { return pid_; }
+
+ private:
+  Options options_;
+  TempDir dir_;
+  pid_t pid_ = -1;
+  std::string address_;
+};
+
+}  // namespace adoption::testing
+
+#endif  // ADOPTION_TESTS_SUPPORT_TEST_PROCESS_H_
