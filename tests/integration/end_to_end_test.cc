@@ -413,11 +413,13 @@ TEST(BrokenPluginsTest, ServerKeepsServing) {
   CommandResult load = Adoptctl(server.address(),
                                 {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(load.exit_code, 0) << load.err;
-  grpc::ClientContext ctx;
   v1::CompareModelsRequest req;
   req.mutable_selection()->set_all(true);
   v1::CompareModelsResponse resp;
-  ASSERT_TRUE(stub->CompareModels(&ctx, req, &resp).ok());
+  {
+    grpc::ClientContext ctx;  // scoped: a live call context keeps the channel open
+    ASSERT_TRUE(stub->CompareModels(&ctx, req, &resp).ok());
+  }
   ASSERT_EQ(resp.series_size(), 23);
   for (const auto& s : resp.series()) {
     for (const auto& f : s.fits()) {
