@@ -176,6 +176,24 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
                                      "sse", "rmse", "r2", "aicc", "bic",
                                      "akaike_weight", "winner"};
   for (const auto& p : params) header.push_back("param_" + p);
+  // Cross-validation columns, one group per horizon in first-seen order.
+  std::vector<int> horizons;
+  for (const auto& s : response.series()) {
+    for (const auto& f : s.fits()) {
+      for (const auto& e : f.cv_errors()) {
+        if (std::find(horizons.begin(), horizons.end(), e.horizon()) == horizons.end()) {
+          horizons.push_back(e.horizon());
+        }
+      }
+    }
+  }
+  if (!horizons.empty()) {
+    header.push_back("cv_score");
+    header.push_back("cv_rank");
+    for (int h : horizons) {
+      for (const char* m : {"mae", "mape", "mase"}) header.push_back(absl::StrCat(m, "_h", h));
+    }
+  }
   for (const char* h : {"verdict", "message", "paper_lambda", "paper_mu",
                         "paper_sigma", "paper_label"}) {
     header.push_back(h);
@@ -199,6 +217,19 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
         auto it = values.find(p);
         row.push_back(it == values.end() ? "" : Exact(it->second));
       }
+      if (!horizons.empty()) {
+        row.push_back(OptExact(f.has_cv_score(), f.cv_score()));
+        row.push_back(f.cv_rank() > 0 ? absl::StrCat(f.cv_rank()) : "");
+        for (int h : horizons) {
+          const v1::HorizonError* e = nullptr;
+          for (const auto& x : f.cv_errors()) {
+            if (x.horizon() == h) e = &x;
+          }
+          row.push_back(e && e->folds() > 0 ? Exact(e->mae()) : "");
+          row.push_back(e ? OptExact(e->has_mape(), e->mape()) : "");
+          row.push_back(e ? OptExact(e->has_mase(), e->mase()) : "");
+        }
+      }
       row.push_back(VerdictName(s.verdict()));
       row.push_back(CsvCell(f.message()));
       for (const char* key : {"paper_lambda", "paper_mu", "paper_sigma", "paper_label"}) {
@@ -217,7 +248,7 @@ std::string SeriesDetailTable(const v1::SeriesReport& s) {
   if (!s.verdict_reason().empty()) absl::StrAppend(&out, " (", s.verdict_reason(), ")");
   out += "\n";
   Table t({"", "fitter", "status", "sse", "rmse", "r2", "aicc", "weight", "rank",
-           "parameters (value±std.error)"});
+           "cv_mase", "cv_rank", "parameters (value±std.error)"});
   for (const auto& f : s.fits()) {
     const bool usable = f.status() == v1::FIT_STATUS_CONVERGED ||
                         f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
@@ -228,9 +259,11 @@ std::string SeriesDetailTable(const v1::SeriesReport& s) {
               usable ? absl::StrFormat("%.4f", f.r2()) : "",
               f.has_aicc() ? absl::StrFormat("%.2f", f.aicc()) : "",
               f.has_akaike_weight() ? absl::StrFormat("%.3f", f.akaike_weight()) : "",
-              f.rank() > 0 ? absl::StrCat(f.rank()) : "", params});
+              f.rank() > 0 ? absl::StrCat(f.rank()) : "",
+              f.has_cv_score() ? absl::StrFormat("%.3f", f.cv_score()) : "",
+              f.cv_rank() > 0 ? absl::StrCat(f.cv_rank()) : "", params});
     if (f.fitter() == "citation" && !Meta(s, "paper_lambda").empty()) {
-      t.AddRow({"", "  (paper)", Meta(s, "paper_label"), "", "", "", "", "", "",
+      t.AddRow({"", "  (paper)", Meta(s, "paper_label"), "", "", "", "", "", "", "", "",
                 absl::StrCat("lambda=", Num(std::stod(Meta(s, "paper_lambda"))),
                              " mu=", Num(std::stod(Meta(s, "paper_mu"))),
                              " sigma=", Num(std::stod(Meta(s, "paper_sigma"))))});
@@ -244,7 +277,12 @@ std::string SeriesDetailTable(const v1::SeriesReport& s) {
       absl::StrAppend(&out, "  ", f.fitter(), " derived: ", absl::StrJoin(d, ", "), "\n");
     }
   }
-  out += "  * winner by the criterion; weight = Akaike weight over the ranked fits\n";
+  out += "  * winner by the criterion; weight = Akaike weight over the ranked fits";
+  if (!s.cv_winner().empty()) {
+    absl::StrAppend(&out, "; best forecaster by cross-validation: ", s.cv_winner(),
+                    " (cv_mase: mean scaled error over the horizons, < 1 beats last value)");
+  }
+  out += "\n";
   return out;
 }
 
@@ -257,16 +295,41 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
       r.criterion() == v1::CRITERION_BIC ? "BIC" : "AICc",
       r.series_count() - r.not_enough_data(),
       r.does_not_fit(), r.not_enough_data());
-  Table fitters({"fitter", "wins", "converged", "max_iter", "not_fitted", "failed",
-                 "cancelled", "median_r2", "mean_weight"});
+  std::vector<std::string> header = {"fitter", "wins", "converged", "max_iter", "not_fitted",
+                                     "failed", "cancelled", "median_r2", "mean_weight"};
+  std::vector<int> horizons;
+  if (r.fitters_size() > 0) {
+    for (const auto& m : r.fitters(0).cv_median()) horizons.push_back(m.horizon());
+  }
+  if (!horizons.empty()) {
+    header.push_back("cv_wins");
+    for (int h : horizons) header.push_back(absl::StrCat("mase_h", h));
+  }
+  Table fitters(header);
   for (const auto& f : r.fitters()) {
-    fitters.AddRow({f.fitter(), absl::StrCat(f.wins()), absl::StrCat(f.converged()),
-                    absl::StrCat(f.max_iterations()), absl::StrCat(f.not_fitted()),
-                    absl::StrCat(f.failed()), absl::StrCat(f.cancelled()),
-                    absl::StrFormat("%.4f", f.median_r2()),
-                    absl::StrFormat("%.3f", f.mean_akaike_weight())});
+    std::vector<std::string> row = {
+        f.fitter(), absl::StrCat(f.wins()), absl::StrCat(f.converged()),
+        absl::StrCat(f.max_iterations()), absl::StrCat(f.not_fitted()),
+        absl::StrCat(f.failed()), absl::StrCat(f.cancelled()),
+        absl::StrFormat("%.4f", f.median_r2()),
+        absl::StrFormat("%.3f", f.mean_akaike_weight())};
+    if (!horizons.empty()) {
+      row.push_back(absl::StrCat(f.cv_wins()));
+      for (int h : horizons) {
+        std::string cell;
+        for (const auto& m : f.cv_median()) {
+          if (m.horizon() == h && m.has_mase()) cell = absl::StrFormat("%.3f", m.mase());
+        }
+        row.push_back(cell);
+      }
+    }
+    fitters.AddRow(row);
   }
   out += fitters.Render();
+  if (!horizons.empty()) {
+    out += "  wins: by the criterion (curves only); cv_wins and mase_h*: rolling-origin forecasts, "
+           "median over series of the error scaled by the last-value forecast's (< 1 beats it)\n";
+  }
 
   if (!r.group_by().empty() && r.groups_size() > 0) {
     absl::StrAppend(&out, "\nBy ", r.group_by(), " (wins per fitter):\n");
@@ -292,13 +355,14 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
     const size_t shown = limit <= 0 ? order.size()
                                     : std::min<size_t>(order.size(), limit);
     absl::StrAppend(&out, "\nSeries (largest adoption first):\n");
-    Table series({"series", "n", "last", "winner", "r2", "verdict", "note"});
+    Table series({"series", "n", "last", "winner", "r2", "best_forecaster", "verdict", "note"});
     for (size_t i = 0; i < shown; ++i) {
       const auto* s = order[i];
       const v1::FitResult* w = WinnerFit(*s);
       series.AddRow({s->series_id(), absl::StrCat(s->n()), Num(s->last_value()),
                      s->winner().empty() ? "-" : s->winner(),
                      w ? absl::StrFormat("%.4f", w->r2()) : "",
+                     s->cv_winner().empty() ? "-" : s->cv_winner(),
                      VerdictName(s->verdict()), s->verdict_reason()});
     }
     out += series.Render();

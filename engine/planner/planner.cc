@@ -26,9 +26,9 @@ int Planner::max_concurrency() const {
   return impl_->arena.max_concurrency();
 }
 
-std::vector<FitOutcome> Planner::Run(const std::vector<FitTask>& tasks,
+std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
                                      const RunControl& control) {
-  std::vector<FitOutcome> out(tasks.size());
+  std::vector<TaskResult> out(tasks.size());
   std::atomic<bool> cancelled{false};
   FitBudget budget;
   budget.deadline = control.deadline;
@@ -46,16 +46,42 @@ std::vector<FitOutcome> Planner::Run(const std::vector<FitTask>& tasks,
   };
   auto run_one = [&](size_t i) {
     const FitTask& t = tasks[i];
+    TaskResult& r = out[i];
     if (stop_requested()) {
-      out[i].fitter = t.fitter->name();
-      out[i].forecast_baseline = t.fitter->forecast_baseline();
-      out[i].status = FitStatus::kCancelled;
-      out[i].message = "request deadline passed or request cancelled before this fit started";
+      r.outcome.fitter = t.fitter->name();
+      r.outcome.forecast_baseline = t.fitter->forecast_baseline();
+      r.outcome.status = FitStatus::kCancelled;
+      r.outcome.message =
+          "request deadline passed or request cancelled before this fit started";
       return;
     }
     static const FitterOptions kNoOptions;
-    out[i] = t.fitter->Fit(*t.series, t.options ? *t.options : kNoOptions,
-                           budget);
+    const FitterOptions& options = t.options ? *t.options : kNoOptions;
+    // A rolling origin sees only its prefix: copy those points (at most a
+    // few hundred doubles; id and metadata are not needed to fit).
+    SeriesRecord prefix;
+    const SeriesRecord* history = t.series;
+    if (t.prefix > 0 && t.prefix < t.series->points.size()) {
+      prefix.id = t.series->id;
+      prefix.points.assign(t.series->points.begin(),
+                           t.series->points.begin() + t.prefix);
+      history = &prefix;
+    }
+    r.outcome = t.fitter->Fit(*history, options, budget);
+    if (!t.predict_at.empty() && IsUsable(r.outcome.status)) {
+      absl::StatusOr<std::vector<double>> p =
+          t.fitter->Predict(r.outcome, options, *history, t.predict_at);
+      if (p.ok()) {
+        r.predictions = std::move(*p);
+      } else {
+        r.predict_error = std::string(p.status().message());
+      }
+    }
+    if (t.status_only) {
+      r.outcome.params.clear();
+      r.outcome.covariance.clear();
+      r.outcome.derived.clear();
+    }
   };
 
   impl_->arena.execute([&] {

@@ -24,6 +24,20 @@ struct FitTask {
   const SeriesRecord* series = nullptr;  // not owned; outlives Run()
   const Fitter* fitter = nullptr;        // not owned
   const FitterOptions* options = nullptr;
+  // Fit on the first `prefix` points only (a rolling origin); 0 = all.
+  size_t prefix = 0;
+  // Times (months) to forecast once fitted, from the same history.
+  std::vector<double> predict_at;
+  // Keep only the status of the fit, not its parameters (CV folds).
+  bool status_only = false;
+};
+
+struct TaskResult {
+  FitOutcome outcome;
+  // One per predict_at when the fit was usable and predict succeeded.
+  std::vector<double> predictions;
+  // Why predictions is empty although predict_at was not.
+  std::string predict_error;
 };
 
 struct PlannerOptions {
@@ -47,8 +61,8 @@ class Planner {
   Planner(const Planner&) = delete;
   Planner& operator=(const Planner&) = delete;
 
-  // Outcomes in task order.
-  std::vector<FitOutcome> Run(const std::vector<FitTask>& tasks,
+  // Results in task order.
+  std::vector<TaskResult> Run(const std::vector<FitTask>& tasks,
                               const RunControl& control);
 
   int max_concurrency() const;

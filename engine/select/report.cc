@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "engine/select/cross_validation.h"
 #include "engine/select/statistics.h"
 
 namespace adoption {
@@ -166,6 +167,35 @@ v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
   return report;
 }
 
+void ApplyCrossValidation(std::vector<std::vector<v1::HorizonError>> errors,
+                          v1::SeriesReport* report) {
+  std::vector<int> folds(report->fits_size(), 0);
+  int most = 0;
+  for (int i = 0; i < report->fits_size() && i < static_cast<int>(errors.size()); ++i) {
+    for (const auto& e : errors[i]) folds[i] += e.folds();
+    most = std::max(most, folds[i]);
+  }
+  std::vector<std::pair<double, int>> scored;
+  for (int i = 0; i < report->fits_size() && i < static_cast<int>(errors.size()); ++i) {
+    v1::FitResult* fit = report->mutable_fits(i);
+    for (auto& e : errors[i]) *fit->add_cv_errors() = std::move(e);
+    double score;
+    if (most > 0 && 2 * folds[i] >= most &&
+        CvScore({fit->cv_errors().begin(), fit->cv_errors().end()}, &score)) {
+      fit->set_cv_score(score);
+      scored.emplace_back(score, i);
+    }
+  }
+  std::stable_sort(scored.begin(), scored.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (size_t r = 0; r < scored.size(); ++r) {
+    report->mutable_fits(scored[r].second)->set_cv_rank(static_cast<int>(r) + 1);
+  }
+  if (!scored.empty()) {
+    report->set_cv_winner(report->fits(scored.front().second).fitter());
+  }
+}
+
 namespace {
 
 // Accumulates one fitter's summary over a set of series.
@@ -174,6 +204,9 @@ struct SummaryAccumulator {
   std::vector<double> r2;
   double weight_sum = 0;
   int weight_count = 0;
+  // Per horizon (in order of first appearance): MASE and MAPE values.
+  std::vector<int> horizons;
+  std::map<int, std::vector<double>> mase, mape;
 
   void Add(const v1::FitResult& r) {
     switch (r.status()) {
@@ -198,11 +231,27 @@ struct SummaryAccumulator {
       weight_sum += r.akaike_weight();
       ++weight_count;
     }
+    if (r.cv_rank() == 1) summary.set_cv_wins(summary.cv_wins() + 1);
+    for (const auto& e : r.cv_errors()) {
+      if (std::find(horizons.begin(), horizons.end(), e.horizon()) ==
+          horizons.end()) {
+        horizons.push_back(e.horizon());
+      }
+      if (e.has_mase()) mase[e.horizon()].push_back(e.mase());
+      if (e.has_mape()) mape[e.horizon()].push_back(e.mape());
+    }
   }
   v1::FitterSummary Finish() {
     summary.set_median_r2(Median(r2));
     summary.set_mean_akaike_weight(weight_count ? weight_sum / weight_count
                                                 : 0);
+    for (int h : horizons) {
+      auto* m = summary.add_cv_median();
+      m->set_horizon(h);
+      m->set_folds(static_cast<int>(mase[h].size()));
+      if (!mase[h].empty()) m->set_mase(Median(mase[h]));
+      if (!mape[h].empty()) m->set_mape(Median(mape[h]));
+    }
     return summary;
   }
 };

@@ -30,6 +30,14 @@ v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
                                    v1::Criterion criterion,
                                    const std::string& target_loss);
 
+// Attaches cross-validation errors (one list per fit, in report.fits()
+// order) and ranks the fits by their score (mean MASE; baselines included).
+// A fit is ranked only if it forecast at least half as many folds as the
+// fit with the most, so a fitter that fails on most origins cannot win on
+// the few it managed. Sets cv_score, cv_rank and report->cv_winner.
+void ApplyCrossValidation(std::vector<std::vector<v1::HorizonError>> errors,
+                          v1::SeriesReport* report);
+
 // Fills response->fitters (per fitter over all of response->series, in the
 // order of fitter_names) and, if group_by is not empty, response->groups
 // (one per metadata value, sorted by value), plus the verdict counts.

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "engine/select/cross_validation.h"
 #include "engine/select/report.h"
 #include "spdlog/spdlog.h"
 
@@ -296,10 +297,10 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
   }
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
   if (!series.ok()) return log.Done(ToGrpc(series.status()));
-  std::vector<FitOutcome> out =
+  std::vector<TaskResult> run =
       planner_->Run({{&*series, *fitter, &options}}, MakeRunControl(context));
   // A single fit is "compared" against nothing: rank 1 if it is rankable.
-  v1::SeriesReport report = BuildSeriesReport(*series, out, v1::CRITERION_AICC,
+  v1::SeriesReport report = BuildSeriesReport(*series, {run[0].outcome}, v1::CRITERION_AICC,
                                               ADOPTION_LOSS_SSE_CUMULATIVE);
   *response->mutable_result() = report.fits(0);
   return log.Done(grpc::Status::OK);
@@ -338,6 +339,9 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   const v1::Criterion criterion = request->criterion() == v1::CRITERION_UNSPECIFIED
                                       ? v1::CRITERION_AICC
                                       : request->criterion();
+  absl::StatusOr<CvPlan> cv =
+      CvPlanFromProto(request->cross_validation(), "cross_validation");
+  if (!cv.ok()) return fail(cv.status());
 
   // Fitters and their options.
   std::vector<const Fitter*> fitters;
@@ -397,17 +401,35 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   std::sort(series.begin(), series.end(),
             [](const SeriesRecord& a, const SeriesRecord& b) { return a.id < b.id; });
 
-  // Fit every series x fitter in parallel.
+  // Every series x fitter on the whole series, then (cross-validation)
+  // every series x fitter x rolling origin, all in one parallel run.
   static const FitterOptions kNoOptions;
+  auto options_of = [&](const Fitter* f) {
+    auto it = options.find(f->name());
+    return it == options.end() ? &kNoOptions : &it->second;
+  };
+  const size_t nf = fitters.size();
   std::vector<FitTask> tasks;
-  tasks.reserve(series.size() * fitters.size());
+  tasks.reserve(series.size() * nf);
   for (const auto& s : series) {
-    for (const Fitter* f : fitters) {
-      auto it = options.find(f->name());
-      tasks.push_back({&s, f, it == options.end() ? &kNoOptions : &it->second});
+    for (const Fitter* f : fitters) tasks.push_back({&s, f, options_of(f)});
+  }
+  std::vector<std::vector<CvOrigin>> origins(series.size());
+  std::vector<size_t> cv_first(series.size(), 0);  // first CV task of a series
+  if (cv->enabled) {
+    for (size_t i = 0; i < series.size(); ++i) {
+      origins[i] = RollingOrigins(series[i], *cv);
+      cv_first[i] = tasks.size();
+      for (const Fitter* f : fitters) {
+        for (const CvOrigin& o : origins[i]) {
+          FitTask t{&series[i], f, options_of(f), o.prefix, o.forecast_t};
+          t.status_only = true;
+          tasks.push_back(std::move(t));
+        }
+      }
     }
   }
-  std::vector<FitOutcome> outcomes = planner_->Run(tasks, MakeRunControl(context));
+  std::vector<TaskResult> results = planner_->Run(tasks, MakeRunControl(context));
   if (context->IsCancelled()) {
     return fail(absl::CancelledError("request cancelled by the client"));
   }
@@ -416,18 +438,31 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   for (const Fitter* f : fitters) names.push_back(f->name());
   response->mutable_series()->Reserve(static_cast<int>(series.size()));
   for (size_t i = 0; i < series.size(); ++i) {
-    std::vector<FitOutcome> per(
-        std::make_move_iterator(outcomes.begin() + i * fitters.size()),
-        std::make_move_iterator(outcomes.begin() + (i + 1) * fitters.size()));
-    *response->add_series() = BuildSeriesReport(series[i], per, criterion,
-                                                ADOPTION_LOSS_SSE_CUMULATIVE);
+    std::vector<FitOutcome> per;
+    per.reserve(nf);
+    for (size_t j = 0; j < nf; ++j) per.push_back(std::move(results[i * nf + j].outcome));
+    v1::SeriesReport* report = response->add_series();
+    *report = BuildSeriesReport(series[i], per, criterion, ADOPTION_LOSS_SSE_CUMULATIVE);
+    if (cv->enabled && !origins[i].empty()) {
+      std::vector<std::vector<v1::HorizonError>> errors;
+      for (size_t j = 0; j < nf; ++j) {
+        std::vector<const std::vector<double>*> forecasts;
+        for (size_t k = 0; k < origins[i].size(); ++k) {
+          const TaskResult& r = results[cv_first[i] + j * origins[i].size() + k];
+          forecasts.push_back(r.predictions.empty() ? nullptr : &r.predictions);
+        }
+        errors.push_back(ScoreForecasts(series[i], *cv, origins[i], forecasts));
+      }
+      ApplyCrossValidation(std::move(errors), report);
+    }
   }
   Summarize(names, request->group_by(), response);
   response->set_criterion(criterion);
   if (request->summary_only()) response->clear_series();
   response->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - start));
-  spdlog::info("event=compare series={} fitters={} fits={} elapsed_s={:.3f}",
-               series.size(), fitters.size(), tasks.size(),
+  spdlog::info("event=compare series={} fitters={} fits={} cv_fits={} elapsed_s={:.3f}",
+               series.size(), fitters.size(), series.size() * nf,
+               tasks.size() - series.size() * nf,
                response->elapsed_seconds());
   return log.Done(grpc::Status::OK);
 }
@@ -453,8 +488,9 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   }
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
   if (!series.ok()) return fail(series.status());
-  std::vector<FitOutcome> out =
+  std::vector<TaskResult> run =
       planner_->Run({{&*series, *fitter, &options}}, MakeRunControl(context));
+  const std::vector<FitOutcome> out = {run[0].outcome};
   v1::SeriesReport report = BuildSeriesReport(*series, out, v1::CRITERION_AICC,
                                               ADOPTION_LOSS_SSE_CUMULATIVE);
   response->set_series_id(series->id);

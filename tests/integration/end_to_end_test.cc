@@ -168,6 +168,31 @@ TEST_F(EndToEndTest, FullCorpusComparison) {
   EXPECT_GE(published, 925);
   EXPECT_EQ(ids.size(), 3130u);
   EXPECT_EQ(resp.series_count(), 3130);
+
+  // Rolling-origin cross-validation ran (default horizons 1, 3, 6): the
+  // last-value baseline scores exactly 1 against itself wherever scored, and
+  // every fitter summary carries its median errors per horizon.
+  int cv_series = 0;
+  for (const auto& s : resp.series()) {
+    if (s.cv_winner().empty()) continue;
+    ++cv_series;
+    for (const auto& f : s.fits()) {
+      if (f.fitter() == "naive" && f.has_cv_score()) EXPECT_DOUBLE_EQ(f.cv_score(), 1.0);
+      for (const auto& e : f.cv_errors()) {
+        EXPECT_TRUE(std::isfinite(e.mae()));
+        if (e.has_mase()) EXPECT_GE(e.mase(), 0);
+      }
+    }
+  }
+  EXPECT_GT(cv_series, 500);
+  int cv_wins = 0;
+  for (const auto& f : resp.fitters()) {
+    cv_wins += f.cv_wins();
+    ASSERT_EQ(f.cv_median_size(), 3) << f.fitter();
+    EXPECT_EQ(f.cv_median(0).horizon(), 1);
+    EXPECT_EQ(f.cv_median(2).horizon(), 6);
+  }
+  EXPECT_EQ(cv_wins, cv_series);
   EXPECT_GT(with_winner, 800);
   EXPECT_EQ(nonzero, 929);
   int wins = 0;

@@ -1,6 +1,7 @@
 // Selector arithmetic against values computed by hand (shown in comments).
 #include <cmath>
 
+#include "engine/select/cross_validation.h"
 #include "engine/select/report.h"
 #include "engine/select/statistics.h"
 #include "gmock/gmock.h"
@@ -171,6 +172,111 @@ TEST(ReportTest, SummaryAndGroups) {
   EXPECT_EQ(r.groups(1).series(), 2);
   EXPECT_EQ(r.groups(1).not_enough_data(), 1);
   EXPECT_EQ(r.groups(1).fitters(1).wins(), 1);
+}
+
+
+TEST(CrossValidationTest, TinySeriesByHand) {
+  // y = 0, 2, 4, 8, 10 at t = 0..4; horizons 1 and 2; min 3 training points.
+  SeriesRecord s = Series("cv", {0, 2, 4, 8, 10});
+  CvPlan plan;
+  plan.horizons = {1, 2};
+  plan.min_train_points = 3;
+  std::vector<CvOrigin> origins = RollingOrigins(s, plan);
+  // Origins: after t=2 (targets t=3, t=4) and after t=3 (target t=4; t=5 absent).
+  ASSERT_EQ(origins.size(), 2u);
+  EXPECT_EQ(origins[0].prefix, 3u);
+  EXPECT_EQ(origins[0].target, (std::vector<int>{3, 4}));
+  EXPECT_EQ(origins[1].prefix, 4u);
+  EXPECT_EQ(origins[1].target, (std::vector<int>{4, -1}));
+  EXPECT_EQ(origins[1].forecast_t, (std::vector<double>{4, 5}));
+
+  std::vector<double> f0 = {7, 11}, f1 = {9, 12};
+  auto errors = ScoreForecasts(s, plan, origins, {&f0, &f1});
+  ASSERT_EQ(errors.size(), 2u);
+  // h=1: |8-7| = 1, |10-9| = 1 -> MAE 1; last value: |8-4| = 4, |10-8| = 2
+  // -> MASE 2/6; MAPE (1/8 + 1/10)/2 = 0.1125.
+  EXPECT_EQ(errors[0].horizon(), 1);
+  EXPECT_EQ(errors[0].folds(), 2);
+  EXPECT_DOUBLE_EQ(errors[0].mae(), 1);
+  EXPECT_DOUBLE_EQ(errors[0].mase(), 2.0 / 6);
+  EXPECT_DOUBLE_EQ(errors[0].mape(), 0.1125);
+  // h=2: only the first origin: |10-11| = 1; last value |10-4| = 6.
+  EXPECT_EQ(errors[1].folds(), 1);
+  EXPECT_DOUBLE_EQ(errors[1].mae(), 1);
+  EXPECT_DOUBLE_EQ(errors[1].mase(), 1.0 / 6);
+  double score;
+  ASSERT_TRUE(CvScore(errors, &score));
+  EXPECT_DOUBLE_EQ(score, (2.0 / 6 + 1.0 / 6) / 2);
+
+  // The last-value forecast scores exactly 1 against itself.
+  std::vector<double> n0 = {4, 4}, n1 = {8, 8};
+  auto naive = ScoreForecasts(s, plan, origins, {&n0, &n1});
+  EXPECT_DOUBLE_EQ(naive[0].mase(), 1);
+  EXPECT_DOUBLE_EQ(naive[1].mase(), 1);
+
+  // A fitter without a forecast at the first origin is scored on the rest.
+  auto partial = ScoreForecasts(s, plan, origins, {nullptr, &f1});
+  EXPECT_EQ(partial[0].folds(), 1);
+  EXPECT_DOUBLE_EQ(partial[0].mase(), 1.0 / 2);
+  EXPECT_EQ(partial[1].folds(), 0);
+  EXPECT_FALSE(partial[1].has_mase());
+}
+
+TEST(CrossValidationTest, SkipsZeroPrefixesAndLimitsOrigins) {
+  SeriesRecord s = Series("late", {0, 0, 0, 0, 0, 0, 3, 5, 9, 12});
+  CvPlan plan;  // horizons 1, 3, 6; 6 training points
+  auto origins = RollingOrigins(s, plan);
+  // Prefixes ending at t=5 are all zero: the first origin is after t=6.
+  ASSERT_FALSE(origins.empty());
+  EXPECT_EQ(origins.front().prefix, 7u);
+  EXPECT_EQ(origins.back().prefix, 9u);
+  plan.max_origins = 1;
+  auto last = RollingOrigins(s, plan);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].prefix, 9u);
+}
+
+TEST(CrossValidationTest, OptionsValidation) {
+  v1::CrossValidationOptions o;
+  o.add_horizons(0);
+  auto bad = CvPlanFromProto(o, "cross_validation");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()),
+              ::testing::StartsWith("cross_validation.horizons[0]"));
+  v1::CrossValidationOptions dup;
+  dup.add_horizons(2);
+  dup.add_horizons(2);
+  EXPECT_FALSE(CvPlanFromProto(dup, "cv").ok());
+  v1::CrossValidationOptions small;
+  small.set_min_train_points(2);
+  EXPECT_FALSE(CvPlanFromProto(small, "cv").ok());
+  auto defaults = CvPlanFromProto({}, "cv");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_TRUE(defaults->enabled);
+  EXPECT_EQ(defaults->horizons, (std::vector<int>{1, 3, 6}));
+}
+
+TEST(CrossValidationTest, RanksByScoreWithCoverageRule) {
+  SeriesRecord s = Series("s", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+  auto report = BuildSeriesReport(
+      s, {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1), Outcome("c", 2, 10, 1)},
+      v1::CRITERION_AICC, "sse_cumulative");
+  auto err = [](int folds, double mase) {
+    v1::HorizonError e;
+    e.set_horizon(1);
+    e.set_folds(folds);
+    e.set_mae(1);
+    e.set_mase(mase);
+    return std::vector<v1::HorizonError>{e};
+  };
+  // c has the best score but forecast only 1 of 4 folds: not ranked.
+  ApplyCrossValidation({err(4, 0.8), err(4, 0.5), err(1, 0.1)}, &report);
+  EXPECT_EQ(report.cv_winner(), "b");
+  EXPECT_EQ(report.fits(1).cv_rank(), 1);
+  EXPECT_EQ(report.fits(0).cv_rank(), 2);
+  EXPECT_EQ(report.fits(2).cv_rank(), 0);
+  EXPECT_FALSE(report.fits(2).has_cv_score());
+  EXPECT_DOUBLE_EQ(report.fits(0).cv_score(), 0.8);
 }
 
 }  // namespace
