@@ -327,6 +327,9 @@ absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t,
   if (!IsValidName(t->name)) {
     return Reject(origin, "name must be 1..40 characters of [a-z0-9_]");
   }
+  if (std::string(t->name) == "combined") {
+    return Reject(origin, "the name \"combined\" is reserved for the built-in combined forecaster");
+  }
   if (t->fit == nullptr || t->predict == nullptr) {
     return Reject(origin, "fit or predict function is missing");
   }

@@ -1,6 +1,9 @@
 #include "engine/service/adoption_service.h"
 
 #include <chrono>
+#include <cmath>
+#include <functional>
+#include <optional>
 #include <map>
 #include <set>
 #include <utility>
@@ -11,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/select/cross_validation.h"
+#include "engine/select/forecast.h"
 #include "engine/select/report.h"
 #include "spdlog/spdlog.h"
 
@@ -20,6 +24,8 @@ namespace {
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
 constexpr char kPageTokenPrefix[] = "after:";
+// Forecast's name for the combination of every loaded fitter.
+constexpr char kCombinedFitter[] = "combined";
 
 // Logs one finished RPC as a structured line.
 class RpcLog {
@@ -472,46 +478,254 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
                                            v1::ForecastResponse* response) {
   RpcLog log("Forecast");
   auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
-  if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits); !s.ok()) {
+  if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id",
+                                        options_.series_limits);
+      !s.ok()) {
     return fail(s);
   }
-  absl::StatusOr<const Fitter*> fitter = FindFitter(request->fitter(), "fitter");
-  if (!fitter.ok()) return fail(fitter.status());
+  const bool combined = request->fitter() == kCombinedFitter;
+  std::vector<const Fitter*> fitters;
+  if (combined) {
+    if (!request->options().empty()) {
+      return fail(absl::InvalidArgumentError(
+          "options: not allowed with the combined forecaster"));
+    }
+    fitters = registry_->fitters();
+    if (fitters.empty()) {
+      return fail(absl::FailedPreconditionError("no fitter plugins are loaded"));
+    }
+  } else {
+    absl::StatusOr<const Fitter*> f = FindFitter(request->fitter(), "fitter");
+    if (!f.ok()) return fail(f.status());
+    fitters = {*f};
+  }
   if (request->horizon() < 1 || request->horizon() > options_.max_horizon) {
     return fail(absl::InvalidArgumentError(absl::StrCat(
         "horizon: must be 1..", options_.max_horizon, " months, got ",
         request->horizon())));
   }
-  FitterOptions options = ToOptions(request->options());
-  if (absl::Status s = (*fitter)->ValidateOptions(options, "options"); !s.ok()) {
-    return fail(s);
+  double level = request->interval_level();
+  if (level == 0) level = 0.95;
+  if (!(level > 0 && level < 1)) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "interval_level: must be in (0, 1), got ", request->interval_level())));
+  }
+  const FitterOptions options = ToOptions(request->options());
+  if (!combined) {
+    if (absl::Status s = fitters[0]->ValidateOptions(options, "options"); !s.ok()) {
+      return fail(s);
+    }
   }
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
   if (!series.ok()) return fail(series.status());
-  std::vector<TaskResult> run =
-      planner_->Run({{&*series, *fitter, &options}}, MakeRunControl(context));
-  const std::vector<FitOutcome> out = {run[0].outcome};
-  v1::SeriesReport report = BuildSeriesReport(*series, out, v1::CRITERION_AICC,
-                                              ADOPTION_LOSS_SSE_CUMULATIVE);
-  response->set_series_id(series->id);
-  response->set_fitter((*fitter)->name());
-  *response->mutable_fit() = report.fits(0);
-  if (!IsUsable(out[0].status)) {
-    return fail(absl::FailedPreconditionError(absl::StrCat(
-        "fitter \"", (*fitter)->name(), "\" could not fit series \"", series->id,
-        "\": ", out[0].message)));
+  if (series->points.empty()) {
+    return fail(absl::FailedPreconditionError(
+        absl::StrCat("series \"", series->id, "\" has no points to forecast from")));
   }
-  const double t_last = series->points.empty() ? 0 : series->points.back().t;
+  const double last = series->points.back().value;
+  const double t_last = series->points.back().t;
+  const double cap = ImplausibleAbove(*series);
   std::vector<double> t;
   for (int h = 1; h <= request->horizon(); ++h) t.push_back(t_last + h);
-  absl::StatusOr<std::vector<double>> values =
-      (*fitter)->Predict(out[0], options, *series, t);
-  if (!values.ok()) return fail(values.status());
+
+  // Rolling origins for empirical intervals and combination weights:
+  // horizons 1..min(horizon, 12), training from min(6, n/2) points.
+  CvPlan plan;
+  plan.horizons.clear();
+  for (int h = 1; h <= std::min(request->horizon(), 12); ++h) plan.horizons.push_back(h);
+  plan.min_train_points =
+      std::max(3, std::min(6, static_cast<int>(series->points.size()) / 2));
+  const std::vector<CvOrigin> origins = RollingOrigins(*series, plan);
+
+  std::vector<FitTask> tasks;
+  for (const Fitter* f : fitters) tasks.push_back({&*series, f, &options, 0, t});
+  const size_t cv_first = tasks.size();
+  for (const Fitter* f : fitters) {
+    for (const CvOrigin& o : origins) {
+      FitTask task{&*series, f, &options, o.prefix, o.forecast_t};
+      task.status_only = true;
+      tasks.push_back(std::move(task));
+    }
+  }
+  std::vector<TaskResult> run = planner_->Run(tasks, MakeRunControl(context));
+  if (context->IsCancelled()) {
+    return fail(absl::CancelledError("request cancelled by the client"));
+  }
+  // Fold forecasts of fitter j, one pointer per origin (null: none).
+  auto folds_of = [&](size_t j) {
+    std::vector<const std::vector<double>*> f;
+    for (size_t k = 0; k < origins.size(); ++k) {
+      const TaskResult& r = run[cv_first + j * origins.size() + k];
+      f.push_back(r.predictions.empty() ? nullptr : &r.predictions);
+    }
+    return f;
+  };
+  // Signed errors (actual - forecast) by horizon of a fold forecaster.
+  auto fold_errors = [&](const std::function<std::optional<double>(size_t k, size_t h)>& fc) {
+    std::vector<std::vector<double>> e(plan.horizons.size());
+    for (size_t k = 0; k < origins.size(); ++k) {
+      for (size_t h = 0; h < plan.horizons.size(); ++h) {
+        const int target = origins[k].target[h];
+        if (target < 0) continue;
+        std::optional<double> v = fc(k, h);
+        if (v) e[h].push_back(series->points[target].value - *v);
+      }
+    }
+    return e;
+  };
+  auto plausible = [&](const std::vector<double>& v, std::string* why) {
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (!std::isfinite(v[i]) || v[i] > cap) {
+        *why = absl::StrCat("extrapolates to ", v[i], " at month ", t[i],
+                            ", above the plausibility bound ", cap,
+                            " (1000 x the last value, at least 1e5)");
+        return false;
+      }
+    }
+    return true;
+  };
+
+  response->set_series_id(series->id);
+  response->set_fitter(combined ? kCombinedFitter : fitters[0]->name());
+  response->set_interval_level(level);
+  std::vector<double> values(t.size(), 0.0);
+  std::optional<std::vector<Interval>> intervals;
+  std::string method = "none";
+
+  if (!combined) {
+    const Fitter* fitter = fitters[0];
+    const TaskResult& r = run[0];
+    v1::SeriesReport report = BuildSeriesReport(*series, {r.outcome}, v1::CRITERION_AICC,
+                                                ADOPTION_LOSS_SSE_CUMULATIVE);
+    *response->mutable_fit() = report.fits(0);
+    if (!IsUsable(r.outcome.status)) {
+      return fail(absl::FailedPreconditionError(absl::StrCat(
+          "fitter \"", fitter->name(), "\" could not fit series \"", series->id,
+          "\": ", r.outcome.message)));
+    }
+    if (r.predictions.empty()) {
+      return fail(absl::InternalError(absl::StrCat(
+          "fitter \"", fitter->name(), "\" could not forecast: ", r.predict_error)));
+    }
+    std::string why;
+    if (!plausible(r.predictions, &why)) {
+      return fail(absl::FailedPreconditionError(absl::StrCat(
+          "fitter \"", fitter->name(), "\" ", why, ": not served")));
+    }
+    values = r.predictions;
+    absl::StatusOr<std::vector<Interval>> delta =
+        DeltaIntervals(*fitter, r.outcome, options, *series, t, values, level);
+    if (delta.ok()) {
+      intervals = std::move(*delta);
+      method = "delta";
+    } else {
+      const auto forecasts = folds_of(0);
+      intervals = EmpiricalIntervals(
+          fold_errors([&](size_t k, size_t h) -> std::optional<double> {
+            if (!forecasts[k]) return std::nullopt;
+            return std::max((*forecasts[k])[h], series->points[origins[k].prefix - 1].value);
+          }),
+          values, last, level);
+      if (intervals) method = "empirical";
+    }
+  } else {
+    // Score every fitter by rolling-origin error on this series, weight the
+    // good ones, and combine their forecasts (each floored at the last
+    // value first).
+    std::vector<FitOutcome> outcomes;
+    for (size_t j = 0; j < fitters.size(); ++j) outcomes.push_back(run[j].outcome);
+    v1::SeriesReport report = BuildSeriesReport(*series, outcomes, v1::CRITERION_AICC,
+                                                ADOPTION_LOSS_SSE_CUMULATIVE);
+    std::vector<std::vector<v1::HorizonError>> errors;
+    for (size_t j = 0; j < fitters.size(); ++j) {
+      errors.push_back(ScoreForecasts(*series, plan, origins, folds_of(j)));
+    }
+    ApplyCrossValidation(std::move(errors), &report);
+    std::vector<std::optional<double>> scores(fitters.size());
+    for (size_t j = 0; j < fitters.size(); ++j) {
+      const v1::FitResult& fit = report.fits(j);
+      std::string why;
+      if (run[j].predictions.empty()) continue;
+      if (!plausible(run[j].predictions, &why)) {
+        response->add_warnings(absl::StrCat(fitters[j]->name(), " left out: ", why));
+        continue;
+      }
+      if (fit.has_cv_score()) scores[j] = fit.cv_score();
+    }
+    std::vector<double> w = CombinationWeights(scores);
+    double total = 0;
+    for (double v : w) total += v;
+    if (total == 0) {
+      // Too short to score anything: carry the last value forward.
+      for (size_t j = 0; j < fitters.size(); ++j) {
+        if (fitters[j]->name() == "naive" && !run[j].predictions.empty()) w[j] = 1;
+      }
+      response->add_warnings(
+          "no fitter could be scored by rolling-origin error on this series: "
+          "the combination is the last value carried forward");
+    }
+    v1::FitResult* fit = response->mutable_fit();
+    fit->set_series_id(series->id);
+    fit->set_fitter(kCombinedFitter);
+    fit->set_status(v1::FIT_STATUS_CONVERGED);
+    fit->set_message("weights proportional to 1 / cv_score^2 over fitters within 2x the best score");
+    double weight_sum = 0;
+    for (size_t j = 0; j < fitters.size(); ++j) {
+      if (w[j] <= 0) continue;
+      weight_sum += w[j];
+      auto* fw = response->add_weights();
+      fw->set_fitter(fitters[j]->name());
+      fw->set_weight(w[j]);
+      if (scores[j]) fw->set_cv_score(*scores[j]);
+      auto* p = fit->add_parameters();
+      p->set_name(fitters[j]->name());
+      p->set_value(w[j]);
+      for (size_t i = 0; i < t.size(); ++i) {
+        values[i] += w[j] * std::max(run[j].predictions[i], last);
+      }
+    }
+    if (weight_sum == 0) {
+      return fail(absl::FailedPreconditionError(absl::StrCat(
+          "no fitter produced a usable forecast for series \"", series->id, "\"")));
+    }
+    std::vector<std::vector<const std::vector<double>*>> folds;
+    for (size_t j = 0; j < fitters.size(); ++j) folds.push_back(folds_of(j));
+    intervals = EmpiricalIntervals(
+        fold_errors([&](size_t k, size_t h) -> std::optional<double> {
+          double v = 0, wsum = 0;
+          const double floor = series->points[origins[k].prefix - 1].value;
+          for (size_t j = 0; j < fitters.size(); ++j) {
+            if (w[j] <= 0 || !folds[j][k]) continue;
+            v += w[j] * std::max((*folds[j][k])[h], floor);
+            wsum += w[j];
+          }
+          if (wsum == 0) return std::nullopt;
+          return v / wsum;
+        }),
+        values, last, level);
+    if (intervals) method = "empirical";
+  }
+
+  bool raised = false;
   for (size_t i = 0; i < t.size(); ++i) {
     auto* p = response->add_points();
     p->set_t(t[i]);
-    p->set_value((*values)[i]);
+    if (values[i] < last) raised = true;
+    p->set_value(std::max(values[i], last));
+    if (intervals) {
+      p->set_lower(std::min((*intervals)[i].lower, p->value()));
+      p->set_upper(std::max((*intervals)[i].upper, p->value()));
+    }
   }
+  if (raised) {
+    response->add_warnings(absl::StrCat(
+        "the model falls below the last observed value (", last,
+        "); forecasts are raised to it"));
+  }
+  if (origins.empty() && method != "delta") {
+    response->add_warnings("history too short for rolling-origin errors");
+  }
+  response->set_interval_method(method);
   return log.Done(grpc::Status::OK);
 }
 

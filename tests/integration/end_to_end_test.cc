@@ -415,7 +415,8 @@ TEST(BrokenPluginsTest, ServerKeepsServing) {
                           std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
                           std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-wrong_abi.so",
                           std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-no_entry.so",
-                          std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-garbage.so"}) {
+                          std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-garbage.so",
+                          std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-explosive.so"}) {
     std::filesystem::copy_file(src, plugins + "/" + std::filesystem::path(src).filename().string());
   }
   ServerProcess server({ADOPTIOND, dir.File("db"), plugins, {}});
@@ -429,7 +430,7 @@ TEST(BrokenPluginsTest, ServerKeepsServing) {
     ASSERT_TRUE(stub->ListFitters(&ctx, {}, &resp).ok());
     std::set<std::string> names;
     for (const auto& f : resp.fitters()) names.insert(f.name());
-    EXPECT_EQ(names, (std::set<std::string>{"citation", "garbage", "naive"}));
+    EXPECT_EQ(names, (std::set<std::string>{"citation", "explosive", "garbage", "naive"}));
     ASSERT_EQ(resp.rejected_size(), 2);
     std::string reasons = resp.rejected(0).reason() + "|" + resp.rejected(1).reason();
     EXPECT_THAT(reasons, HasSubstr("ABI major version 99"));
@@ -455,11 +456,97 @@ TEST(BrokenPluginsTest, ServerKeepsServing) {
       }
     }
     if (s.verdict() != v1::SERIES_VERDICT_NOT_ENOUGH_DATA) {
-      EXPECT_EQ(s.winner(), "citation") << s.series_id();
+      EXPECT_FALSE(s.winner().empty()) << s.series_id();
+      EXPECT_NE(s.winner(), "garbage") << s.series_id();
     }
+  }
+  // A fitter that extrapolates to 1e30 is refused, and left out of the
+  // combined forecast with a warning.
+  {
+    grpc::ClientContext fctx;
+    v1::ForecastRequest fr;
+    fr.set_series_id("mistralai/Mistral-7B-v0.1");
+    fr.set_fitter("explosive");
+    fr.set_horizon(3);
+    v1::ForecastResponse out;
+    grpc::Status st = stub->Forecast(&fctx, fr, &out);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+    EXPECT_THAT(st.error_message(), HasSubstr("plausibility bound"));
+  }
+  {
+    grpc::ClientContext fctx;
+    v1::ForecastRequest fr;
+    fr.set_series_id("mistralai/Mistral-7B-v0.1");
+    fr.set_fitter("combined");
+    fr.set_horizon(3);
+    v1::ForecastResponse out;
+    ASSERT_TRUE(stub->Forecast(&fctx, fr, &out).ok());
+    std::string warnings;
+    for (const auto& w : out.warnings()) warnings += w + "|";
+    EXPECT_THAT(warnings, HasSubstr("explosive left out"));
+    for (const auto& w : out.weights()) EXPECT_NE(w.fitter(), "explosive");
+    for (const auto& p : out.points()) EXPECT_LT(p.value(), 1e6);
   }
   stub.reset();
   EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST_F(EndToEndTest, ForecastsWithIntervals) {
+  CommandResult r = Adoptctl(server_->address(),
+                             {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto stub = server_->NewStub();
+  const double last = 3848;  // mistralai/Mistral-7B-v0.1, month 17
+  auto forecast = [&](const std::string& fitter, int horizon, v1::ForecastResponse* out) {
+    grpc::ClientContext ctx;
+    v1::ForecastRequest req;
+    req.set_series_id("mistralai/Mistral-7B-v0.1");
+    req.set_fitter(fitter);
+    req.set_horizon(horizon);
+    return stub->Forecast(&ctx, req, out);
+  };
+  for (const std::string fitter : {"citation", "logistic", "naive", "combined"}) {
+    v1::ForecastResponse out;
+    grpc::Status st = forecast(fitter, 6, &out);
+    ASSERT_TRUE(st.ok()) << fitter << ": " << st.error_message();
+    ASSERT_EQ(out.points_size(), 6) << fitter;
+    EXPECT_EQ(out.interval_level(), 0.95);
+    EXPECT_NE(out.interval_method(), "none") << fitter;
+    for (int i = 0; i < out.points_size(); ++i) {
+      const auto& p = out.points(i);
+      EXPECT_EQ(p.t(), 18 + i);
+      EXPECT_GE(p.value(), last) << fitter;
+      ASSERT_TRUE(p.has_lower() && p.has_upper()) << fitter;
+      EXPECT_LE(p.lower(), p.value());
+      EXPECT_GE(p.upper(), p.value());
+      EXPECT_GE(p.lower(), last);
+      EXPECT_LT(p.upper(), 10 * last) << fitter;
+    }
+    // Bands widen with the horizon.
+    EXPECT_GE(out.points(5).upper() - out.points(5).lower(),
+              out.points(0).upper() - out.points(0).lower()) << fitter;
+    if (fitter == "citation") EXPECT_EQ(out.interval_method(), "delta");
+    if (fitter == "naive") EXPECT_EQ(out.interval_method(), "empirical");
+    if (fitter == "combined") {
+      EXPECT_EQ(out.interval_method(), "empirical");
+      double total = 0;
+      for (const auto& w : out.weights()) total += w.weight();
+      EXPECT_NEAR(total, 1, 1e-9);
+      EXPECT_GE(out.weights_size(), 1);
+    }
+  }
+  v1::ForecastResponse out;
+  EXPECT_EQ(forecast("combined", 121, &out).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  grpc::ClientContext ctx;
+  v1::ForecastRequest req;
+  req.set_series_id("mistralai/Mistral-7B-v0.1");
+  req.set_fitter("combined");
+  req.set_horizon(3);
+  (*req.mutable_options())["m"] = "100";
+  grpc::Status st = stub->Forecast(&ctx, req, &out);
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(st.error_message(), ::testing::StartsWith("options"));
+  stub.reset();
 }
 
 }  // namespace

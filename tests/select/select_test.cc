@@ -2,6 +2,7 @@
 #include <cmath>
 
 #include "engine/select/cross_validation.h"
+#include "engine/select/forecast.h"
 #include "engine/select/report.h"
 #include "engine/select/statistics.h"
 #include "gmock/gmock.h"
@@ -277,6 +278,48 @@ TEST(CrossValidationTest, RanksByScoreWithCoverageRule) {
   EXPECT_EQ(report.fits(2).cv_rank(), 0);
   EXPECT_FALSE(report.fits(2).has_cv_score());
   EXPECT_DOUBLE_EQ(report.fits(0).cv_score(), 0.8);
+}
+
+
+TEST(ForecastMathTest, NormalQuantile) {
+  EXPECT_NEAR(NormalQuantile(0.975), 1.959963984540054, 1e-12);
+  EXPECT_NEAR(NormalQuantile(0.5), 0, 1e-15);
+  EXPECT_NEAR(NormalQuantile(0.05), -1.6448536269514722, 1e-12);
+  EXPECT_NEAR(NormalQuantile(1e-6), -4.753424308822899, 1e-9);
+}
+
+TEST(ForecastMathTest, CombinationWeightsByHand) {
+  // Scores 0.5, 0.8, 1.2 (> 2 x 0.5: dropped), none:
+  // 1/0.25 = 4, 1/0.64 = 1.5625 -> 4/5.5625 and 1.5625/5.5625.
+  auto w = CombinationWeights({0.5, 0.8, 1.2, std::nullopt});
+  EXPECT_NEAR(w[0], 4 / 5.5625, 1e-12);
+  EXPECT_NEAR(w[1], 1.5625 / 5.5625, 1e-12);
+  EXPECT_EQ(w[2], 0);
+  EXPECT_EQ(w[3], 0);
+  auto none = CombinationWeights({std::nullopt, std::nullopt});
+  EXPECT_EQ(none[0] + none[1], 0);
+}
+
+TEST(ForecastMathTest, EmpiricalIntervalsByHand) {
+  // Horizon 1 errors -2, 0, 4, 10 (actual - forecast); level 0.5: quantiles
+  // at 0.25 and 0.75 of the sorted list: -0.5 and 5.5.
+  std::vector<std::vector<double>> e = {{4, -2, 10, 0}, {1}};
+  auto iv = EmpiricalIntervals(e, {100, 110}, 90, 0.5);
+  ASSERT_TRUE(iv.has_value());
+  EXPECT_DOUBLE_EQ((*iv)[0].lower, 99.5);
+  EXPECT_DOUBLE_EQ((*iv)[0].upper, 105.5);
+  // Horizon 2 has one fold: horizon 1's errors scaled by 2/1.
+  EXPECT_DOUBLE_EQ((*iv)[1].lower, 109);
+  EXPECT_DOUBLE_EQ((*iv)[1].upper, 121);
+  // Lower bounds never go below the last observed value.
+  auto floored = EmpiricalIntervals({{-50, -40, -30}}, {100}, 95, 0.9);
+  EXPECT_DOUBLE_EQ((*floored)[0].lower, 95);
+  EXPECT_FALSE(EmpiricalIntervals({{1, 2}}, {100}, 90, 0.9).has_value());
+}
+
+TEST(ForecastMathTest, PlausibilityBound) {
+  EXPECT_EQ(ImplausibleAbove(Series("a", {0, 5, 50})), 1e5);
+  EXPECT_EQ(ImplausibleAbove(Series("b", {0, 500, 5000})), 5e6);
 }
 
 }  // namespace
