@@ -290,7 +290,7 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
                            int detail_limit) {
   std::string out = absl::StrFormat(
       "Compared %d series in %.2f s (criterion %s): %d with a winner, %d do not "
-      "fit (no model reaches R^2 0.95), %d without enough data.\n\n",
+      "fit (no model reaches R^2 0.95, or an abrupt surge), %d without enough data.\n\n",
       r.series_count(), r.elapsed_seconds(),
       r.criterion() == v1::CRITERION_BIC ? "BIC" : "AICc",
       r.series_count() - r.not_enough_data(),

@@ -85,6 +85,24 @@ v1::FitResult MakeFitResult(const SeriesRecord& series,
   return r;
 }
 
+std::vector<double> FindSurges(const SeriesRecord& series) {
+  constexpr int kMinHistory = 3;
+  std::vector<double> surges, previous;
+  const auto& p = series.points;
+  for (size_t i = 1; i < p.size(); ++i) {
+    const double d = p[i].value - p[i - 1].value;
+    if (static_cast<int>(previous.size()) >= kMinHistory && d >= 20) {
+      const double median = Median(previous);
+      std::vector<double> deviations;
+      for (double x : previous) deviations.push_back(std::fabs(x - median));
+      const double mad = 1.4826 * Median(deviations);
+      if (d >= 5 * median && d > median + 6 * mad) surges.push_back(p[i].t);
+    }
+    previous.push_back(d);
+  }
+  return surges;
+}
+
 v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
                                    const std::vector<FitOutcome>& outcomes,
                                    v1::Criterion criterion,
@@ -148,7 +166,21 @@ v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
   v1::FitResult* best = report.mutable_fits(order.front());
   best->set_winner(true);
   report.set_winner(best->fitter());
-  if (best->r2() >= kDoesNotFitR2) {
+  const std::vector<double> surges = FindSurges(series);
+  for (double t : surges) report.add_surge_months(t);
+  if (!surges.empty()) {
+    const auto& p = series.points;
+    size_t i = 1;
+    while (i < p.size() && p[i].t != surges.front()) ++i;
+    std::vector<double> before;
+    for (size_t j = 1; j < i; ++j) before.push_back(p[j].value - p[j - 1].value);
+    report.set_verdict(v1::SERIES_VERDICT_DOES_NOT_FIT);
+    report.set_verdict_reason(absl::StrFormat(
+        "abrupt surge at month %g: +%g against a typical +%g a month before it%s",
+        surges.front(), p[i].value - p[i - 1].value, Median(before),
+        surges.size() > 1 ? absl::StrFormat(" (%d surge months)", surges.size())
+                          : std::string()));
+  } else if (best->r2() >= kDoesNotFitR2) {
     report.set_verdict(v1::SERIES_VERDICT_FITS);
   } else {
     double top_r2 = -INFINITY;

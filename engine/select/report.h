@@ -16,6 +16,11 @@ namespace adoption {
 // A series whose best ranked fit has R^2 below this does not fit.
 inline constexpr double kDoesNotFitR2 = 0.95;
 
+// Times (t) of the abrupt surges of a cumulative series: monthly increments
+// that are >= 20, >= 5 x the median of the earlier increments and more than
+// 6 x 1.4826 MAD above that median, from the fourth increment on.
+std::vector<double> FindSurges(const SeriesRecord& series);
+
 // The proto result for one outcome with SSE, RMSE, R^2, AICc and BIC
 // filled in (rank, weight and winner are set by BuildSeriesReport).
 v1::FitResult MakeFitResult(const SeriesRecord& series,

@@ -322,5 +322,23 @@ TEST(ForecastMathTest, PlausibilityBound) {
   EXPECT_EQ(ImplausibleAbove(Series("b", {0, 500, 5000})), 5e6);
 }
 
+
+TEST(ReportTest, AbruptSurgeIsNamed) {
+  // Increments 5, 6, 5, 7, then 60: median 5.5, MAD 0.5 (x 1.4826 = 0.74);
+  // 60 >= 20, >= 5 x 5.5 and > 5.5 + 6 x 0.74: a surge at month 5.
+  SeriesRecord s = Series("surge", {0, 5, 11, 16, 23, 83, 88});
+  EXPECT_EQ(FindSurges(s), (std::vector<double>{5}));
+  auto report = BuildSeriesReport(s, {Outcome("a", 1, 7, 2)}, v1::CRITERION_AICC,
+                                  "sse_cumulative");
+  EXPECT_EQ(report.verdict(), v1::SERIES_VERDICT_DOES_NOT_FIT);
+  EXPECT_THAT(report.verdict_reason(), HasSubstr("abrupt surge at month 5: +60 against a typical +5.5"));
+  ASSERT_EQ(report.surge_months_size(), 1);
+  // Small counts are never surges (+15 < 20), nor are steady series, nor
+  // jumps in the first three increments.
+  EXPECT_TRUE(FindSurges(Series("small", {0, 1, 1, 3, 4, 19})).empty());
+  EXPECT_TRUE(FindSurges(Series("steady", {0, 100, 210, 330, 420, 540})).empty());
+  EXPECT_TRUE(FindSurges(Series("early", {0, 1, 500, 520, 540})).empty());
+}
+
 }  // namespace
 }  // namespace adoption
