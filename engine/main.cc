@@ -13,7 +13,9 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <cctype>
 #include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -75,6 +77,7 @@ int main(int argc, char** argv) {
   int request_timeout_s = 600;
   adoption::ServiceOptions service_options;
   std::string log_level = "info";
+  std::string tls_cert, tls_key, token_file;
   app.add_option("--listen", listen,
                  "address:port to serve on; port 0 picks a free port. Loopback "
                  "by default: bind other addresses only on purpose")
@@ -105,6 +108,16 @@ int main(int argc, char** argv) {
       ->capture_default_str()->check(CLI::Range(1, 86400));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
+  auto* cert_opt = app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS")
+                       ->check(CLI::ExistingFile);
+  auto* key_opt = app.add_option("--tls-key", tls_key, "PEM private key of --tls-cert")
+                      ->check(CLI::ExistingFile);
+  cert_opt->needs(key_opt);
+  key_opt->needs(cert_opt);
+  app.add_option("--token-file", token_file,
+                 "file holding the bearer token every call must present "
+                 "(authorization: Bearer <token>); health checks stay open")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   // Logs go to stderr, one structured line per event; stdout stays clean.
@@ -112,6 +125,30 @@ int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::from_str(log_level));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
   if (plugin_dir.empty()) plugin_dir = DefaultPluginDir();
+  auto read_file = [](const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  if (!token_file.empty()) {
+    std::string token = read_file(token_file);
+    while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back()))) {
+      token.pop_back();
+    }
+    if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
+      spdlog::critical("event=bad_token_file path={} reason=\"must hold one token, no spaces\"",
+                       token_file);
+      return 1;
+    }
+    service_options.bearer_token = token;
+  }
+  const bool loopback = listen.rfind("127.", 0) == 0 || listen.rfind("localhost:", 0) == 0 ||
+                        listen.rfind("[::1]:", 0) == 0;
+  if (!loopback && tls_cert.empty()) {
+    spdlog::warn("event=insecure_listen address={} note=\"not loopback and no TLS: traffic "
+                 "(and any bearer token) is readable on the network\"", listen);
+  }
   service_options.max_request_time = absl::Seconds(request_timeout_s);
 
   std::unique_ptr<adoption::SeriesStore> store;
@@ -150,7 +187,13 @@ int main(int argc, char** argv) {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::InsecureServerCredentials();
+  if (!tls_cert.empty()) {
+    grpc::SslServerCredentialsOptions ssl;
+    ssl.pem_key_cert_pairs.push_back({read_file(tls_key), read_file(tls_cert)});
+    credentials = grpc::SslServerCredentials(ssl);
+  }
+  builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(max_message_mb * 1024 * 1024);
   builder.RegisterService(&service);
@@ -163,8 +206,10 @@ int main(int argc, char** argv) {
       "adoption.v1.AdoptionService", !registry.fitters().empty());
   const std::string bound =
       absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
-  spdlog::info("event=serving address={} fitters={} max_concurrent_fits={}",
-               bound, registry.fitters().size(), planner.max_concurrency());
+  spdlog::info("event=serving address={} fitters={} max_concurrent_fits={} tls={} auth={}",
+               bound, registry.fitters().size(), planner.max_concurrency(),
+               tls_cert.empty() ? "off" : "on",
+               service_options.bearer_token.empty() ? "off" : "bearer");
   if (!ready_file.empty()) {
     const std::string tmp = ready_file + ".tmp";
     { std::ofstream(tmp) << bound << "\n"; }

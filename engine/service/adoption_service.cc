@@ -133,6 +133,25 @@ RunControl AdoptionServiceImpl::MakeRunControl(
   return control;
 }
 
+absl::Status AdoptionServiceImpl::Authorize(grpc::ServerContext* context) const {
+  if (options_.bearer_token.empty()) return absl::OkStatus();
+  const auto& md = context->client_metadata();
+  auto it = md.find("authorization");
+  if (it == md.end()) {
+    return absl::UnauthenticatedError(
+        "missing credentials: send metadata \"authorization: Bearer <token>\"");
+  }
+  const std::string presented(it->second.data(), it->second.size());
+  const std::string expected = "Bearer " + options_.bearer_token;
+  // Constant-time comparison: the time taken does not reveal a prefix.
+  unsigned char diff = presented.size() == expected.size() ? 0 : 1;
+  for (size_t i = 0; i < presented.size(); ++i) {
+    diff |= static_cast<unsigned char>(presented[i] ^ expected[i % expected.size()]);
+  }
+  if (diff != 0) return absl::UnauthenticatedError("invalid bearer token");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<const Fitter*> AdoptionServiceImpl::FindFitter(
     const std::string& name, const std::string& field) const {
   if (name.empty()) {
@@ -150,9 +169,10 @@ absl::StatusOr<const Fitter*> AdoptionServiceImpl::FindFitter(
 }
 
 grpc::Status AdoptionServiceImpl::UpsertSeries(
-    grpc::ServerContext*, const v1::UpsertSeriesRequest* request,
+    grpc::ServerContext* context, const v1::UpsertSeriesRequest* request,
     v1::UpsertSeriesResponse* response) {
   RpcLog log("UpsertSeries");
+  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   if (request->series_size() == 0) {
     return log.Done(ToGrpc(absl::InvalidArgumentError("series: must not be empty")));
   }
@@ -187,10 +207,11 @@ grpc::Status AdoptionServiceImpl::UpsertSeries(
   return log.Done(grpc::Status::OK);
 }
 
-grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext*,
+grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext* context,
                                             const v1::GetSeriesRequest* request,
                                             v1::Series* response) {
   RpcLog log("GetSeries");
+  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
   }
@@ -201,9 +222,10 @@ grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext*,
 }
 
 grpc::Status AdoptionServiceImpl::ListSeries(
-    grpc::ServerContext*, const v1::ListSeriesRequest* request,
+    grpc::ServerContext* context, const v1::ListSeriesRequest* request,
     v1::ListSeriesResponse* response) {
   RpcLog log("ListSeries");
+  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   int page_size = request->page_size();
   if (page_size < 0 || page_size > kMaxPageSize) {
     return log.Done(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
@@ -239,9 +261,10 @@ grpc::Status AdoptionServiceImpl::ListSeries(
 }
 
 grpc::Status AdoptionServiceImpl::DeleteSeries(
-    grpc::ServerContext*, const v1::DeleteSeriesRequest* request,
+    grpc::ServerContext* context, const v1::DeleteSeriesRequest* request,
     v1::DeleteSeriesResponse* response) {
   RpcLog log("DeleteSeries");
+  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
   }
@@ -255,10 +278,11 @@ grpc::Status AdoptionServiceImpl::DeleteSeries(
   return log.Done(grpc::Status::OK);
 }
 
-grpc::Status AdoptionServiceImpl::ListFitters(grpc::ServerContext*,
+grpc::Status AdoptionServiceImpl::ListFitters(grpc::ServerContext* context,
                                               const v1::ListFittersRequest*,
                                               v1::ListFittersResponse* response) {
   RpcLog log("ListFitters");
+  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   for (const Fitter* f : registry_->fitters()) {
     const adoption_fitter_descriptor_v1& t = f->table();
     auto* info = response->add_fitters();
@@ -292,6 +316,7 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
                                       const v1::FitRequest* request,
                                       v1::FitResponse* response) {
   RpcLog log("Fit");
+  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
   }
@@ -316,6 +341,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     grpc::ServerContext* context, const v1::CompareModelsRequest* request,
     v1::CompareModelsResponse* response) {
   RpcLog log("CompareModels");
+  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   const absl::Time start = absl::Now();
   auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
 
@@ -477,6 +503,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
                                            const v1::ForecastRequest* request,
                                            v1::ForecastResponse* response) {
   RpcLog log("Forecast");
+  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
   if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id",
                                         options_.series_limits);

@@ -30,6 +30,10 @@ struct ServiceOptions {
   absl::Duration max_request_time = absl::Minutes(10);
   // Forecast horizon limit in months. Default 120.
   int max_horizon = 120;
+  // When not empty, every AdoptionService call must carry the metadata
+  // "authorization: Bearer <bearer_token>" (UNAUTHENTICATED otherwise).
+  // Health checks and reflection stay open. Default: no authentication.
+  std::string bearer_token;
 };
 
 class AdoptionServiceImpl final : public v1::AdoptionService::Service {
@@ -64,6 +68,8 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
 
  private:
   RunControl MakeRunControl(grpc::ServerContext* context) const;
+  // OK, or UNAUTHENTICATED when a token is required and not presented.
+  absl::Status Authorize(grpc::ServerContext* context) const;
   absl::StatusOr<const Fitter*> FindFitter(const std::string& name,
                                            const std::string& field) const;
 

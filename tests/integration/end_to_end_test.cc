@@ -628,5 +628,56 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveSigkill) {
   }
 }
 
+// TLS with a self-signed certificate made here, and bearer-token auth:
+// plaintext clients cannot connect, TLS clients without the token get
+// UNAUTHENTICATED, with it they are served; health checks stay open.
+TEST(SecurityTest, TlsAndBearerToken) {
+  TempDir dir;
+  CommandResult cert = RunCommand(
+      {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+       "-keyout", dir.File("server.key"), "-out", dir.File("server.crt"), "-subj", "/CN=localhost",
+       "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"});
+  ASSERT_EQ(cert.exit_code, 0) << cert.err;
+  std::ofstream(dir.File("token")) << "s3cret-token\n";
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
+                        {"--tls-cert", dir.File("server.crt"), "--tls-key", dir.File("server.key"),
+                         "--token-file", dir.File("token")}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  std::ifstream in(dir.File("server.crt"));
+  std::stringstream pem;
+  pem << in.rdbuf();
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = pem.str();
+
+  auto call = [&](std::shared_ptr<grpc::ChannelCredentials> creds, const char* token) {
+    auto stub = v1::AdoptionService::NewStub(grpc::CreateChannel(server.address(), creds));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    if (token) ctx.AddMetadata("authorization", std::string("Bearer ") + token);
+    v1::ListFittersResponse resp;
+    return stub->ListFitters(&ctx, {}, &resp);
+  };
+  EXPECT_EQ(call(grpc::InsecureChannelCredentials(), "s3cret-token").error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  grpc::Status none = call(grpc::SslCredentials(ssl), nullptr);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(none.error_message(), HasSubstr("missing credentials"));
+  EXPECT_EQ(call(grpc::SslCredentials(ssl), "wrong").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(call(grpc::SslCredentials(ssl), "s3cret-token").ok());
+
+  // adoptctl with the CA and the token file.
+  CommandResult ok = RunCommand({ADOPTCTL, "--server", server.address(), "--tls-ca",
+                                 dir.File("server.crt"), "--token-file", dir.File("token"),
+                                 "fitters"});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_THAT(ok.out, HasSubstr("citation"));
+  CommandResult denied = RunCommand({ADOPTCTL, "--server", server.address(), "--tls-ca",
+                                     dir.File("server.crt"), "fitters"});
+  EXPECT_EQ(denied.exit_code, 1);
+  EXPECT_THAT(denied.err, HasSubstr("UNAUTHENTICATED"));
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace adoption
