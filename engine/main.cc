@@ -25,10 +25,12 @@
 #include <grpcpp/health_check_service_interface.h>
 
 #include "CLI/CLI.hpp"
+#include "httplib.h"
 #include "absl/strings/str_cat.h"
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/adoption_service.h"
+#include "engine/service/metrics.h"
 #include "engine/store/series_store.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -77,7 +79,7 @@ int main(int argc, char** argv) {
   int request_timeout_s = 600;
   adoption::ServiceOptions service_options;
   std::string log_level = "info";
-  std::string tls_cert, tls_key, token_file;
+  std::string tls_cert, tls_key, token_file, metrics_listen;
   app.add_option("--listen", listen,
                  "address:port to serve on; port 0 picks a free port. Loopback "
                  "by default: bind other addresses only on purpose")
@@ -87,7 +89,8 @@ int main(int argc, char** argv) {
   app.add_option("--plugins", plugin_dir,
                  "directory of fitter plugins (*.so); default: next to the binary");
   app.add_option("--ready-file", ready_file,
-                 "once serving, write the bound address (host:port) to this file");
+                 "once serving, write the bound address (host:port) to this file, and "
+                 "the metrics address on a second line when enabled");
   app.add_option("--max-message-mb", max_message_mb,
                  "largest request or response message, MiB")
       ->capture_default_str()->check(CLI::Range(1, 2047));
@@ -114,6 +117,9 @@ int main(int argc, char** argv) {
                       ->check(CLI::ExistingFile);
   cert_opt->needs(key_opt);
   key_opt->needs(cert_opt);
+  app.add_option("--metrics-listen", metrics_listen,
+                 "host:port for Prometheus metrics over HTTP (GET /metrics); port 0 "
+                 "picks a free one; off by default");
   app.add_option("--token-file", token_file,
                  "file holding the bearer token every call must present "
                  "(authorization: Bearer <token>); health checks stay open")
@@ -180,8 +186,35 @@ int main(int argc, char** argv) {
   po.max_concurrency = max_concurrent_fits;
   po.max_iterations = max_iterations;
   adoption::Planner planner(po);
+  adoption::Metrics metrics;
   adoption::AdoptionServiceImpl service(store.get(), &registry, &planner,
-                                        service_options);
+                                        service_options, &metrics);
+
+  // Prometheus text over plain HTTP, on its own (loopback by default) port.
+  httplib::Server metrics_http;
+  std::thread metrics_thread;
+  std::string metrics_bound;
+  if (!metrics_listen.empty()) {
+    const size_t colon = metrics_listen.rfind(':');
+    const std::string host = metrics_listen.substr(0, colon);
+    const int want = colon == std::string::npos ? 0 : std::atoi(metrics_listen.c_str() + colon + 1);
+    metrics_http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+      absl::StatusOr<int64_t> count = store->Count();
+      res.set_content(metrics.Render(count.ok() ? *count : -1,
+                                     static_cast<int>(registry.fitters().size()),
+                                     static_cast<int>(registry.rejected().size())),
+                      "text/plain; version=0.0.4");
+    });
+    const int got = want == 0 ? metrics_http.bind_to_any_port(host)
+                              : (metrics_http.bind_to_port(host, want) ? want : -1);
+    if (got <= 0) {
+      spdlog::critical("event=metrics_listen_failed address={}", metrics_listen);
+      return 1;
+    }
+    metrics_bound = absl::StrCat(host, ":", got);
+    metrics_thread = std::thread([&] { metrics_http.listen_after_bind(); });
+    spdlog::info("event=metrics address={} path=/metrics", metrics_bound);
+  }
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -212,7 +245,11 @@ int main(int argc, char** argv) {
                service_options.bearer_token.empty() ? "off" : "bearer");
   if (!ready_file.empty()) {
     const std::string tmp = ready_file + ".tmp";
-    { std::ofstream(tmp) << bound << "\n"; }
+    {
+      std::ofstream out(tmp);
+      out << bound << "\n";
+      if (!metrics_bound.empty()) out << metrics_bound << "\n";
+    }
     std::rename(tmp.c_str(), ready_file.c_str());  // appears complete
   }
 
@@ -226,6 +263,10 @@ int main(int argc, char** argv) {
   });
   server->Wait();
   waiter.join();
+  if (metrics_thread.joinable()) {
+    metrics_http.stop();
+    metrics_thread.join();
+  }
   store.reset();
   spdlog::info("event=stopped");
   return 0;

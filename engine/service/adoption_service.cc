@@ -30,9 +30,16 @@ constexpr char kCombinedFitter[] = "combined";
 // Logs one finished RPC as a structured line.
 class RpcLog {
  public:
-  explicit RpcLog(const char* method) : method_(method), start_(absl::Now()) {}
+  RpcLog(const char* method, Metrics* metrics)
+      : method_(method), metrics_(metrics), start_(absl::Now()) {}
   grpc::Status Done(grpc::Status status) {
     const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
+    if (metrics_ != nullptr) {
+      metrics_->RecordRpc(method_,
+                          absl::StatusCodeToString(static_cast<absl::StatusCode>(
+                              status.error_code())),
+                          ms / 1000);
+    }
     if (status.ok()) {
       spdlog::info("event=rpc method={} code=OK latency_ms={:.2f}", method_, ms);
     } else {
@@ -45,6 +52,7 @@ class RpcLog {
 
  private:
   const char* method_;
+  Metrics* metrics_;
   absl::Time start_;
 };
 
@@ -117,8 +125,26 @@ v1::Series ToProto(const SeriesRecord& r, bool include_points) {
 AdoptionServiceImpl::AdoptionServiceImpl(SeriesStore* store,
                                          const FitterRegistry* registry,
                                          Planner* planner,
-                                         const ServiceOptions& options)
-    : store_(store), registry_(registry), planner_(planner), options_(options) {}
+                                         const ServiceOptions& options,
+                                         Metrics* metrics)
+    : store_(store),
+      registry_(registry),
+      planner_(planner),
+      options_(options),
+      metrics_(metrics) {}
+
+std::vector<TaskResult> AdoptionServiceImpl::RunTasks(
+    const std::vector<FitTask>& tasks, grpc::ServerContext* context) {
+  std::vector<TaskResult> results = planner_->Run(tasks, MakeRunControl(context));
+  if (metrics_ != nullptr) {
+    std::map<std::pair<std::string, std::string>, int64_t> counts;
+    for (const auto& r : results) {
+      ++counts[{r.outcome.fitter, FitStatusName(r.outcome.status)}];
+    }
+    for (const auto& [key, n] : counts) metrics_->RecordFit(key.first, key.second, n);
+  }
+  return results;
+}
 
 RunControl AdoptionServiceImpl::MakeRunControl(
     grpc::ServerContext* context) const {
@@ -171,7 +197,7 @@ absl::StatusOr<const Fitter*> AdoptionServiceImpl::FindFitter(
 grpc::Status AdoptionServiceImpl::UpsertSeries(
     grpc::ServerContext* context, const v1::UpsertSeriesRequest* request,
     v1::UpsertSeriesResponse* response) {
-  RpcLog log("UpsertSeries");
+  RpcLog log("UpsertSeries", metrics_);
   if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   if (request->series_size() == 0) {
     return log.Done(ToGrpc(absl::InvalidArgumentError("series: must not be empty")));
@@ -210,7 +236,7 @@ grpc::Status AdoptionServiceImpl::UpsertSeries(
 grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext* context,
                                             const v1::GetSeriesRequest* request,
                                             v1::Series* response) {
-  RpcLog log("GetSeries");
+  RpcLog log("GetSeries", metrics_);
   if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
@@ -224,7 +250,7 @@ grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext* context,
 grpc::Status AdoptionServiceImpl::ListSeries(
     grpc::ServerContext* context, const v1::ListSeriesRequest* request,
     v1::ListSeriesResponse* response) {
-  RpcLog log("ListSeries");
+  RpcLog log("ListSeries", metrics_);
   if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   int page_size = request->page_size();
   if (page_size < 0 || page_size > kMaxPageSize) {
@@ -263,7 +289,7 @@ grpc::Status AdoptionServiceImpl::ListSeries(
 grpc::Status AdoptionServiceImpl::DeleteSeries(
     grpc::ServerContext* context, const v1::DeleteSeriesRequest* request,
     v1::DeleteSeriesResponse* response) {
-  RpcLog log("DeleteSeries");
+  RpcLog log("DeleteSeries", metrics_);
   if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
@@ -281,7 +307,7 @@ grpc::Status AdoptionServiceImpl::DeleteSeries(
 grpc::Status AdoptionServiceImpl::ListFitters(grpc::ServerContext* context,
                                               const v1::ListFittersRequest*,
                                               v1::ListFittersResponse* response) {
-  RpcLog log("ListFitters");
+  RpcLog log("ListFitters", metrics_);
   if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   for (const Fitter* f : registry_->fitters()) {
     const adoption_fitter_descriptor_v1& t = f->table();
@@ -315,7 +341,7 @@ grpc::Status AdoptionServiceImpl::ListFitters(grpc::ServerContext* context,
 grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
                                       const v1::FitRequest* request,
                                       v1::FitResponse* response) {
-  RpcLog log("Fit");
+  RpcLog log("Fit", metrics_);
   if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
@@ -329,7 +355,7 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
   if (!series.ok()) return log.Done(ToGrpc(series.status()));
   std::vector<TaskResult> run =
-      planner_->Run({{&*series, *fitter, &options}}, MakeRunControl(context));
+      RunTasks({{&*series, *fitter, &options}}, context);
   // A single fit is "compared" against nothing: rank 1 if it is rankable.
   v1::SeriesReport report = BuildSeriesReport(*series, {run[0].outcome}, v1::CRITERION_AICC,
                                               ADOPTION_LOSS_SSE_CUMULATIVE);
@@ -340,7 +366,7 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
 grpc::Status AdoptionServiceImpl::CompareModels(
     grpc::ServerContext* context, const v1::CompareModelsRequest* request,
     v1::CompareModelsResponse* response) {
-  RpcLog log("CompareModels");
+  RpcLog log("CompareModels", metrics_);
   if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   const absl::Time start = absl::Now();
   auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
@@ -461,7 +487,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
       }
     }
   }
-  std::vector<TaskResult> results = planner_->Run(tasks, MakeRunControl(context));
+  std::vector<TaskResult> results = RunTasks(tasks, context);
   if (context->IsCancelled()) {
     return fail(absl::CancelledError("request cancelled by the client"));
   }
@@ -502,7 +528,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
 grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
                                            const v1::ForecastRequest* request,
                                            v1::ForecastResponse* response) {
-  RpcLog log("Forecast");
+  RpcLog log("Forecast", metrics_);
   if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
   auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
   if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id",
@@ -574,7 +600,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
       tasks.push_back(std::move(task));
     }
   }
-  std::vector<TaskResult> run = planner_->Run(tasks, MakeRunControl(context));
+  std::vector<TaskResult> run = RunTasks(tasks, context);
   if (context->IsCancelled()) {
     return fail(absl::CancelledError("request cancelled by the client"));
   }

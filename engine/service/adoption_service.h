@@ -16,6 +16,7 @@
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/store/series_store.h"
+#include "engine/service/metrics.h"
 #include "engine/store/validation.h"
 
 namespace adoption {
@@ -38,9 +39,11 @@ struct ServiceOptions {
 
 class AdoptionServiceImpl final : public v1::AdoptionService::Service {
  public:
-  // store, registry and planner are not owned and must outlive the service.
+  // store, registry, planner and metrics are not owned and must outlive the
+  // service; metrics may be null.
   AdoptionServiceImpl(SeriesStore* store, const FitterRegistry* registry,
-                      Planner* planner, const ServiceOptions& options);
+                      Planner* planner, const ServiceOptions& options,
+                      Metrics* metrics = nullptr);
 
   grpc::Status UpsertSeries(grpc::ServerContext* context,
                             const v1::UpsertSeriesRequest* request,
@@ -75,8 +78,13 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
 
   SeriesStore* store_;
   const FitterRegistry* registry_;
+  // Runs the tasks and counts their fits by fitter and status.
+  std::vector<TaskResult> RunTasks(const std::vector<FitTask>& tasks,
+                                   grpc::ServerContext* context);
+
   Planner* planner_;
   ServiceOptions options_;
+  Metrics* metrics_;
 };
 
 // Conversions between the API and the store's records.

@@ -15,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
+#include "httplib.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -676,6 +677,40 @@ TEST(SecurityTest, TlsAndBearerToken) {
                                      dir.File("server.crt"), "fitters"});
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_THAT(denied.err, HasSubstr("UNAUTHENTICATED"));
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+// Prometheus metrics on their own HTTP port: request counts and latencies
+// by method and code, fits by fitter and status, the store's size.
+TEST(MetricsTest, PrometheusText) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
+                        {"--metrics-listen", "127.0.0.1:0"}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  ASSERT_FALSE(server.metrics_address().empty());
+  CommandResult load = Adoptctl(server.address(),
+                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  CommandResult cmp = Adoptctl(server.address(), {"compare", "--all", "--fitters", "citation,naive"});
+  ASSERT_EQ(cmp.exit_code, 0) << cmp.err;
+  CommandResult bad = Adoptctl(server.address(), {"get", "no/such"});
+  EXPECT_EQ(bad.exit_code, 1);
+
+  const std::string addr = server.metrics_address();
+  httplib::Client http(addr.substr(0, addr.rfind(':')), std::stoi(addr.substr(addr.rfind(':') + 1)));
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res) << "no answer from " << addr;
+  EXPECT_EQ(res->status, 200);
+  const std::string& text = res->body;
+  EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"UpsertSeries\",code=\"OK\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"CompareModels\",code=\"OK\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"GetSeries\",code=\"NOT_FOUND\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("adoption_rpc_latency_seconds_count{method=\"CompareModels\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("adoption_rpc_latency_seconds_bucket{method=\"CompareModels\",le=\"+Inf\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("adoption_fits_total{fitter=\"citation\",status=\"converged\"}"));
+  EXPECT_THAT(text, HasSubstr("adoption_fits_total{fitter=\"naive\",status=\"converged\"}"));
+  EXPECT_THAT(text, HasSubstr("adoption_store_series 23\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE adoption_rpc_latency_seconds histogram"));
   EXPECT_EQ(server.Stop(), 0);
 }
 

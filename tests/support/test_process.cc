@@ -110,9 +110,13 @@ bool ServerProcess::Start() {
   pid_ = Spawn(argv, dir_.File("stdout"), dir_.File("stderr"));
   const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < end) {
-    std::string addr = ReadFile(ready);
-    if (!addr.empty() && addr.back() == '\n') {
-      address_ = addr.substr(0, addr.size() - 1);
+    // The file appears complete (written then renamed): the gRPC address,
+    // then the metrics address when enabled, one per line.
+    std::string content = ReadFile(ready);
+    if (!content.empty() && content.back() == '\n') {
+      std::istringstream lines(content);
+      std::getline(lines, address_);
+      std::getline(lines, metrics_address_);
       return true;
     }
     int status;

@@ -64,6 +64,8 @@ class ServerProcess {
   void Kill();
 
   const std::string& address() const { return address_; }
+  // host:port of the metrics endpoint when started with --metrics-listen.
+  const std::string& metrics_address() const { return metrics_address_; }
   std::string log() const;  // the server's stderr so far
   std::unique_ptr<adoption::v1::AdoptionService::Stub> NewStub() const;
   pid_t pid() const { return pid_; }
@@ -73,6 +75,7 @@ class ServerProcess {
   TempDir dir_;
   pid_t pid_ = -1;
   std::string address_;
+  std::string metrics_address_;
 };
 
 }  // namespace adoption::testing

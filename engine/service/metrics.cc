@@ -1,0 +1,76 @@
+#include "engine/service/metrics.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+
+namespace adoption {
+
+void Metrics::RecordRpc(const std::string& method, const std::string& code,
+                        double seconds) {
+  absl::MutexLock lock(&mu_);
+  ++requests_[{method, code}];
+  Histogram& h = latency_[method];
+  size_t b = 0;
+  while (b < kBuckets.size() && seconds > kBuckets[b]) ++b;
+  if (b < kBuckets.size()) ++h.buckets[b];
+  ++h.count;
+  h.sum += seconds;
+}
+
+void Metrics::RecordFit(const std::string& fitter, const std::string& status,
+                        int64_t count) {
+  absl::MutexLock lock(&mu_);
+  fits_[{fitter, status}] += count;
+}
+
+std::string Metrics::Render(int64_t store_series, int plugins_loaded,
+                            int plugins_rejected) const {
+  absl::MutexLock lock(&mu_);
+  std::string out;
+  absl::StrAppend(&out,
+                  "# HELP adoption_rpc_requests_total RPCs handled, by method and status code.\n"
+                  "# TYPE adoption_rpc_requests_total counter\n");
+  for (const auto& [key, n] : requests_) {
+    absl::StrAppend(&out, "adoption_rpc_requests_total{method=\"", key.first,
+                    "\",code=\"", key.second, "\"} ", n, "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP adoption_rpc_latency_seconds RPC latency, by method.\n"
+                  "# TYPE adoption_rpc_latency_seconds histogram\n");
+  for (const auto& [method, h] : latency_) {
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b < kBuckets.size(); ++b) {
+      cumulative += h.buckets[b];
+      absl::StrAppend(&out, "adoption_rpc_latency_seconds_bucket{method=\"", method,
+                      "\",le=\"", absl::StrFormat("%g", kBuckets[b]), "\"} ", cumulative,
+                      "\n");
+    }
+    absl::StrAppend(&out, "adoption_rpc_latency_seconds_bucket{method=\"", method,
+                    "\",le=\"+Inf\"} ", h.count, "\n");
+    absl::StrAppend(&out, "adoption_rpc_latency_seconds_sum{method=\"", method, "\"} ",
+                    absl::StrFormat("%.6f", h.sum), "\n");
+    absl::StrAppend(&out, "adoption_rpc_latency_seconds_count{method=\"", method, "\"} ",
+                    h.count, "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP adoption_fits_total Fits run (including cross-validation folds), "
+                  "by fitter and status.\n"
+                  "# TYPE adoption_fits_total counter\n");
+  for (const auto& [key, n] : fits_) {
+    absl::StrAppend(&out, "adoption_fits_total{fitter=\"", key.first, "\",status=\"",
+                    key.second, "\"} ", n, "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP adoption_store_series Series in the store.\n"
+                  "# TYPE adoption_store_series gauge\n"
+                  "adoption_store_series ", store_series, "\n",
+                  "# HELP adoption_plugins_loaded Fitter plugins loaded.\n"
+                  "# TYPE adoption_plugins_loaded gauge\n"
+                  "adoption_plugins_loaded ", plugins_loaded, "\n",
+                  "# HELP adoption_plugins_rejected Plugin files refused at start.\n"
+                  "# TYPE adoption_plugins_rejected gauge\n"
+                  "adoption_plugins_rejected ", plugins_rejected, "\n");
+  return out;
+}
+
+}  // namespace adoption

@@ -1,0 +1,56 @@
+// Metrics: counters and latency histograms of adoptiond, rendered in the
+// Prometheus text exposition format (served on --metrics-listen).
+//
+//   adoption_rpc_requests_total{method,code}           counter
+//   adoption_rpc_latency_seconds{method} (histogram)   _bucket/_sum/_count
+//   adoption_fits_total{fitter,status}                 counter
+//   adoption_store_series                              gauge (at scrape)
+//   adoption_plugins_loaded / adoption_plugins_rejected gauges
+//
+// Thread-safe: every method may be called from any thread.
+#ifndef ADOPTION_ENGINE_SERVICE_METRICS_H_
+#define ADOPTION_ENGINE_SERVICE_METRICS_H_
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+
+namespace adoption {
+
+class Metrics {
+ public:
+  // Upper bounds of the latency buckets, seconds (+Inf is implied).
+  static constexpr std::array<double, 12> kBuckets = {
+      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+
+  void RecordRpc(const std::string& method, const std::string& code,
+                 double seconds);
+  void RecordFit(const std::string& fitter, const std::string& status,
+                 int64_t count = 1);
+
+  // The exposition text; the gauges are passed in at scrape time.
+  std::string Render(int64_t store_series, int plugins_loaded,
+                     int plugins_rejected) const;
+
+ private:
+  struct Histogram {
+    std::array<uint64_t, kBuckets.size()> buckets{};  // non-cumulative
+    uint64_t count = 0;
+    double sum = 0;
+  };
+  mutable absl::Mutex mu_;
+  std::map<std::pair<std::string, std::string>, uint64_t> requests_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, uint64_t> fits_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace adoption
+
+#endif  // ADOPTION_ENGINE_SERVICE_METRICS_H_
