@@ -85,9 +85,11 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
   };
 
   impl_->arena.execute([&] {
-    // Fits take microseconds to milliseconds: a small grain keeps the
-    // cores balanced when some series are much slower than others.
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, tasks.size(), 8),
+    // Grain 1 with TBB's auto partitioner: it still hands out chunks to
+    // amortise scheduling over microsecond fits, but never forces unrelated
+    // fits to queue behind a slow one (a fit that runs to its deadline must
+    // not starve the rest of a small request).
+    tbb::parallel_for(tbb::blocked_range<size_t>(0, tasks.size(), 1),
                       [&](const tbb::blocked_range<size_t>& r) {
                         for (size_t i = r.begin(); i != r.end(); ++i) {
                           run_one(i);

@@ -714,5 +714,66 @@ TEST(MetricsTest, PrometheusText) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+// A fitter that never converges is cut off by the client's deadline and by
+// the server's --request-timeout; the server keeps serving.
+TEST(DeadlineTest, HangingFitsAreCutOff) {
+  TempDir dir;
+  const std::string plugins = dir.File("plugins");
+  std::filesystem::create_directory(plugins);
+  for (const auto& src : {std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
+                          std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-slow.so",
+                          std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-throwing.so"}) {
+    std::filesystem::copy_file(src, plugins + "/" + std::filesystem::path(src).filename().string());
+  }
+  ServerProcess server({ADOPTIOND, dir.File("db"), plugins, {"--request-timeout", "2"}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  CommandResult load = Adoptctl(server.address(),
+                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  auto stub = server.NewStub();
+  {
+    // Client deadline 300 ms.
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(300));
+    v1::FitRequest req;
+    req.set_series_id("mistralai/Mistral-7B-v0.1");
+    req.set_fitter("slow");
+    v1::FitResponse resp;
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(stub->Fit(&ctx, req, &resp).error_code(), grpc::StatusCode::DEADLINE_EXCEEDED);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  }
+  {
+    // No client deadline: the server's 2 s cap ends the comparison, the slow
+    // fits come back cancelled, the others (and the throwing one, failed) are
+    // reported as usual.
+    grpc::ClientContext ctx;
+    v1::CompareModelsRequest req;
+    req.mutable_selection()->add_ids("mistralai/Mistral-7B-v0.1");
+    req.mutable_cross_validation()->set_disabled(true);
+    v1::CompareModelsResponse resp;
+    const auto start = std::chrono::steady_clock::now();
+    ASSERT_TRUE(stub->CompareModels(&ctx, req, &resp).ok());
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    ASSERT_EQ(resp.series_size(), 1);
+    for (const auto& f : resp.series(0).fits()) {
+      if (f.fitter() == "slow") EXPECT_EQ(f.status(), v1::FIT_STATUS_CANCELLED);
+      if (f.fitter() == "throwing") {
+        EXPECT_EQ(f.status(), v1::FIT_STATUS_FAILED);
+        EXPECT_THAT(f.message(), HasSubstr("boom in fit"));
+      }
+      if (f.fitter() == "naive") EXPECT_EQ(f.status(), v1::FIT_STATUS_CONVERGED);
+    }
+  }
+  {
+    // Still serving.
+    grpc::ClientContext ctx;
+    v1::ListFittersResponse fitters;
+    EXPECT_TRUE(stub->ListFitters(&ctx, {}, &fitters).ok());
+  }
+  stub.reset();
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace adoption

@@ -2,6 +2,8 @@
 // deliberately broken ones (wrong ABI, no entry point, garbage results).
 #include "engine/plugins/fitter_registry.h"
 
+#include "absl/time/clock.h"
+
 #include <atomic>
 #include <cmath>
 
@@ -124,6 +126,32 @@ TEST(FitterRegistryTest, FitsAndPredictsThroughTheAbi) {
   auto p = logistic->Predict(o, {}, s, {30.0});
   ASSERT_TRUE(p.ok());
   EXPECT_NEAR((*p)[0], 1000, 20);
+}
+
+TEST(FitterRegistryTest, ExceptionsAreCaughtAtTheBoundary) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(kBad + "/bad-throwing.so").ok());
+  const Fitter* f = registry.Find("throwing");
+  FitOutcome o = f->Fit(Series({0, 1, 2, 3}), {}, FitBudget{});
+  EXPECT_EQ(o.status, FitStatus::kFailed);
+  EXPECT_THAT(o.message, HasSubstr("plugin threw an exception: boom in fit"));
+  FitOutcome fake;
+  fake.status = FitStatus::kConverged;
+  fake.params = {{"a", 1.0, false, std::nullopt}};
+  auto p = f->Predict(fake, {}, Series({0, 1}), {3.0});
+  EXPECT_EQ(p.status().code(), absl::StatusCode::kInternal);
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("threw in predict"));
+}
+
+TEST(FitterRegistryTest, DeadlineCutsOffAFitThatNeverConverges) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadFile(kBad + "/bad-slow.so").ok());
+  FitBudget budget;
+  budget.deadline = absl::Now() + absl::Milliseconds(50);
+  const absl::Time start = absl::Now();
+  FitOutcome o = registry.Find("slow")->Fit(Series({0, 1, 2, 3}), {}, budget);
+  EXPECT_EQ(o.status, FitStatus::kCancelled);
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
 }
 
 }  // namespace
