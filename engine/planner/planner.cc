@@ -3,6 +3,7 @@
 #include <tbb/blocked_range.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
+#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
 #include "absl/time/clock.h"
@@ -85,16 +86,17 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
   };
 
   impl_->arena.execute([&] {
-    // Grain 1 with TBB's auto partitioner: it still hands out chunks to
-    // amortise scheduling over microsecond fits, but never forces unrelated
-    // fits to queue behind a slow one (a fit that runs to its deadline must
-    // not starve the rest of a small request).
+    // One task per fit (simple partitioner, grain 1): a fit that runs to
+    // its deadline must never hold other fits of the request queued behind
+    // it on the same thread. Scheduling costs well under a microsecond per
+    // task, small against even the fastest fits.
     tbb::parallel_for(tbb::blocked_range<size_t>(0, tasks.size(), 1),
                       [&](const tbb::blocked_range<size_t>& r) {
                         for (size_t i = r.begin(); i != r.end(); ++i) {
                           run_one(i);
                         }
-                      });
+                      },
+                      tbb::simple_partitioner());
   });
   return out;
 }
