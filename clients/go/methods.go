@@ -1,0 +1,129 @@
+package adoptionclient
+
+import (
+	"context"
+
+	pb "adoptionclient/adoptionpb"
+)
+
+// UpsertSeries creates or replaces the series, atomically and idempotently:
+// either all are stored (durably) or none is.
+func (c *Client) UpsertSeries(ctx context.Context, series ...*pb.Series) (*pb.UpsertSeriesResponse, error) {
+	return c.rpc.UpsertSeries(ctx, &pb.UpsertSeriesRequest{Series: series})
+}
+
+// GetSeries returns one series with its points; NOT_FOUND (see IsNotFound)
+// if there is none with this id.
+func (c *Client) GetSeries(ctx context.Context, id string) (*pb.Series, error) {
+	return c.rpc.GetSeries(ctx, &pb.GetSeriesRequest{Id: id})
+}
+
+// ListSeries returns one page of series in id order. See ForEachSeries and
+// ListAllSeries to go through every page.
+func (c *Client) ListSeries(ctx context.Context, req *pb.ListSeriesRequest) (*pb.ListSeriesResponse, error) {
+	return c.rpc.ListSeries(ctx, req)
+}
+
+// ForEachSeries calls fn for every series matching req (its PageToken is
+// ignored: listing starts at the first page), in id order, fetching page
+// after page. It stops at the first error, from the server or from fn, and
+// returns it. req is not modified.
+func (c *Client) ForEachSeries(ctx context.Context, req *pb.ListSeriesRequest, fn func(*pb.Series) error) error {
+	page := &pb.ListSeriesRequest{}
+	if req != nil {
+		page.PageSize = req.PageSize
+		page.MetadataFilter = req.MetadataFilter
+		page.IncludePoints = req.IncludePoints
+	}
+	for {
+		resp, err := c.rpc.ListSeries(ctx, page)
+		if err != nil {
+			return err
+		}
+		for _, s := range resp.Series {
+			if err := fn(s); err != nil {
+				return err
+			}
+		}
+		if resp.NextPageToken == "" {
+			return nil
+		}
+		page.PageToken = resp.NextPageToken
+	}
+}
+
+// ListAllSeries returns every series matching req, over all pages.
+func (c *Client) ListAllSeries(ctx context.Context, req *pb.ListSeriesRequest) ([]*pb.Series, error) {
+	var all []*pb.Series
+	err := c.ForEachSeries(ctx, req, func(s *pb.Series) error {
+		all = append(all, s)
+		return nil
+	})
+	return all, err
+}
+
+// DeleteSeries deletes one series: NOT_FOUND if it does not exist, unless
+// req.AllowMissing (then Deleted is false).
+func (c *Client) DeleteSeries(ctx context.Context, req *pb.DeleteSeriesRequest) (*pb.DeleteSeriesResponse, error) {
+	return c.rpc.DeleteSeries(ctx, req)
+}
+
+// ListFitters lists the loaded fitter plugins and the refused ones.
+func (c *Client) ListFitters(ctx context.Context) (*pb.ListFittersResponse, error) {
+	return c.rpc.ListFitters(ctx, &pb.ListFittersRequest{})
+}
+
+// Fit fits one fitter to one series.
+func (c *Client) Fit(ctx context.Context, req *pb.FitRequest) (*pb.FitResult, error) {
+	resp, err := c.rpc.Fit(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetResult(), nil
+}
+
+// CompareModels fits several fitters to a selection of series and ranks
+// them per series, with batch (and optionally per-group) summaries.
+func (c *Client) CompareModels(ctx context.Context, req *pb.CompareModelsRequest) (*pb.CompareModelsResponse, error) {
+	return c.rpc.CompareModels(ctx, req)
+}
+
+// Forecast fits one fitter (or "combined") to one series and extrapolates
+// it req.Horizon months past the last point.
+func (c *Client) Forecast(ctx context.Context, req *pb.ForecastRequest) (*pb.ForecastResponse, error) {
+	return c.rpc.Forecast(ctx, req)
+}
+
+// SelectIDs selects series by id.
+func SelectIDs(ids ...string) *pb.SeriesSelector { return &pb.SeriesSelector{Ids: ids} }
+
+// SelectAll selects every stored series.
+func SelectAll() *pb.SeriesSelector { return &pb.SeriesSelector{All: true} }
+
+// SelectByMetadata selects the series whose metadata has every given
+// key/value pair: SelectByMetadata("company", "MistralAI"). It panics on an
+// odd number of arguments (a programming error).
+func SelectByMetadata(keyValues ...string) *pb.SeriesSelector {
+	if len(keyValues)%2 != 0 {
+		panic("adoptionclient.SelectByMetadata: odd number of arguments")
+	}
+	m := make(map[string]string, len(keyValues)/2)
+	for i := 0; i < len(keyValues); i += 2 {
+		m[keyValues[i]] = keyValues[i+1]
+	}
+	return &pb.SeriesSelector{MetadataFilter: m}
+}
+
+// NewSeries builds a series from parallel slices of times (months since the
+// base model's creation) and cumulative values. It panics if the lengths
+// differ (a programming error).
+func NewSeries(id string, t, values []float64) *pb.Series {
+	if len(t) != len(values) {
+		panic("adoptionclient.NewSeries: t and values differ in length")
+	}
+	s := &pb.Series{Id: id, Points: make([]*pb.Point, len(t))}
+	for i := range t {
+		s.Points[i] = &pb.Point{T: t[i], Value: values[i]}
+	}
+	return s
+}
