@@ -723,8 +723,15 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     fit->set_status(v1::FIT_STATUS_CONVERGED);
     fit->set_message("weights proportional to 1 / cv_score^2 over fitters within 2x the best score");
     double weight_sum = 0;
+    std::vector<std::string> raised_components;
     for (size_t j = 0; j < fitters.size(); ++j) {
       if (w[j] <= 0) continue;
+      for (double v : run[j].predictions) {
+        if (v < last) {
+          raised_components.push_back(fitters[j]->name());
+          break;
+        }
+      }
       weight_sum += w[j];
       auto* fw = response->add_weights();
       fw->set_fitter(fitters[j]->name());
@@ -736,6 +743,12 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
       for (size_t i = 0; i < t.size(); ++i) {
         values[i] += w[j] * std::max(run[j].predictions[i], last);
       }
+    }
+    if (!raised_components.empty()) {
+      response->add_warnings(absl::StrCat(
+          "forecasts of ", absl::StrJoin(raised_components, ", "),
+          " fall below the last observed value (", last, ") and were raised to it "
+          "before combining"));
     }
     if (weight_sum == 0) {
       return fail(absl::FailedPreconditionError(absl::StrCat(
