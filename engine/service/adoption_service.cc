@@ -86,6 +86,13 @@ FitterOptions ToOptions(const google::protobuf::Map<std::string, std::string>& m
   return FitterOptions(m.begin(), m.end());
 }
 
+// Prefixes a store error with the request field it concerns, so NOT_FOUND
+// messages name the field like every other error.
+absl::Status InField(const absl::Status& s, const std::string& field) {
+  if (s.ok()) return s;
+  return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
+}
+
 }  // namespace
 
 grpc::Status ToGrpc(const absl::Status& status) {
@@ -242,7 +249,7 @@ grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext* context,
     return log.Done(ToGrpc(s));
   }
   absl::StatusOr<SeriesRecord> r = store_->Get(request->id());
-  if (!r.ok()) return log.Done(ToGrpc(r.status()));
+  if (!r.ok()) return log.Done(ToGrpc(InField(r.status(), "id")));
   *response = ToProto(*r);
   return log.Done(grpc::Status::OK);
 }
@@ -353,7 +360,7 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
     return log.Done(ToGrpc(s));
   }
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
-  if (!series.ok()) return log.Done(ToGrpc(series.status()));
+  if (!series.ok()) return log.Done(ToGrpc(InField(series.status(), "series_id")));
   std::vector<TaskResult> run =
       RunTasks({{&*series, *fitter, &options}}, context);
   // A single fit is "compared" against nothing: rank 1 if it is rankable.
@@ -446,7 +453,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
       return fail(absl::InvalidArgumentError("selection.ids: ids must be unique"));
     }
     absl::StatusOr<std::vector<SeriesRecord>> got = store_->GetMany(ids);
-    if (!got.ok()) return fail(got.status());
+    if (!got.ok()) return fail(InField(got.status(), "selection.ids"));
     series = std::move(*got);
   } else {
     ListQuery q;
@@ -570,7 +577,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     }
   }
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
-  if (!series.ok()) return fail(series.status());
+  if (!series.ok()) return fail(InField(series.status(), "series_id"));
   if (series->points.empty()) {
     return fail(absl::FailedPreconditionError(
         absl::StrCat("series \"", series->id, "\" has no points to forecast from")));

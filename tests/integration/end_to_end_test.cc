@@ -2,6 +2,7 @@
 // adoptctl as a user runs it, on the bundled real data.
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <atomic>
@@ -771,6 +772,160 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
     v1::ListFittersResponse fitters;
     EXPECT_TRUE(stub->ListFitters(&ctx, {}, &fitters).ok());
   }
+  stub.reset();
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+// Every malformed request gets the right code, a message starting with the
+// offending field, and leaves the store exactly as it was.
+TEST(BadInputTest, TableOfMalformedRequests) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
+                        {"--max-points-per-series", "500", "--max-series-per-request", "50",
+                         "--max-message-mb", "4"}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto stub = server.NewStub();
+  auto series = [](const std::string& id, std::vector<std::pair<double, double>> pts) {
+    v1::Series s;
+    s.set_id(id);
+    for (auto [t, v] : pts) {
+      auto* p = s.add_points();
+      p->set_t(t);
+      p->set_value(v);
+    }
+    return s;
+  };
+  const v1::Series good = series("org/good", {{0, 0}, {1, 3}, {2, 5}, {3, 9}, {4, 12}, {5, 20}});
+  {
+    grpc::ClientContext ctx;
+    v1::UpsertSeriesRequest req;
+    *req.add_series() = good;
+    v1::UpsertSeriesResponse resp;
+    ASSERT_TRUE(stub->UpsertSeries(&ctx, req, &resp).ok());
+  }
+  auto snapshot = [&]() {
+    grpc::ClientContext ctx;
+    v1::ListSeriesRequest req;
+    req.set_include_points(true);
+    v1::ListSeriesResponse resp;
+    EXPECT_TRUE(stub->ListSeries(&ctx, req, &resp).ok());
+    return resp.SerializeAsString();
+  };
+  const std::string before = snapshot();
+  const double nan = std::nan(""), inf = INFINITY;
+
+  struct Case {
+    std::string name;
+    std::function<grpc::Status()> call;
+    grpc::StatusCode code;
+    std::string field;  // the message starts with it
+  };
+  auto upsert = [&](std::vector<v1::Series> list) {
+    return [&, list]() {
+      grpc::ClientContext ctx;
+      v1::UpsertSeriesRequest req;
+      for (const auto& s : list) *req.add_series() = s;
+      v1::UpsertSeriesResponse resp;
+      return stub->UpsertSeries(&ctx, req, &resp);
+    };
+  };
+  v1::Series with_meta = good;
+  (*with_meta.mutable_metadata())["bad key"] = "x";
+  v1::Series many = series("org/many", {});
+  for (int i = 0; i < 501; ++i) {
+    auto* p = many.add_points();
+    p->set_t(i);
+    p->set_value(i);
+  }
+  std::vector<v1::Series> too_many_series;
+  for (int i = 0; i < 51; ++i) too_many_series.push_back(series("s" + std::to_string(i), {{0, 1}}));
+  v1::Series oversize = series("org/oversize", {});
+  (*oversize.mutable_metadata())["blob"] = std::string(5 * 1024 * 1024, 'x');
+  auto fit = [&](std::string id, std::string fitter, std::map<std::string, std::string> opts) {
+    return [&, id, fitter, opts]() {
+      grpc::ClientContext ctx;
+      v1::FitRequest req;
+      req.set_series_id(id);
+      req.set_fitter(fitter);
+      req.mutable_options()->insert(opts.begin(), opts.end());
+      v1::FitResponse resp;
+      return stub->Fit(&ctx, req, &resp);
+    };
+  };
+  auto forecast = [&](std::string fitter, int horizon, double level) {
+    return [&, fitter, horizon, level]() {
+      grpc::ClientContext ctx;
+      v1::ForecastRequest req;
+      req.set_series_id("org/good");
+      req.set_fitter(fitter);
+      req.set_horizon(horizon);
+      req.set_interval_level(level);
+      v1::ForecastResponse resp;
+      return stub->Forecast(&ctx, req, &resp);
+    };
+  };
+  auto compare = [&](std::function<void(v1::CompareModelsRequest*)> edit) {
+    return [&, edit]() {
+      grpc::ClientContext ctx;
+      v1::CompareModelsRequest req;
+      req.mutable_selection()->set_all(true);
+      edit(&req);
+      v1::CompareModelsResponse resp;
+      return stub->CompareModels(&ctx, req, &resp);
+    };
+  };
+  using C = grpc::StatusCode;
+  const std::vector<Case> cases = {
+      {"empty request", upsert({}), C::INVALID_ARGUMENT, "series"},
+      {"empty id", upsert({series("", {{0, 1}})}), C::INVALID_ARGUMENT, "series[0].id"},
+      {"huge id", upsert({series(std::string(300, 'a'), {{0, 1}})}), C::INVALID_ARGUMENT, "series[0].id"},
+      {"control char id", upsert({series("a\nb", {{0, 1}})}), C::INVALID_ARGUMENT, "series[0].id"},
+      {"nan value", upsert({series("x", {{0, 0}, {1, nan}})}), C::INVALID_ARGUMENT, "series[0].points[1].value"},
+      {"inf value", upsert({series("x", {{0, 0}, {1, inf}})}), C::INVALID_ARGUMENT, "series[0].points[1].value"},
+      {"negative value", upsert({series("x", {{0, -1}})}), C::INVALID_ARGUMENT, "series[0].points[0].value"},
+      {"nan t", upsert({series("x", {{nan, 1}})}), C::INVALID_ARGUMENT, "series[0].points[0].t"},
+      {"negative t", upsert({series("x", {{-1, 1}})}), C::INVALID_ARGUMENT, "series[0].points[0].t"},
+      {"decreasing values", upsert({series("x", {{0, 5}, {1, 4}})}), C::INVALID_ARGUMENT, "series[0].points[1].value"},
+      {"unsorted t", upsert({series("x", {{0, 1}, {2, 2}, {1, 3}})}), C::INVALID_ARGUMENT, "series[0].points[2].t"},
+      {"duplicate t", upsert({series("x", {{0, 1}, {0, 2}})}), C::INVALID_ARGUMENT, "series[0].points[1].t"},
+      {"too many points", upsert({many}), C::INVALID_ARGUMENT, "series[0].points"},
+      {"too many series", upsert(too_many_series), C::INVALID_ARGUMENT, "series"},
+      {"duplicate ids in batch", upsert({good, series("y", {{0, 1}}), good}), C::INVALID_ARGUMENT, "series[2].id"},
+      {"bad metadata key", upsert({with_meta}), C::INVALID_ARGUMENT, "series[0].metadata"},
+      {"bad second of a batch", upsert({series("ok/one", {{0, 1}}), series("", {})}), C::INVALID_ARGUMENT, "series[1].id"},
+      {"oversize message", upsert({oversize}), C::RESOURCE_EXHAUSTED, ""},
+      {"get unknown", [&]() { grpc::ClientContext c; v1::GetSeriesRequest r; r.set_id("no/such"); v1::Series s; return stub->GetSeries(&c, r, &s); }, C::NOT_FOUND, "id"},
+      {"get empty id", [&]() { grpc::ClientContext c; v1::GetSeriesRequest r; v1::Series s; return stub->GetSeries(&c, r, &s); }, C::INVALID_ARGUMENT, "id"},
+      {"delete unknown", [&]() { grpc::ClientContext c; v1::DeleteSeriesRequest r; r.set_id("no/such"); v1::DeleteSeriesResponse s; return stub->DeleteSeries(&c, r, &s); }, C::NOT_FOUND, "id"},
+      {"list page size", [&]() { grpc::ClientContext c; v1::ListSeriesRequest r; r.set_page_size(5000); v1::ListSeriesResponse s; return stub->ListSeries(&c, r, &s); }, C::INVALID_ARGUMENT, "page_size"},
+      {"list bad token", [&]() { grpc::ClientContext c; v1::ListSeriesRequest r; r.set_page_token("!!"); v1::ListSeriesResponse s; return stub->ListSeries(&c, r, &s); }, C::INVALID_ARGUMENT, "page_token"},
+      {"fit unknown fitter", fit("org/good", "nope", {}), C::INVALID_ARGUMENT, "fitter"},
+      {"fit empty fitter", fit("org/good", "", {}), C::INVALID_ARGUMENT, "fitter"},
+      {"fit unknown series", fit("no/such", "citation", {}), C::NOT_FOUND, "series_id"},
+      {"fit unknown option", fit("org/good", "citation", {{"nope", "1"}}), C::INVALID_ARGUMENT, "options"},
+      {"fit bad option value", fit("org/good", "citation", {{"m", "-3"}}), C::INVALID_ARGUMENT, "options"},
+      {"fit bad time unit", fit("org/good", "citation", {{"time_unit", "weeks"}}), C::INVALID_ARGUMENT, "options"},
+      {"forecast horizon 0", forecast("citation", 0, 0), C::INVALID_ARGUMENT, "horizon"},
+      {"forecast absurd horizon", forecast("citation", 100000, 0), C::INVALID_ARGUMENT, "horizon"},
+      {"forecast bad level", forecast("citation", 3, 1.5), C::INVALID_ARGUMENT, "interval_level"},
+      {"compare two selections", compare([](auto* r) { r->mutable_selection()->add_ids("org/good"); }), C::INVALID_ARGUMENT, "selection"},
+      {"compare unknown id", compare([](auto* r) { r->mutable_selection()->set_all(false); r->mutable_selection()->add_ids("no/such"); }), C::NOT_FOUND, "selection.ids"},
+      {"compare unknown fitter", compare([](auto* r) { r->add_fitters("nope"); }), C::INVALID_ARGUMENT, "fitters[0]"},
+      {"compare fitter twice", compare([](auto* r) { r->add_fitters("naive"); r->add_fitters("naive"); }), C::INVALID_ARGUMENT, "fitters[1]"},
+      {"compare options of absent fitter", compare([](auto* r) { r->add_fitters("naive"); (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "2"; }), C::INVALID_ARGUMENT, "fitter_options[citation]"},
+      {"compare bad criterion", compare([](auto* r) { r->set_criterion(static_cast<v1::Criterion>(42)); }), C::INVALID_ARGUMENT, "criterion"},
+      {"compare bad horizon", compare([](auto* r) { r->mutable_cross_validation()->add_horizons(-1); }), C::INVALID_ARGUMENT, "cross_validation.horizons[0]"},
+      {"compare bad min train", compare([](auto* r) { r->mutable_cross_validation()->set_min_train_points(1); }), C::INVALID_ARGUMENT, "cross_validation.min_train_points"},
+  };
+  for (const auto& c : cases) {
+    grpc::Status st = c.call();
+    EXPECT_EQ(st.error_code(), c.code) << c.name << ": " << st.error_message();
+    if (!c.field.empty()) {
+      EXPECT_THAT(st.error_message(), ::testing::StartsWith(c.field)) << c.name;
+    }
+    EXPECT_EQ(snapshot(), before) << c.name << " changed the store";
+  }
+  std::printf("[ info ] %zu malformed requests refused, store unchanged\n", cases.size());
   stub.reset();
   EXPECT_EQ(server.Stop(), 0);
 }
