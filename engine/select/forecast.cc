@@ -40,9 +40,24 @@ double NormalQuantile(double p) {
   return x - u / (1 + x * u / 2);
 }
 
-double ImplausibleAbove(const SeriesRecord& s) {
+double ImplausibleAbove(const SeriesRecord& s, double months_ahead) {
   const double last = s.points.empty() ? 0 : s.points.back().value;
-  return std::max(1000 * last, 1e5);
+  double max_increment = 1;
+  for (size_t i = 1; i < s.points.size(); ++i) {
+    const double dt = std::max(1.0, s.points[i].t - s.points[i - 1].t);
+    max_increment = std::max(max_increment, (s.points[i].value - s.points[i - 1].value) / dt);
+  }
+  return std::max(10 * last, last + months_ahead * 10 * max_increment);
+}
+
+std::vector<Interval> Union(const std::vector<Interval>& a,
+                            const std::vector<Interval>& b) {
+  std::vector<Interval> out(a);
+  for (size_t i = 0; i < out.size() && i < b.size(); ++i) {
+    out[i].lower = std::min(out[i].lower, b[i].lower);
+    out[i].upper = std::max(out[i].upper, b[i].upper);
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<Interval>> DeltaIntervals(

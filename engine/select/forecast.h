@@ -36,9 +36,12 @@ struct Interval {
 // Quantile function of the standard normal distribution, p in (0, 1).
 double NormalQuantile(double p);
 
-// Forecasts above this are implausible and never served:
-// max(1000 x the last observed value, 100000).
-double ImplausibleAbove(const SeriesRecord& series);
+// A forecast h months past the last point above this is implausible and is
+// never served: the larger of 10 x the last value and the last value plus
+// h x 10 x the largest monthly increment seen so far (at least 1). Adoption
+// does accelerate, but a curve extrapolating a tenfold faster pace than
+// anything in the series' history is extrapolating noise or a surge.
+double ImplausibleAbove(const SeriesRecord& series, double months_ahead);
 
 // Delta-method intervals for values = fitter.Predict(outcome, ..., t).
 // FAILED_PRECONDITION when the outcome has no covariance or n <= k.
@@ -47,6 +50,10 @@ absl::StatusOr<std::vector<Interval>> DeltaIntervals(
     const FitterOptions& options, const SeriesRecord& history,
     const std::vector<double>& t, const std::vector<double>& values,
     double level);
+
+// The wider of two sets of intervals, point by point.
+std::vector<Interval> Union(const std::vector<Interval>& a,
+                            const std::vector<Interval>& b);
 
 // Empirical intervals. errors_by_horizon[h-1] holds the signed errors
 // (actual - forecast) of folds at horizon h months; values[i] is the

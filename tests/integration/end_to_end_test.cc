@@ -530,7 +530,7 @@ TEST_F(EndToEndTest, ForecastsWithIntervals) {
     // Bands widen with the horizon.
     EXPECT_GE(out.points(5).upper() - out.points(5).lower(),
               out.points(0).upper() - out.points(0).lower()) << fitter;
-    if (fitter == "citation") EXPECT_EQ(out.interval_method(), "delta");
+    if (fitter == "citation") EXPECT_EQ(out.interval_method(), "delta+empirical");
     if (fitter == "naive") EXPECT_EQ(out.interval_method(), "empirical");
     if (fitter == "combined") {
       EXPECT_EQ(out.interval_method(), "empirical");
@@ -929,6 +929,23 @@ TEST(BadInputTest, TableOfMalformedRequests) {
   stub.reset();
   EXPECT_EQ(server.Stop(), 0);
 }
+
+#ifdef ADOPTION_LOAD
+// A short mixed read/write/fit load from bench/'s load tool: no errors, no
+// acknowledged write lost.
+TEST(LoadTest, ShortMixedLoadLosesNothing) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  CommandResult r = RunCommand({ADOPTION_LOAD, "--server", server.address(), "--streams", "4",
+                                "--seconds", "2", "--verify"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("errors 0"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("verify: [1-9][0-9]* acknowledged writes, 0 lost"));
+  std::printf("%s", r.out.c_str());
+  EXPECT_EQ(server.Stop(), 0);
+}
+#endif
 
 }  // namespace
 }  // namespace adoption

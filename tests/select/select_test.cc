@@ -318,8 +318,16 @@ TEST(ForecastMathTest, EmpiricalIntervalsByHand) {
 }
 
 TEST(ForecastMathTest, PlausibilityBound) {
-  EXPECT_EQ(ImplausibleAbove(Series("a", {0, 5, 50})), 1e5);
-  EXPECT_EQ(ImplausibleAbove(Series("b", {0, 500, 5000})), 5e6);
+  // Last 50, fastest month +45: max(10 x 50, 50 + h x 10 x 45).
+  EXPECT_EQ(ImplausibleAbove(Series("a", {0, 5, 50}), 1), 500);
+  EXPECT_EQ(ImplausibleAbove(Series("a", {0, 5, 50}), 3), 50 + 3 * 450);
+  // A flat series still allows growth of 10 a month.
+  EXPECT_EQ(ImplausibleAbove(Series("flat", {0, 0, 0}), 2), 20);
+  auto u = Union({{1, 5}, {2, 6}}, {{0, 4}, {3, 9}});
+  EXPECT_EQ(u[0].lower, 0);
+  EXPECT_EQ(u[0].upper, 5);
+  EXPECT_EQ(u[1].lower, 2);
+  EXPECT_EQ(u[1].upper, 9);
 }
 
 

@@ -2691,8 +2691,11 @@ type ForecastResponse struct {
 	//
 	//	"delta": the fit's parameter covariance propagated through the model
 	//	  (finite-difference gradient) plus the residual variance, Gaussian;
-	//	"empirical": quantiles of the series' own h-month changes (baselines)
-	//	  or of the combined forecaster's rolling-origin errors;
+	//	"empirical": quantiles of the forecaster's own rolling-origin errors
+	//	  on this series at each horizon (baselines, the combination);
+	//	"delta+empirical": the wider of the two, point by point (curves with
+	//	  a covariance and enough history: parameter uncertainty alone
+	//	  under-covers, since cumulative residuals are autocorrelated);
 	//	"none": no interval could be made (e.g. no covariance).
 	//
 	// Lower bounds never go below the last observed value.

@@ -1,0 +1,500 @@
+#!/usr/bin/python3
+"""Forecast evaluation of issue 3 item 7, through a running adoptiond.
+
+Protocol (the one the issue's reference figures use): for each bundled series
+with >= 9 points and a non-zero last value, train on the first two thirds
+(floor(2n/3) points) and forecast its last point, h = t_last - t_train_last
+months ahead. Per fitter: median absolute percentage error
+|forecast - actual| / actual, the share of forecasts off by more than 10x
+(forecast > 10 actual or < actual / 10), the largest error, and how often the
+prediction interval (when the server returns one) covers the actual value.
+
+How it talks to the server: adoptctl only (JSON output), no Python stubs.
+  - the truncated copies are upserted once, with `adoptctl load-csv`, from a
+    generated CSV in the bundled format, under the id prefix `eval/`;
+  - each forecast is `adoptctl forecast --series eval/<id> --fitter <f>
+    --horizon <h> --format json`, run --jobs at a time (default 2).
+The fitter list is --fitters, or every fitter `adoptctl fitters` lists, plus
+`combined` when the server lists it or accepts a forecast with it.
+
+Also computed locally, as a check that the protocol matches the issue's
+reference figures: last value (naive) and the linear trend of the last 3
+training points. With floor(2n/3) they come out at 0.238 and 0.256 on the 742
+eligible series (0.182 for the trend on series reaching 50+), above the
+issue's 0.20 / 0.23 (0.17); with round(2n/3) (--split round) at 0.200 / 0.214
+(0.172), so the issue's figures were probably made with a rounded split.
+
+    forecast_eval.py --server HOST:PORT [--adoptctl PATH] [--fitters a,b]
+                     [--jobs N] [--limit N] [--markdown FILE] [--json FILE]
+                     [CSV...]
+    forecast_eval.py --build BUILD_DIR ...   # starts its own adoptiond on a
+                                             # temporary SQLite file
+
+Needs only the standard library and numpy; run with /usr/bin/python3.
+"""
+import argparse
+import concurrent.futures as cf
+import csv
+import glob
+import json
+import math
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DATA = os.path.join(HERE, "..", "data", "hf-finetunes-2025-02-18")
+PREFIX = "eval/"
+REFERENCE = [  # issue 3 item 7, same protocol, the paper's scipy fits
+    ("paper's method (citation, scipy)", 0.46),
+    ("best single scipy-fitted curves", 0.20),
+    ("last value", 0.20),
+    ("linear trend of last 3 points", 0.23),
+]
+
+
+def read_series(paths):
+    """(id, [values]) per row: months 0.. until the first empty cell."""
+    for path in paths:
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f):
+                values = []
+                for k in range(200):
+                    cell = row.get(f"{k}-month")
+                    if cell is None or cell == "":
+                        break
+                    values.append(float(cell))
+                yield row["model"], values
+
+
+def train_points(n, split):
+    # floor(2n/3) is the protocol as written; round(2n/3) reproduces the
+    # issue's baseline figures more closely (see the module docs).
+    return (2 * n) // 3 if split == "floor" else int(math.floor(2 * n / 3 + 0.5))
+
+
+def select(paths, min_points, split="floor"):
+    out = []
+    for sid, y in read_series(paths):
+        if len(y) >= min_points and y[-1] > 0:
+            n_train = train_points(len(y), split)
+            out.append({"id": sid, "y": y, "n_train": n_train,
+                        "h": (len(y) - 1) - (n_train - 1), "actual": y[-1]})
+    return out
+
+
+def write_train_csv(path, cases):
+    width = max(c["n_train"] for c in cases)
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["model"] + [f"{k}-month" for k in range(width)])
+        for c in cases:
+            tr = c["y"][:c["n_train"]]
+            w.writerow([PREFIX + c["id"]] + [repr(v) for v in tr] + [""] * (width - len(tr)))
+
+
+class Ctl:
+    def __init__(self, adoptctl, server, timeout):
+        self.adoptctl, self.server, self.timeout = adoptctl, server, timeout
+
+    def run(self, *args):
+        cmd = [self.adoptctl, "--server", self.server, "--timeout", str(self.timeout), *args]
+        try:
+            p = subprocess.run(cmd, capture_output=True, text=True, timeout=self.timeout + 30)
+        except subprocess.TimeoutExpired:
+            return 124, "", "timed out"
+        return p.returncode, p.stdout, p.stderr
+
+    def forecast(self, series_id, fitter, horizon):
+        rc, out, err = self.run("forecast", "--series", series_id, "--fitter", fitter,
+                                "--horizon", str(horizon), "--format", "json")
+        if rc != 0:
+            return None, (err.strip() or out.strip() or f"exit {rc}")
+        try:
+            return json.loads(out), None
+        except ValueError as e:
+            return None, f"bad JSON: {e}"
+
+
+def fitter_names(ctl):
+    rc, out, err = ctl.run("fitters", "--format", "json")
+    if rc != 0:
+        raise SystemExit(f"forecast_eval: adoptctl fitters failed: {err.strip()}")
+    resp = json.loads(out)
+    names = []
+    for f in resp.get("fitters", []):
+        name = f.get("name") or f.get("fitter")
+        if name:
+            names.append(name)
+    return names, resp
+
+
+def take_last_point(resp, t_target):
+    pts = resp.get("points", [])
+    if not pts:
+        return None
+    best = None
+    for p in pts:
+        if abs(float(p.get("t", 0)) - t_target) < 1e-9:
+            best = p
+    p = best or pts[-1]
+    lo = p.get("lower")
+    hi = p.get("upper")
+    return (float(p.get("value", 0.0)),
+            None if lo is None else float(lo), None if hi is None else float(hi))
+
+
+def stats(rows, label):
+    """rows: list of dicts with forecast, actual (and lower/upper)."""
+    ape = np.array([abs(r["forecast"] - r["actual"]) / r["actual"] for r in rows])
+    if len(ape) == 0:
+        return {"label": label, "n": 0}
+    ratio_off = [r for r in rows
+                 if r["forecast"] > 10 * r["actual"] or r["forecast"] < r["actual"] / 10]
+    with_iv = [r for r in rows if r.get("lower") is not None and r.get("upper") is not None]
+    covered = [r for r in with_iv if r["lower"] <= r["actual"] <= r["upper"]]
+    off_unflagged = [r for r in ratio_off
+                     if not (r.get("lower") is not None and r.get("upper") is not None
+                             and r["lower"] <= r["actual"] <= r["upper"])]
+    worst = max(rows, key=lambda r: abs(r["forecast"] - r["actual"]) / r["actual"])
+    big = [r for r in rows if r["actual"] >= 50]
+    big_ape = [abs(r["forecast"] - r["actual"]) / r["actual"] for r in big]
+    return {
+        "label": label,
+        "n": len(rows),
+        "median_ape": float(np.median(ape)),
+        "mean_ape": float(np.mean(ape)),
+        "share_10x": len(ratio_off) / len(rows),
+        "n_10x": len(ratio_off),
+        "n_10x_outside_interval": len(off_unflagged),
+        "max_ape": float(np.max(ape)),
+        "max_series": worst["id"],
+        "max_forecast": worst["forecast"],
+        "max_actual": worst["actual"],
+        "n_interval": len(with_iv),
+        "coverage": (len(covered) / len(with_iv)) if with_iv else None,
+        "n_50plus": len(big),
+        "median_ape_50plus": float(np.median(big_ape)) if big_ape else None,
+    }
+
+
+def local_baselines(cases):
+    last, trend = [], []
+    for c in cases:
+        tr = c["y"][:c["n_train"]]
+        h = c["h"]
+        last.append({"id": c["id"], "forecast": tr[-1], "actual": c["actual"]})
+        k = min(3, len(tr))
+        if k >= 2:
+            x = np.arange(k, dtype=float)
+            slope, icpt = np.polyfit(x, np.array(tr[-k:]), 1)
+            f = icpt + slope * (k - 1 + h)
+        else:
+            f = tr[-1]
+        trend.append({"id": c["id"], "forecast": float(f), "actual": c["actual"]})
+    return last, trend
+
+
+def reason_of(err):
+    """The reason of an adoptctl error without the series name."""
+    line = err.strip().splitlines()[0] if err.strip() else "?"
+    if line.startswith("error: "):
+        line = line[len("error: "):]
+    code, _, rest = line.partition(": ")
+    # 'fitter "x" could not fit series "eval/...": reason' -> reason
+    if '": ' in rest:
+        rest = rest.rsplit('": ', 1)[1]
+    elif 'series "' in rest:
+        rest = rest.split('series "', 1)[0] + "series"
+    return f"{code}: {rest[:120]}"
+
+
+def fmt(v, spec=".3f"):
+    if v is None:
+        return "n/a"
+    if isinstance(v, float) and not math.isfinite(v):
+        return str(v)
+    if isinstance(v, float) and abs(v) >= 1e6:
+        return f"{v:.3g}"
+    return format(v, spec)
+
+
+def start_server(build, tmp):
+    ready = os.path.join(tmp, "ready")
+    log = open(os.path.join(tmp, "adoptiond.log"), "w")
+    proc = subprocess.Popen([os.path.join(build, "engine", "adoptiond"), "--listen",
+                             "127.0.0.1:0", "--db", os.path.join(tmp, "db"), "--plugins",
+                             os.path.join(build, "plugins"), "--ready-file", ready],
+                            stdout=log, stderr=log)
+    for _ in range(300):
+        if os.path.exists(ready) and os.path.getsize(ready) > 0:
+            return proc, open(ready).read().strip()
+        if proc.poll() is not None:
+            raise SystemExit("forecast_eval: adoptiond exited; see its log")
+        time.sleep(0.1)
+    proc.terminate()
+    raise SystemExit("forecast_eval: adoptiond not ready after 30 s")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--server", help="adoptiond address host:port")
+    ap.add_argument("--build", help="build dir: start its own adoptiond (instead of --server)")
+    ap.add_argument("--adoptctl", help="adoptctl binary (default: BUILD/clients/cli/adoptctl)")
+    ap.add_argument("--fitters", help="comma-separated fitters (default: all listed, "
+                    "plus combined when the server has it)")
+    ap.add_argument("--jobs", type=int, default=2, help="adoptctl calls at once")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N series (testing)")
+    ap.add_argument("--min-points", type=int, default=9)
+    ap.add_argument("--split", choices=["floor", "round"], default="floor",
+                    help="training points: floor(2n/3) (default) or round(2n/3)")
+    ap.add_argument("--timeout", type=int, default=120, help="seconds per adoptctl call")
+    ap.add_argument("--markdown", help="write the result section (Markdown) here")
+    ap.add_argument("--json", help="write per-fitter figures and per-forecast rows here")
+    ap.add_argument("--load-note", default="", help="printed beside the figures")
+    ap.add_argument("files", nargs="*")
+    args = ap.parse_args()
+    if not args.server and not args.build:
+        ap.error("give --server or --build")
+    files = args.files or sorted(glob.glob(os.path.join(DATA, "*.csv")))
+    adoptctl = args.adoptctl or os.path.join(args.build or "", "clients", "cli", "adoptctl")
+    if not os.access(adoptctl, os.X_OK):
+        ap.error(f"no adoptctl at {adoptctl}")
+
+    tmp = tempfile.mkdtemp(prefix="adoption-forecast-eval.")
+    proc = None
+
+    def stop(*_):
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    signal.signal(signal.SIGTERM, lambda *a: (stop(), sys.exit(143)))
+    try:
+        server = args.server
+        if not server:
+            proc, server = start_server(args.build, tmp)
+        ctl = Ctl(adoptctl, server, args.timeout)
+        load_start = open("/proc/loadavg").read().split()[:3]
+        t_start = time.time()
+
+        cases = select(files, args.min_points, args.split)
+        if args.limit:
+            cases = cases[:args.limit]
+        train_csv = os.path.join(tmp, "eval-train.csv")
+        write_train_csv(train_csv, cases)
+        rc, out, err = ctl.run("load-csv", train_csv)
+        if rc != 0:
+            raise SystemExit(f"forecast_eval: load-csv failed: {err.strip()}")
+
+        listed, _ = fitter_names(ctl)
+        if args.fitters:
+            fitters = [f.strip() for f in args.fitters.split(",") if f.strip()]
+        else:
+            fitters = list(listed)
+        combined_note = ""
+        if not args.fitters and "combined" not in fitters:
+            probe = cases[0]
+            resp, err = ctl.forecast(PREFIX + probe["id"], "combined", probe["h"])
+            if resp is not None:
+                fitters.append("combined")
+                combined_note = "combined: accepted by Forecast (not listed by fitters)"
+            else:
+                combined_note = f"combined: not available on this server ({err})"
+        print(f"forecast_eval: {len(cases)} series x {len(fitters)} fitters "
+              f"({', '.join(fitters)}), {args.jobs} at a time", file=sys.stderr)
+        if combined_note:
+            print(f"forecast_eval: {combined_note}", file=sys.stderr)
+
+        tasks = [(c, f) for c in cases for f in fitters]
+        results = {f: [] for f in fitters}
+        failures = {f: [] for f in fitters}
+        warnings = {f: 0 for f in fitters}
+        methods = {f: {} for f in fitters}
+
+        def one(task):
+            c, f = task
+            resp, err = ctl.forecast(PREFIX + c["id"], f, c["h"])
+            return c, f, resp, err
+
+        done = 0
+        with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
+            for c, f, resp, err in ex.map(one, tasks):
+                done += 1
+                if done % 500 == 0:
+                    print(f"forecast_eval: {done}/{len(tasks)} forecasts, "
+                          f"{time.time() - t_start:.0f} s", file=sys.stderr)
+                if resp is None:
+                    failures[f].append((c["id"], err))
+                    continue
+                got = take_last_point(resp, float(len(c["y"]) - 1))
+                if got is None:
+                    failures[f].append((c["id"], "no points"))
+                    continue
+                value, lo, hi = got
+                if resp.get("warnings"):
+                    warnings[f] += 1
+                m = resp.get("intervalMethod", "")
+                methods[f][m] = methods[f].get(m, 0) + 1
+                results[f].append({"id": c["id"], "forecast": value, "actual": c["actual"],
+                                   "lower": lo, "upper": hi, "h": c["h"],
+                                   "warnings": resp.get("warnings", [])})
+        elapsed = time.time() - t_start
+        load_end = open("/proc/loadavg").read().split()[:3]
+
+        # Headline figures on the common set: the series where every evaluated
+        # fitter produced a forecast, so medians compare like with like. Each
+        # fitter's figure over all its own forecasts is kept beside it.
+        ok_ids = [set(r["id"] for r in results[f]) for f in fitters]
+        common = set.intersection(*ok_ids) if ok_ids else set()
+        common_cases = [c for c in cases if c["id"] in common]
+        per_fitter = []
+        for f in fitters:
+            s = stats([r for r in results[f] if r["id"] in common], f)
+            own = stats(results[f], f)
+            s["own_n"] = own["n"]
+            s["own_median_ape"] = own.get("median_ape")
+            s["own_n_10x_outside_interval"] = own.get("n_10x_outside_interval")
+            s["failed"] = len(failures[f])
+            s["with_warnings"] = warnings[f]
+            s["interval_methods"] = methods[f]
+            s["failure_examples"] = failures[f][:3]
+            reasons = {}
+            for _, why in failures[f]:
+                r = reason_of(why)
+                reasons[r] = reasons.get(r, 0) + 1
+            s["failure_reasons"] = sorted(reasons.items(), key=lambda kv: -kv[1])
+            per_fitter.append(s)
+        last, trend = local_baselines(common_cases)
+        local = [stats(last, "last value (computed here)"),
+                 stats(trend, "linear trend, last 3 points (computed here)")]
+        last_all, trend_all = local_baselines(cases)
+        local_all = [stats(last_all, "last value, all eligible series (computed here)"),
+                     stats(trend_all, "linear trend 3, all eligible series (computed here)")]
+
+        # ---- print -----------------------------------------------------------
+        hdr = (f"{'fitter':<52} {'n':>4} {'fail':>4} {'medAPE':>7} {'>10x':>6} "
+               f"{'maxAPE':>9} {'cover':>6} {'med50+':>7} {'own medAPE (n)':>15}")
+        lines = [f"common set: {len(common_cases)} of {len(cases)} series (every fitter "
+                 f"forecast them)", hdr]
+        for s in per_fitter + local + local_all:
+            if s["n"] == 0:
+                lines.append(f"{s['label']:<52} {0:>4} {s.get('failed', 0):>4}  (no forecasts)")
+                continue
+            lines.append(
+                f"{s['label']:<52} {s['n']:>4} {s.get('failed', 0):>4} "
+                f"{s['median_ape']:>7.3f} {100 * s['share_10x']:>5.1f}% "
+                f"{fmt(s['max_ape'], '.3g'):>9} "
+                f"{(fmt(100 * s['coverage'], '.0f') + '%') if s['coverage'] is not None else 'n/a':>6} "
+                f"{fmt(s['median_ape_50plus']):>7}"
+                + (f" {s['own_median_ape']:>7.3f} ({s['own_n']})" if s.get("own_n") else ""))
+        for label, v in REFERENCE:
+            lines.append(f"{'issue 3 reference: ' + label:<52} {'':>4} {'':>4} {v:>7.2f}")
+        print("\n".join(lines))
+        print(f"forecast_eval: {len(tasks)} forecasts in {elapsed:.0f} s; load "
+              f"{' '.join(load_start)} -> {' '.join(load_end)}", file=sys.stderr)
+
+        # ---- markdown ------------------------------------------------------------
+        if args.markdown:
+            n50 = sum(1 for c in cases if c["actual"] >= 50)
+            ntz = sum(1 for c in cases if max(c["y"][:c["n_train"]]) == 0)
+            M = ["## Forecast evaluation (issue 3 item 7)", ""]
+            M.append(f"`bench/forecast_eval.py` against the server of this run: "
+                     f"{len(cases)} bundled series with >= {args.min_points} points and a "
+                     f"non-zero last value ({n50} reach 50+; {ntz} have an all-zero training "
+                     f"prefix). Each is trained on its first {args.split}(2n/3) points (upserted as "
+                     f"`{PREFIX}<id>`) and its last point forecast h = t_last - t_train_last "
+                     f"months ahead with `adoptctl forecast`. Figures are on the "
+                     f"{len(common_cases)} series every fitter forecast (the others: a fitter "
+                     f"refused the training prefix, e.g. all zero or a single step; see "
+                     f"\"fail\"), with each fitter's median over all its own forecasts in "
+                     f"the last column. {len(tasks)} forecasts in "
+                     f"{elapsed:.0f} s ({args.jobs} at a time); load average "
+                     f"{' '.join(load_start)} -> {' '.join(load_end)}"
+                     + (f"; {args.load_note}" if args.load_note else "") + ".")
+            M.append("")
+            M.append("APE = |forecast - actual| / actual. \"> 10x\": forecast > 10 actual or "
+                     "< actual / 10; \"outside interval\": of those, how many the "
+                     "prediction interval does not cover. Coverage: share of forecasts "
+                     "with an interval whose interval holds the actual value. \"fail\": "
+                     "the call returned an error (no forecast); failures are not in the "
+                     "other columns.")
+            M.append("")
+            M.append("| fitter | forecasts | fail | median APE | median APE (50+) | > 10x "
+                     "| > 10x outside interval | max APE (series: forecast vs actual) "
+                     "| interval coverage | own median APE (n) |")
+            M.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
+            for s in per_fitter + local + local_all:
+                if s["n"] == 0:
+                    M.append(f"| {s['label']} | 0 | {s.get('failed', 0)} | | | | | | | |")
+                    continue
+                own = (f"{s['own_median_ape']:.3f} ({s['own_n']})"
+                       if s.get("own_median_ape") is not None else "")
+                cov = (f"{100 * s['coverage']:.0f}% of {s['n_interval']}"
+                       if s["coverage"] is not None else "no intervals")
+                M.append(
+                    f"| {s['label']} | {s['n']} | {s.get('failed', '')} | "
+                    f"{s['median_ape']:.3f} | {fmt(s['median_ape_50plus'])} | "
+                    f"{100 * s['share_10x']:.1f}% ({s['n_10x']}) | "
+                    f"{s['n_10x_outside_interval'] if s in per_fitter else 'n/a'} | "
+                    f"{fmt(s['max_ape'], '.3g')} (`{s['max_series']}`: "
+                    f"{fmt(s['max_forecast'], '.4g')} vs {fmt(s['max_actual'], '.4g')}) | "
+                    f"{cov if s in per_fitter else 'n/a'} | {own} |")
+            M.append("")
+            M.append("Reference figures from issue 3 (same protocol, the paper's data): "
+                     + "; ".join(f"{label} {v:.2f}" for label, v in REFERENCE)
+                     + " (linear trend 0.17 on series that reach 50+).")
+            goal_lines = []
+            naive_best = min(local[0].get("median_ape", math.inf),
+                             local[1].get("median_ape", math.inf))
+            for s in per_fitter:
+                if s["n"] == 0:
+                    continue
+                beats = s["median_ape"] < naive_best
+                never = s["n_10x_outside_interval"] == 0
+                goal_lines.append(
+                    f"- `{s['label']}`: median APE {s['median_ape']:.3f} "
+                    f"{'<' if beats else '>='} both naive baselines ({naive_best:.3f}): "
+                    f"{'met' if beats else 'NOT met'}; no forecast > 10x off outside its "
+                    f"interval: {'met' if never else 'NOT met'} "
+                    f"({s['n_10x_outside_interval']})")
+            M.append("")
+            M.append("Goal of item 7 (lower median error than both naive baselines, and no "
+                     "forecast off by more than 10x unless the interval says so):")
+            M.append("")
+            M.extend(goal_lines)
+            if combined_note:
+                M.append("")
+                M.append(f"Note: {combined_note}.")
+            fails = [s for s in per_fitter if s["failed"]]
+            if fails:
+                M.append("")
+                M.append("Why forecast calls failed (reason: count):")
+                M.append("")
+                for s in fails:
+                    M.append(f"- {s['label']}: " + "; ".join(
+                        f"{why} ({k})" for why, k in s["failure_reasons"]))
+            with open(args.markdown, "w") as f:
+                f.write("\n".join(M) + "\n")
+        if args.json:
+            with open(args.json, "w") as f:
+                json.dump({"fitters": per_fitter, "local": local, "local_all": local_all,
+                           "common_series": len(common_cases), "elapsed": elapsed,
+                           "rows": results}, f, indent=1)
+    finally:
+        stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
