@@ -69,6 +69,21 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
       history = &prefix;
     }
     r.outcome = t.fitter->Fit(*history, options, budget);
+    if (!t.status_only && IsUsable(r.outcome.status) && !r.outcome.forecast_baseline &&
+        r.outcome.loss_name != ADOPTION_LOSS_SSE_CUMULATIVE) {
+      std::vector<double> times;
+      for (const auto& p : history->points) times.push_back(p.t);
+      absl::StatusOr<std::vector<double>> fitted =
+          t.fitter->Predict(r.outcome, options, *history, times);
+      if (fitted.ok()) {
+        double sse = 0;
+        for (size_t k = 0; k < times.size(); ++k) {
+          const double e = history->points[k].value - (*fitted)[k];
+          sse += e * e;
+        }
+        r.outcome.cumulative_sse = sse;
+      }
+    }
     if (!t.predict_at.empty() && IsUsable(r.outcome.status)) {
       absl::StatusOr<std::vector<double>> p =
           t.fitter->Predict(r.outcome, options, *history, t.predict_at);

@@ -74,6 +74,11 @@ struct FitOutcome {
   std::vector<std::pair<std::string, double>> derived;
   double seconds = 0;
   bool forecast_baseline = false;
+  // For fits whose loss is not least squares on the cumulative series (e.g.
+  // the Poisson deviance of increments): the SSE of the fitted curve on the
+  // cumulative series, computed by the host, so R^2 means the same for every
+  // fit. Absent when the loss is already that SSE.
+  std::optional<double> cumulative_sse;
 
   std::vector<double> param_values() const;
 };

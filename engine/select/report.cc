@@ -62,8 +62,14 @@ v1::FitResult MakeFitResult(const SeriesRecord& series,
   r.set_loss(o.loss_name);
   r.set_n(o.n);
   r.set_k(o.k);
-  r.set_sse(o.loss);
-  r.set_rmse(std::sqrt(o.loss / o.n));
+  // sse, rmse and R^2 always describe the curve on the cumulative series,
+  // whatever loss the fit minimised; information criteria use that loss.
+  const bool cumulative_loss = o.loss_name == ADOPTION_LOSS_SSE_CUMULATIVE ||
+                               o.forecast_baseline || !o.cumulative_sse;
+  const double sse = cumulative_loss ? o.loss : *o.cumulative_sse;
+  const int sse_n = cumulative_loss ? o.n : static_cast<int>(series.points.size());
+  r.set_sse(sse);
+  r.set_rmse(std::sqrt(sse / sse_n));
   std::vector<double> y;
   y.reserve(series.points.size());
   double y_scale = 0;
@@ -73,12 +79,15 @@ v1::FitResult MakeFitResult(const SeriesRecord& series,
   }
   // A baseline's loss is over its own n (e.g. one-step-ahead, n-1 points):
   // R^2 against the variance of the same observations it predicted.
-  if (o.n < static_cast<int>(y.size())) {
-    y.erase(y.begin(), y.begin() + (y.size() - o.n));
+  if (sse_n < static_cast<int>(y.size())) {
+    y.erase(y.begin(), y.begin() + (y.size() - sse_n));
   }
-  r.set_r2(RSquared(o.loss, y));
+  r.set_r2(RSquared(sse, y));
   if (!o.forecast_baseline) {
-    InformationCriteria ic = ComputeCriteria(o.loss, o.n, o.k, y_scale);
+    InformationCriteria ic =
+        o.loss_name == ADOPTION_LOSS_SSE_CUMULATIVE
+            ? ComputeCriteria(o.loss, o.n, o.k, y_scale)
+            : ComputeCriteriaFromDeviance(o.loss, o.n, o.k);
     if (ic.aicc) r.set_aicc(*ic.aicc);
     r.set_bic(ic.bic);
   }

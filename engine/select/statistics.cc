@@ -16,6 +16,14 @@ InformationCriteria ComputeCriteria(double sse, int n, int k, double y_scale) {
   return ic;
 }
 
+InformationCriteria ComputeCriteriaFromDeviance(double deviance, int n, int k) {
+  InformationCriteria ic;
+  ic.aic = deviance + 2.0 * k;
+  if (n - k - 1 > 0) ic.aicc = ic.aic + 2.0 * k * (k + 1) / (n - k - 1);
+  ic.bic = deviance + k * std::log(static_cast<double>(n));
+  return ic;
+}
+
 double RSquared(double sse, const std::vector<double>& y) {
   if (y.empty()) return 0;
   double mean = 0;

@@ -33,6 +33,12 @@ struct InformationCriteria {
 // sse >= 0, n >= 1, k >= 0; y_scale = max |y| of the series (for the floor).
 InformationCriteria ComputeCriteria(double sse, int n, int k, double y_scale);
 
+// For a count likelihood whose loss is a deviance D (e.g. Poisson on monthly
+// increments): -2 log L = D + const, the constant shared by every model of
+// the same counts, and no variance parameter, so AIC = D + 2k,
+// AICc = AIC + 2k(k+1)/(n-k-1), BIC = D + k ln n.
+InformationCriteria ComputeCriteriaFromDeviance(double deviance, int n, int k);
+
 // 1 - sse / sum (y - mean y)^2. When the series is constant (sst = 0) the
 // ratio is undefined: returns 1 for an exact fit and 0 otherwise.
 double RSquared(double sse, const std::vector<double>& y);

@@ -362,10 +362,10 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
   if (!series.ok()) return log.Done(ToGrpc(InField(series.status(), "series_id")));
   std::vector<TaskResult> run =
-      RunTasks({{&*series, *fitter, &options}}, context);
+      RunTasks({{&*series, *fitter, &options, 0, {}}}, context);
   // A single fit is "compared" against nothing: rank 1 if it is rankable.
   v1::SeriesReport report = BuildSeriesReport(*series, {run[0].outcome}, v1::CRITERION_AICC,
-                                              ADOPTION_LOSS_SSE_CUMULATIVE);
+                                              run[0].outcome.loss_name);
   *response->mutable_result() = report.fits(0);
   return log.Done(grpc::Status::OK);
 }
@@ -407,6 +407,14 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   absl::StatusOr<CvPlan> cv =
       CvPlanFromProto(request->cross_validation(), "cross_validation");
   if (!cv.ok()) return fail(cv.status());
+  std::string target_loss = request->loss().empty() ? ADOPTION_LOSS_SSE_CUMULATIVE
+                                                    : request->loss();
+  if (target_loss != ADOPTION_LOSS_SSE_CUMULATIVE &&
+      target_loss != ADOPTION_LOSS_POISSON_INCREMENTS) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "loss: expected \"", ADOPTION_LOSS_SSE_CUMULATIVE, "\" or \"",
+        ADOPTION_LOSS_POISSON_INCREMENTS, "\", got \"", request->loss(), "\"")));
+  }
 
   // Fitters and their options.
   std::vector<const Fitter*> fitters;
@@ -444,6 +452,19 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     }
   }
 
+  // A count-likelihood comparison: every fitter with a `loss` option fits
+  // by Poisson likelihood (unless the request set that option itself).
+  if (target_loss == ADOPTION_LOSS_POISSON_INCREMENTS) {
+    for (const Fitter* f : fitters) {
+      const adoption_fitter_descriptor_v1& t = f->table();
+      for (size_t i = 0; i < t.num_options; ++i) {
+        if (std::string(t.options[i].name) == "loss") {
+          options[f->name()].emplace("loss", "poisson");
+        }
+      }
+    }
+  }
+
   // Series.
   std::vector<SeriesRecord> series;
   if (sel.ids_size() > 0) {
@@ -477,7 +498,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   std::vector<FitTask> tasks;
   tasks.reserve(series.size() * nf);
   for (const auto& s : series) {
-    for (const Fitter* f : fitters) tasks.push_back({&s, f, options_of(f)});
+    for (const Fitter* f : fitters) tasks.push_back({&s, f, options_of(f), 0, {}});
   }
   std::vector<std::vector<CvOrigin>> origins(series.size());
   std::vector<size_t> cv_first(series.size(), 0);  // first CV task of a series
@@ -507,7 +528,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     per.reserve(nf);
     for (size_t j = 0; j < nf; ++j) per.push_back(std::move(results[i * nf + j].outcome));
     v1::SeriesReport* report = response->add_series();
-    *report = BuildSeriesReport(series[i], per, criterion, ADOPTION_LOSS_SSE_CUMULATIVE);
+    *report = BuildSeriesReport(series[i], per, criterion, target_loss);
     if (cv->enabled && !origins[i].empty()) {
       std::vector<std::vector<v1::HorizonError>> errors;
       for (size_t j = 0; j < nf; ++j) {
@@ -523,6 +544,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   }
   Summarize(names, request->group_by(), response);
   response->set_criterion(criterion);
+  response->set_loss(target_loss);
   if (request->summary_only()) response->clear_series();
   response->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - start));
   spdlog::info("event=compare series={} fitters={} fits={} cv_fits={} elapsed_s={:.3f}",
@@ -657,7 +679,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     const Fitter* fitter = fitters[0];
     const TaskResult& r = run[0];
     v1::SeriesReport report = BuildSeriesReport(*series, {r.outcome}, v1::CRITERION_AICC,
-                                                ADOPTION_LOSS_SSE_CUMULATIVE);
+                                                r.outcome.loss_name);
     *response->mutable_fit() = report.fits(0);
     if (!IsUsable(r.outcome.status)) {
       return fail(absl::FailedPreconditionError(absl::StrCat(

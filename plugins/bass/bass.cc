@@ -23,10 +23,16 @@ using sdk::ParamVector;
 constexpr uint32_t kDefaultMaxIterations = 200;
 
 // F(t) = (1 - e) / (1 + a e), e = exp(-(p+q) t), a = q / p.
+// The adopted fraction F(t) for predict(); throws sdk::ModelOverflow when
+// q/p is not representable (then (q/p) e could be inf * 0 = NaN).
 double Fraction(double p, double q, double t) {
   if (t <= 0) return 0;
+  const double ratio = q / p;
+  if (!std::isfinite(ratio)) {
+    throw sdk::ModelOverflow(sdk::Format("q/p = %g/%g is not finite", q, p));
+  }
   const double e = std::exp(-(p + q) * t);
-  return (1 - e) / (1 + (q / p) * e);
+  return (1 - e) / (1 + ratio * e);
 }
 
 class BassModel {
@@ -78,35 +84,23 @@ class BassModel {
   sdk::Box<3> box_;
 };
 
-struct BassFitter {
+struct BassFitter : sdk::CurveFitterBase {
   static constexpr const char* kName = "bass";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Bass diffusion: c(t) = M (1 - e^{-(p+q)t}) / (1 + (q/p) e^{-(p+q)t}), "
       "t in months";
-  static constexpr uint32_t kFlags = 0;
   static constexpr adoption_param_spec_v1 kParams[] = {
       {"M", "market potential (ultimate cumulative adoption), counts"},
       {"p", "coefficient of innovation, per month"},
       {"q", "coefficient of imitation, per month"},
   };
   static constexpr adoption_option_spec_v1 kOptions[] = {
-      {"max_starts", "4", "Levenberg-Marquardt starts from the grid, 1..16"},
-  };
-
-  struct Config {
-    size_t max_starts = 4;
-  };
-
-  static Config ParseOptions(sdk::OptionReader& reader) {
-    Config config;
-    config.max_starts = static_cast<size_t>(reader.Int("max_starts", 1, 16));
-    return config;
-  }
+      sdk::kLossOption, sdk::MaxStartsOption("4")};
 
   static void Fit(const Config& config, const sdk::SeriesView& s,
                   const sdk::Budget& budget, adoption_fit_result_v1* result) {
-    if (!sdk::CheckFittable(s, 4, true, 3, result)) return;
+    if (!sdk::CheckFittable(s, 4, true, 3, result, config.loss)) return;
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     BassModel model(facts.max_value);
     sdk::BestStarts<3> best(config.max_starts);
@@ -116,10 +110,11 @@ struct BassFitter {
             model, s, BassModel::Params(0, std::log(p), std::log(q)), &best);
       }
     }
-    auto fit = sdk::MultiStart(model, s, best.Take(),
-                               budget.MaxIterations(kDefaultMaxIterations),
-                               budget);
-    if (!sdk::FillCurveResult(model, s, fit, result)) return;
+    if (!sdk::FitCurve(model, s, best.Take(),
+                       budget.MaxIterations(kDefaultMaxIterations), budget,
+                       config.loss, result)) {
+      return;
+    }
     const double p = result->params[1], q = result->params[2];
     sdk::AddDerived(result, "peak_month",
                     q > p ? std::log(q / p) / (p + q) : 0.0);

@@ -55,7 +55,7 @@ using sdk::NormalCdf;
 using sdk::NormalPdf;
 using sdk::ParamVector;
 
-constexpr double kMaxExponent = 700;  // exp(700) ~ 1e304 < DBL_MAX
+constexpr double kMaxExponent = sdk::kMaxExponent;  // 700: exp(700) ~ 1e304
 constexpr double kMinLambda = 1e-8;
 constexpr double kMaxLambda = 1e9;
 constexpr double kMinSigma = 1e-3;
@@ -81,14 +81,23 @@ struct Config {
   double m = 1;                 // scale (fixed value, or start when free)
   double months_per_unit = 12;  // 12: t in years (paper); 1: t in months
   bool free_m = false;
+  sdk::Loss loss = sdk::Loss::kSse;
 };
 
-// c(t) for reported parameters; t in months.
+// c(t) for reported parameters; t in months. For predict(): throws
+// sdk::ModelOverflow rather than return inf when lambda Phi > 700 or
+// m (e^(lambda Phi) - 1) overflows.
 double Curve(const Config& config, double lambda, double mu, double sigma,
              double m, double t_month) {
   if (t_month <= 0) return 0;
   const double z = (std::log(t_month / config.months_per_unit) - mu) / sigma;
-  return m * std::expm1(lambda * NormalCdf(z));
+  const double x = lambda * NormalCdf(z);
+  if (!(x <= sdk::kMaxExponent)) {
+    throw sdk::ModelOverflow(sdk::Format(
+        "c(t = %g): lambda Phi = %.6g exceeds %g", t_month, x,
+        sdk::kMaxExponent));
+  }
+  return sdk::CheckedValue(m * std::expm1(x), "c(t)", t_month);
 }
 
 // Two internal parametrisations, same curve:
@@ -208,32 +217,37 @@ class CitationModel {
 // Multi-start in kMu; a runaway best start (iteration cap) is continued in
 // kRatio, and kept if it lowers SSE. The continuation gets kPolishFactor
 // times the default cap, or exactly the host's cap when the host set one.
+// With loss=poisson the same runs minimise the Poisson deviance of the
+// increments (the SDK's RunCurveFit: SSE multi-start, then Poisson from its
+// optimum), and the continuation too.
 template <bool kFreeM>
 void FitAndFill(const Config& config, const sdk::SeriesView& s,
                 const std::vector<ParamVector<CitationModel<kFreeM>::kNumParams>>& starts,
                 uint32_t max_iterations, const sdk::Budget& budget,
                 adoption_fit_result_v1* result) {
   CitationModel<kFreeM> mu_model(config, Parametrization::kMu);
-  auto fit = sdk::MultiStart(mu_model, s, starts, max_iterations, budget);
+  auto fit = sdk::RunCurveFit(mu_model, s, starts, max_iterations, budget,
+                              config.loss);
   if (!fit.cancelled && std::isfinite(fit.best.sse) &&
       fit.best.termination == sdk::Termination::kMaxIterations) {
     CitationModel<kFreeM> ratio_model(config, Parametrization::kRatio);
-    auto polish = sdk::MultiStart(ratio_model, s,
-                                  {mu_model.ToRatio(fit.best.theta)},
-                                  budget.HasIterationCap()
-                                      ? max_iterations
-                                      : kPolishFactor * max_iterations,
-                                  budget);
+    auto polish = sdk::ContinueFit(ratio_model, s,
+                                   mu_model.ToRatio(fit.best.theta),
+                                   budget.HasIterationCap()
+                                       ? max_iterations
+                                       : kPolishFactor * max_iterations,
+                                   budget, config.loss);
     fit.iterations += polish.iterations;
     fit.cancelled = polish.cancelled;
     if (!polish.cancelled && polish.best.sse <= fit.best.sse) {
       polish.iterations = fit.iterations;
       polish.starts = fit.starts;
-      sdk::FillCurveResult(ratio_model, s, polish, result);
+      sdk::FillCurveResult(ratio_model, s, polish, result,
+                           sdk::OptionsFor(config.loss));
       return;
     }
   }
-  sdk::FillCurveResult(mu_model, s, fit, result);
+  sdk::FillCurveResult(mu_model, s, fit, result, sdk::OptionsFor(config.loss));
 }
 
 // The least-squares lambda for fixed (mu, sigma): a 1-D problem. Returns the
@@ -378,6 +392,7 @@ struct CitationFitter {
        "model time unit: years (t = month / 12, the paper) or months (the "
        "authors' app, with m = 100)"},
       {"free_m", "false", "estimate m as well (k = 4): true or false"},
+      sdk::kLossOption,
   };
 
   using Config = citation::Config;
@@ -388,15 +403,14 @@ struct CitationFitter {
     config.months_per_unit =
         reader.Enum("time_unit", {"years", "months"}) == 0 ? 12.0 : 1.0;
     config.free_m = reader.Bool("free_m");
+    config.loss = sdk::ReadLoss(reader);
     return config;
   }
 
   static void Fit(const Config& config, const sdk::SeriesView& s,
                   const sdk::Budget& budget, adoption_fit_result_v1* result) {
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
-    result->n = static_cast<uint32_t>(s.n);
-    result->k = config.free_m ? 4 : 3;
-    sdk::CopyString(ADOPTION_LOSS_SSE_CUMULATIVE, result->loss_name);
+    sdk::SetLossFields(s, config.loss, config.free_m ? 4 : 3, result);
     if (s.n < 2) {
       sdk::SetStatus(result, ADOPTION_FIT_NOT_FITTED,
                      sdk::Format("too few points: need at least 2 (month 0 "
@@ -417,6 +431,7 @@ struct CitationFitter {
                      "no non-zero value at t > 0 (the model is 0 for t <= 0)");
       return;
     }
+    if (!sdk::CheckPoissonSeries(s, config.loss, result)) return;
 
     const uint32_t max_iterations =
         budget.MaxIterations(kDefaultMaxIterations);

@@ -57,34 +57,22 @@ class GompertzModel {
   sdk::Box<3> box_;
 };
 
-struct GompertzFitter {
+struct GompertzFitter : sdk::CurveFitterBase {
   static constexpr const char* kName = "gompertz";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Gompertz growth: c(t) = K exp(-b exp(-c t)), t in months";
-  static constexpr uint32_t kFlags = 0;
   static constexpr adoption_param_spec_v1 kParams[] = {
       {"K", "saturation level (ultimate cumulative adoption), counts"},
       {"b", "displacement: c(0) = K e^-b"},
       {"c", "growth rate, per month"},
   };
   static constexpr adoption_option_spec_v1 kOptions[] = {
-      {"max_starts", "4", "Levenberg-Marquardt starts from the grid, 1..16"},
-  };
-
-  struct Config {
-    size_t max_starts = 4;
-  };
-
-  static Config ParseOptions(sdk::OptionReader& reader) {
-    Config config;
-    config.max_starts = static_cast<size_t>(reader.Int("max_starts", 1, 16));
-    return config;
-  }
+      sdk::kLossOption, sdk::MaxStartsOption("4")};
 
   static void Fit(const Config& config, const sdk::SeriesView& s,
                   const sdk::Budget& budget, adoption_fit_result_v1* result) {
-    if (!sdk::CheckFittable(s, 4, true, 3, result)) return;
+    if (!sdk::CheckFittable(s, 4, true, 3, result, config.loss)) return;
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     GompertzModel model(facts.max_value);
     sdk::BestStarts<3> best(config.max_starts);
@@ -95,10 +83,11 @@ struct GompertzFitter {
             &best);
       }
     }
-    auto fit = sdk::MultiStart(model, s, best.Take(),
-                               budget.MaxIterations(kDefaultMaxIterations),
-                               budget);
-    if (!sdk::FillCurveResult(model, s, fit, result)) return;
+    if (!sdk::FitCurve(model, s, best.Take(),
+                       budget.MaxIterations(kDefaultMaxIterations), budget,
+                       config.loss, result)) {
+      return;
+    }
     // Peak of monthly adoption: dc/dt is maximal where b e^-ct = 1.
     sdk::AddDerived(result, "peak_month",
                     std::log(result->params[1]) / result->params[2]);

@@ -22,7 +22,6 @@ namespace {
 using sdk::ParamVector;
 
 constexpr uint32_t kDefaultMaxIterations = 200;
-constexpr size_t kNumLmStarts = 4;
 
 class LogisticModel {
  public:
@@ -68,34 +67,22 @@ class LogisticModel {
   sdk::Box<3> box_;
 };
 
-struct LogisticFitter {
+struct LogisticFitter : sdk::CurveFitterBase {
   static constexpr const char* kName = "logistic";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Logistic growth: c(t) = K / (1 + exp(-r (t - t0))), t in months";
-  static constexpr uint32_t kFlags = 0;
   static constexpr adoption_param_spec_v1 kParams[] = {
       {"K", "saturation level (ultimate cumulative adoption), counts"},
       {"r", "growth rate, per month"},
       {"t0", "midpoint: month where c = K/2 and monthly adoption peaks"},
   };
   static constexpr adoption_option_spec_v1 kOptions[] = {
-      {"max_starts", "4", "Levenberg-Marquardt starts from the grid, 1..16"},
-  };
-
-  struct Config {
-    size_t max_starts = kNumLmStarts;
-  };
-
-  static Config ParseOptions(sdk::OptionReader& reader) {
-    Config config;
-    config.max_starts = static_cast<size_t>(reader.Int("max_starts", 1, 16));
-    return config;
-  }
+      sdk::kLossOption, sdk::MaxStartsOption("4")};
 
   static void Fit(const Config& config, const sdk::SeriesView& s,
                   const sdk::Budget& budget, adoption_fit_result_v1* result) {
-    if (!sdk::CheckFittable(s, 4, true, 3, result)) return;
+    if (!sdk::CheckFittable(s, 4, true, 3, result, config.loss)) return;
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     LogisticModel model(facts);
     sdk::BestStarts<3> best(config.max_starts);
@@ -107,10 +94,11 @@ struct LogisticFitter {
             model, s, LogisticModel::Params(0, std::log(r), t0), &best);
       }
     }
-    auto fit = sdk::MultiStart(model, s, best.Take(),
-                               budget.MaxIterations(kDefaultMaxIterations),
-                               budget);
-    if (!sdk::FillCurveResult(model, s, fit, result)) return;
+    if (!sdk::FitCurve(model, s, best.Take(),
+                       budget.MaxIterations(kDefaultMaxIterations), budget,
+                       config.loss, result)) {
+      return;
+    }
     sdk::AddDerived(result, "peak_month", result->params[2]);
   }
 

@@ -54,33 +54,21 @@ class PowerLawModel {
   sdk::Box<2> box_;
 };
 
-struct PowerLawFitter {
+struct PowerLawFitter : sdk::CurveFitterBase {
   static constexpr const char* kName = "powerlaw";
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Power law: c(t) = a t^b, t in months, c(0) = 0";
-  static constexpr uint32_t kFlags = 0;
   static constexpr adoption_param_spec_v1 kParams[] = {
       {"a", "level at month 1, counts"},
       {"b", "exponent (dimensionless), in [0, 10]"},
   };
   static constexpr adoption_option_spec_v1 kOptions[] = {
-      {"max_starts", "3", "Levenberg-Marquardt starts, 1..16"},
-  };
-
-  struct Config {
-    size_t max_starts = 3;
-  };
-
-  static Config ParseOptions(sdk::OptionReader& reader) {
-    Config config;
-    config.max_starts = static_cast<size_t>(reader.Int("max_starts", 1, 16));
-    return config;
-  }
+      sdk::kLossOption, sdk::MaxStartsOption("3")};
 
   static void Fit(const Config& config, const sdk::SeriesView& s,
                   const sdk::Budget& budget, adoption_fit_result_v1* result) {
-    if (!sdk::CheckFittable(s, 3, true, 2, result)) return;
+    if (!sdk::CheckFittable(s, 3, true, 2, result, config.loss)) return;
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     PowerLawModel model(facts.max_value);
     sdk::BestStarts<2> best(config.max_starts);
@@ -107,18 +95,24 @@ struct PowerLawFitter {
       sdk::OfferWithProfiledLogAmplitude(model, s, PowerLawModel::Params(0, b),
                                          &best);
     }
-    auto fit = sdk::MultiStart(model, s, best.Take(),
-                               budget.MaxIterations(kDefaultMaxIterations),
-                               budget);
-    sdk::FillCurveResult(model, s, fit, result);
+    sdk::FitCurve(model, s, best.Take(),
+                  budget.MaxIterations(kDefaultMaxIterations), budget,
+                  config.loss, result);
   }
 
   static void Predict(const Config&, const double* params,
                       const sdk::SeriesView&, const double* t, size_t n,
                       double* out) {
     if (!(params[0] > 0)) throw std::invalid_argument("a must be > 0");
+    if (!(params[1] >= 0)) {
+      throw std::invalid_argument("b must be >= 0 (cumulative counts)");
+    }
+    const double log_a = std::log(params[0]);
     for (size_t i = 0; i < n; ++i) {
-      out[i] = t[i] > 0 ? params[0] * std::pow(t[i], params[1]) : 0.0;
+      // a t^b = exp(ln a + b ln t), refused (not inf) past exp(700).
+      out[i] = t[i] > 0 ? sdk::CheckedExp(log_a + params[1] * std::log(t[i]),
+                                          "a t^b")
+                        : 0.0;
     }
   }
 };

@@ -173,9 +173,18 @@ TEST(CitationRealData, SseNoWorseThanPaperOn99PercentOfNonZeroSeries) {
 // number in a usable result (informational counts and times are printed).
 TEST(AllFittersRealData, NoFailuresAndFiniteResultsOnTheCorpus) {
   const std::vector<PaperRow> rows = ReadCorpus(ADOPTION_TEST_DATA_DIR);
-  for (const char* name : {"citation", "logistic", "powerlaw", "gompertz", "bass", "naive"}) {
+  // Every fitter with its default options, then every curve with
+  // loss=poisson (the count likelihood on the increments).
+  struct Run { const char* name; bool poisson; };
+  const Run runs[] = {{"citation", false}, {"logistic", false}, {"powerlaw", false},
+                      {"gompertz", false}, {"bass", false},     {"naive", false},
+                      {"trend", false},    {"citation", true},  {"logistic", true},
+                      {"powerlaw", true},  {"gompertz", true},  {"bass", true}};
+  for (const Run& run : runs) {
+    const char* name = run.name;
     const adoption_fitter_descriptor_v1* fitter = LoadFitter(name);
     ASSERT_NE(fitter, nullptr) << name;
+    size_t quasi = 0;
     size_t counts[6] = {0, 0, 0, 0, 0, 0};
     double seconds = 0;
     size_t fits = 0;
@@ -183,9 +192,11 @@ TEST(AllFittersRealData, NoFailuresAndFiniteResultsOnTheCorpus) {
       if (row.y.empty() || *std::max_element(row.y.begin(), row.y.end()) <= 0) continue;
       const std::vector<double> t = Months(row.y.size());
       const auto start = std::chrono::steady_clock::now();
-      auto r = RunFit(fitter, t, row.y, std::string(name) == "citation"
-                                            ? Options{{"time_unit", "months"}, {"m", "100"}}
-                                            : Options{});
+      Options options = std::string(name) == "citation"
+                            ? Options{{"time_unit", "months"}, {"m", "100"}}
+                            : Options{};
+      if (run.poisson) options.push_back({"loss", "poisson"});
+      auto r = RunFit(fitter, t, row.y, options);
       seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       ++fits;
       ASSERT_GE(r->status, 0);
@@ -197,12 +208,18 @@ TEST(AllFittersRealData, NoFailuresAndFiniteResultsOnTheCorpus) {
         for (size_t j = 0; j < fitter->num_params; ++j) {
           EXPECT_TRUE(std::isfinite(r->params[j])) << name << " " << row.model;
         }
+        EXPECT_STREQ(r->loss_name, run.poisson ? ADOPTION_LOSS_POISSON_INCREMENTS
+                                               : r->loss_name);
+        if (std::string(r->covariance_note).find("quasi-Poisson") != std::string::npos) ++quasi;
       }
     }
-    std::printf("[%s%s] %zu series: converged %zu, max_iterations %zu, not_fitted %zu, "
-                "failed %zu; %.3f s, %.1f us per fit\n",
-                name, std::string(name) == "citation" ? " months m=100" : "", fits,
+    std::printf("[%s%s%s] %zu series: converged %zu, max_iterations %zu, not_fitted %zu, "
+                "failed %zu; %.3f s, %.1f us per fit",
+                name, std::string(name) == "citation" ? " months m=100" : "",
+                run.poisson ? " loss=poisson" : "", fits,
                 counts[0], counts[1], counts[2], counts[3], seconds, 1e6 * seconds / fits);
+    if (run.poisson) std::printf("; quasi-Poisson (overdispersed) %zu", quasi);
+    std::printf("\n");
   }
 }
 

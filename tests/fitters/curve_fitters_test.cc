@@ -19,8 +19,8 @@ namespace adoption {
 namespace testing {
 namespace {
 
-const char* const kAllFitters[] = {"citation", "logistic", "powerlaw",
-                                   "naive",    "gompertz", "bass"};
+const char* const kAllFitters[] = {"citation", "logistic", "powerlaw", "naive",
+                                   "trend",    "gompertz", "bass"};
 const char* const kCurveFitters[] = {"citation", "logistic", "powerlaw",
                                      "gompertz", "bass"};
 
@@ -126,7 +126,7 @@ TEST(Descriptor, EveryPluginLoadsWithAbiV1AndSaneTable) {
     char error[128] = "";
     EXPECT_EQ(f->validate_options(nullptr, 0, error, sizeof(error)), 0) << error;
     EXPECT_EQ((f->flags & ADOPTION_FITTER_FLAG_FORECAST_BASELINE) != 0,
-              std::string(name) == "naive");
+              std::string(name) == "naive" || std::string(name) == "trend");
   }
   const adoption_fitter_descriptor_v1* citation = Load("citation");
   ASSERT_EQ(citation->num_params, 4u);
@@ -533,6 +533,11 @@ TEST(Options, BadValuesAreRejectedWithAMessageNamingTheOption) {
   ExpectInvalid("logistic", {{"max_starts", "0"}}, "max_starts");
   ExpectInvalid("logistic", {{"max_starts", "2.5"}}, "max_starts");
   ExpectInvalid("naive", {{"m", "1"}}, "m");
+  ExpectInvalid("trend", {{"window", "1"}}, "window");
+  ExpectInvalid("trend", {{"window", "13"}}, "window");
+  for (const char* name : kCurveFitters) {
+    ExpectInvalid(name, {{"loss", "gaussian"}}, "loss");
+  }
 }
 
 TEST(Options, ValidValuesAreAccepted) {
@@ -578,6 +583,101 @@ TEST(Naive, OneStepLossAndBaselineContract) {
   EXPECT_EQ(out, 9);
 }
 
+// ---------------------------------------------------------------------------
+// Linear-trend baseline
+// ---------------------------------------------------------------------------
+
+TEST(Trend, OneStepLossAndBaselineContract) {
+  const adoption_fitter_descriptor_v1* f = Load("trend");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->flags & ADOPTION_FITTER_FLAG_FORECAST_BASELINE, 0u);
+  const std::vector<double> t = {0, 1, 2, 3, 5};
+  const std::vector<double> y = {0, 2, 5, 5, 9};
+  auto r = RunFit(f, t, y);
+  ASSERT_EQ(r->status, ADOPTION_FIT_CONVERGED) << r->message;
+  EXPECT_STREQ(r->loss_name, ADOPTION_LOSS_SSE_ONE_STEP);
+  // One-step forecasts from >= 2 earlier points, slope = least squares over
+  // the last 3 of them (hand-computed):
+  //   t=2 from (0,0),(1,2): slope 2, 2 + 2 = 4, error 1
+  //   t=3 from (0,0),(1,2),(2,5): slope 2.5, 5 + 2.5 = 7.5, error -2.5
+  //   t=5 from (1,2),(2,5),(3,5): slope 1.5, 5 + 1.5 x 2 = 8, error 1
+  EXPECT_EQ(r->n, 3u);
+  EXPECT_EQ(r->k, 0u);
+  EXPECT_DOUBLE_EQ(r->loss, 1 + 6.25 + 1);
+  EXPECT_DOUBLE_EQ(r->params[0], 9);
+  EXPECT_DOUBLE_EQ(r->params[1], 5);
+  // Slope of (2,5),(3,5),(5,9): 60/42.
+  EXPECT_NEAR(r->params[2], 60.0 / 42.0, 1e-12);
+  EXPECT_TRUE(r->fixed[0] && r->fixed[1] && r->fixed[2]);
+  EXPECT_FALSE(r->has_covariance);
+  // Inside the history: the one-step forecast from the points strictly
+  // before t (0 with none, the previous value with one); after: the trend.
+  std::vector<double> p =
+      Predict(f, *r, t, y, {-1, 0, 0.5, 1, 2, 3, 5, 6, 100});
+  ASSERT_EQ(p.size(), 9u);
+  const std::vector<double> expected = {0, 0, 0, 0, 4, 7.5, 8,
+                                        9 + 60.0 / 42.0, 9 + 95 * 60.0 / 42.0};
+  for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p[i], expected[i], 1e-9) << i;
+  // Round trip: predict() at t[2..] reproduces the one-step loss.
+  std::vector<double> one_step = Predict(f, *r, t, y, t);
+  double loss = 0;
+  for (size_t i = 2; i < t.size(); ++i) {
+    loss += (y[i] - one_step[i]) * (y[i] - one_step[i]);
+  }
+  EXPECT_NEAR(loss, r->loss, 1e-12);
+  // Forecasts need no history.
+  double future = 7, out = 0;
+  char error[128] = "";
+  EXPECT_EQ(f->predict(r->params, 3, nullptr, 0, nullptr, &future, 1, &out,
+                       error, sizeof(error)), 0) << error;
+  EXPECT_NEAR(out, 9 + 2 * 60.0 / 42.0, 1e-12);
+  // Inside the history without it: refused with a reason.
+  double inside = 2;
+  EXPECT_NE(f->predict(r->params, 3, nullptr, 0, nullptr, &inside, 1, &out,
+                       error, sizeof(error)), 0);
+  EXPECT_NE(std::string(error).find("history"), std::string::npos) << error;
+}
+
+TEST(Trend, WindowOptionAndNonNegativeSlope) {
+  const adoption_fitter_descriptor_v1* f = Load("trend");
+  const std::vector<double> t = {0, 1, 2, 3, 5};
+  const std::vector<double> y = {0, 2, 5, 5, 9};
+  // window 2: the last increment per month carried forward.
+  auto r2 = RunFit(f, t, y, {{"window", "2"}});
+  ASSERT_EQ(r2->status, ADOPTION_FIT_CONVERGED) << r2->message;
+  EXPECT_DOUBLE_EQ(r2->params[2], 2.0);
+  std::vector<double> p = Predict(f, *r2, t, y, {3, 8}, {{"window", "2"}});
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_DOUBLE_EQ(p[0], 5 + 3 * 1);  // from (1,2),(2,5): slope 3
+  EXPECT_DOUBLE_EQ(p[1], 9 + 2 * 3);
+  // A window longer than the history uses all of it.
+  auto r12 = RunFit(f, t, y, {{"window", "12"}});
+  ASSERT_EQ(r12->status, ADOPTION_FIT_CONVERGED);
+  // A falling stretch (the SDK does not assume monotone input) never gives a
+  // negative slope: forecasts never fall below the last value.
+  auto flat = RunFit(f, {0, 1, 2, 3}, {0, 10, 8, 6});
+  ASSERT_EQ(flat->status, ADOPTION_FIT_CONVERGED) << flat->message;
+  EXPECT_EQ(flat->params[2], 0.0);
+  // Needs 3 points (one forecast from a 2-point slope).
+  auto two = RunFit(f, {0, 1}, {1, 2});
+  EXPECT_EQ(two->status, ADOPTION_FIT_NOT_FITTED);
+  EXPECT_NE(std::string(two->message).find("need at least 3"), std::string::npos);
+  // A negative slope parameter is refused by predict.
+  double params[3] = {9, 5, -1}, at = 6, out = 0;
+  char error[128] = "";
+  EXPECT_NE(f->predict(params, 3, nullptr, 0, nullptr, &at, 1, &out, error,
+                       sizeof(error)), 0);
+  EXPECT_NE(std::string(error).find("slope"), std::string::npos) << error;
+}
+
+TEST(Trend, BeatsNaiveOnASteadilyGrowingSeries) {
+  const std::vector<double> t = Months(kSeries.size());
+  auto trend = RunFit(Load("trend"), t, kSeries);
+  auto naive = RunFit(Load("naive"), t, kSeries);
+  ASSERT_EQ(trend->status, ADOPTION_FIT_CONVERGED);
+  ASSERT_EQ(naive->status, ADOPTION_FIT_CONVERGED);
+  EXPECT_LT(trend->loss / trend->n, naive->loss / naive->n);
+}
 
 // ---------------------------------------------------------------------------
 // Re-entrancy: the host calls fit() concurrently from several threads.

@@ -56,6 +56,13 @@ extern "C" {
 /* Loss names. Fits are ranked against each other only when they report the
  * same loss on the same target. */
 #define ADOPTION_LOSS_SSE_CUMULATIVE "sse_cumulative"
+/* Poisson deviance of the monthly increments (curve fitters with option
+ * loss=poisson): 2 sum[d ln(d/mu) - (d - mu)], d_i = y_i - y_{i-1},
+ * mu_i = c(t_i) - c(t_{i-1}). Deviance + 2k is AIC up to a constant shared by
+ * every fit of the same increments. */
+#define ADOPTION_LOSS_POISSON_INCREMENTS "poisson_deviance_increments"
+/* One-step-ahead squared error of a forecast baseline (naive, trend). */
+#define ADOPTION_LOSS_SSE_ONE_STEP "sse_one_step"
 
 /* One series, read-only for the plugin. t is strictly increasing, values are
  * finite, non-negative and non-decreasing (the host validates this). */
