@@ -1,49 +1,108 @@
 // adoptctl: command-line client of adoptiond.
 //
-//   adoptctl [--server ADDR] <command> [options]
+//   adoptctl [--server ADDR] [--timeout S] [--token-file F] [--tls-ca F]
+//            <command> [options]
 //
-// Exit codes: 0 success; 1 the server (or a file) refused the request, with
-// "error: <CODE>: <message>" on stderr; 2 usage error.
+// Commands: load-csv, list, get, delete, fitters, fit, compare, forecast
+// (`adoptctl <command> --help` for each). Results go to stdout in the chosen
+// --format (table for people; json is the response message in the canonical
+// proto3 JSON mapping; csv for spreadsheets and scripts); errors go to
+// stderr. Output depends only on the server's responses, so it is
+// deterministic for a given store and set of plugins.
+//
+// Exit codes: 0 success; 1 the server refused the request or could not be
+// reached ("error: <CODE>: <message>" on stderr), or a CSV file was refused
+// ("error: INVALID_ARGUMENT: <file>:<line>: <reason>"); 2 usage error.
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "adoption/client.h"
 #include "clients/cli/finetune_csv.h"
 #include "clients/cli/report_format.h"
+#include "clients/cli/request_args.h"
 
 namespace {
 
+namespace v1 = adoption::v1;
 using adoption::cli::Format;
+
+constexpr int kExitOk = 0;
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+constexpr char kDefaultServer[] = "127.0.0.1:50051";
+
+// Everything the command line sets; one instance, filled by CLI11.
+struct Args {
+  // Global.
+  std::string server = kDefaultServer;
+  double timeout_seconds = 600;
+  std::string token_file;
+  std::string tls_ca;
+  std::string format = "table";
+  // Shared by several commands (only one command runs).
+  std::string id;
+  std::string series_id;
+  std::string fitter;
+  std::vector<std::string> options;  // key=value (fit, forecast)
+  std::vector<std::string> filters;  // key=value (list, compare)
+  // load-csv
+  std::vector<std::string> csv_files;
+  // list
+  int page_size = 1000;
+  bool with_points = false;
+  // delete
+  bool allow_missing = false;
+  // compare
+  bool all = false;
+  std::vector<std::string> series_ids;
+  std::string fitter_list;
+  std::vector<std::string> fitter_options;  // fitter.key=value
+  std::string criterion = "aicc";
+  std::string group_by;
+  int limit = 20;
+  bool summary_only = false;
+  std::string loss = "sse";
+  bool no_cv = false;
+  // forecast
+  int horizon = 0;
+  double level = 0.95;
+};
 
 int Fail(const absl::Status& status) {
   std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": "
             << status.message() << "\n";
-  return 1;
+  return kExitError;
 }
 
-// Splits "key=value" pairs into a map; INVALID_ARGUMENT naming the flag.
-absl::StatusOr<std::map<std::string, std::string>> ParsePairs(
-    const std::vector<std::string>& pairs, const std::string& flag) {
-  std::map<std::string, std::string> out;
-  for (const auto& p : pairs) {
-    const size_t eq = p.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(flag, ": expected key=value, got \"", p, "\""));
-    }
-    out[p.substr(0, eq)] = p.substr(eq + 1);
+// An argument CLI11's checks let through but the request cannot take (e.g. a
+// key given twice with different values): a usage error.
+int FailUsage(const absl::Status& status) {
+  std::cerr << status.message() << "\nRun with --help for more information.\n";
+  return kExitUsage;
+}
+
+// Fail() plus a hint for the two errors whose cause is usually local.
+int FailRpc(const absl::Status& status, const Args& args) {
+  Fail(status);
+  if (status.code() == absl::StatusCode::kUnavailable) {
+    std::cerr << "hint: is adoptiond running at " << args.server
+              << "? (--server or ADOPTION_SERVER; --tls-ca if it uses TLS)\n";
+  } else if (status.code() == absl::StatusCode::kDeadlineExceeded) {
+    std::cerr << "hint: the call ran past --timeout " << args.timeout_seconds
+              << " s\n";
   }
-  return out;
+  return kExitError;
 }
 
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
@@ -54,303 +113,396 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return ss.str();
 }
 
+// CLI11 validators over the request_args checks: a malformed pair is a
+// usage error, reported before anything is sent.
+CLI::Validator KeyValueValidator() {
+  return CLI::Validator(
+      [](std::string& arg) { return adoption::cli::KeyValueProblem(arg); },
+      "KEY=VALUE", "key=value");
+}
+CLI::Validator FitterOptionValidator() {
+  return CLI::Validator(
+      [](std::string& arg) { return adoption::cli::FitterOptionProblem(arg); },
+      "FITTER.KEY=VALUE", "fitter.key=value");
+}
+
+void AddFormat(CLI::App* cmd, Args* args, std::vector<std::string> formats) {
+  std::string names;
+  for (const auto& f : formats) names += (names.empty() ? "" : ", ") + f;
+  cmd->add_option("--format", args->format, "output: " + names)
+      ->capture_default_str()
+      ->check(CLI::IsMember(formats));
+}
+
+void Print(const std::string& text) { std::cout << text << std::flush; }
+
+// Each command: sends its requests, prints the result, returns the exit code.
+
+int LoadCsv(adoption::AdoptionClient& client, const Args& args) {
+  // Parse every file before sending anything: one bad file stores nothing.
+  auto files = adoption::cli::ReadFinetuneCsvFiles(args.csv_files);
+  if (!files.ok()) {
+    Fail(files.status());
+    std::cerr << "nothing was stored\n";
+    return kExitError;
+  }
+  int created = 0, updated = 0, unchanged = 0;
+  for (size_t i = 0; i < files->size(); ++i) {
+    auto& file = (*files)[i];
+    if (file.series.empty()) {
+      std::cout << file.path << ": no series\n";
+      continue;
+    }
+    // One request per file: the server stores it atomically.
+    v1::UpsertSeriesRequest req;
+    for (auto& s : file.series) *req.add_series() = std::move(s);
+    auto resp = client.UpsertSeries(req);
+    if (!resp.ok()) {
+      FailRpc(resp.status(), args);
+      std::cerr << file.path << " was not stored";
+      if (i > 0) {
+        std::cerr << "; the " << i << " file(s) before it were (totals so far: "
+                  << created << " created, " << updated << " updated, "
+                  << unchanged << " unchanged)";
+      } else {
+        std::cerr << "; nothing was stored";
+      }
+      std::cerr << "\n";
+      return kExitError;
+    }
+    std::cout << file.path << ": " << req.series_size() << " series: "
+              << resp->created() << " created, " << resp->updated()
+              << " updated, " << resp->unchanged() << " unchanged\n";
+    created += resp->created();
+    updated += resp->updated();
+    unchanged += resp->unchanged();
+  }
+  std::cout << "total: " << created + updated + unchanged << " series: "
+            << created << " created, " << updated << " updated, " << unchanged
+            << " unchanged\n";
+  return kExitOk;
+}
+
+int List(adoption::AdoptionClient& client, const Args& args, Format format) {
+  auto filter = adoption::cli::ParseKeyValues(args.filters, "--filter");
+  if (!filter.ok()) return FailUsage(filter.status());
+  // The table and CSV show each series' point count and last value, so they
+  // need the points; JSON carries them only when asked.
+  const bool include_points = format != Format::kJson || args.with_points;
+  v1::ListSeriesResponse all_pages;
+  std::string token;
+  do {
+    v1::ListSeriesRequest req;
+    req.set_page_size(args.page_size);
+    req.set_page_token(token);
+    req.set_include_points(include_points);
+    req.mutable_metadata_filter()->insert(filter->begin(), filter->end());
+    auto resp = client.ListSeries(req);
+    if (!resp.ok()) return FailRpc(resp.status(), args);
+    for (auto& s : *resp->mutable_series()) *all_pages.add_series() = std::move(s);
+    all_pages.set_total_size(resp->total_size());
+    token = resp->next_page_token();
+  } while (!token.empty());
+  const std::vector<v1::Series> series(all_pages.series().begin(),
+                                       all_pages.series().end());
+  switch (format) {
+    case Format::kJson:
+      Print(adoption::cli::ToJson(all_pages) + "\n");
+      break;
+    case Format::kCsv:
+      Print(adoption::cli::SeriesListToCsv(series));
+      break;
+    case Format::kTable:
+      Print(adoption::cli::SeriesListToTable(series) +
+            absl::StrCat(series.size(), " series\n"));
+      break;
+  }
+  return kExitOk;
+}
+
+int Get(adoption::AdoptionClient& client, const Args& args, Format format) {
+  v1::GetSeriesRequest req;
+  req.set_id(args.id);
+  auto resp = client.GetSeries(req);
+  if (!resp.ok()) return FailRpc(resp.status(), args);
+  switch (format) {
+    case Format::kJson: Print(adoption::cli::ToJson(*resp) + "\n"); break;
+    case Format::kCsv: Print(adoption::cli::SeriesPointsToCsv(*resp)); break;
+    case Format::kTable: Print(adoption::cli::SeriesToTable(*resp)); break;
+  }
+  return kExitOk;
+}
+
+int Delete(adoption::AdoptionClient& client, const Args& args) {
+  v1::DeleteSeriesRequest req;
+  req.set_id(args.id);
+  req.set_allow_missing(args.allow_missing);
+  auto resp = client.DeleteSeries(req);
+  if (!resp.ok()) return FailRpc(resp.status(), args);
+  std::cout << (resp->deleted() ? "deleted " : "no such series (nothing deleted): ")
+            << args.id << "\n";
+  return kExitOk;
+}
+
+int Fitters(adoption::AdoptionClient& client, const Args& args, Format format) {
+  auto resp = client.ListFitters();
+  if (!resp.ok()) return FailRpc(resp.status(), args);
+  Print(format == Format::kJson ? adoption::cli::ToJson(*resp) + "\n"
+                                : adoption::cli::FittersToTable(*resp));
+  return kExitOk;
+}
+
+int Fit(adoption::AdoptionClient& client, const Args& args, Format format) {
+  auto opts = adoption::cli::ParseKeyValues(args.options, "--option");
+  if (!opts.ok()) return FailUsage(opts.status());
+  v1::FitRequest req;
+  req.set_series_id(args.series_id);
+  req.set_fitter(args.fitter);
+  req.mutable_options()->insert(opts->begin(), opts->end());
+  auto resp = client.Fit(req);
+  if (!resp.ok()) return FailRpc(resp.status(), args);
+  switch (format) {
+    case Format::kJson: Print(adoption::cli::ToJson(*resp) + "\n"); break;
+    case Format::kCsv: Print(adoption::cli::FitToCsv(resp->result())); break;
+    case Format::kTable: Print(adoption::cli::FitToTable(resp->result())); break;
+  }
+  return kExitOk;
+}
+
+int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
+  v1::CompareModelsRequest req;
+  if (args.all) {
+    req.mutable_selection()->set_all(true);
+  } else if (!args.series_ids.empty()) {
+    for (const auto& s : args.series_ids) req.mutable_selection()->add_ids(s);
+  } else {
+    auto filter = adoption::cli::ParseKeyValues(args.filters, "--filter");
+    if (!filter.ok()) return FailUsage(filter.status());
+    req.mutable_selection()->mutable_metadata_filter()->insert(filter->begin(),
+                                                               filter->end());
+  }
+  for (auto& f : adoption::cli::SplitFitterList(args.fitter_list)) {
+    req.add_fitters(std::move(f));
+  }
+  if (absl::Status s = adoption::cli::AddFitterOptions(args.fitter_options, &req);
+      !s.ok()) {
+    return FailUsage(s);
+  }
+  req.set_criterion(args.criterion == "bic" ? v1::CRITERION_BIC
+                                            : v1::CRITERION_AICC);
+  req.set_group_by(args.group_by);
+  req.set_summary_only(args.summary_only);
+  if (args.loss == "poisson") req.set_loss("poisson_deviance_increments");
+  if (args.no_cv) req.mutable_cross_validation()->set_disabled(true);
+  auto resp = client.CompareModels(req);
+  if (!resp.ok()) return FailRpc(resp.status(), args);
+  switch (format) {
+    case Format::kJson: Print(adoption::cli::ToJson(*resp) + "\n"); break;
+    case Format::kCsv: Print(adoption::cli::CompareToCsv(*resp)); break;
+    case Format::kTable:
+      Print(adoption::cli::CompareToTable(*resp, args.limit));
+      break;
+  }
+  return kExitOk;
+}
+
+int Forecast(adoption::AdoptionClient& client, const Args& args, Format format) {
+  auto opts = adoption::cli::ParseKeyValues(args.options, "--option");
+  if (!opts.ok()) return FailUsage(opts.status());
+  v1::ForecastRequest req;
+  req.set_series_id(args.series_id);
+  req.set_fitter(args.fitter);
+  req.set_horizon(args.horizon);
+  req.set_interval_level(args.level);
+  req.mutable_options()->insert(opts->begin(), opts->end());
+  auto resp = client.Forecast(req);
+  if (!resp.ok()) return FailRpc(resp.status(), args);
+  switch (format) {
+    case Format::kJson: Print(adoption::cli::ToJson(*resp) + "\n"); break;
+    case Format::kCsv: Print(adoption::cli::ForecastToCsv(*resp)); break;
+    case Format::kTable: Print(adoption::cli::ForecastToTable(*resp)); break;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"adoptctl: client of adoptiond, the adoption-engine server"};
+  Args args;
+  if (const char* env = std::getenv("ADOPTION_SERVER"); env && *env) {
+    args.server = env;
+  }
+
+  CLI::App app{
+      "adoptctl: client of adoptiond, the adoption-engine server.\n"
+      "Loads adoption series (cumulative fine-tunes per month) and compares "
+      "adoption models on them.\n"
+      "Exit codes: 0 ok, 1 server/RPC error or refused file, 2 usage error."};
   app.require_subcommand(1);
-  const char* env_server = std::getenv("ADOPTION_SERVER");
-  std::string server = env_server && *env_server ? env_server : "127.0.0.1:50051";
-  double timeout_s = 600;
-  std::string token_file, tls_ca;
-  app.add_option("--server", server, "adoptiond address host:port (env ADOPTION_SERVER)")
+  app.footer(
+      "Examples:\n"
+      "  adoptctl load-csv data/hf-finetunes-2025-02-18/*.csv\n"
+      "  adoptctl compare --all --group-by company\n"
+      "  adoptctl compare --series meta-llama/Llama-2-7b\n"
+      "  adoptctl compare --filter company=Meta --format csv > meta.csv\n"
+      "  adoptctl fit --series google/gemma-2b --fitter citation --option m=100\n"
+      "  adoptctl forecast --series google/gemma-2b --fitter combined --horizon 6\n"
+      "Run `adoptctl <command> --help` for a command's options.");
+  app.add_option("--server", args.server,
+                 "adoptiond address host:port (default from env ADOPTION_SERVER, "
+                 "else 127.0.0.1:50051)")
       ->capture_default_str();
-  app.add_option("--timeout", timeout_s, "deadline of each call, seconds")
-      ->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--token-file", token_file, "file holding a bearer token");
-  app.add_option("--tls-ca", tls_ca, "PEM root certificate: connect with TLS");
+  app.add_option("--timeout", args.timeout_seconds, "deadline of each call, seconds")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--token-file", args.token_file,
+                 "file holding a bearer token (sent as authorization: Bearer <token>)")
+      ->check(CLI::ExistingFile);
+  app.add_option("--tls-ca", args.tls_ca,
+                 "PEM root certificate of the server: connect with TLS")
+      ->check(CLI::ExistingFile);
 
-  std::string format_name = "table";
-  auto add_format = [&](CLI::App* cmd) {
-    cmd->add_option("--format", format_name, "table, json or csv")
-        ->capture_default_str()
-        ->check(CLI::IsMember({"table", "json", "csv"}));
-  };
-
-  // load-csv
-  std::vector<std::string> csv_files;
   auto* load = app.add_subcommand(
-      "load-csv", "load series from CSV files (data/hf-finetunes-2025-02-18 format); "
-                  "every file is checked first: if any is malformed, nothing is stored");
-  load->add_option("files", csv_files, "CSV files")->required()->check(CLI::ExistingFile);
+      "load-csv",
+      "Load series from CSV files (format of data/hf-finetunes-2025-02-18). Every "
+      "file is parsed first; if any is malformed (<file>:<line>: <reason>), nothing "
+      "is stored. Each file is stored atomically in one request; ids must be unique "
+      "across the files.");
+  load->add_option("files", args.csv_files, "CSV files")
+      ->required()
+      ->check(CLI::ExistingFile);
 
-  // list
-  std::vector<std::string> filters;
-  int page_size = 1000;
-  auto* list = app.add_subcommand("list", "list stored series");
-  list->add_option("--filter", filters, "metadata key=value (repeatable; all must match)");
-  list->add_option("--page-size", page_size, "series per request")
-      ->capture_default_str()->check(CLI::Range(1, 1000));
-  add_format(list);
+  auto* list = app.add_subcommand("list", "List stored series (all pages), in id order.");
+  list->add_option("--filter", args.filters,
+                   "metadata key=value, e.g. company=Meta (repeatable; all must match)")
+      ->check(KeyValueValidator());
+  list->add_option("--page-size", args.page_size, "series per request")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  list->add_flag("--points", args.with_points,
+                 "include the points in json output (table and csv always show the "
+                 "point count and last value)");
+  AddFormat(list, &args, {"table", "json", "csv"});
 
-  // get / delete
-  std::string id;
-  auto* get = app.add_subcommand("get", "show one series with its points");
-  get->add_option("id", id, "series id")->required();
-  add_format(get);
-  auto* del = app.add_subcommand("delete", "delete one series");
-  del->add_option("id", id, "series id")->required();
+  auto* get = app.add_subcommand("get", "Show one series with its metadata and points.");
+  get->add_option("id", args.id, "series id, e.g. meta-llama/Llama-2-7b")->required();
+  AddFormat(get, &args, {"table", "json", "csv"});
 
-  // fitters
-  auto* fitters = app.add_subcommand("fitters", "list the loaded fitter plugins");
-  add_format(fitters);
+  auto* del = app.add_subcommand("delete", "Delete one series.");
+  del->add_option("id", args.id, "series id")->required();
+  del->add_flag("--allow-missing", args.allow_missing,
+                "succeed if the series does not exist");
 
-  // fit
-  std::string series_id, fitter;
-  std::vector<std::string> options;
-  auto* fit = app.add_subcommand("fit", "fit one fitter to one series");
-  fit->add_option("--series", series_id, "series id")->required();
-  fit->add_option("--fitter", fitter, "fitter name (see `adoptctl fitters`)")->required();
-  fit->add_option("--option", options, "fitter option key=value (repeatable)");
-  add_format(fit);
+  auto* fitters = app.add_subcommand(
+      "fitters", "List the loaded fitter plugins, and plugins the server refused.");
+  AddFormat(fitters, &args, {"table", "json"});
 
-  // compare
-  bool all = false;
-  std::vector<std::string> series_ids, compare_options;
-  std::string fitter_list, criterion = "aicc", group_by;
-  int limit = 20;
-  bool summary_only = false;
+  auto* fit = app.add_subcommand("fit", "Fit one fitter to one series.");
+  fit->add_option("--series", args.series_id, "series id")->required();
+  fit->add_option("--fitter", args.fitter, "fitter name (see `adoptctl fitters`)")
+      ->required();
+  fit->add_option("--option", args.options,
+                  "fitter option key=value, e.g. m=100 (repeatable)")
+      ->check(KeyValueValidator());
+  AddFormat(fit, &args, {"table", "json", "csv"});
+
   auto* compare = app.add_subcommand(
-      "compare", "compare fitters on a selection of series: which model explains adoption best");
-  auto* sel_all = compare->add_flag("--all", all, "every stored series");
-  auto* sel_ids = compare->add_option("--series", series_ids, "series ids");
-  auto* sel_filter = compare->add_option("--filter", filters, "metadata key=value (repeatable)");
-  sel_all->excludes(sel_ids)->excludes(sel_filter);
-  sel_ids->excludes(sel_filter);
-  compare->add_option("--fitters", fitter_list, "comma-separated fitter names (default: all)");
-  compare->add_option("--option", compare_options,
-                      "fitter option fitter.key=value (repeatable), e.g. citation.m=100");
-  compare->add_option("--criterion", criterion, "ranking criterion")
-      ->capture_default_str()->check(CLI::IsMember({"aicc", "bic"}));
-  compare->add_option("--group-by", group_by, "metadata key to aggregate by, e.g. company");
-  compare->add_option("--limit", limit, "series rows in the table (0 = all)")
-      ->capture_default_str()->check(CLI::NonNegativeNumber);
-  compare->add_flag("--summary-only", summary_only, "only the batch and group summaries");
-  add_format(compare);
+      "compare",
+      "Compare fitters on a selection of series: which model explains adoption "
+      "best, per series, per group and over the batch.");
+  auto* selection = compare->add_option_group(
+      "selection", "which series to compare (exactly one of these)");
+  selection->add_flag("--all", args.all, "every stored series");
+  selection->add_option("--series", args.series_ids, "series ids (one or more)");
+  selection
+      ->add_option("--filter", args.filters,
+                   "metadata key=value, e.g. company=Meta (repeatable; all must match)")
+      ->check(KeyValueValidator());
+  selection->require_option(1);
+  compare->add_option("--fitters", args.fitter_list,
+                      "comma-separated fitter names (default: every loaded fitter)");
+  compare->add_option("--option", args.fitter_options,
+                      "fitter option fitter.key=value, e.g. citation.m=100 (repeatable)")
+      ->check(FitterOptionValidator());
+  compare->add_option("--criterion", args.criterion, "ranking criterion")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"aicc", "bic"}));
+  compare->add_option("--group-by", args.group_by,
+                      "metadata key to aggregate by, e.g. company");
+  compare->add_option("--limit", args.limit,
+                      "series rows in the table, largest last value first (0 = all); "
+                      "per-fitter details are shown when at most 3 series are")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  compare->add_flag("--summary-only", args.summary_only,
+                    "only the batch and group summaries (no per-series results)");
+  compare->add_option("--loss", args.loss,
+                      "what curves are fitted to: sse (least squares on the cumulative "
+                      "series) or poisson (Poisson likelihood on monthly increments)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"sse", "poisson"}));
+  compare->add_flag("--no-cv", args.no_cv, "skip rolling-origin cross-validation");
+  AddFormat(compare, &args, {"table", "json", "csv"});
+  compare->footer(
+      "table: batch summary (verdicts; per fitter wins, fit outcomes, median R^2, mean "
+      "Akaike weight, cross-validated errors), one table per --group-by value, then one "
+      "row per series; '*' marks the winner in the per-fitter details.\n"
+      "csv: one row per series x fitter: series_id,fitter,status,n,k,sse,rmse,r2,aicc,"
+      "bic,akaike_weight,winner,param_<name>...,[cv columns],verdict,message,paper_*.\n"
+      "json: the CompareModelsResponse in the proto3 JSON mapping.");
 
-  // forecast
-  int horizon = 6;
-  auto* forecast = app.add_subcommand("forecast", "fit one fitter and extrapolate it");
-  forecast->add_option("--series", series_id, "series id")->required();
-  forecast->add_option("--fitter", fitter, "fitter name")->required();
-  forecast->add_option("--horizon", horizon, "months past the last point")
-      ->capture_default_str();
-  forecast->add_option("--option", options, "fitter option key=value (repeatable)");
-  add_format(forecast);
+  auto* forecast = app.add_subcommand(
+      "forecast",
+      "Fit one fitter to one series and extrapolate it, with prediction intervals.");
+  forecast->add_option("--series", args.series_id, "series id")->required();
+  forecast->add_option("--fitter", args.fitter,
+                       "fitter name, or \"combined\" (every fitter, weighted by its "
+                       "cross-validated error)")
+      ->required();
+  forecast->add_option("--horizon", args.horizon, "months past the last point")
+      ->required()
+      ->check(CLI::Range(1, 120));
+  forecast->add_option("--level", args.level, "prediction interval coverage, in (0, 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  forecast->add_option("--option", args.options,
+                       "fitter option key=value (repeatable)")
+      ->check(KeyValueValidator());
+  AddFormat(forecast, &args, {"table", "json", "csv"});
 
-  CLI11_PARSE(app, argc, argv);
-  const Format format = *adoption::cli::ParseFormat(format_name);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // --help is a "success" ParseError; everything else is a usage error,
+    // exit code 2 whatever CLI11's own code for it.
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  const Format format = *adoption::cli::ParseFormat(args.format);
 
   adoption::ClientOptions client_options;
-  client_options.timeout = absl::Seconds(timeout_s);
-  if (!token_file.empty()) {
-    absl::StatusOr<std::string> token = ReadWholeFile(token_file);
+  client_options.timeout = absl::Seconds(args.timeout_seconds);
+  if (!args.token_file.empty()) {
+    absl::StatusOr<std::string> token = ReadWholeFile(args.token_file);
     if (!token.ok()) return Fail(token.status());
     client_options.token = std::string(absl::StripAsciiWhitespace(*token));
   }
-  if (!tls_ca.empty()) {
-    absl::StatusOr<std::string> pem = ReadWholeFile(tls_ca);
+  if (!args.tls_ca.empty()) {
+    absl::StatusOr<std::string> pem = ReadWholeFile(args.tls_ca);
     if (!pem.ok()) return Fail(pem.status());
     client_options.tls_root_certs = *pem;
   }
-  auto client_or = adoption::AdoptionClient::Connect(server, client_options);
+  auto client_or = adoption::AdoptionClient::Connect(args.server, client_options);
   if (!client_or.ok()) return Fail(client_or.status());
   adoption::AdoptionClient& client = **client_or;
-  namespace v1 = adoption::v1;
 
-  if (*load) {
-    // Parse everything before sending anything: one bad file stores nothing.
-    std::vector<std::vector<v1::Series>> parsed;
-    for (const auto& f : csv_files) {
-      auto series = adoption::cli::ReadFinetuneCsvFile(f);
-      if (!series.ok()) {
-        Fail(series.status());
-        std::cerr << "nothing was stored\n";
-        return 1;
-      }
-      parsed.push_back(std::move(*series));
-    }
-    int created = 0, updated = 0, unchanged = 0;
-    for (size_t i = 0; i < parsed.size(); ++i) {
-      v1::UpsertSeriesRequest req;
-      for (auto& s : parsed[i]) *req.add_series() = std::move(s);
-      if (req.series_size() == 0) {
-        std::cout << csv_files[i] << ": no series\n";
-        continue;
-      }
-      auto resp = client.UpsertSeries(req);
-      if (!resp.ok()) {
-        Fail(resp.status());
-        std::cerr << csv_files[i] << " was not stored"
-                  << (i > 0 ? " (the files before it were)" : "") << "\n";
-        return 1;
-      }
-      std::cout << csv_files[i] << ": " << req.series_size() << " series: "
-                << resp->created() << " created, " << resp->updated() << " updated, "
-                << resp->unchanged() << " unchanged\n";
-      created += resp->created();
-      updated += resp->updated();
-      unchanged += resp->unchanged();
-    }
-    std::cout << "total: " << created + updated + unchanged << " series: " << created
-              << " created, " << updated << " updated, " << unchanged << " unchanged\n";
-    return 0;
-  }
-
-  if (*list) {
-    auto filter = ParsePairs(filters, "--filter");
-    if (!filter.ok()) return Fail(filter.status());
-    std::vector<v1::Series> series;
-    v1::ListSeriesResponse all_pages;
-    std::string token;
-    do {
-      v1::ListSeriesRequest req;
-      req.set_page_size(page_size);
-      req.set_page_token(token);
-      req.mutable_metadata_filter()->insert(filter->begin(), filter->end());
-      auto resp = client.ListSeries(req);
-      if (!resp.ok()) return Fail(resp.status());
-      for (const auto& s : resp->series()) {
-        series.push_back(s);
-        *all_pages.add_series() = s;
-      }
-      all_pages.set_total_size(resp->total_size());
-      token = resp->next_page_token();
-    } while (!token.empty());
-    if (format == Format::kJson) {
-      std::cout << adoption::cli::ToJson(all_pages) << "\n";
-    } else if (format == Format::kCsv) {
-      std::cout << adoption::cli::SeriesListToCsv(series);
-    } else {
-      std::cout << adoption::cli::SeriesListToTable(series) << series.size() << " series\n";
-    }
-    return 0;
-  }
-
-  if (*get) {
-    v1::GetSeriesRequest req;
-    req.set_id(id);
-    auto resp = client.GetSeries(req);
-    if (!resp.ok()) return Fail(resp.status());
-    if (format == Format::kJson) {
-      std::cout << adoption::cli::ToJson(*resp) << "\n";
-    } else if (format == Format::kCsv) {
-      std::cout << "t,value\n";
-      for (const auto& p : resp->points()) std::cout << p.t() << "," << p.value() << "\n";
-    } else {
-      std::cout << adoption::cli::SeriesToTable(*resp);
-    }
-    return 0;
-  }
-
-  if (*del) {
-    v1::DeleteSeriesRequest req;
-    req.set_id(id);
-    auto resp = client.DeleteSeries(req);
-    if (!resp.ok()) return Fail(resp.status());
-    std::cout << "deleted " << id << "\n";
-    return 0;
-  }
-
-  if (*fitters) {
-    auto resp = client.ListFitters();
-    if (!resp.ok()) return Fail(resp.status());
-    std::cout << (format == Format::kJson ? adoption::cli::ToJson(*resp) + "\n"
-                                          : adoption::cli::FittersToTable(*resp));
-    return 0;
-  }
-
-  if (*fit) {
-    auto opts = ParsePairs(options, "--option");
-    if (!opts.ok()) return Fail(opts.status());
-    v1::FitRequest req;
-    req.set_series_id(series_id);
-    req.set_fitter(fitter);
-    req.mutable_options()->insert(opts->begin(), opts->end());
-    auto resp = client.Fit(req);
-    if (!resp.ok()) return Fail(resp.status());
-    if (format == Format::kJson) {
-      std::cout << adoption::cli::ToJson(*resp) << "\n";
-    } else if (format == Format::kCsv) {
-      std::cout << adoption::cli::FitToCsv(resp->result());
-    } else {
-      std::cout << adoption::cli::FitToTable(resp->result());
-    }
-    return 0;
-  }
-
-  if (*compare) {
-    v1::CompareModelsRequest req;
-    if (all) {
-      req.mutable_selection()->set_all(true);
-    } else if (!series_ids.empty()) {
-      for (const auto& s : series_ids) req.mutable_selection()->add_ids(s);
-    } else if (!filters.empty()) {
-      auto filter = ParsePairs(filters, "--filter");
-      if (!filter.ok()) return Fail(filter.status());
-      req.mutable_selection()->mutable_metadata_filter()->insert(filter->begin(), filter->end());
-    } else {
-      std::cerr << "compare: choose the series with --all, --series or --filter\n";
-      return 2;
-    }
-    if (!fitter_list.empty()) {
-      for (absl::string_view f : absl::StrSplit(fitter_list, ',', absl::SkipEmpty())) {
-        req.add_fitters(std::string(f));
-      }
-    }
-    for (const auto& o : compare_options) {
-      const size_t dot = o.find('.');
-      const size_t eq = o.find('=');
-      if (dot == std::string::npos || eq == std::string::npos || dot == 0 || eq < dot + 2) {
-        return Fail(absl::InvalidArgumentError(
-            absl::StrCat("--option: expected fitter.key=value, got \"", o, "\"")));
-      }
-      (*(*req.mutable_fitter_options())[o.substr(0, dot)].mutable_options())
-          [o.substr(dot + 1, eq - dot - 1)] = o.substr(eq + 1);
-    }
-    req.set_criterion(criterion == "bic" ? v1::CRITERION_BIC : v1::CRITERION_AICC);
-    req.set_group_by(group_by);
-    req.set_summary_only(summary_only);
-    auto resp = client.CompareModels(req);
-    if (!resp.ok()) return Fail(resp.status());
-    if (format == Format::kJson) {
-      std::cout << adoption::cli::ToJson(*resp) << "\n";
-    } else if (format == Format::kCsv) {
-      std::cout << adoption::cli::CompareToCsv(*resp);
-    } else {
-      std::cout << adoption::cli::CompareToTable(*resp, limit);
-    }
-    return 0;
-  }
-
-  if (*forecast) {
-    auto opts = ParsePairs(options, "--option");
-    if (!opts.ok()) return Fail(opts.status());
-    v1::ForecastRequest req;
-    req.set_series_id(series_id);
-    req.set_fitter(fitter);
-    req.set_horizon(horizon);
-    req.mutable_options()->insert(opts->begin(), opts->end());
-    auto resp = client.Forecast(req);
-    if (!resp.ok()) return Fail(resp.status());
-    if (format == Format::kJson) {
-      std::cout << adoption::cli::ToJson(*resp) << "\n";
-    } else if (format == Format::kCsv) {
-      std::cout << adoption::cli::ForecastToCsv(*resp);
-    } else {
-      std::cout << adoption::cli::ForecastToTable(*resp);
-    }
-    return 0;
-  }
-  return 2;
+  if (*load) return LoadCsv(client, args);
+  if (*list) return List(client, args, format);
+  if (*get) return Get(client, args, format);
+  if (*del) return Delete(client, args);
+  if (*fitters) return Fitters(client, args, format);
+  if (*fit) return Fit(client, args, format);
+  if (*compare) return Compare(client, args, format);
+  if (*forecast) return Forecast(client, args, format);
+  return kExitUsage;  // unreachable: require_subcommand(1)
 }

@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -14,37 +15,65 @@
 namespace adoption::cli {
 namespace {
 
-// Splits one CSV record (RFC 4180: fields may be quoted, "" escapes a quote).
-// Returns nullopt on an unterminated quote.
-std::optional<std::vector<std::string>> SplitCsvLine(absl::string_view line) {
+// Longest id the server accepts (proto: 1..256 bytes).
+constexpr size_t kMaxIdBytes = 256;
+
+// Splits one CSV record (RFC 4180: a field may be quoted, "" inside quotes
+// is a quote). A quote inside an unquoted field is kept as a character.
+// INVALID_ARGUMENT (reason only) on an unterminated quote or text after a
+// closing quote.
+absl::StatusOr<std::vector<std::string>> SplitCsvLine(absl::string_view line) {
   std::vector<std::string> fields;
   std::string field;
-  bool quoted = false;
+  bool quoted = false;       // inside a quoted field
+  bool after_quote = false;  // a quoted field just closed
   for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
+    const char c = line[i];
     if (quoted) {
-      if (c == '"') {
-        if (i + 1 < line.size() && line[i + 1] == '"') {
-          field.push_back('"');
-          ++i;
-        } else {
-          quoted = false;
-        }
-      } else {
+      if (c != '"') {
         field.push_back(c);
+      } else if (i + 1 < line.size() && line[i + 1] == '"') {
+        field.push_back('"');
+        ++i;
+      } else {
+        quoted = false;
+        after_quote = true;
       }
-    } else if (c == '"' && field.empty()) {
-      quoted = true;
     } else if (c == ',') {
       fields.push_back(std::move(field));
       field.clear();
+      after_quote = false;
+    } else if (after_quote) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "field ", fields.size() + 1, ": text after a closing quote"));
+    } else if (c == '"' && field.empty()) {
+      quoted = true;
     } else {
       field.push_back(c);
     }
   }
-  if (quoted) return std::nullopt;
+  if (quoted) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "field ", fields.size() + 1,
+        ": unterminated quoted field (quoted fields may not span lines)"));
+  }
   fields.push_back(std::move(field));
   return fields;
+}
+
+// Why an id cannot be stored, or "" if it can. The server checks the same
+// (and UTF-8 validity); checking here names the file and line.
+std::string IdProblem(absl::string_view id) {
+  if (id.empty()) return "must not be empty";
+  if (id.size() > kMaxIdBytes) {
+    return absl::StrCat("must be at most ", kMaxIdBytes, " bytes, got ",
+                        id.size());
+  }
+  for (const char c : id) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return "must not contain control characters";
+  }
+  return "";
 }
 
 // Parses "12", "12.0", "-3e2"; nullopt if not a number.
@@ -73,7 +102,9 @@ const std::set<std::string>& NumericColumns() {
 }  // namespace
 
 absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
-    absl::string_view content, absl::string_view file_name) {
+    absl::string_view content, absl::string_view file_name,
+    std::vector<int>* line_numbers) {
+  if (line_numbers != nullptr) line_numbers->clear();
   auto error = [&](int line, absl::string_view reason) {
     return absl::InvalidArgumentError(
         absl::StrCat(file_name, ":", line, ": ", reason));
@@ -97,7 +128,7 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
     if (line.empty()) continue;  // blank lines, e.g. a trailing newline
 
     auto fields = SplitCsvLine(line);
-    if (!fields) return error(line_no, "unterminated quoted field");
+    if (!fields.ok()) return error(line_no, fields.status().message());
 
     if (header.empty()) {
       header = *fields;
@@ -116,7 +147,9 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
         absl::string_view hv = h;
         if (absl::ConsumeSuffix(&hv, "-month") && absl::SimpleAtoi(hv, &k) &&
             k >= 0) {
-          months[k] = c;
+          if (!months.emplace(k, c).second) {
+            return error(line_no, absl::StrCat("column \"", h, "\" repeats month ", k));
+          }
         } else if (h == "model") {
           model_col = c;
         } else if (MetadataColumns().count(h) || NumericColumns().count(h)) {
@@ -130,8 +163,10 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
       int expected = 0;
       for (const auto& [k, c] : months) {
         if (k != expected) {
-          return error(line_no, absl::StrCat("month columns must run 0-month, 1-month, ... without gaps; ",
-                                             expected, "-month is missing"));
+          return error(line_no,
+                       absl::StrCat("month columns must run 0-month, 1-month, "
+                                    "... without gaps; ",
+                                    expected, "-month is missing"));
         }
         month_cols.push_back(c);
         ++expected;
@@ -147,7 +182,9 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
     const std::vector<std::string>& f = *fields;
     adoption::v1::Series series;
     const std::string& id = f[model_col];
-    if (id.empty()) return error(line_no, "model: must not be empty");
+    if (std::string problem = IdProblem(id); !problem.empty()) {
+      return error(line_no, absl::StrCat("model: ", problem));
+    }
     if (!seen_ids.insert(id).second) {
       return error(line_no, absl::StrCat("model: duplicate id \"", id, "\""));
     }
@@ -164,7 +201,9 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
         continue;
       }
       if (ended) {
-        return error(line_no, absl::StrCat(column, ": value after an empty month (series must have no gaps)"));
+        return error(line_no,
+                     absl::StrCat(column, ": value after an empty month "
+                                          "(series must have no gaps)"));
       }
       std::optional<double> v = ParseNumber(cell);
       if (!v) {
@@ -200,19 +239,46 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
     }
     (*series.mutable_metadata())["source"] = absl::StrCat("csv:", base);
     out.push_back(std::move(series));
+    if (line_numbers != nullptr) line_numbers->push_back(line_no);
   }
   if (header.empty()) return error(line_no, "empty file: no header");
   return out;
 }
 
 absl::StatusOr<std::vector<adoption::v1::Series>> ReadFinetuneCsvFile(
-    const std::string& path) {
+    const std::string& path, std::vector<int>* line_numbers) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return absl::InternalError(absl::StrCat(path, ": read error"));
-  return ParseFinetuneCsv(buffer.str(), path);
+  return ParseFinetuneCsv(buffer.str(), path, line_numbers);
+}
+
+absl::StatusOr<std::vector<FinetuneCsvFile>> ReadFinetuneCsvFiles(
+    const std::vector<std::string>& paths) {
+  std::vector<FinetuneCsvFile> files;
+  // id -> (file index, line) of its first occurrence.
+  std::map<std::string, std::pair<size_t, int>> first_seen;
+  for (const std::string& path : paths) {
+    FinetuneCsvFile file;
+    file.path = path;
+    auto series = ReadFinetuneCsvFile(path, &file.lines);
+    if (!series.ok()) return series.status();
+    file.series = std::move(*series);
+    for (size_t i = 0; i < file.series.size(); ++i) {
+      const auto [it, inserted] = first_seen.emplace(
+          file.series[i].id(), std::make_pair(files.size(), file.lines[i]));
+      if (!inserted) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            path, ":", file.lines[i], ": model: id \"", file.series[i].id(),
+            "\" is also in ", files[it->second.first].path, ":",
+            it->second.second, " (each id may be loaded from one file only)"));
+      }
+    }
+    files.push_back(std::move(file));
+  }
+  return files;
 }
 
 }  // namespace adoption::cli

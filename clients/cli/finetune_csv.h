@@ -13,27 +13,53 @@
 //   paper_sigma, paper_label     so reports can show them beside ours
 //   source                       "csv:<file name>"
 // The reader is strict: the first malformed line makes the whole file fail
-// (INVALID_ARGUMENT "<file>:<line>: <reason>"), so a caller can refuse the file
-// without storing any of it.
+// (INVALID_ARGUMENT "<file>:<line>: <reason>", the reason naming the column),
+// so a caller can refuse the file without storing any of it. Refused: a
+// header without `model` or without month columns, or with month columns
+// that skip a month; a row whose field count differs from the header's; an
+// empty, over-long (> 256 bytes) or duplicate id, or one with control
+// characters; a month value that is not a number, negative, not finite,
+// lower than the month before, or present after an empty month; a
+// non-numeric lambda_i/mu_i/sigma_i/sort_key; an unterminated quote.
+// Quoted fields follow RFC 4180 but may not span lines (the format has none).
+// Blank lines are skipped; CRLF line ends and a UTF-8 BOM are accepted.
 #ifndef ADOPTION_CLIENTS_CLI_FINETUNE_CSV_H_
 #define ADOPTION_CLIENTS_CLI_FINETUNE_CSV_H_
 
 #include <string>
-#include "absl/strings/string_view.h"
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "adoption/v1/adoption.pb.h"
 
 namespace adoption::cli {
 
 // Parses CSV text. file_name is used in error messages and the source tag.
+// If line_numbers is not null, it receives the 1-based line of each returned
+// series (same order), for messages about a series found later.
 absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
-    absl::string_view content, absl::string_view file_name);
+    absl::string_view content, absl::string_view file_name,
+    std::vector<int>* line_numbers = nullptr);
 
 // Reads and parses a file (NOT_FOUND if it cannot be read).
 absl::StatusOr<std::vector<adoption::v1::Series>> ReadFinetuneCsvFile(
-    const std::string& path);
+    const std::string& path, std::vector<int>* line_numbers = nullptr);
+
+// One parsed file of a load.
+struct FinetuneCsvFile {
+  std::string path;
+  std::vector<adoption::v1::Series> series;
+  std::vector<int> lines;  // lines[i]: the line series[i] came from
+};
+
+// Reads and parses every file before returning any, so a caller can store
+// all or nothing. Fails on the first file that cannot be read or parsed,
+// and (INVALID_ARGUMENT "<file>:<line>: model: id \"x\" is also in
+// <other>:<line>") on an id found in two files: stored one file per
+// request, the later file would silently replace the earlier one's series.
+absl::StatusOr<std::vector<FinetuneCsvFile>> ReadFinetuneCsvFiles(
+    const std::vector<std::string>& paths);
 
 }  // namespace adoption::cli
 

@@ -2,36 +2,43 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/type_resolver_util.h"
 
 namespace adoption::cli {
 namespace {
 
+// A cell right-aligned as a number ("1.0.0" is not one).
 bool IsNumeric(const std::string& s) {
-  if (s.empty()) return true;
-  size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
-  bool digit = false;
-  for (; i < s.size(); ++i) {
-    const char c = s[i];
-    if (std::isdigit(static_cast<unsigned char>(c))) {
-      digit = true;
-    } else if (c != '.' && c != 'e' && c != 'E' && c != '-' && c != '+') {
-      return false;
-    }
-  }
-  return digit;
+  double unused;
+  return s.empty() || absl::SimpleAtod(s, &unused);
 }
 
 std::string Opt(bool has, double v) { return has ? Num(v) : ""; }
-// Full precision for CSV: scripts want the exact numbers.
-std::string Exact(double v) { return absl::StrFormat("%.17g", v); }
 std::string OptExact(bool has, double v) { return has ? Exact(v) : ""; }
+
+// "fits", ... or "" when the server did not set a verdict (e.g. a plain Fit).
+std::string CsvVerdict(v1::SeriesVerdict verdict) {
+  return verdict == v1::SERIES_VERDICT_UNSPECIFIED ? "" : VerdictName(verdict);
+}
+
+// A metadata value that should be a number (the paper's parameters), for
+// people; shown as given if it is not one.
+std::string MetaNum(const std::string& value) {
+  double v;
+  return absl::SimpleAtod(value, &v) ? Num(v) : value;
+}
 
 std::string Meta(const v1::SeriesReport& s, const std::string& key) {
   auto it = s.metadata().find(key);
@@ -70,11 +77,34 @@ absl::StatusOr<Format> ParseFormat(const std::string& name) {
 }
 
 std::string ToJson(const google::protobuf::Message& message) {
-  google::protobuf::util::JsonPrintOptions options;
+  namespace pb = google::protobuf;
+  pb::util::JsonPrintOptions options;
   options.add_whitespace = true;
   options.always_print_primitive_fields = true;
+  // MessageToJsonString serialises the message and converts the bytes, so
+  // map entries come out in the map's iteration order, which protobuf
+  // randomises per process. The same conversion from a deterministic
+  // serialisation (map entries sorted by key) makes the output repeatable.
+  static pb::util::TypeResolver* const resolver =
+      pb::util::NewTypeResolverForDescriptorPool(
+          "type.googleapis.com", pb::DescriptorPool::generated_pool());
+  std::string binary;
+  {
+    pb::io::StringOutputStream stream(&binary);
+    pb::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
+  }
   std::string out;
-  (void)google::protobuf::util::MessageToJsonString(message, &out, options);
+  if (message.GetDescriptor()->file()->pool() == pb::DescriptorPool::generated_pool() &&
+      pb::util::BinaryToJsonString(
+          resolver, "type.googleapis.com/" + message.GetDescriptor()->full_name(),
+          binary, &out, options)
+          .ok()) {
+    return out;
+  }
+  out.clear();
+  (void)pb::util::MessageToJsonString(message, &out, options);
   return out;
 }
 
@@ -98,11 +128,24 @@ std::string VerdictName(v1::SeriesVerdict verdict) {
   }
 }
 
+std::string Exact(double v) {
+  if (!std::isfinite(v)) return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+  // The shortest of 15..17 significant digits that reads back as v: 0.99
+  // stays "0.99" instead of "0.98999999999999999".
+  for (int digits = 15; digits < 17; ++digits) {
+    std::string s = absl::StrFormat("%.*g", digits, v);
+    if (std::strtod(s.c_str(), nullptr) == v) return s;
+  }
+  return absl::StrFormat("%.17g", v);
+}
+
 std::string Num(double v) {
   if (!std::isfinite(v)) return std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
   if (v == std::floor(v) && std::fabs(v) < 1e12) return absl::StrFormat("%.0f", v);
   const double a = std::fabs(v);
-  if (a >= 1e-4 && a < 1e9) return absl::StrFormat("%.6g", v);
+  // %g would write 2162100.4 as 2.1621e+06: whole units are precise enough.
+  if (a >= 1e5 && a < 1e12) return absl::StrFormat("%.0f", v);
+  if (a >= 1e-4) return absl::StrFormat("%.6g", v);
   return absl::StrFormat("%.4e", v);
 }
 
@@ -230,10 +273,12 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
           row.push_back(e ? OptExact(e->has_mase(), e->mase()) : "");
         }
       }
-      row.push_back(VerdictName(s.verdict()));
+      row.push_back(CsvVerdict(s.verdict()));
       row.push_back(CsvCell(f.message()));
+      // On every row of the series, so a script can compare any fitter (or
+      // the winner) with the paper's fit without a join.
       for (const char* key : {"paper_lambda", "paper_mu", "paper_sigma", "paper_label"}) {
-        row.push_back(f.fitter() == "citation" ? CsvCell(Meta(s, key)) : "");
+        row.push_back(CsvCell(Meta(s, key)));
       }
       out += absl::StrJoin(row, ",") + "\n";
     }
@@ -263,10 +308,11 @@ std::string SeriesDetailTable(const v1::SeriesReport& s) {
               f.has_cv_score() ? absl::StrFormat("%.3f", f.cv_score()) : "",
               f.cv_rank() > 0 ? absl::StrCat(f.cv_rank()) : "", params});
     if (f.fitter() == "citation" && !Meta(s, "paper_lambda").empty()) {
+      // The paper's published fit (scipy, m = 1, t in years), for comparison.
       t.AddRow({"", "  (paper)", Meta(s, "paper_label"), "", "", "", "", "", "", "", "",
-                absl::StrCat("lambda=", Num(std::stod(Meta(s, "paper_lambda"))),
-                             " mu=", Num(std::stod(Meta(s, "paper_mu"))),
-                             " sigma=", Num(std::stod(Meta(s, "paper_sigma"))))});
+                absl::StrCat("lambda=", MetaNum(Meta(s, "paper_lambda")),
+                             " mu=", MetaNum(Meta(s, "paper_mu")),
+                             " sigma=", MetaNum(Meta(s, "paper_sigma")))});
     }
   }
   out += t.Render();
@@ -289,11 +335,14 @@ std::string SeriesDetailTable(const v1::SeriesReport& s) {
 std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
                            int detail_limit) {
   std::string out = absl::StrFormat(
-      "Compared %d series in %.2f s (criterion %s): %d with a winner, %d do not "
-      "fit (no model reaches R^2 0.95, or an abrupt surge), %d without enough data.\n\n",
+      "Compared %d series in %.2f s (criterion %s on %s).\n"
+      "Verdicts: %d fit, %d do not fit (no model reaches R^2 0.95, or an abrupt "
+      "surge), %d not enough data.\n\n",
       r.series_count(), r.elapsed_seconds(),
       r.criterion() == v1::CRITERION_BIC ? "BIC" : "AICc",
-      r.series_count() - r.not_enough_data(),
+      r.loss() == "poisson_deviance_increments" ? "Poisson deviance of monthly increments"
+                                                : "least squares on the cumulative series",
+      r.series_count() - r.does_not_fit() - r.not_enough_data(),
       r.does_not_fit(), r.not_enough_data());
   std::vector<std::string> header = {"fitter", "wins", "converged", "max_iter", "not_fitted",
                                      "failed", "cancelled", "median_r2", "mean_weight"};
@@ -340,7 +389,14 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
       std::vector<std::string> row = {g.value().empty() ? "(none)" : g.value(),
                                       absl::StrCat(g.series()), absl::StrCat(g.does_not_fit()),
                                       absl::StrCat(g.not_enough_data())};
-      for (const auto& f : g.fitters()) row.push_back(absl::StrCat(f.wins()));
+      // By name: a group need not list the fitters in the batch's order.
+      for (const auto& batch_fitter : r.fitters()) {
+        std::string wins = "0";
+        for (const auto& f : g.fitters()) {
+          if (f.fitter() == batch_fitter.fitter()) wins = absl::StrCat(f.wins());
+        }
+        row.push_back(wins);
+      }
       groups.AddRow(row);
     }
     out += groups.Render();
@@ -370,10 +426,9 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
       absl::StrAppend(&out, "... ", order.size() - shown,
                       " more series (--limit 0 for all)\n");
     }
-    if (r.series_size() <= detail_limit) {
-      for (const auto& s : r.series()) {
-        out += "\n" + SeriesDetailTable(s);
-      }
+    // Few series on screen: show each one's per-fitter table too.
+    if (shown <= static_cast<size_t>(std::max(detail_limit, 0))) {
+      for (size_t i = 0; i < shown; ++i) out += "\n" + SeriesDetailTable(*order[i]);
     }
   }
   return out;
@@ -385,7 +440,9 @@ std::string FitToTable(const v1::FitResult& f) {
   *s.add_fits() = f;
   std::string out = absl::StrCat("fit of ", f.fitter(), " to ", f.series_id(), ": ",
                                  StatusName(f.status()));
-  if (!f.message().empty()) absl::StrAppend(&out, " (", f.message(), ")");
+  if (!f.message().empty() && f.message() != StatusName(f.status())) {
+    absl::StrAppend(&out, " (", f.message(), ")");
+  }
   out += "\n";
   Table t({"parameter", "value", "std_error", "ci95_low", "ci95_high", "fixed"});
   for (const auto& p : f.parameters()) {
@@ -417,16 +474,43 @@ std::string FitToCsv(const v1::FitResult& f) {
 std::string ForecastToTable(const v1::ForecastResponse& r) {
   std::string out = absl::StrCat("forecast of ", r.series_id(), " by ", r.fitter());
   if (r.interval_level() > 0) {
-    absl::StrAppend(&out, absl::StrFormat(" (%.0f%% intervals: %s)", 100 * r.interval_level(),
+    absl::StrAppend(&out, absl::StrFormat(" (%g%% intervals: %s)", 100 * r.interval_level(),
                                           r.interval_method()));
   }
   out += "\n";
-  Table t({"month", "value", "lower", "upper"});
+  if (r.has_fit()) {
+    const v1::FitResult& f = r.fit();
+    absl::StrAppend(&out, "fit: ", StatusName(f.status()));
+    const bool usable = f.status() == v1::FIT_STATUS_CONVERGED ||
+                        f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
+    if (usable && f.n() > 0) {  // a combination has no statistics of its own
+      absl::StrAppend(&out, absl::StrFormat(", n=%d, r2=%.4f, rmse=%s", f.n(), f.r2(),
+                                            Num(f.rmse())));
+    }
+    if (usable && r.weights_size() == 0) {  // weights are listed below
+      const std::string params = ParamsCell(f);
+      if (!params.empty()) absl::StrAppend(&out, ", ", params);
+    }
+    if (!f.message().empty() && f.message() != StatusName(f.status())) {
+      absl::StrAppend(&out, " (", f.message(), ")");
+    }
+    out += "\n";
+  }
+  if (r.weights_size() > 0) {
+    std::vector<std::string> w;
+    for (const auto& fw : r.weights()) {
+      w.push_back(absl::StrFormat("%s %.3f", fw.fitter(), fw.weight()));
+    }
+    absl::StrAppend(&out, "weights: ", absl::StrJoin(w, ", "), "\n");
+  }
+  Table t({"t", "value", "lower", "upper"});
   for (const auto& p : r.points()) {
     t.AddRow({Num(p.t()), Num(p.value()), Opt(p.has_lower(), p.lower()),
               Opt(p.has_upper(), p.upper())});
   }
-  return out + t.Render();
+  out += t.Render();
+  for (const auto& w : r.warnings()) absl::StrAppend(&out, "warning: ", w, "\n");
+  return out;
 }
 
 std::string ForecastToCsv(const v1::ForecastResponse& r) {
@@ -450,7 +534,11 @@ std::string FittersToTable(const v1::ListFittersResponse& r) {
     t.AddRow({f.name(), f.version(), f.forecast_baseline() ? "baseline" : "curve",
               absl::StrJoin(params, ","), absl::StrJoin(options, " "), f.description()});
   }
-  std::string out = t.Render();
+  std::string out = r.fitters().empty() ? "no fitters loaded\n" : t.Render();
+  if (r.fitters_size() > 0) {
+    out += "  kind: curve = ranked by the information criterion; baseline = forecast "
+           "baseline, judged by forecast error only\n";
+  }
   for (const auto& rej : r.rejected()) {
     absl::StrAppend(&out, "rejected plugin ", rej.path(), ": ", rej.reason(), "\n");
   }
@@ -476,11 +564,12 @@ std::string SeriesListToCsv(const std::vector<v1::Series>& series) {
   for (const auto& s : series) {
     for (const auto& [k, v] : s.metadata()) keys.insert(k);
   }
-  std::string out = "id,revision,points";
+  std::string out = "id,revision,points,last_value";
   for (const auto& k : keys) absl::StrAppend(&out, ",", CsvCell(k));
   out += "\n";
   for (const auto& s : series) {
-    absl::StrAppend(&out, CsvCell(s.id()), ",", s.revision(), ",", s.points_size());
+    absl::StrAppend(&out, CsvCell(s.id()), ",", s.revision(), ",", s.points_size(), ",",
+                    s.points_size() ? Exact(s.points(s.points_size() - 1).value()) : "");
     for (const auto& k : keys) {
       auto it = s.metadata().find(k);
       absl::StrAppend(&out, ",", it == s.metadata().end() ? "" : CsvCell(it->second));
@@ -490,10 +579,20 @@ std::string SeriesListToCsv(const std::vector<v1::Series>& series) {
   return out;
 }
 
+std::string SeriesPointsToCsv(const v1::Series& s) {
+  std::string out = "series_id,t,value\n";
+  for (const auto& p : s.points()) {
+    absl::StrAppend(&out, CsvCell(s.id()), ",", Exact(p.t()), ",", Exact(p.value()), "\n");
+  }
+  return out;
+}
+
 std::string SeriesToTable(const v1::Series& s) {
   std::string out = absl::StrCat("series ", s.id(), " (unit ", s.unit().empty() ? "-" : s.unit(),
                                  ", revision ", s.revision(), ")\n");
-  for (const auto& [k, v] : s.metadata()) absl::StrAppend(&out, "  ", k, ": ", v, "\n");
+  // Sorted: a protobuf map's iteration order changes from run to run.
+  const std::map<std::string, std::string> metadata(s.metadata().begin(), s.metadata().end());
+  for (const auto& [k, v] : metadata) absl::StrAppend(&out, "  ", k, ": ", v, "\n");
   Table t({"t", "value"});
   for (const auto& p : s.points()) t.AddRow({Num(p.t()), Num(p.value())});
   return out + t.Render();

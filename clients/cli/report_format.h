@@ -27,8 +27,13 @@ std::string StatusName(v1::FitStatus status);
 // "fits", "does_not_fit", "not_enough_data".
 std::string VerdictName(v1::SeriesVerdict verdict);
 
-// A number for people: 6 significant digits, no exponent for ordinary sizes.
+// A number for people: whole numbers and numbers from 1e5 up to 1e12 as
+// whole units ("2162100"), others with 6 significant digits; an exponent
+// only outside [1e-4, 1e12).
 std::string Num(double v);
+// A number for programs: the shortest decimal that reads back as exactly v
+// (15 to 17 significant digits); "nan", "inf", "-inf" for the others.
+std::string Exact(double v);
 
 // A simple aligned text table.
 class Table {
@@ -46,15 +51,19 @@ class Table {
 
 // CompareModels as CSV: one row per series x fitter. Header:
 // series_id,fitter,status,n,k,sse,rmse,r2,aicc,bic,akaike_weight,winner,
-// param_<name>... (every parameter name in first-seen order), then
-// verdict,message and paper_lambda,paper_mu,paper_sigma,paper_label from the
-// series metadata. Missing numbers are empty cells.
+// param_<name>... (every parameter name in first-seen order; empty when the
+// fitter lacks it), then, with cross-validation, cv_score,cv_rank and
+// mae_h<H>,mape_h<H>,mase_h<H> per horizon, then verdict,message and
+// paper_lambda,paper_mu,paper_sigma,paper_label from the series metadata.
+// winner is true/false; status as StatusName(); numbers in full precision
+// (Exact); missing numbers (and n..r2 of fits that are not usable) are empty.
 std::string CompareToCsv(const v1::CompareModelsResponse& response);
 
-// CompareModels for people: batch summary, groups (when grouped), one row
-// per series (at most `limit`, largest last value first; 0 = all), and a
-// per-fitter detail table for each series when at most `detail_limit` series
-// are in the response.
+// CompareModels for people: batch summary (verdict counts, then per fitter
+// wins, fit outcomes, median R^2, mean Akaike weight, CV scores), a table
+// per group_by value (when grouped), one row per series (at most `limit`,
+// largest last value first; 0 = all), and a per-fitter detail table
+// (SeriesDetailTable) for each series shown when at most `detail_limit` are.
 std::string CompareToTable(const v1::CompareModelsResponse& response,
                            int limit, int detail_limit = 3);
 
@@ -68,8 +77,11 @@ std::string ForecastToTable(const v1::ForecastResponse& response);
 std::string ForecastToCsv(const v1::ForecastResponse& response);
 std::string FittersToTable(const v1::ListFittersResponse& response);
 std::string SeriesListToTable(const std::vector<v1::Series>& series);
+// id,revision,points,last_value, then one column per metadata key (sorted).
 std::string SeriesListToCsv(const std::vector<v1::Series>& series);
 std::string SeriesToTable(const v1::Series& series);
+// series_id,t,value per point, full precision.
+std::string SeriesPointsToCsv(const v1::Series& series);
 
 // Quotes a CSV cell if it holds a comma, quote or newline (RFC 4180).
 std::string CsvCell(const std::string& s);

@@ -2,15 +2,45 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 
 namespace adoption {
 
+absl::Status ClientOptions::Validate() const {
+  if (timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "timeout: must be positive, got ", absl::FormatDuration(timeout)));
+  }
+  if (max_receive_message_bytes <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("max_receive_message_bytes: must be positive, got ",
+                     max_receive_message_bytes));
+  }
+  // gRPC refuses (or aborts on) metadata values outside printable ASCII; a
+  // token read from a file with a stray newline must fail here, clearly.
+  for (const char c : token) {
+    if (c <= ' ' || c > '~') {
+      return absl::InvalidArgumentError(
+          "token: must be printable ASCII without spaces or line breaks");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
 absl::StatusOr<std::unique_ptr<AdoptionClient>> AdoptionClient::Connect(
     const std::string& address, const ClientOptions& options) {
   if (address.empty()) {
-    return absl::InvalidArgumentError("server address must not be empty");
+    return absl::InvalidArgumentError("address: must not be empty");
   }
+  if (absl::Status s = options.Validate(); !s.ok()) return s;
   std::shared_ptr<grpc::ChannelCredentials> creds;
   if (!options.tls_root_certs.empty()) {
     grpc::SslCredentialsOptions ssl;
@@ -21,7 +51,6 @@ absl::StatusOr<std::unique_ptr<AdoptionClient>> AdoptionClient::Connect(
   }
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
-  args.SetMaxSendMessageSize(options.max_receive_message_bytes);
   auto channel = grpc::CreateCustomChannel(address, creds, args);
   return std::unique_ptr<AdoptionClient>(
       new AdoptionClient(v1::AdoptionService::NewStub(channel), options));
@@ -33,24 +62,27 @@ AdoptionClient::AdoptionClient(std::unique_ptr<v1::AdoptionService::Stub> stub,
 
 template <typename Request, typename Response, typename Method>
 absl::StatusOr<Response> AdoptionClient::Call(Method method,
-                                              const Request& request) {
+                                              const Request& request,
+                                              const CallOptions& call) {
   grpc::ClientContext context;
-  context.set_deadline(absl::ToChronoTime(absl::Now() + options_.timeout));
+  const absl::Duration timeout = call.timeout.value_or(options_.timeout);
+  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   if (!options_.token.empty()) {
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+    context.AddMetadata("authorization",
+                        absl::StrCat("Bearer ", options_.token));
   }
   Response response;
-  grpc::Status status = (stub_.get()->*method)(&context, request, &response);
-  if (!status.ok()) {
-    return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                        status.error_message());
-  }
+  const grpc::Status status =
+      (stub_.get()->*method)(&context, request, &response);
+  if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }
 
-#define ADOPTION_CLIENT_METHOD(Name, Request, Response)                       \
-  absl::StatusOr<v1::Response> AdoptionClient::Name(const v1::Request& r) {   \
-    return Call<v1::Request, v1::Response>(&v1::AdoptionService::Stub::Name, r); \
+#define ADOPTION_CLIENT_METHOD(Name, Request, Response)                    \
+  absl::StatusOr<v1::Response> AdoptionClient::Name(                       \
+      const v1::Request& request, const CallOptions& call) {               \
+    return Call<v1::Request, v1::Response>(                                \
+        &v1::AdoptionService::Stub::Name, request, call);                  \
   }
 ADOPTION_CLIENT_METHOD(UpsertSeries, UpsertSeriesRequest, UpsertSeriesResponse)
 ADOPTION_CLIENT_METHOD(GetSeries, GetSeriesRequest, Series)
@@ -58,7 +90,8 @@ ADOPTION_CLIENT_METHOD(ListSeries, ListSeriesRequest, ListSeriesResponse)
 ADOPTION_CLIENT_METHOD(DeleteSeries, DeleteSeriesRequest, DeleteSeriesResponse)
 ADOPTION_CLIENT_METHOD(ListFitters, ListFittersRequest, ListFittersResponse)
 ADOPTION_CLIENT_METHOD(Fit, FitRequest, FitResponse)
-ADOPTION_CLIENT_METHOD(CompareModels, CompareModelsRequest, CompareModelsResponse)
+ADOPTION_CLIENT_METHOD(CompareModels, CompareModelsRequest,
+                       CompareModelsResponse)
 ADOPTION_CLIENT_METHOD(Forecast, ForecastRequest, ForecastResponse)
 #undef ADOPTION_CLIENT_METHOD
 

@@ -1,5 +1,11 @@
 // The CSV reader on the bundled files and on malformed input.
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <ostream>
+#include <string>
+#include <vector>
 
 #include "clients/cli/finetune_csv.h"
 #include "gmock/gmock.h"
@@ -19,6 +25,19 @@ TEST(FinetuneCsvTest, EveryBundledFileParses) {
     total += series->size();
   }
   EXPECT_EQ(total, 3130);
+}
+
+TEST(FinetuneCsvTest, BundledFilesLoadTogether) {
+  std::vector<std::string> paths;
+  for (const auto& e : std::filesystem::directory_iterator(ADOPTION_DATA_DIR)) {
+    if (e.path().extension() == ".csv") paths.push_back(e.path().string());
+  }
+  ASSERT_EQ(paths.size(), 12u);
+  auto files = ReadFinetuneCsvFiles(paths);  // no id in two files
+  ASSERT_TRUE(files.ok()) << files.status();
+  size_t total = 0;
+  for (const auto& f : *files) total += f.series.size();
+  EXPECT_EQ(total, 3130u);
 }
 
 TEST(FinetuneCsvTest, LlamaTwoSevenB) {
@@ -50,6 +69,8 @@ struct BadCase {
   std::string content;
   std::string expected;  // substring of the error, including "f.csv:<line>:"
 };
+// Names the case in test output (instead of its bytes).
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 class MalformedCsvTest : public ::testing::TestWithParam<BadCase> {};
 
@@ -81,12 +102,99 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"MonthGapInHeader", "model,0-month,2-month\nx,0,1\n",
                 "1-month is missing"},
         BadCase{"UnterminatedQuote", std::string(kHeader) + "\"a,0,1,2,1.5,X\n",
-                "f.csv:2: unterminated quoted field"},
+                "f.csv:2: field 1: unterminated quoted field"},
+        BadCase{"UnterminatedQuoteLater",
+                std::string(kHeader) + "a,0,1,2,1.5,X\nb,0,1,2,1.5,\"X\n",
+                "f.csv:3: field 6: unterminated quoted field"},
+        BadCase{"TextAfterQuote", std::string(kHeader) + "\"a\"b,0,1,2,1.5,X\n",
+                "f.csv:2: field 1: text after a closing quote"},
+        BadCase{"NonFinite", std::string(kHeader) + "a,0,inf,inf,1.5,X\n",
+                "f.csv:2: 1-month: must be a finite count >= 0"},
+        BadCase{"LongId", std::string(kHeader) + std::string(257, 'x') + ",0,1,2,1.5,X\n",
+                "f.csv:2: model: must be at most 256 bytes, got 257"},
+        BadCase{"ControlCharInId", std::string(kHeader) + "a\tb,0,1,2,1.5,X\n",
+                "f.csv:2: model: must not contain control characters"},
+        BadCase{"RepeatedMonth", "model,0-month,1-month,01-month\nx,0,1,1\n",
+                "f.csv:1: column \"01-month\" repeats month 1"},
+        BadCase{"DuplicateColumn", "model,0-month,company,company\nx,0,A,B\n",
+                "f.csv:1: duplicate column \"company\""},
         BadCase{"EmptyId", std::string(kHeader) + ",0,1,2,1.5,X\n", "f.csv:2: model: must not be empty"},
         BadCase{"BadParameter", std::string(kHeader) + "a,0,1,2,abc,X\n",
                 "f.csv:2: lambda_i: not a number"},
         BadCase{"Empty", "", "empty file"}),
     [](const auto& info) { return info.param.name; });
+
+TEST(FinetuneCsvTest, LineNumbersSkipBlankLines) {
+  std::vector<int> lines;
+  auto r = ParseFinetuneCsv(std::string(kHeader) + "a,0,1,2,1.5,X\n\n\nb,0,,,,\n",
+                            "f.csv", &lines);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 2u);
+  EXPECT_THAT(lines, ::testing::ElementsAre(2, 5));
+  // b has one point; empty optional columns add no metadata.
+  EXPECT_EQ((*r)[1].points_size(), 1);
+  EXPECT_EQ((*r)[1].metadata().count("paper_lambda"), 0u);
+  EXPECT_EQ((*r)[1].metadata().at("source"), "csv:f.csv");
+}
+
+TEST(FinetuneCsvTest, BomAndHeaderOnly) {
+  auto r = ParseFinetuneCsv("\xEF\xBB\xBFmodel,0-month\n", "bom.csv");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->empty());
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    path_ = std::filesystem::temp_directory_path() /
+            ("cli_test_" + std::to_string(::getpid()) + "_" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() { std::filesystem::remove_all(path_); }
+  std::string Write(const std::string& name, const std::string& content) const {
+    const std::string file = (path_ / name).string();
+    std::ofstream(file, std::ios::binary) << content;
+    return file;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+TEST(FinetuneCsvFilesTest, ReadsAllFiles) {
+  TempDir dir;
+  const std::string a = dir.Write("a.csv", std::string(kHeader) + "x,0,1,2,1.5,X\n");
+  const std::string b = dir.Write("b.csv", std::string(kHeader) + "y,0,1,2,1.5,X\nz,0,,,,\n");
+  auto files = ReadFinetuneCsvFiles({a, b});
+  ASSERT_TRUE(files.ok()) << files.status();
+  ASSERT_EQ(files->size(), 2u);
+  EXPECT_EQ((*files)[0].path, a);
+  EXPECT_EQ((*files)[1].series.size(), 2u);
+  EXPECT_THAT((*files)[1].lines, ::testing::ElementsAre(2, 3));
+}
+
+TEST(FinetuneCsvFilesTest, RefusesAnIdInTwoFiles) {
+  TempDir dir;
+  const std::string a = dir.Write("a.csv", std::string(kHeader) + "x,0,1,2,1.5,X\n");
+  const std::string b = dir.Write("b.csv", std::string(kHeader) + "y,0,1,2,1.5,X\nx,0,,,,\n");
+  auto files = ReadFinetuneCsvFiles({a, b});
+  ASSERT_FALSE(files.ok());
+  EXPECT_THAT(std::string(files.status().message()),
+              HasSubstr(b + ":3: model: id \"x\" is also in " + a + ":2"));
+}
+
+TEST(FinetuneCsvFilesTest, FirstMalformedFileFailsTheLoad) {
+  TempDir dir;
+  const std::string good = dir.Write("good.csv", std::string(kHeader) + "x,0,1,2,1.5,X\n");
+  const std::string bad = dir.Write("bad.csv", std::string(kHeader) + "y,0,1,x,1.5,X\n");
+  auto files = ReadFinetuneCsvFiles({good, bad});
+  ASSERT_FALSE(files.ok());
+  EXPECT_THAT(std::string(files.status().message()), HasSubstr("bad.csv:2: 2-month"));
+  auto missing = ReadFinetuneCsvFiles({good, good + ".missing"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+}
 
 TEST(FinetuneCsvTest, QuotesCrlfAndShortSeries) {
   auto r = ParseFinetuneCsv(

@@ -1,9 +1,14 @@
 // adoptctl's output formats, without a server.
 #include "clients/cli/report_format.h"
 
+#include <limits>
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
 namespace adoption::cli {
@@ -59,18 +64,74 @@ TEST(ReportFormatTest, CompareCsvHeaderAndRows) {
   EXPECT_EQ(lines[0],
             "series_id,fitter,status,n,k,sse,rmse,r2,aicc,bic,akaike_weight,winner,"
             "param_lambda,verdict,message,paper_lambda,paper_mu,paper_sigma,paper_label");
-  EXPECT_THAT(lines[1], StartsWith("org/model,citation,converged,3,3,0.25,0.5,0.98999999999999999,-3.5,-2,"));
-  EXPECT_THAT(lines[1], HasSubstr(",true,2.25,fits,,2.5,0.1,1,Fit the model"));
-  EXPECT_EQ(lines[2], "org/model,logistic,not_fitted,,,,,,,,,false,,fits,\"needs 4 points, has 3\",,,,");
+  EXPECT_EQ(lines[1],
+            "org/model,citation,converged,3,3,0.25,0.5,0.99,-3.5,-2,0.8,true,2.25,fits,,"
+            "2.5,0.1,1,Fit the model");
+  // Not usable: no statistics, no parameters; the paper's fit on every row.
+  EXPECT_EQ(lines[2],
+            "org/model,logistic,not_fitted,,,,,,,,,false,,fits,\"needs 4 points, has 3\","
+            "2.5,0.1,1,Fit the model");
+}
+
+TEST(ReportFormatTest, CompareCsvParameterColumnsInFirstSeenOrder) {
+  v1::CompareModelsResponse r = Sample();
+  auto* l = r.mutable_series(0)->mutable_fits(1);
+  l->set_status(v1::FIT_STATUS_MAX_ITERATIONS);
+  for (const char* name : {"K", "lambda", "r"}) {
+    auto* p = l->add_parameters();
+    p->set_name(name);
+    p->set_value(1.0 / 3);
+  }
+  std::vector<std::string> lines = absl::StrSplit(CompareToCsv(r), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[0], StartsWith("series_id,fitter,status,n,k,sse,rmse,r2,aicc,bic,"
+                                   "akaike_weight,winner,param_lambda,param_K,param_r,"
+                                   "verdict,"));
+  EXPECT_THAT(lines[1], HasSubstr(",true,2.25,,,fits,"));
+  EXPECT_THAT(lines[2], HasSubstr("logistic,max_iterations,"));
+  EXPECT_THAT(lines[2], HasSubstr(",false,0.3333333333333333,0.3333333333333333,"
+                                  "0.3333333333333333,fits,"));
+}
+
+TEST(ReportFormatTest, CompareCsvCrossValidationColumns) {
+  v1::CompareModelsResponse r = Sample();
+  auto* c = r.mutable_series(0)->mutable_fits(0);
+  c->set_cv_score(0.5);
+  c->set_cv_rank(1);
+  auto* e = c->add_cv_errors();
+  e->set_horizon(3);
+  e->set_folds(4);
+  e->set_mae(12.5);
+  e->set_mase(0.5);
+  std::vector<std::string> lines = absl::StrSplit(CompareToCsv(r), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[0], HasSubstr(",param_lambda,cv_score,cv_rank,mae_h3,mape_h3,mase_h3,verdict,"));
+  EXPECT_THAT(lines[1], HasSubstr(",2.25,0.5,1,12.5,,0.5,fits,"));
+  EXPECT_THAT(lines[2], HasSubstr(",false,,,,,,,fits,"));
+}
+
+TEST(ReportFormatTest, FitCsvHasNoVerdict) {
+  const v1::FitResult fit = Sample().series(0).fits(0);
+  std::vector<std::string> lines = absl::StrSplit(FitToCsv(fit), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(lines[0], StartsWith("series_id,fitter,status,"));
+  EXPECT_THAT(lines[1], ::testing::EndsWith(",0.8,true,2.25,,,,,,"));
+  EXPECT_THAT(lines[1], ::testing::Not(HasSubstr("unspecified")));
 }
 
 TEST(ReportFormatTest, JsonRoundTrips) {
   v1::CompareModelsResponse in = Sample();
+  in.set_group_by("company");
+  in.add_groups()->set_value("Meta");
   v1::CompareModelsResponse out;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(ToJson(in), &out).ok());
-  EXPECT_EQ(out.series(0).fits(0).aicc(), -3.5);
-  EXPECT_EQ(out.series(0).winner(), "citation");
-  EXPECT_THAT(ToJson(in), HasSubstr("\"seriesId\": \"org/model\""));
+  const std::string json = ToJson(in);
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &out).ok()) << json;
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(in, out))
+      << in.DebugString() << "\n" << out.DebugString();
+  EXPECT_THAT(json, HasSubstr("\"seriesId\": \"org/model\""));
+  // Fields at their defaults are printed, optional ones only when set.
+  EXPECT_THAT(json, HasSubstr("\"elapsedSeconds\": 0"));
+  EXPECT_THAT(json, HasSubstr("\"status\": \"FIT_STATUS_NOT_FITTED\""));
 }
 
 TEST(ReportFormatTest, TableMarksWinnerAndShowsPaper) {
@@ -81,6 +142,135 @@ TEST(ReportFormatTest, TableMarksWinnerAndShowsPaper) {
   EXPECT_THAT(table, HasSubstr("(paper)"));
   EXPECT_THAT(table, HasSubstr("lambda=2.5 mu=0.1 sigma=1"));
   EXPECT_THAT(table, HasSubstr("needs 4 points, has 3"));
+}
+
+TEST(ReportFormatTest, JsonIsDeterministic) {
+  // Protobuf randomises map iteration per map; ToJson must not show it.
+  std::string first;
+  for (int i = 0; i < 20; ++i) {
+    v1::Series s;
+    s.set_id("x");
+    for (int k = 0; k < 30; ++k) {
+      (*s.mutable_metadata())["key" + std::to_string((k * 7 + i) % 30)] = "v";
+    }
+    const std::string json = ToJson(s);
+    if (i == 0) first = json;
+    ASSERT_EQ(json, first);
+  }
+  EXPECT_LT(first.find("\"key0\""), first.find("\"key1\""));
+  EXPECT_LT(first.find("\"key1\""), first.find("\"key10\""));
+}
+
+TEST(ReportFormatTest, TableSummaryAndGroups) {
+  v1::CompareModelsResponse r = Sample();
+  r.set_series_count(10);
+  r.set_does_not_fit(3);
+  r.set_not_enough_data(2);
+  auto* logistic = r.add_fitters();
+  logistic->set_fitter("logistic");
+  logistic->set_wins(4);
+  logistic->set_median_r2(0.987654321);
+  r.set_group_by("company");
+  auto* g = r.add_groups();
+  g->set_value("Meta");
+  g->set_series(7);
+  g->set_does_not_fit(1);
+  // The group lists its fitters in another order: columns follow the batch.
+  auto* gl = g->add_fitters();
+  gl->set_fitter("logistic");
+  gl->set_wins(5);
+  auto* gc = g->add_fitters();
+  gc->set_fitter("citation");
+  gc->set_wins(1);
+  const std::string table = CompareToTable(r, 20);
+  EXPECT_THAT(table, HasSubstr("Verdicts: 5 fit, 3 do not fit"));
+  EXPECT_THAT(table, HasSubstr("2 not enough data"));
+  EXPECT_THAT(table, HasSubstr("0.9877"));
+  EXPECT_THAT(table, ::testing::Not(HasSubstr("0.987654321")));
+  EXPECT_THAT(table, HasSubstr("By company (wins per fitter):"));
+  EXPECT_THAT(table, HasSubstr("company  series  does_not_fit  no_data  citation  logistic\n"));
+  EXPECT_THAT(table, HasSubstr("Meta          7             1        0         1         5\n"));
+}
+
+TEST(ReportFormatTest, TableToleratesNonNumericPaperMetadata) {
+  v1::CompareModelsResponse r = Sample();
+  (*r.mutable_series(0)->mutable_metadata())["paper_mu"] = "n/a";
+  const std::string table = CompareToTable(r, 20);
+  EXPECT_THAT(table, HasSubstr("lambda=2.5 mu=n/a sigma=1"));
+}
+
+TEST(ReportFormatTest, DetailTablesOnlyForFewShownSeries) {
+  v1::CompareModelsResponse r;
+  for (int i = 0; i < 5; ++i) {
+    auto* s = r.add_series();
+    s->set_series_id("s" + std::to_string(i));
+    s->set_last_value(i);
+  }
+  EXPECT_THAT(CompareToTable(r, 0), ::testing::Not(HasSubstr("series s4: n=")));
+  const std::string two = CompareToTable(r, 2);
+  EXPECT_THAT(two, HasSubstr("series s4: n="));
+  EXPECT_THAT(two, HasSubstr("series s3: n="));
+  EXPECT_THAT(two, ::testing::Not(HasSubstr("series s2: n=")));
+}
+
+TEST(ReportFormatTest, ForecastFormats) {
+  v1::ForecastResponse r;
+  r.set_series_id("org/model");
+  r.set_fitter("citation");
+  r.set_interval_level(0.95);
+  r.set_interval_method("delta");
+  r.add_warnings("values raised to the last observation");
+  auto* p = r.add_points();
+  p->set_t(20);
+  p->set_value(5300.123456789);
+  p->set_lower(5241);
+  p->set_upper(5400.5);
+  auto* q = r.add_points();
+  q->set_t(21);
+  q->set_value(5350);
+  const std::string table = ForecastToTable(r);
+  EXPECT_THAT(table, HasSubstr("95% intervals: delta"));
+  EXPECT_THAT(table, HasSubstr(" t    value  lower   upper\n"));
+  EXPECT_THAT(table, HasSubstr("20  5300.12   5241  5400.5\n"));
+  EXPECT_THAT(table, HasSubstr("warning: values raised"));
+  EXPECT_EQ(ForecastToCsv(r),
+            "series_id,fitter,t,value,lower,upper\n"
+            "org/model,citation,20,5300.123456789,5241,5400.5\n"
+            "org/model,citation,21,5350,,\n");
+}
+
+TEST(ReportFormatTest, FittersTable) {
+  v1::ListFittersResponse r;
+  auto* f = r.add_fitters();
+  f->set_name("naive");
+  f->set_version("1.0.0");
+  f->set_forecast_baseline(true);
+  f->add_parameters()->set_name("level");
+  auto* o = f->add_options();
+  o->set_name("method");
+  o->set_default_value("last");
+  auto* rej = r.add_rejected();
+  rej->set_path("/plugins/libbad.so");
+  rej->set_reason("ABI major version 99, server supports 1");
+  const std::string table = FittersToTable(r);
+  EXPECT_THAT(table, HasSubstr("naive   1.0.0    baseline  level       method=last"));
+  EXPECT_THAT(table, HasSubstr("rejected plugin /plugins/libbad.so: ABI major version 99"));
+  EXPECT_THAT(FittersToTable(v1::ListFittersResponse()), HasSubstr("no fitters loaded"));
+}
+
+TEST(ReportFormatTest, SeriesFormats) {
+  v1::Series s;
+  s.set_id("a,b");
+  (*s.mutable_metadata())["company"] = "X";
+  for (int t = 0; t < 3; ++t) {
+    auto* p = s.add_points();
+    p->set_t(t);
+    p->set_value(123456789.0 * t);
+  }
+  EXPECT_EQ(SeriesPointsToCsv(s),
+            "series_id,t,value\n\"a,b\",0,0\n\"a,b\",1,123456789\n\"a,b\",2,246913578\n");
+  EXPECT_EQ(SeriesListToCsv({s}), "id,revision,points,last_value,company\n\"a,b\",0,3,246913578,X\n");
+  EXPECT_THAT(SeriesListToTable({s}), HasSubstr("a,b       3  246913578  X "));
 }
 
 TEST(ReportFormatTest, TableLimitsSeriesRows) {
@@ -111,6 +301,15 @@ TEST(ReportFormatTest, Numbers) {
   EXPECT_EQ(Num(5241), "5241");
   EXPECT_EQ(Num(0.123456789), "0.123457");
   EXPECT_EQ(Num(1.5e-9), "1.5000e-09");
+  EXPECT_EQ(Num(3.900514790037444e-13), "3.9005e-13");
+  EXPECT_EQ(Num(2162100.4), "2162100");
+  EXPECT_EQ(Num(76.21574), "76.2157");
+  EXPECT_EQ(Num(-0.5), "-0.5");
+  EXPECT_EQ(Exact(0.99), "0.99");
+  EXPECT_EQ(Exact(16.685541215454872), "16.685541215454872");
+  EXPECT_EQ(Exact(0.1 + 0.2), "0.30000000000000004");
+  EXPECT_EQ(Exact(-2), "-2");
+  EXPECT_EQ(Exact(std::numeric_limits<double>::infinity()), "inf");
   EXPECT_EQ(CsvCell("a,b"), "\"a,b\"");
   EXPECT_EQ(CsvCell("say \"hi\""), "\"say \"\"hi\"\"\"");
 }
