@@ -1,0 +1,112 @@
+"""Command line: python3 -m adoption_client {report,plot} ...
+
+  report --server ADDR --out report.html (--series ID... | --all | --filter k=v...)
+         [--top N] [--fitters a,b] [--option fitter.key=value] [--horizon 6]
+         [--group-by company] [--no-cv] [--cv-max-origins N] [--token T] [--tls-ca PEM]
+  plot   --server ADDR --series ID --out figure.png|svg [--horizon 6] ...
+
+Exit codes as adoptctl: 0 ok, 1 refused by the server ("error: CODE: message"), 2 usage.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from . import errors
+from .client import Client
+
+
+def _kv(items, what):
+    out = {}
+    for item in items or []:
+        if "=" not in item:
+            raise SystemExit(f"error: {what}: expected key=value, got {item!r}")
+        k, v = item.split("=", 1)
+        out[k] = v
+    return out
+
+
+def _options(items):
+    out = {}
+    for k, v in _kv(items, "--option").items():
+        if "." not in k:
+            raise SystemExit(f"error: --option: expected fitter.key=value, got {k}={v}")
+        fitter, key = k.split(".", 1)
+        out.setdefault(fitter, {})[key] = v
+    return out
+
+
+def _common(p):
+    p.add_argument("--server", default="127.0.0.1:50051", help="adoptiond host:port")
+    p.add_argument("--token", help="bearer token (server started with --token-file)")
+    p.add_argument("--tls-ca", help="PEM root certificate: connect with TLS")
+    p.add_argument("--tls-server-name", help="certificate name to expect, if not the host")
+    p.add_argument("--timeout", type=float, default=600, help="seconds per call")
+    p.add_argument("--fitters", help="comma-separated fitter names (default: all loaded)")
+    p.add_argument("--option", action="append", metavar="FITTER.KEY=VALUE",
+                   help="fitter option, e.g. citation.time_unit=months (repeatable)")
+    p.add_argument("--horizon", type=int, default=6, help="forecast months (default 6)")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python3 -m adoption_client",
+                                     description="adoptiond reports and figures")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("report", help="self-contained HTML report")
+    _common(r)
+    r.add_argument("--out", required=True, help="HTML file to write")
+    sel = r.add_mutually_exclusive_group(required=True)
+    sel.add_argument("--series", nargs="+", metavar="ID", help="series ids")
+    sel.add_argument("--all", action="store_true", help="every stored series")
+    sel.add_argument("--filter", action="append", metavar="KEY=VALUE",
+                     help="series whose metadata matches (repeatable)")
+    r.add_argument("--top", type=int, default=None,
+                   help="figures for the top N series by last value (default 12; "
+                        "with --series, all listed)")
+    r.add_argument("--group-by", default="company", help="metadata key of the per-group table")
+    r.add_argument("--no-cv", action="store_true", help="skip cross-validation (faster)")
+    r.add_argument("--cv-max-origins", type=int, default=0,
+                   help="most recent rolling origins per series (0: all)")
+    r.add_argument("--title", default="Adoption model comparison")
+
+    pl = sub.add_parser("plot", help="one series' figure (PNG, SVG or PDF)")
+    _common(pl)
+    pl.add_argument("--series", required=True, metavar="ID")
+    pl.add_argument("--out", required=True, help="figure file (.png, .svg, .pdf)")
+
+    args = parser.parse_args(argv)
+    fitters = args.fitters.split(",") if args.fitters else None
+    options = _options(args.option)
+    try:
+        with Client(args.server, token=args.token, tls=args.tls_ca,
+                    tls_server_name=args.tls_server_name, timeout=args.timeout) as c:
+            if args.command == "report":
+                from .report import build_report
+                top = args.top if args.top is not None else (None if args.series else 12)
+                page = build_report(
+                    c, series=args.series, all=args.all,
+                    filter=_kv(args.filter, "--filter") if args.filter else None,
+                    top=top, fitters=fitters, options=options, horizon=args.horizon,
+                    group_by=args.group_by, cross_validation=not args.no_cv,
+                    max_origins=args.cv_max_origins, title=args.title)
+                with open(args.out, "w", encoding="utf-8") as f:
+                    f.write(page)
+                print(f"wrote {args.out} ({len(page) // 1024} KiB)", file=sys.stderr)
+            else:
+                from .plot import plot_from_server, save_figure
+                fig = plot_from_server(c, args.series, fitters=fitters, options=options,
+                                       horizon=args.horizon)
+                save_figure(fig, args.out, dpi=110)
+                print(f"wrote {args.out}", file=sys.stderr)
+    except errors.AdoptionError as e:
+        print(f"error: {e.code.name}: {e.message}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,242 @@
+"""Client: one method per AdoptionService RPC, typed results, mapped errors."""
+from __future__ import annotations
+
+import os
+from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+import grpc
+
+from . import errors
+from ._proto import pb, pb_grpc
+from .types import (CompareReport, Criterion, FitResult, Fitters, Forecast,
+                    Series, UpsertResult)
+
+# How the TLS root certificate(s) may be given: PEM bytes, a path to a PEM
+# file, or True for the system's default roots.
+TlsRoots = Union[bytes, str, os.PathLike, bool, None]
+
+_MB = 1024 * 1024
+
+
+class Client:
+    """A connection to adoptiond.
+
+    Args:
+      address: "host:port" of the server.
+      token: bearer token, sent as "authorization: Bearer <token>" on every
+        call (for a server started with --token-file). Default none.
+      tls: None/False for plaintext (default); PEM root certificate bytes or
+        the path of a PEM file to verify the server's certificate with; True
+        for the system's default roots.
+      tls_server_name: name to check the certificate against when it differs
+        from the host in address (e.g. "localhost" for 127.0.0.1).
+      timeout: default deadline of every call, seconds (default 120; each
+        method also takes timeout=). None means no deadline (the server still
+        caps requests at its --request-timeout).
+      max_message_mb: largest response accepted (default 256).
+
+    Thread-safe: one Client may be shared by threads. Use it as a context
+    manager, or call close(), so the channel does not hold the server's
+    graceful shutdown open.
+
+    Every method raises an errors.AdoptionError subclass on failure
+    (InvalidArgument with .field, NotFound, Unavailable, ...).
+    """
+
+    def __init__(self, address: str, token: Optional[str] = None,
+                 tls: TlsRoots = None, timeout: Optional[float] = 120.0,
+                 tls_server_name: Optional[str] = None,
+                 max_message_mb: int = 256):
+        self.address = address
+        self.timeout = timeout
+        options = [("grpc.max_receive_message_length", max_message_mb * _MB),
+                   ("grpc.max_send_message_length", max_message_mb * _MB)]
+        if tls_server_name:
+            options.append(("grpc.ssl_target_name_override", tls_server_name))
+        if tls is None or tls is False:
+            self._channel = grpc.insecure_channel(address, options=options)
+        else:
+            if tls is True:
+                roots = None
+            elif isinstance(tls, (bytes, bytearray)):
+                roots = bytes(tls)
+            else:
+                with open(tls, "rb") as f:
+                    roots = f.read()
+            creds = grpc.ssl_channel_credentials(root_certificates=roots)
+            self._channel = grpc.secure_channel(address, creds, options=options)
+        self._metadata: Tuple[Tuple[str, str], ...] = (
+            (("authorization", f"Bearer {token}"),) if token else ())
+        self._stub = pb_grpc.AdoptionServiceStub(self._channel)
+        self._closed = False
+
+    # ------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Closes the channel (idempotent)."""
+        if not self._closed:
+            self._closed = True
+            self._channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Client({self.address!r})"
+
+    def wait_ready(self, timeout: float = 10.0) -> None:
+        """Blocks until the channel is connected; Unavailable after timeout."""
+        try:
+            grpc.channel_ready_future(self._channel).result(timeout=timeout)
+        except grpc.FutureTimeoutError:
+            raise errors.Unavailable(
+                f"no connection to {self.address} within {timeout:g} s",
+                method="wait_ready") from None
+
+    def _call(self, method: str, request, timeout=...):
+        rpc = getattr(self._stub, method)
+        deadline = self.timeout if timeout is ... else timeout
+        try:
+            return rpc(request, timeout=deadline, metadata=self._metadata)
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e, method) from None
+
+    # ------------------------------------------------------------ series
+
+    def upsert_series(self, series: Union[Series, Iterable[Series]],
+                      timeout=...) -> UpsertResult:
+        """Creates or replaces series, atomically (all or none) and
+        idempotently. Accepts one Series or an iterable of them."""
+        items = [series] if isinstance(series, Series) else list(series)
+        request = pb.UpsertSeriesRequest(series=[s.to_proto() for s in items])
+        return UpsertResult.from_proto(self._call("UpsertSeries", request, timeout))
+
+    def load_csv(self, paths: Union[str, os.PathLike, Sequence], timeout=...) -> UpsertResult:
+        """Reads files in the paper's fine-tune CSV format (as `adoptctl
+        load-csv`: every file is checked before anything is sent) and stores
+        each file with one atomic UpsertSeries. Returns the summed counts."""
+        from .finetune_csv import read_finetune_csv
+        if isinstance(paths, (str, os.PathLike)):
+            paths = [paths]
+        files = [read_finetune_csv(p) for p in paths]
+        seen: Dict[str, str] = {}
+        for path, series in zip(paths, files):
+            for s in series:
+                if s.id in seen:
+                    raise ValueError(f"{path}: model: id {s.id!r} is also in {seen[s.id]}")
+                seen[s.id] = str(path)
+        created = updated = unchanged = 0
+        for series in files:
+            r = self.upsert_series(series, timeout=timeout)
+            created, updated, unchanged = (created + r.created, updated + r.updated,
+                                           unchanged + r.unchanged)
+        return UpsertResult(created, updated, unchanged)
+
+    def get_series(self, series_id: str, timeout=...) -> Series:
+        """One series with its points; NotFound if it does not exist."""
+        return Series.from_proto(self._call("GetSeries", pb.GetSeriesRequest(id=series_id), timeout))
+
+    def list_series_page(self, filter: Optional[Mapping[str, str]] = None,
+                         page_size: int = 0, page_token: str = "",
+                         include_points: bool = False,
+                         timeout=...) -> Tuple[List[Series], str, int]:
+        """One page: (series, next_page_token or "", total matching)."""
+        r = self._call("ListSeries", pb.ListSeriesRequest(
+            page_size=page_size, page_token=page_token,
+            metadata_filter=dict(filter or {}), include_points=include_points), timeout)
+        return [Series.from_proto(s) for s in r.series], r.next_page_token, r.total_size
+
+    def list_series(self, filter: Optional[Mapping[str, str]] = None,
+                    include_points: bool = False, page_size: int = 1000,
+                    timeout=...) -> Iterator[Series]:
+        """Every series (id order) whose metadata matches filter exactly,
+        fetching pages as the iteration goes. Points only with
+        include_points=True."""
+        token = ""
+        while True:
+            page, token, _ = self.list_series_page(filter, page_size, token,
+                                                   include_points, timeout)
+            yield from page
+            if not token:
+                return
+
+    def count_series(self, filter: Optional[Mapping[str, str]] = None, timeout=...) -> int:
+        """Number of series matching filter."""
+        return self.list_series_page(filter, 1, "", False, timeout)[2]
+
+    def delete_series(self, series_id: str, allow_missing: bool = False,
+                      timeout=...) -> bool:
+        """Deletes a series; True if one was deleted. NotFound if missing,
+        unless allow_missing."""
+        r = self._call("DeleteSeries", pb.DeleteSeriesRequest(
+            id=series_id, allow_missing=allow_missing), timeout)
+        return r.deleted
+
+    # ------------------------------------------------------------ models
+
+    def fitters(self, timeout=...) -> Fitters:
+        """The loaded fitter plugins (and the refused ones, .rejected)."""
+        return Fitters.from_proto(self._call("ListFitters", pb.ListFittersRequest(), timeout))
+
+    def fit(self, series_id: str, fitter: str,
+            options: Optional[Mapping[str, object]] = None, timeout=...) -> FitResult:
+        """Fits one fitter to one series. options: fitter options (see
+        fitters()[name].options), values converted with str()."""
+        r = self._call("Fit", pb.FitRequest(series_id=series_id, fitter=fitter,
+                                            options=_str_map(options)), timeout)
+        return FitResult.from_proto(r.result)
+
+    def compare(self, series: Union[str, Sequence[str], None] = None, *,
+                all: bool = False, filter: Optional[Mapping[str, str]] = None,
+                fitters: Optional[Sequence[str]] = None,
+                options: Optional[Mapping[str, Mapping[str, object]]] = None,
+                criterion: Union[str, Criterion] = Criterion.AICC,
+                group_by: Optional[str] = None, summary_only: bool = False,
+                cross_validation: bool = True,
+                horizons: Optional[Sequence[int]] = None,
+                min_train_points: int = 0, max_origins: int = 0,
+                loss: Optional[str] = None, timeout=...) -> CompareReport:
+        """Fits fitters to a selection of series and compares them.
+
+        Select exactly one of: series (an id or a list of ids), all=True, or
+        filter={"company": "Meta"}. fitters: names (default every loaded
+        one). options: {fitter: {option: value}}. criterion: "aicc" (default)
+        or "bic". group_by: metadata key for per-group summaries (e.g.
+        "company"). cross_validation=False skips rolling-origin CV; horizons,
+        min_train_points, max_origins tune it. loss: "sse_cumulative"
+        (default) or "poisson_deviance_increments".
+        """
+        selection = pb.SeriesSelector(all=all, metadata_filter=dict(filter or {}))
+        if series is not None:
+            selection.ids.extend([series] if isinstance(series, str) else list(series))
+        request = pb.CompareModelsRequest(
+            selection=selection, fitters=list(fitters or []),
+            criterion=Criterion(criterion).to_proto(), group_by=group_by or "",
+            summary_only=summary_only, loss=loss or "",
+            cross_validation=pb.CrossValidationOptions(
+                disabled=not cross_validation, horizons=list(horizons or []),
+                min_train_points=min_train_points, max_origins=max_origins))
+        for name, opts in (options or {}).items():
+            request.fitter_options[name].options.update(_str_map(opts))
+        return CompareReport.from_proto(self._call("CompareModels", request, timeout))
+
+    def forecast(self, series_id: str, fitter: str = "combined", horizon: int = 6,
+                 options: Optional[Mapping[str, object]] = None,
+                 interval_level: float = 0.0, timeout=...) -> Forecast:
+        """Fits fitter (or "combined", the default) to the series and
+        extrapolates it horizon months past the last point, with prediction
+        intervals at interval_level (0 means 0.95)."""
+        r = self._call("Forecast", pb.ForecastRequest(
+            series_id=series_id, fitter=fitter, horizon=horizon,
+            options=_str_map(options), interval_level=interval_level), timeout)
+        return Forecast.from_proto(r)
+
+
+def _str_map(m: Optional[Mapping[str, object]]) -> Dict[str, str]:
+    out = {}
+    for k, v in (m or {}).items():
+        out[k] = ("true" if v else "false") if isinstance(v, bool) else str(v)
+    return out

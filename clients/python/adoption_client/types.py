@@ -1,0 +1,636 @@
+"""Typed results: plain dataclasses built from the protos.
+
+Every class has from_proto(); the input classes (Series, Point) also have
+to_proto(). Optional proto fields that are absent become None. Enums become
+str-valued Python enums whose values are adoptctl's names ("converged",
+"does_not_fit", ...), so they compare equal to those strings.
+"""
+from __future__ import annotations
+
+import enum
+import math
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+
+from ._proto import pb
+
+
+def _opt(msg, name: str) -> Optional[float]:
+    return getattr(msg, name) if msg.HasField(name) else None
+
+
+class FitStatus(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    CONVERGED = "converged"           # optimiser met its tolerance
+    MAX_ITERATIONS = "max_iterations" # usable, iteration cap hit
+    NOT_FITTED = "not_fitted"         # the data cannot support the model
+    FAILED = "failed"                 # numerical failure or plugin fault
+    CANCELLED = "cancelled"           # deadline or cancellation
+
+    @classmethod
+    def from_proto(cls, value: int) -> "FitStatus":
+        name = pb.FitStatus.Name(value)[len("FIT_STATUS_"):] if value in pb.FitStatus.values() else "UNSPECIFIED"
+        return cls[name] if name in cls.__members__ else cls.UNSPECIFIED
+
+    @property
+    def usable(self) -> bool:
+        """True when the fit has parameters and statistics."""
+        return self in (FitStatus.CONVERGED, FitStatus.MAX_ITERATIONS)
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Verdict(str, enum.Enum):
+    UNSPECIFIED = "unspecified"
+    FITS = "fits"                       # the winner reaches R^2 >= 0.95
+    DOES_NOT_FIT = "does_not_fit"       # none does, or an abrupt surge
+    NOT_ENOUGH_DATA = "not_enough_data" # all zero or nothing ranked
+
+    @classmethod
+    def from_proto(cls, value: int) -> "Verdict":
+        name = pb.SeriesVerdict.Name(value)[len("SERIES_VERDICT_"):] if value in pb.SeriesVerdict.values() else "UNSPECIFIED"
+        return cls[name] if name in cls.__members__ else cls.UNSPECIFIED
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Criterion(str, enum.Enum):
+    AICC = "aicc"
+    BIC = "bic"
+
+    def to_proto(self) -> int:
+        return pb.CRITERION_AICC if self is Criterion.AICC else pb.CRITERION_BIC
+
+    @classmethod
+    def from_proto(cls, value: int) -> "Criterion":
+        return cls.BIC if value == pb.CRITERION_BIC else cls.AICC
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# ---------------------------------------------------------------- series
+
+@dataclass(frozen=True)
+class Point:
+    """Cumulative value at t (months since the base model's creation)."""
+    t: float
+    value: float
+
+
+@dataclass
+class Series:
+    """A cumulative adoption series for one base model.
+
+    points may be given as Point objects or (t, value) pairs. revision and
+    update_time_unix are set by the server (ignored on upsert).
+    """
+    id: str
+    points: List[Point] = field(default_factory=list)
+    metadata: Dict[str, str] = field(default_factory=dict)
+    unit: str = ""
+    revision: int = 0
+    update_time_unix: int = 0
+
+    def __post_init__(self):
+        self.points = [p if isinstance(p, Point) else Point(float(p[0]), float(p[1]))
+                       for p in self.points]
+
+    @property
+    def t(self) -> List[float]:
+        return [p.t for p in self.points]
+
+    @property
+    def values(self) -> List[float]:
+        return [p.value for p in self.points]
+
+    @property
+    def last_value(self) -> float:
+        return self.points[-1].value if self.points else 0.0
+
+    @classmethod
+    def from_values(cls, id: str, values: Sequence[float], **kwargs) -> "Series":
+        """A series with t = 0, 1, 2, ... (one value per month)."""
+        return cls(id=id, points=[Point(float(i), float(v)) for i, v in enumerate(values)], **kwargs)
+
+    @classmethod
+    def from_proto(cls, m) -> "Series":
+        return cls(id=m.id, points=[Point(p.t, p.value) for p in m.points],
+                   metadata=dict(m.metadata), unit=m.unit, revision=m.revision,
+                   update_time_unix=m.update_time_unix)
+
+    def to_proto(self):
+        return pb.Series(id=self.id, metadata=dict(self.metadata), unit=self.unit,
+                         points=[pb.Point(t=p.t, value=p.value) for p in self.points])
+
+    def to_pandas(self):
+        """DataFrame with columns t, value."""
+        import pandas as pd
+        return pd.DataFrame({"t": self.t, "value": self.values})
+
+
+@dataclass(frozen=True)
+class UpsertResult:
+    created: int
+    updated: int
+    unchanged: int
+
+    @classmethod
+    def from_proto(cls, m) -> "UpsertResult":
+        return cls(m.created, m.updated, m.unchanged)
+
+
+# ---------------------------------------------------------------- fitters
+
+@dataclass(frozen=True)
+class ParameterInfo:
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class OptionInfo:
+    name: str
+    default_value: str
+    description: str
+
+
+@dataclass(frozen=True)
+class FitterInfo:
+    """A loaded fitter plugin as ListFitters describes it."""
+    name: str
+    description: str
+    version: str
+    abi_version: str
+    parameters: Tuple[ParameterInfo, ...]
+    options: Tuple[OptionInfo, ...]
+    forecast_baseline: bool
+    path: str
+
+    @classmethod
+    def from_proto(cls, m) -> "FitterInfo":
+        return cls(m.name, m.description, m.version, m.abi_version,
+                   tuple(ParameterInfo(p.name, p.description) for p in m.parameters),
+                   tuple(OptionInfo(o.name, o.default_value, o.description) for o in m.options),
+                   m.forecast_baseline, m.path)
+
+
+@dataclass(frozen=True)
+class RejectedPlugin:
+    path: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Fitters:
+    """ListFitters: the loaded fitters (iterable, indexable by name) and the
+    plugin files the server refused."""
+    fitters: Tuple[FitterInfo, ...]
+    rejected: Tuple[RejectedPlugin, ...]
+
+    @classmethod
+    def from_proto(cls, m) -> "Fitters":
+        return cls(tuple(FitterInfo.from_proto(f) for f in m.fitters),
+                   tuple(RejectedPlugin(r.path, r.reason) for r in m.rejected))
+
+    @property
+    def names(self) -> List[str]:
+        return [f.name for f in self.fitters]
+
+    def __iter__(self):
+        return iter(self.fitters)
+
+    def __len__(self) -> int:
+        return len(self.fitters)
+
+    def __contains__(self, name) -> bool:
+        return name in self.names
+
+    def __getitem__(self, name: str) -> FitterInfo:
+        for f in self.fitters:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    def to_pandas(self):
+        import pandas as pd
+        return pd.DataFrame([{
+            "fitter": f.name, "version": f.version, "abi_version": f.abi_version,
+            "forecast_baseline": f.forecast_baseline,
+            "parameters": " ".join(p.name for p in f.parameters),
+            "options": " ".join(f"{o.name}={o.default_value}" for o in f.options),
+            "description": f.description} for f in self.fitters])
+
+
+# ---------------------------------------------------------------- fits
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    value: float
+    std_error: Optional[float] = None
+    ci_low: Optional[float] = None
+    ci_high: Optional[float] = None
+    fixed: bool = False
+
+    @classmethod
+    def from_proto(cls, m) -> "Parameter":
+        return cls(m.name, m.value, _opt(m, "std_error"), _opt(m, "ci_low"),
+                   _opt(m, "ci_high"), m.fixed)
+
+
+@dataclass(frozen=True)
+class HorizonError:
+    """Rolling-origin forecast error at one horizon (months ahead)."""
+    horizon: int
+    folds: int
+    mae: float
+    mape: Optional[float] = None
+    mase: Optional[float] = None
+
+    @classmethod
+    def from_proto(cls, m) -> "HorizonError":
+        return cls(m.horizon, m.folds, m.mae, _opt(m, "mape"), _opt(m, "mase"))
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """One fitter on one series, with the host's statistics.
+
+    parameters is in the fitter's order; params gives {name: value}.
+    aicc/bic/akaike_weight/cv_score are None when undefined.
+    """
+    series_id: str
+    fitter: str
+    status: FitStatus
+    message: str
+    parameters: Tuple[Parameter, ...]
+    covariance_note: str
+    loss: str
+    n: int
+    k: int
+    sse: float
+    rmse: float
+    r2: float
+    aicc: Optional[float]
+    bic: Optional[float]
+    akaike_weight: Optional[float]
+    rank: int
+    winner: bool
+    derived: Dict[str, float]
+    iterations: int
+    starts: int
+    fit_seconds: float
+    forecast_baseline: bool
+    cv_errors: Tuple[HorizonError, ...]
+    cv_score: Optional[float]
+    cv_rank: int
+
+    @classmethod
+    def from_proto(cls, m) -> "FitResult":
+        return cls(
+            series_id=m.series_id, fitter=m.fitter,
+            status=FitStatus.from_proto(m.status), message=m.message,
+            parameters=tuple(Parameter.from_proto(p) for p in m.parameters),
+            covariance_note=m.covariance_note, loss=m.loss, n=m.n, k=m.k,
+            sse=m.sse, rmse=m.rmse, r2=m.r2, aicc=_opt(m, "aicc"),
+            bic=_opt(m, "bic"), akaike_weight=_opt(m, "akaike_weight"),
+            rank=m.rank, winner=m.winner,
+            derived={d.name: d.value for d in m.derived},
+            iterations=m.iterations, starts=m.starts,
+            fit_seconds=m.fit_seconds, forecast_baseline=m.forecast_baseline,
+            cv_errors=tuple(HorizonError.from_proto(e) for e in m.cv_errors),
+            cv_score=_opt(m, "cv_score"), cv_rank=m.cv_rank)
+
+    @property
+    def usable(self) -> bool:
+        """True when the fit has parameters and statistics (converged or
+        stopped at the iteration cap)."""
+        return self.status.usable
+
+    @property
+    def params(self) -> Dict[str, float]:
+        return {p.name: p.value for p in self.parameters}
+
+    def param(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.fitter} has no parameter {name!r}")
+
+    def cv_error(self, horizon: int) -> Optional[HorizonError]:
+        for e in self.cv_errors:
+            if e.horizon == horizon:
+                return e
+        return None
+
+    def to_pandas(self):
+        """One row, in CompareReport.to_pandas() columns."""
+        return _frame(_fit_rows([(None, self)]))
+
+
+# ---------------------------------------------------------------- compare
+
+@dataclass(frozen=True)
+class SeriesReport:
+    """The comparison for one series."""
+    series_id: str
+    metadata: Dict[str, str]
+    n: int
+    last_value: float
+    fits: Tuple[FitResult, ...]
+    winner: str
+    verdict: Verdict
+    verdict_reason: str
+    cv_winner: str
+    surge_months: Tuple[float, ...]
+
+    @classmethod
+    def from_proto(cls, m) -> "SeriesReport":
+        return cls(m.series_id, dict(m.metadata), m.n, m.last_value,
+                   tuple(FitResult.from_proto(f) for f in m.fits), m.winner,
+                   Verdict.from_proto(m.verdict), m.verdict_reason,
+                   m.cv_winner, tuple(m.surge_months))
+
+    def fit(self, fitter: str) -> FitResult:
+        for f in self.fits:
+            if f.fitter == fitter:
+                return f
+        raise KeyError(f"no {fitter!r} fit for {self.series_id}")
+
+    @property
+    def winner_fit(self) -> Optional[FitResult]:
+        for f in self.fits:
+            if f.winner:
+                return f
+        return None
+
+    def to_pandas(self):
+        """One row per fitter, in CompareReport.to_pandas() columns."""
+        return _frame(_fit_rows([(self, f) for f in self.fits]))
+
+
+@dataclass(frozen=True)
+class FitterSummary:
+    """How one fitter did over the batch or a group."""
+    fitter: str
+    wins: int
+    converged: int
+    max_iterations: int
+    not_fitted: int
+    failed: int
+    cancelled: int
+    median_r2: float
+    mean_akaike_weight: float
+    cv_wins: int
+    cv_median: Tuple[HorizonError, ...]
+
+    @classmethod
+    def from_proto(cls, m) -> "FitterSummary":
+        return cls(m.fitter, m.wins, m.converged, m.max_iterations,
+                   m.not_fitted, m.failed, m.cancelled, m.median_r2,
+                   m.mean_akaike_weight, m.cv_wins,
+                   tuple(HorizonError.from_proto(e) for e in m.cv_median))
+
+    def row(self) -> dict:
+        r = {"fitter": self.fitter, "wins": self.wins, "cv_wins": self.cv_wins,
+             "converged": self.converged, "max_iterations": self.max_iterations,
+             "not_fitted": self.not_fitted, "failed": self.failed,
+             "cancelled": self.cancelled, "median_r2": self.median_r2,
+             "mean_weight": self.mean_akaike_weight}
+        for e in self.cv_median:
+            r[f"median_mase_h{e.horizon}"] = e.mase if e.mase is not None else math.nan
+        return r
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    """Aggregates for the series sharing one value of the group_by key."""
+    value: str
+    series: int
+    does_not_fit: int
+    not_enough_data: int
+    fitters: Tuple[FitterSummary, ...]
+
+    @classmethod
+    def from_proto(cls, m) -> "GroupSummary":
+        return cls(m.value, m.series, m.does_not_fit, m.not_enough_data,
+                   tuple(FitterSummary.from_proto(f) for f in m.fitters))
+
+    def wins(self) -> Dict[str, int]:
+        return {f.fitter: f.wins for f in self.fitters}
+
+    @property
+    def top_fitter(self) -> str:
+        """The fitter with the most wins in the group ("" if none won)."""
+        best = max(self.fitters, key=lambda f: f.wins, default=None)
+        return best.fitter if best is not None and best.wins > 0 else ""
+
+
+@dataclass(frozen=True)
+class CompareReport:
+    """CompareModels: per-series reports, per-fitter and per-group summaries."""
+    series: Tuple[SeriesReport, ...]
+    fitters: Tuple[FitterSummary, ...]
+    group_by: str
+    groups: Tuple[GroupSummary, ...]
+    criterion: Criterion
+    series_count: int
+    does_not_fit: int
+    not_enough_data: int
+    elapsed_seconds: float
+    loss: str
+
+    @classmethod
+    def from_proto(cls, m) -> "CompareReport":
+        return cls(tuple(SeriesReport.from_proto(s) for s in m.series),
+                   tuple(FitterSummary.from_proto(f) for f in m.fitters),
+                   m.group_by, tuple(GroupSummary.from_proto(g) for g in m.groups),
+                   Criterion.from_proto(m.criterion), m.series_count,
+                   m.does_not_fit, m.not_enough_data, m.elapsed_seconds, m.loss)
+
+    @property
+    def with_winner(self) -> int:
+        return sum(1 for s in self.series if s.winner)
+
+    def __getitem__(self, series_id: str) -> SeriesReport:
+        for s in self.series:
+            if s.series_id == series_id:
+                return s
+        raise KeyError(series_id)
+
+    def winners(self) -> Dict[str, str]:
+        """{series_id: winning fitter} for the series with a winner."""
+        return {s.series_id: s.winner for s in self.series if s.winner}
+
+    def not_fitting(self) -> List[SeriesReport]:
+        """Series whose verdict is does_not_fit (verdict_reason says why)."""
+        return [s for s in self.series if s.verdict is Verdict.DOES_NOT_FIT]
+
+    def to_pandas(self):
+        """One row per series x fitter, the columns of `adoptctl compare
+        --format csv`: series_id, fitter, status, n, k, sse, rmse, r2, aicc,
+        bic, akaike_weight, winner, param_<name>..., [cv_score, cv_rank,
+        mae_h<h>, mape_h<h>, mase_h<h>...], verdict, message, paper_lambda,
+        paper_mu, paper_sigma, paper_label; then rank, loss and company.
+        Missing numbers are NaN (statistics of unusable fits included)."""
+        return _frame(_fit_rows([(s, f) for s in self.series for f in s.fits]))
+
+    def series_to_pandas(self):
+        """One row per series: id, company, n, last_value, winner, its R^2 and
+        weight, verdict, reason, cv_winner, surge months."""
+        import pandas as pd
+        rows = []
+        for s in self.series:
+            w = s.winner_fit
+            rows.append({
+                "series_id": s.series_id, "company": s.metadata.get("company", ""),
+                "n": s.n, "last_value": s.last_value, "winner": s.winner,
+                "winner_r2": w.r2 if w else math.nan,
+                "winner_weight": (w.akaike_weight if w and w.akaike_weight is not None else math.nan),
+                "verdict": s.verdict.value, "verdict_reason": s.verdict_reason,
+                "cv_winner": s.cv_winner,
+                "surge_months": " ".join(f"{m:g}" for m in s.surge_months)})
+        return pd.DataFrame(rows, columns=[
+            "series_id", "company", "n", "last_value", "winner", "winner_r2",
+            "winner_weight", "verdict", "verdict_reason", "cv_winner", "surge_months"])
+
+    def fitters_to_pandas(self):
+        """One row per fitter over the batch (wins, statuses, medians)."""
+        import pandas as pd
+        return pd.DataFrame([f.row() for f in self.fitters])
+
+    def groups_to_pandas(self):
+        """One row per group x fitter (needs group_by in the request)."""
+        import pandas as pd
+        rows = []
+        for g in self.groups:
+            for f in g.fitters:
+                r = {self.group_by or "group": g.value, "series": g.series,
+                     "does_not_fit": g.does_not_fit,
+                     "not_enough_data": g.not_enough_data}
+                r.update(f.row())
+                rows.append(r)
+        return pd.DataFrame(rows)
+
+
+_PAPER_KEYS = ("paper_lambda", "paper_mu", "paper_sigma", "paper_label")
+
+
+def _fit_rows(pairs: Iterable[Tuple[Optional[SeriesReport], FitResult]]) -> List[dict]:
+    """Rows for (series report or None, fit) pairs, adoptctl's CSV columns."""
+    pairs = list(pairs)
+    params: List[str] = []
+    horizons: List[int] = []
+    for _, f in pairs:
+        for p in f.parameters:
+            if p.name not in params:
+                params.append(p.name)
+        for e in f.cv_errors:
+            if e.horizon not in horizons:
+                horizons.append(e.horizon)
+    nan = math.nan
+
+    def num(v):
+        return nan if v is None else v
+
+    rows = []
+    for s, f in pairs:
+        ok = f.usable
+        r = {"series_id": f.series_id, "fitter": f.fitter, "status": f.status.value,
+             "n": f.n if ok else nan, "k": f.k if ok else nan,
+             "sse": f.sse if ok else nan, "rmse": f.rmse if ok else nan,
+             "r2": f.r2 if ok else nan, "aicc": num(f.aicc), "bic": num(f.bic),
+             "akaike_weight": num(f.akaike_weight), "winner": f.winner}
+        values = f.params
+        for p in params:
+            r["param_" + p] = values.get(p, nan)
+        if horizons:
+            r["cv_score"] = num(f.cv_score)
+            r["cv_rank"] = f.cv_rank if f.cv_rank > 0 else nan
+            for h in horizons:
+                e = f.cv_error(h)
+                r[f"mae_h{h}"] = e.mae if e is not None and e.folds > 0 else nan
+                r[f"mape_h{h}"] = num(e.mape) if e is not None else nan
+                r[f"mase_h{h}"] = num(e.mase) if e is not None else nan
+        r["verdict"] = s.verdict.value if s is not None and s.verdict is not Verdict.UNSPECIFIED else ""
+        r["message"] = f.message
+        meta = s.metadata if s is not None else {}
+        for key in _PAPER_KEYS:
+            r[key] = meta.get(key, "")
+        r["rank"] = f.rank if f.rank > 0 else nan
+        r["loss"] = f.loss
+        r["company"] = meta.get("company", "")
+        rows.append(r)
+    return rows
+
+
+def _frame(rows: List[dict]):
+    import pandas as pd
+    df = pd.DataFrame(rows)
+    for col in ("n", "k", "rank", "cv_rank"):
+        if col in df.columns:
+            df[col] = df[col].astype("Int64")
+    for col in _PAPER_KEYS[:3]:
+        if col in df.columns:
+            df[col] = pd.to_numeric(df[col].replace("", math.nan), errors="coerce")
+    return df
+
+
+# ---------------------------------------------------------------- forecast
+
+@dataclass(frozen=True)
+class ForecastPoint:
+    t: float
+    value: float
+    lower: Optional[float] = None
+    upper: Optional[float] = None
+
+    @classmethod
+    def from_proto(cls, m) -> "ForecastPoint":
+        return cls(m.t, m.value, _opt(m, "lower"), _opt(m, "upper"))
+
+
+@dataclass(frozen=True)
+class FitterWeight:
+    fitter: str
+    weight: float
+    cv_score: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Forecast:
+    """Forecast: one point per month after the last observation."""
+    series_id: str
+    fitter: str
+    fit: FitResult
+    points: Tuple[ForecastPoint, ...]
+    interval_level: float
+    interval_method: str
+    weights: Tuple[FitterWeight, ...]
+    warnings: Tuple[str, ...]
+
+    @classmethod
+    def from_proto(cls, m) -> "Forecast":
+        return cls(m.series_id, m.fitter, FitResult.from_proto(m.fit),
+                   tuple(ForecastPoint.from_proto(p) for p in m.points),
+                   m.interval_level, m.interval_method,
+                   tuple(FitterWeight(w.fitter, w.weight, _opt(w, "cv_score")) for w in m.weights),
+                   tuple(m.warnings))
+
+    @property
+    def has_interval(self) -> bool:
+        return any(p.lower is not None and p.upper is not None for p in self.points)
+
+    def to_pandas(self):
+        """Columns series_id, fitter, t, value, lower, upper (NaN when absent),
+        as `adoptctl forecast --format csv`."""
+        import pandas as pd
+        nan = math.nan
+        return pd.DataFrame(
+            [{"series_id": self.series_id, "fitter": self.fitter, "t": p.t,
+              "value": p.value, "lower": nan if p.lower is None else p.lower,
+              "upper": nan if p.upper is None else p.upper} for p in self.points],
+            columns=["series_id", "fitter", "t", "value", "lower", "upper"])

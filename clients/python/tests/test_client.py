@@ -1,0 +1,212 @@
+"""Client against a real adoptiond: series CRUD, paging, errors, fits,
+comparisons, forecasts and the pandas frames."""
+import math
+import subprocess
+
+import numpy as np
+import pytest
+
+from adoption_client import (AdoptionError, Client, FitStatus, InvalidArgument, NotFound,
+                             Series, Unavailable, Verdict, models)
+from conftest import ADOPTCTL, DATA
+
+KNOWN = {"bass", "citation", "gompertz", "logistic", "naive", "powerlaw", "trend"}
+LLAMA = "meta-llama/Llama-2-7b"
+
+
+def test_fitters_describe_parameters_and_options(client):
+    fitters = client.fitters()
+    assert KNOWN <= set(fitters.names)
+    assert fitters.rejected == ()
+    citation = fitters["citation"]
+    assert [p.name for p in citation.parameters] == ["lambda", "mu", "sigma", "m"]
+    assert {o.name: o.default_value for o in citation.options}["time_unit"] == "years"
+    assert fitters["naive"].forecast_baseline and not citation.forecast_baseline
+    assert len(fitters.to_pandas()) == len(fitters)
+
+
+def test_series_round_trip(client):
+    s = Series("test/round-trip", [(0, 0), (1, 3), (2, 7.5)], metadata={"company": "Test"},
+               unit="finetunes")
+    client.delete_series(s.id, allow_missing=True)
+    assert client.upsert_series(s).created == 1
+    got = client.get_series(s.id)
+    assert (got.id, got.t, got.values, got.metadata, got.unit) == (
+        s.id, [0.0, 1.0, 2.0], [0.0, 3.0, 7.5], {"company": "Test"}, "finetunes")
+    assert got.revision >= 1 and got.update_time_unix > 0
+    assert client.upsert_series([s]).unchanged == 1  # idempotent
+    s.points.append(s.points[-1].__class__(3, 9))
+    assert client.upsert_series(s).updated == 1
+    assert client.get_series(s.id).revision == got.revision + 1
+    assert client.delete_series(s.id) is True
+    with pytest.raises(NotFound):
+        client.get_series(s.id)
+    assert client.delete_series(s.id, allow_missing=True) is False
+    with pytest.raises(NotFound):
+        client.delete_series(s.id)
+
+
+def test_python_csv_reader_matches_adoptctl(client):
+    # adoptctl loaded the files; the same content through the Python reader
+    # must be recognised as identical, series by series.
+    result = client.load_csv(DATA)
+    assert (result.created, result.updated, result.unchanged) == (0, 0, 3130)
+
+
+def test_list_series_pages_through_everything(client):
+    page, token, total = client.list_series_page({"company": "MistralAI"}, page_size=7)
+    assert len(page) == 7 and token and total == 23
+    ids = [s.id for s in client.list_series({"company": "MistralAI"}, page_size=7)]
+    assert len(ids) == 23 and ids == sorted(set(ids))
+    assert all(i.startswith("mistralai/") for i in ids)
+    assert client.count_series() == 3130
+    everything = list(client.list_series())
+    assert len(everything) == 3130 and len({s.id for s in everything}) == 3130
+    assert everything[0].points == []  # metadata only unless asked
+    with_points = list(client.list_series({"company": "MistralAI"}, include_points=True))
+    assert all(s.points for s in with_points)
+
+
+def test_errors_are_mapped(client, address):
+    with pytest.raises(NotFound) as e:
+        client.get_series("no/such-series")
+    assert e.value.code.name == "NOT_FOUND" and "no/such-series" in e.value.message
+    assert isinstance(e.value, AdoptionError) and isinstance(e.value, LookupError)
+    assert "NOT_FOUND" in str(e.value) and "GetSeries" in str(e.value)
+
+    with pytest.raises(InvalidArgument) as e:
+        client.upsert_series(Series("test/bad", [(0, 5), (1, 2)]))
+    assert e.value.field == "series[0].points[1].value"
+    assert e.value.code.name == "INVALID_ARGUMENT"
+
+    with pytest.raises(InvalidArgument) as e:
+        client.forecast(LLAMA, "logistic", horizon=0)
+    assert e.value.field == "horizon"
+    with pytest.raises(InvalidArgument) as e:
+        client.fit(LLAMA, "no-such-fitter")
+    assert e.value.field == "fitter"
+    with pytest.raises(InvalidArgument) as e:
+        client.compare()  # no selection
+    assert e.value.field == "selection"
+    with pytest.raises(NotFound) as e:
+        client.compare(["no/such-series"])
+    assert e.value.message.startswith("selection.ids")
+
+    with Client("127.0.0.1:1", timeout=2) as dead:
+        with pytest.raises(Unavailable):
+            dead.fitters()
+
+
+def _python_sse(fit, series, options=None):
+    y = models.curve(fit.fitter, fit.params, series.t, options)
+    return float(np.sum((np.array(series.values) - y) ** 2))
+
+
+@pytest.mark.parametrize("fitter", ["citation", "logistic", "gompertz", "bass", "powerlaw"])
+def test_python_curves_reproduce_the_servers_fits(client, fitter):
+    # The plotted curves are the fitted ones: the SSE of models.curve at the
+    # observed points equals the SSE the server computed.
+    for sid in (LLAMA, "mistralai/Mistral-7B-v0.1", "google/gemma-2b"):
+        series = client.get_series(sid)
+        fit = client.fit(sid, fitter)
+        assert fit.usable, fit.message
+        assert _python_sse(fit, series) == pytest.approx(fit.sse, rel=1e-6, abs=1e-6)
+
+
+def test_citation_options_months_and_m(client):
+    series = client.get_series(LLAMA)
+    options = {"time_unit": "months", "m": 100}
+    fit = client.fit(LLAMA, "citation", options)
+    m = fit.param("m")
+    assert m.fixed and m.value == 100 and m.std_error is None
+    assert fit.param("lambda").std_error > 0
+    assert fit.param("lambda").ci_low < fit.param("lambda").value < fit.param("lambda").ci_high
+    assert _python_sse(fit, series, options) == pytest.approx(fit.sse, rel=1e-6)
+    # In years the same parameters would describe another curve.
+    assert _python_sse(fit, series) > 2 * fit.sse
+
+
+def test_compare_winners_and_verdicts(mistral_report):
+    r = mistral_report
+    assert r.series_count == len(r.series) == 23
+    assert r.criterion.value == "aicc"
+    assert r.with_winner + r.not_enough_data == 23
+    assert sum(f.wins for f in r.fitters) == r.with_winner
+    assert [f.fitter for f in r.fitters] == sorted(KNOWN)
+    verdicts = [s.verdict for s in r.series]
+    assert verdicts.count(Verdict.DOES_NOT_FIT) == r.does_not_fit
+    assert verdicts.count(Verdict.NOT_ENOUGH_DATA) == r.not_enough_data
+    for s in r.series:
+        winners = [f for f in s.fits if f.winner]
+        if s.winner:
+            assert [w.fitter for w in winners] == [s.winner]
+            w = winners[0]
+            assert w.rank == 1 and not w.forecast_baseline
+            ranked = [f for f in s.fits if f.rank > 0]
+            assert max(ranked, key=lambda f: f.akaike_weight) is w
+            assert math.isclose(sum(f.akaike_weight for f in ranked), 1, rel_tol=1e-9)
+            assert (w.r2 >= 0.95) == (s.verdict is Verdict.FITS) or s.surge_months
+        else:
+            assert not winners and s.verdict is Verdict.NOT_ENOUGH_DATA
+        if s.verdict is Verdict.DOES_NOT_FIT:
+            assert s.verdict_reason
+    mistral = r["mistralai/Mistral-7B-v0.1"]
+    assert mistral.winner == "citation" and mistral.verdict is Verdict.FITS
+    assert mistral.cv_winner and all(f.cv_errors for f in mistral.fits if f.usable)
+    assert [g.value for g in r.groups] == ["MistralAI"] and r.groups[0].series == 23
+    assert [s.series_id for s in r.not_fitting()] == ["mistralai/Mamba-Codestral-7B-v0.1"]
+
+
+def test_compare_all_without_cross_validation(client):
+    r = client.compare(all=True, cross_validation=False, group_by="company",
+                       fitters=["citation", "logistic", "naive"])
+    assert r.series_count == 3130
+    assert r.with_winner + r.not_enough_data == 3130
+    assert len(r.groups) == 12 and sum(g.series for g in r.groups) == 3130
+    assert all(not f.cv_errors for s in r.series for f in s.fits)
+    assert {s.winner for s in r.series} <= {"citation", "logistic", ""}
+    assert r[LLAMA].winner in {"citation", "logistic"}
+    df = r.to_pandas()
+    assert len(df) == 3 * 3130
+    assert "cv_score" not in df.columns
+    assert (df.groupby("series_id")["winner"].sum() <= 1).all()
+
+
+def test_to_pandas_matches_adoptctl_csv(address, mistral_report):
+    df = mistral_report.to_pandas()
+    assert len(df) == 23 * len(KNOWN)
+    csv = subprocess.run([str(ADOPTCTL), "--server", address, "compare", "--filter",
+                          "company=MistralAI", "--format", "csv"],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    header = csv.splitlines()[0].split(",")
+    assert list(df.columns[:len(header)]) == header
+    for col in ("param_lambda", "param_K", "param_M", "cv_score", "mase_h1", "mase_h6"):
+        assert col in df.columns
+    winners = df[df.winner]
+    assert dict(zip(winners.series_id, winners.fitter)) == mistral_report.winners()
+    row = df[(df.series_id == "mistralai/Mistral-7B-v0.1") & (df.fitter == "citation")].iloc[0]
+    fit = mistral_report["mistralai/Mistral-7B-v0.1"].fit("citation")
+    assert row.r2 == fit.r2 and row.param_lambda == fit.params["lambda"]
+    assert row.status == "converged" and row.verdict == "fits"
+    assert math.isnan(df[df.status == "not_fitted"].r2.iloc[0])
+    series_df = mistral_report.series_to_pandas()
+    assert len(series_df) == 23 and set(series_df.verdict) <= {v.value for v in Verdict}
+    assert len(mistral_report.groups_to_pandas()) == len(KNOWN)
+    assert set(mistral_report.fitters_to_pandas().fitter) == KNOWN
+
+
+def test_forecast_points_and_intervals(client):
+    series = client.get_series(LLAMA)
+    last_t, last = series.t[-1], series.values[-1]
+    fc = client.forecast(LLAMA, "logistic", horizon=6)
+    assert fc.fitter == "logistic" and fc.fit.status is FitStatus.CONVERGED
+    assert [p.t for p in fc.points] == [last_t + i for i in range(1, 7)]
+    assert all(p.value >= last for p in fc.points)
+    assert fc.interval_level == pytest.approx(0.95) and fc.has_interval
+    assert all(p.lower <= p.value <= p.upper for p in fc.points)
+    combined = client.forecast(LLAMA, "combined", horizon=3)
+    assert len(combined.points) == 3 and combined.interval_method == "empirical"
+    assert math.isclose(sum(w.weight for w in combined.weights), 1, rel_tol=1e-9)
+    df = combined.to_pandas()
+    assert list(df.columns) == ["series_id", "fitter", "t", "value", "lower", "upper"]
+    assert len(df) == 3 and (df.upper >= df.value).all()
