@@ -3,7 +3,8 @@
 //   adoptctl [--server ADDR] [--timeout S] [--token-file F] [--tls-ca F]
 //            <command> [options]
 //
-// Commands: load-csv, list, get, delete, fitters, fit, compare, forecast
+// Commands: load-csv, collect, list, get, delete, fitters, fit, compare,
+// forecast
 // (`adoptctl <command> --help` for each). Results go to stdout in the chosen
 // --format (table for people; json is the response message in the canonical
 // proto3 JSON mapping; csv for spreadsheets and scripts); errors go to
@@ -28,6 +29,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "adoption/client.h"
+#include "clients/cli/collect_command.h"
 #include "clients/cli/finetune_csv.h"
 #include "clients/cli/report_format.h"
 #include "clients/cli/request_args.h"
@@ -74,6 +76,8 @@ struct Args {
   bool summary_only = false;
   std::string loss = "sse";
   bool no_cv = false;
+  // collect
+  adoption::cli::CollectArgs collect;
   // forecast
   int horizon = 0;
   double level = 0.95;
@@ -343,6 +347,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  adoptctl load-csv data/hf-finetunes-2025-02-18/*.csv\n"
       "  adoptctl compare --all --group-by company\n"
+      "  HF_TOKEN=hf_... adoptctl collect --base meta-llama/Llama-3.1-8B --relation all\n"
       "  adoptctl compare --series meta-llama/Llama-2-7b\n"
       "  adoptctl compare --filter company=Meta --format csv > meta.csv\n"
       "  adoptctl fit --series google/gemma-2b --fitter citation --option m=100\n"
@@ -371,6 +376,8 @@ int main(int argc, char** argv) {
   load->add_option("files", args.csv_files, "CSV files")
       ->required()
       ->check(CLI::ExistingFile);
+
+  auto* collect = adoption::cli::AddCollectCommand(app, &args.collect, &args.format);
 
   auto* list = app.add_subcommand("list", "List stored series (all pages), in id order.");
   list->add_option("--filter", args.filters,
@@ -497,6 +504,10 @@ int main(int argc, char** argv) {
   adoption::AdoptionClient& client = **client_or;
 
   if (*load) return LoadCsv(client, args);
+  if (*collect) {
+    return adoption::cli::RunCollect(args.collect.dry_run ? nullptr : &client,
+                                     args.collect, format);
+  }
   if (*list) return List(client, args, format);
   if (*get) return Get(client, args, format);
   if (*del) return Delete(client, args);
