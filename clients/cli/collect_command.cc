@@ -227,7 +227,9 @@ int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format) {
               << got->derived_models << " derived models listed in " << got->pages
               << " page(s); " << options.relations.front() << ": "
               << (first.empty() ? 0 : first.back()) << " over " << first.size()
-              << " month(s); " << status << (note.empty() ? "" : "; " + note) << "\n";
+              << " month(s); " << status << (note.empty() ? "" : "; " + note) << " ("
+              << collector.http_stats().requests << " requests, "
+              << collector.http_stats().rate_limit_waits << " rate-limit waits so far)\n";
   }
   const hub::HttpStats& http = collector.http_stats();
   std::cerr << "collect: " << total << " base model(s): " << (index - failed) << " collected, "

@@ -9,6 +9,13 @@
 // which is all a rate-limited crawler needs; libcurl would add a second HTTP
 // stack for features (HTTP/2, many protocols) the collector does not use.
 // Proxies: HTTPS_PROXY / HTTP_PROXY (host:port) are honoured.
+//
+// "Request the next link verbatim": cpp-httplib percent-decodes response
+// header values and re-encodes a request's path (space, '+', ',', ';', ...)
+// when it sends it, so a Link or Location URL goes back out equivalent to
+// what the Hub sent for every character a base64 cursor or a repo id holds
+// (the fixture's cursors are real base64 with '+', '/' and '='). A cursor
+// holding a literal '&' or '%' would not survive; the Hub's do not.
 #ifndef ADOPTION_ENGINE_HUB_HTTP_H_
 #define ADOPTION_ENGINE_HUB_HTTP_H_
 
