@@ -23,6 +23,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include "CLI/CLI.hpp"
 #include "httplib.h"
@@ -109,6 +110,10 @@ int main(int argc, char** argv) {
   app.add_option("--request-timeout", request_timeout_s,
                  "server-side cap on any request, seconds (client deadlines can shorten it)")
       ->capture_default_str()->check(CLI::Range(1, 86400));
+  app.add_option("--max-concurrent-requests", service_options.max_concurrent_requests,
+                 "AdoptionService calls running at once (every method; health and "
+                 "reflection excluded); more are refused at once with RESOURCE_EXHAUSTED")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   auto* cert_opt = app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS")
@@ -200,10 +205,14 @@ int main(int argc, char** argv) {
     const int want = colon == std::string::npos ? 0 : std::atoi(metrics_listen.c_str() + colon + 1);
     metrics_http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
       absl::StatusOr<int64_t> count = store->Count();
-      res.set_content(metrics.Render(count.ok() ? *count : -1,
-                                     static_cast<int>(registry.fitters().size()),
-                                     static_cast<int>(registry.rejected().size())),
-                      "text/plain; version=0.0.4");
+      adoption::Metrics::Gauges g;
+      g.store_series = count.ok() ? *count : -1;
+      g.plugins_loaded = static_cast<int>(registry.fitters().size());
+      g.plugins_rejected = static_cast<int>(registry.rejected().size());
+      g.in_flight = service.gate().in_flight();
+      g.max_in_flight = service.gate().max_in_flight();
+      g.draining = service.gate().draining();
+      res.set_content(metrics.Render(g), "text/plain; version=0.0.4");
     });
     const int got = want == 0 ? metrics_http.bind_to_any_port(host)
                               : (metrics_http.bind_to_port(host, want) ? want : -1);
@@ -229,6 +238,14 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(max_message_mb * 1024 * 1024);
+  // Backstop behind the gate: gRPC's sync server takes a thread per call in
+  // progress; past this many it answers RESOURCE_EXHAUSTED itself ("Server
+  // Threadpool Exhausted") instead of making more. The room above the gate's
+  // limit is for the threads that only refuse calls (a flood of thousands of
+  // calls at once gets some of its refusals from here).
+  grpc::ResourceQuota quota("adoptiond");
+  quota.SetMaxThreads(2 * service_options.max_concurrent_requests + 64);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
@@ -239,8 +256,10 @@ int main(int argc, char** argv) {
       "adoption.v1.AdoptionService", !registry.fitters().empty());
   const std::string bound =
       absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
-  spdlog::info("event=serving address={} fitters={} max_concurrent_fits={} tls={} auth={}",
+  spdlog::info("event=serving address={} fitters={} max_concurrent_fits={} "
+               "max_concurrent_requests={} tls={} auth={}",
                bound, registry.fitters().size(), planner.max_concurrency(),
+               service.gate().max_in_flight(),
                tls_cert.empty() ? "off" : "on",
                service_options.bearer_token.empty() ? "off" : "bearer");
   if (!ready_file.empty()) {
