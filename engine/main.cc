@@ -4,13 +4,18 @@
 //
 // Owns the series store (SQLite by default), loads fitter plugins from a
 // directory, and serves adoption.v1.AdoptionService plus grpc.health.v1 and
-// server reflection. SIGTERM/SIGINT shut it down gracefully: in-flight
-// requests get a grace period, then the store is closed.
+// server reflection. SIGTERM/SIGINT shut it down gracefully (Shutdown()
+// below): health turns NOT_SERVING, new calls are refused with UNAVAILABLE,
+// calls in flight get --shutdown-grace to finish (then their fits are
+// cancelled), and the store is closed.
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <climits>
 #include <csignal>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <cctype>
@@ -23,10 +28,13 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include "CLI/CLI.hpp"
 #include "httplib.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/adoption_service.h"
@@ -63,6 +71,47 @@ sigset_t BlockShutdownSignals() {
   return set;
 }
 
+constexpr char kServiceName[] = "adoption.v1.AdoptionService";
+
+// How long calls cut off at the end of the drain window get to notice and
+// answer; a fit that ignores should_stop longer than this does not hold the
+// process: it exits (status 1) without waiting for it.
+constexpr absl::Duration kCancelWindow = absl::Seconds(5);
+
+// The graceful shutdown, in ordinary code on the signal thread:
+//   1. health NOT_SERVING ("" and the service), the gate refuses new calls
+//      (UNAVAILABLE) while the listener stays up so probes can see it;
+//   2. calls in flight get until the drain deadline (--shutdown-grace) to
+//      finish;
+//   3. past it, the planner cancels their fits (they answer UNAVAILABLE),
+//      with kCancelWindow to do so;
+//   4. gRPC's own shutdown, with a short window to deliver the last
+//      responses (idle connections are then closed, they do not hold it).
+void Shutdown(grpc::Server* server, adoption::RequestGate* gate,
+              adoption::Planner* planner, absl::Duration grace) {
+  const absl::Time drain_deadline = absl::Now() + grace;
+  server->GetHealthCheckService()->SetServingStatus(false);
+  gate->StartDrain();
+  spdlog::info("event=draining in_flight={} grace_s={:.3g} health=NOT_SERVING",
+               gate->in_flight(), absl::ToDoubleSeconds(grace));
+  if (!gate->WaitIdle(drain_deadline)) {
+    spdlog::warn("event=drain_expired in_flight={} grace_s={:.3g} action=cancel_fits",
+                 gate->in_flight(), absl::ToDoubleSeconds(grace));
+    planner->CancelAll();
+    if (!gate->WaitIdle(absl::Now() + kCancelWindow)) {
+      spdlog::critical("event=shutdown_stuck in_flight={} note=\"a fit ignores should_stop; "
+                       "exiting without it (every acknowledged write is already durable)\"",
+                       gate->in_flight());
+      std::_Exit(1);
+    }
+  }
+  spdlog::info("event=drained");
+  const absl::Duration flush =
+      std::clamp(drain_deadline - absl::Now(), absl::Milliseconds(500), absl::Seconds(2));
+  server->Shutdown(absl::ToChronoTime(absl::Now() + flush));
+  server->GetHealthCheckService()->Shutdown();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,6 +126,7 @@ int main(int argc, char** argv) {
   int max_concurrent_fits = 0;
   unsigned max_iterations = 0;
   int request_timeout_s = 600;
+  double shutdown_grace_s = 10;
   adoption::ServiceOptions service_options;
   std::string log_level = "info";
   std::string tls_cert, tls_key, token_file, metrics_listen;
@@ -109,6 +159,14 @@ int main(int argc, char** argv) {
   app.add_option("--request-timeout", request_timeout_s,
                  "server-side cap on any request, seconds (client deadlines can shorten it)")
       ->capture_default_str()->check(CLI::Range(1, 86400));
+  app.add_option("--max-concurrent-requests", service_options.max_concurrent_requests,
+                 "AdoptionService calls running at once (every method; health and "
+                 "reflection excluded); more are refused at once with RESOURCE_EXHAUSTED")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  app.add_option("--shutdown-grace", shutdown_grace_s,
+                 "seconds calls in flight get to finish after SIGTERM/SIGINT; then their "
+                 "fits are cancelled and they answer UNAVAILABLE")
+      ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   auto* cert_opt = app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS")
@@ -200,10 +258,14 @@ int main(int argc, char** argv) {
     const int want = colon == std::string::npos ? 0 : std::atoi(metrics_listen.c_str() + colon + 1);
     metrics_http.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
       absl::StatusOr<int64_t> count = store->Count();
-      res.set_content(metrics.Render(count.ok() ? *count : -1,
-                                     static_cast<int>(registry.fitters().size()),
-                                     static_cast<int>(registry.rejected().size())),
-                      "text/plain; version=0.0.4");
+      adoption::Metrics::Gauges g;
+      g.store_series = count.ok() ? *count : -1;
+      g.plugins_loaded = static_cast<int>(registry.fitters().size());
+      g.plugins_rejected = static_cast<int>(registry.rejected().size());
+      g.in_flight = service.gate().in_flight();
+      g.max_in_flight = service.gate().max_in_flight();
+      g.draining = service.gate().draining();
+      res.set_content(metrics.Render(g), "text/plain; version=0.0.4");
     });
     const int got = want == 0 ? metrics_http.bind_to_any_port(host)
                               : (metrics_http.bind_to_port(host, want) ? want : -1);
@@ -229,18 +291,36 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(listen, credentials, &port);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(max_message_mb * 1024 * 1024);
+  // Backstop behind the gate: gRPC's sync server takes a thread per call in
+  // progress; past this many it answers RESOURCE_EXHAUSTED itself ("Server
+  // Threadpool Exhausted") instead of making more. The room above the gate's
+  // limit is for the threads that only refuse calls (a flood of thousands of
+  // calls at once gets some of its refusals from here).
+  grpc::ResourceQuota quota("adoptiond");
+  quota.SetMaxThreads(2 * service_options.max_concurrent_requests + 64);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
     spdlog::critical("event=listen_failed address={}", listen);
     return 1;
   }
-  server->GetHealthCheckService()->SetServingStatus(
-      "adoption.v1.AdoptionService", !registry.fitters().empty());
+  // Health: "" says the process serves (the store is open, or it would have
+  // exited); the service is SERVING only with at least one fitter loaded.
+  // Both turn NOT_SERVING when the shutdown starts.
+  server->GetHealthCheckService()->SetServingStatus("", true);
+  server->GetHealthCheckService()->SetServingStatus(kServiceName, !registry.fitters().empty());
+  if (registry.fitters().empty()) {
+    spdlog::warn("event=health service={} status=NOT_SERVING reason=\"no fitter plugin "
+                 "loaded from {} ({} rejected): Fit, CompareModels and Forecast cannot "
+                 "work\"", kServiceName, plugin_dir, registry.rejected().size());
+  }
   const std::string bound =
       absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
-  spdlog::info("event=serving address={} fitters={} max_concurrent_fits={} tls={} auth={}",
+  spdlog::info("event=serving address={} fitters={} max_concurrent_fits={} "
+               "max_concurrent_requests={} shutdown_grace_s={:.3g} tls={} auth={}",
                bound, registry.fitters().size(), planner.max_concurrency(),
+               service.gate().max_in_flight(), shutdown_grace_s,
                tls_cert.empty() ? "off" : "on",
                service_options.bearer_token.empty() ? "off" : "bearer");
   if (!ready_file.empty()) {
@@ -257,9 +337,7 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&shutdown_signals, &sig);
     spdlog::info("event=shutdown signal={}", sig);
-    server->GetHealthCheckService()->Shutdown();
-    server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    spdlog::info("event=drained");
+    Shutdown(server.get(), &service.gate(), &planner, absl::Seconds(shutdown_grace_s));
   });
   server->Wait();
   waiter.join();

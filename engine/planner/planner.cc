@@ -6,6 +6,9 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include <mutex>
+#include <set>
+
 #include "absl/time/clock.h"
 
 namespace adoption {
@@ -17,6 +20,10 @@ struct Planner::Impl {
                                     : tbb::info::default_concurrency()) {}
   PlannerOptions options;
   tbb::task_arena arena;
+  // The cancellation flags of the runs in progress, for CancelAll().
+  std::mutex mu;
+  std::set<std::atomic<bool>*> active;
+  std::atomic<bool> cancel_all{false};
 };
 
 Planner::Planner(const PlannerOptions& options)
@@ -27,10 +34,33 @@ int Planner::max_concurrency() const {
   return impl_->arena.max_concurrency();
 }
 
+void Planner::CancelAll() {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  impl_->cancel_all.store(true);
+  for (std::atomic<bool>* flag : impl_->active) flag->store(true);
+}
+
+bool Planner::cancelled_all() const { return impl_->cancel_all.load(); }
+
 std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
                                      const RunControl& control) {
   std::vector<TaskResult> out(tasks.size());
   std::atomic<bool> cancelled{false};
+  // Registered for CancelAll() while the run lasts (set here, under the lock,
+  // when CancelAll() came first).
+  struct Registration {
+    Impl* impl;
+    std::atomic<bool>* flag;
+    Registration(Impl* i, std::atomic<bool>* f) : impl(i), flag(f) {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      if (impl->cancel_all.load()) flag->store(true);
+      impl->active.insert(flag);
+    }
+    ~Registration() {
+      std::lock_guard<std::mutex> lock(impl->mu);
+      impl->active.erase(flag);
+    }
+  } registration(impl_.get(), &cancelled);
   FitBudget budget;
   budget.deadline = control.deadline;
   budget.cancelled = &cancelled;
@@ -53,7 +83,8 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
       r.outcome.forecast_baseline = t.fitter->forecast_baseline();
       r.outcome.status = FitStatus::kCancelled;
       r.outcome.message =
-          "request deadline passed or request cancelled before this fit started";
+          "request deadline passed, request cancelled or server shutting down before "
+          "this fit started";
       return;
     }
     static const FitterOptions kNoOptions;

@@ -6,6 +6,10 @@
 // the fits through FitBudget (plugins poll should_stop every iteration), and
 // tasks not yet started when the request ends are not started at all: they
 // come back as kCancelled. Run() may be called concurrently.
+//
+// CancelAll() (shutdown, when the drain window expires) stops every run in
+// progress and every later one the same way: running fits see should_stop
+// at their next iteration, queued ones are not started.
 #ifndef ADOPTION_ENGINE_PLANNER_PLANNER_H_
 #define ADOPTION_ENGINE_PLANNER_PLANNER_H_
 
@@ -66,6 +70,12 @@ class Planner {
                               const RunControl& control);
 
   int max_concurrency() const;
+
+  // Cancels every run in progress and every later run: their fits stop at
+  // the next should_stop poll and come back kCancelled. Irreversible.
+  void CancelAll();
+  // True once CancelAll() was called.
+  bool cancelled_all() const;
 
  private:
   struct Impl;

@@ -138,7 +138,28 @@ AdoptionServiceImpl::AdoptionServiceImpl(SeriesStore* store,
       registry_(registry),
       planner_(planner),
       options_(options),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      gate_(options.max_concurrent_requests) {}
+
+absl::Status AdoptionServiceImpl::Admit(const char* method, grpc::ServerContext* context,
+                                        RequestGate::Ticket* ticket) {
+  if (absl::Status a = Authorize(context); !a.ok()) return a;
+  RequestGate::Refusal refusal = RequestGate::Refusal::kNone;
+  absl::Status s = gate_.Enter(ticket, &refusal);
+  if (!s.ok() && metrics_ != nullptr) {
+    metrics_->RecordRejection(
+        method, refusal == RequestGate::Refusal::kDraining ? "draining" : "concurrency_limit");
+  }
+  return s;
+}
+
+absl::Status AdoptionServiceImpl::CheckNotShutDown() const {
+  if (!planner_->cancelled_all()) return absl::OkStatus();
+  return absl::UnavailableError(
+      "server is shutting down: the drain window (--shutdown-grace) ended before this "
+      "request finished, and its fits were cancelled; retry on another instance or "
+      "after the restart");
+}
 
 std::vector<TaskResult> AdoptionServiceImpl::RunTasks(
     const std::vector<FitTask>& tasks, grpc::ServerContext* context) {
@@ -205,7 +226,10 @@ grpc::Status AdoptionServiceImpl::UpsertSeries(
     grpc::ServerContext* context, const v1::UpsertSeriesRequest* request,
     v1::UpsertSeriesResponse* response) {
   RpcLog log("UpsertSeries", metrics_);
-  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
+  RequestGate::Ticket ticket;
+  if (absl::Status a = Admit("UpsertSeries", context, &ticket); !a.ok()) {
+    return log.Done(ToGrpc(a));
+  }
   if (request->series_size() == 0) {
     return log.Done(ToGrpc(absl::InvalidArgumentError("series: must not be empty")));
   }
@@ -244,7 +268,10 @@ grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext* context,
                                             const v1::GetSeriesRequest* request,
                                             v1::Series* response) {
   RpcLog log("GetSeries", metrics_);
-  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
+  RequestGate::Ticket ticket;
+  if (absl::Status a = Admit("GetSeries", context, &ticket); !a.ok()) {
+    return log.Done(ToGrpc(a));
+  }
   if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
   }
@@ -258,7 +285,10 @@ grpc::Status AdoptionServiceImpl::ListSeries(
     grpc::ServerContext* context, const v1::ListSeriesRequest* request,
     v1::ListSeriesResponse* response) {
   RpcLog log("ListSeries", metrics_);
-  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
+  RequestGate::Ticket ticket;
+  if (absl::Status a = Admit("ListSeries", context, &ticket); !a.ok()) {
+    return log.Done(ToGrpc(a));
+  }
   int page_size = request->page_size();
   if (page_size < 0 || page_size > kMaxPageSize) {
     return log.Done(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
@@ -297,7 +327,10 @@ grpc::Status AdoptionServiceImpl::DeleteSeries(
     grpc::ServerContext* context, const v1::DeleteSeriesRequest* request,
     v1::DeleteSeriesResponse* response) {
   RpcLog log("DeleteSeries", metrics_);
-  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
+  RequestGate::Ticket ticket;
+  if (absl::Status a = Admit("DeleteSeries", context, &ticket); !a.ok()) {
+    return log.Done(ToGrpc(a));
+  }
   if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
   }
@@ -315,7 +348,10 @@ grpc::Status AdoptionServiceImpl::ListFitters(grpc::ServerContext* context,
                                               const v1::ListFittersRequest*,
                                               v1::ListFittersResponse* response) {
   RpcLog log("ListFitters", metrics_);
-  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
+  RequestGate::Ticket ticket;
+  if (absl::Status a = Admit("ListFitters", context, &ticket); !a.ok()) {
+    return log.Done(ToGrpc(a));
+  }
   for (const Fitter* f : registry_->fitters()) {
     const adoption_fitter_descriptor_v1& t = f->table();
     auto* info = response->add_fitters();
@@ -349,7 +385,10 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
                                       const v1::FitRequest* request,
                                       v1::FitResponse* response) {
   RpcLog log("Fit", metrics_);
-  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
+  RequestGate::Ticket ticket;
+  if (absl::Status a = Admit("Fit", context, &ticket); !a.ok()) {
+    return log.Done(ToGrpc(a));
+  }
   if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits); !s.ok()) {
     return log.Done(ToGrpc(s));
   }
@@ -363,6 +402,7 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
   if (!series.ok()) return log.Done(ToGrpc(InField(series.status(), "series_id")));
   std::vector<TaskResult> run =
       RunTasks({{&*series, *fitter, &options, 0, {}}}, context);
+  if (absl::Status s = CheckNotShutDown(); !s.ok()) return log.Done(ToGrpc(s));
   // A single fit is "compared" against nothing: rank 1 if it is rankable.
   v1::SeriesReport report = BuildSeriesReport(*series, {run[0].outcome}, v1::CRITERION_AICC,
                                               run[0].outcome.loss_name);
@@ -374,7 +414,10 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     grpc::ServerContext* context, const v1::CompareModelsRequest* request,
     v1::CompareModelsResponse* response) {
   RpcLog log("CompareModels", metrics_);
-  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
+  RequestGate::Ticket ticket;
+  if (absl::Status a = Admit("CompareModels", context, &ticket); !a.ok()) {
+    return log.Done(ToGrpc(a));
+  }
   const absl::Time start = absl::Now();
   auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
 
@@ -516,6 +559,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     }
   }
   std::vector<TaskResult> results = RunTasks(tasks, context);
+  if (absl::Status s = CheckNotShutDown(); !s.ok()) return fail(s);
   if (context->IsCancelled()) {
     return fail(absl::CancelledError("request cancelled by the client"));
   }
@@ -558,7 +602,10 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
                                            const v1::ForecastRequest* request,
                                            v1::ForecastResponse* response) {
   RpcLog log("Forecast", metrics_);
-  if (absl::Status a = Authorize(context); !a.ok()) return log.Done(ToGrpc(a));
+  RequestGate::Ticket ticket;
+  if (absl::Status a = Admit("Forecast", context, &ticket); !a.ok()) {
+    return log.Done(ToGrpc(a));
+  }
   auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
   if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id",
                                         options_.series_limits);
@@ -629,6 +676,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     }
   }
   std::vector<TaskResult> run = RunTasks(tasks, context);
+  if (absl::Status s = CheckNotShutDown(); !s.ok()) return fail(s);
   if (context->IsCancelled()) {
     return fail(absl::CancelledError("request cancelled by the client"));
   }

@@ -6,6 +6,12 @@
 // leaves the store as it was. Errors from the core (absl::Status) map one to
 // one onto gRPC codes. Handlers run concurrently on gRPC's thread pool; the
 // store, registry and planner they share are thread-safe.
+//
+// Every call passes the service's RequestGate after authentication: at most
+// max_concurrent_requests calls run at once (more get RESOURCE_EXHAUSTED at
+// once), and none is admitted once the gate drains (UNAVAILABLE). A call
+// whose fits were cut off by Planner::CancelAll() (the shutdown's drain
+// window ran out) answers UNAVAILABLE.
 #ifndef ADOPTION_ENGINE_SERVICE_ADOPTION_SERVICE_H_
 #define ADOPTION_ENGINE_SERVICE_ADOPTION_SERVICE_H_
 
@@ -17,6 +23,7 @@
 #include "engine/plugins/fitter_registry.h"
 #include "engine/store/series_store.h"
 #include "engine/service/metrics.h"
+#include "engine/service/request_gate.h"
 #include "engine/store/validation.h"
 
 namespace adoption {
@@ -35,6 +42,10 @@ struct ServiceOptions {
   // "authorization: Bearer <bearer_token>" (UNAUTHENTICATED otherwise).
   // Health checks and reflection stay open. Default: no authentication.
   std::string bearer_token;
+  // AdoptionService calls running at once (every method counts; health and
+  // reflection do not); more are refused with RESOURCE_EXHAUSTED, never
+  // queued. Default 64.
+  int max_concurrent_requests = 64;
 };
 
 class AdoptionServiceImpl final : public v1::AdoptionService::Service {
@@ -69,7 +80,16 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
                         const v1::ForecastRequest* request,
                         v1::ForecastResponse* response) override;
 
+  // Admission control: main() drains it on shutdown; metrics read it.
+  RequestGate& gate() { return gate_; }
+
  private:
+  // Authorizes, then admits the call through the gate: OK with *ticket
+  // holding its place, or the status to answer (rejections are counted).
+  absl::Status Admit(const char* method, grpc::ServerContext* context,
+                     RequestGate::Ticket* ticket);
+  // UNAVAILABLE when the planner cancelled every run (shutdown), else OK.
+  absl::Status CheckNotShutDown() const;
   RunControl MakeRunControl(grpc::ServerContext* context) const;
   // OK, or UNAUTHENTICATED when a token is required and not presented.
   absl::Status Authorize(grpc::ServerContext* context) const;
@@ -85,6 +105,7 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
   Planner* planner_;
   ServiceOptions options_;
   Metrics* metrics_;
+  RequestGate gate_;
 };
 
 // Conversions between the API and the store's records.

@@ -23,8 +23,12 @@ void Metrics::RecordFit(const std::string& fitter, const std::string& status,
   fits_[{fitter, status}] += count;
 }
 
-std::string Metrics::Render(int64_t store_series, int plugins_loaded,
-                            int plugins_rejected) const {
+void Metrics::RecordRejection(const std::string& method, const std::string& reason) {
+  absl::MutexLock lock(&mu_);
+  ++rejected_[{method, reason}];
+}
+
+std::string Metrics::Render(const Gauges& g) const {
   absl::MutexLock lock(&mu_);
   std::string out;
   absl::StrAppend(&out,
@@ -61,15 +65,35 @@ std::string Metrics::Render(int64_t store_series, int plugins_loaded,
                     key.second, "\"} ", n, "\n");
   }
   absl::StrAppend(&out,
+                  "# HELP adoption_rpc_rejected_total Calls refused before any work, by "
+                  "method and reason (concurrency_limit: RESOURCE_EXHAUSTED over "
+                  "--max-concurrent-requests; draining: UNAVAILABLE during shutdown).\n"
+                  "# TYPE adoption_rpc_rejected_total counter\n");
+  for (const auto& [key, n] : rejected_) {
+    absl::StrAppend(&out, "adoption_rpc_rejected_total{method=\"", key.first,
+                    "\",reason=\"", key.second, "\"} ", n, "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP adoption_rpc_in_flight AdoptionService calls admitted and running.\n"
+                  "# TYPE adoption_rpc_in_flight gauge\n"
+                  "adoption_rpc_in_flight ", g.in_flight, "\n",
+                  "# HELP adoption_rpc_max_concurrent Calls admitted at once "
+                  "(--max-concurrent-requests).\n"
+                  "# TYPE adoption_rpc_max_concurrent gauge\n"
+                  "adoption_rpc_max_concurrent ", g.max_in_flight, "\n",
+                  "# HELP adoption_draining 1 while the server shuts down.\n"
+                  "# TYPE adoption_draining gauge\n"
+                  "adoption_draining ", g.draining ? 1 : 0, "\n");
+  absl::StrAppend(&out,
                   "# HELP adoption_store_series Series in the store.\n"
                   "# TYPE adoption_store_series gauge\n"
-                  "adoption_store_series ", store_series, "\n",
+                  "adoption_store_series ", g.store_series, "\n",
                   "# HELP adoption_plugins_loaded Fitter plugins loaded.\n"
                   "# TYPE adoption_plugins_loaded gauge\n"
-                  "adoption_plugins_loaded ", plugins_loaded, "\n",
+                  "adoption_plugins_loaded ", g.plugins_loaded, "\n",
                   "# HELP adoption_plugins_rejected Plugin files refused at start.\n"
                   "# TYPE adoption_plugins_rejected gauge\n"
-                  "adoption_plugins_rejected ", plugins_rejected, "\n");
+                  "adoption_plugins_rejected ", g.plugins_rejected, "\n");
   return out;
 }
 

@@ -4,8 +4,13 @@
 //   adoption_rpc_requests_total{method,code}           counter
 //   adoption_rpc_latency_seconds{method} (histogram)   _bucket/_sum/_count
 //   adoption_fits_total{fitter,status}                 counter
+//   adoption_rpc_rejected_total{method,reason}         counter: calls refused
+//       before any work, reason "concurrency_limit" (RESOURCE_EXHAUSTED,
+//       --max-concurrent-requests) or "draining" (UNAVAILABLE, shutdown)
 //   adoption_store_series                              gauge (at scrape)
 //   adoption_plugins_loaded / adoption_plugins_rejected gauges
+//   adoption_rpc_in_flight, adoption_rpc_max_concurrent gauges (at scrape)
+//   adoption_draining                                  gauge: 1 while shutting down
 //
 // Thread-safe: every method may be called from any thread.
 #ifndef ADOPTION_ENGINE_SERVICE_METRICS_H_
@@ -32,10 +37,20 @@ class Metrics {
                  double seconds);
   void RecordFit(const std::string& fitter, const std::string& status,
                  int64_t count = 1);
+  // A call refused before any work; reason "concurrency_limit" or "draining".
+  void RecordRejection(const std::string& method, const std::string& reason);
 
-  // The exposition text; the gauges are passed in at scrape time.
-  std::string Render(int64_t store_series, int plugins_loaded,
-                     int plugins_rejected) const;
+  // Gauges read at scrape time.
+  struct Gauges {
+    int64_t store_series = -1;
+    int plugins_loaded = 0;
+    int plugins_rejected = 0;
+    int in_flight = 0;      // AdoptionService calls admitted and running
+    int max_in_flight = 0;  // --max-concurrent-requests
+    bool draining = false;
+  };
+  // The exposition text.
+  std::string Render(const Gauges& gauges) const;
 
  private:
   struct Histogram {
@@ -48,6 +63,8 @@ class Metrics {
       ABSL_GUARDED_BY(mu_);
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, uint64_t> fits_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, uint64_t> rejected_
       ABSL_GUARDED_BY(mu_);
 };
 

@@ -9,10 +9,12 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 namespace adoption::testing {
@@ -66,6 +68,45 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& out,
 }
 
 }  // namespace
+
+HealthResult CheckHealth(const std::string& address, const std::string& service,
+                         std::chrono::milliseconds timeout) {
+  // grpc.health.v1 messages by hand (field 1 in both), so the tests need no
+  // generated health stubs: HealthCheckRequest{string service = 1},
+  // HealthCheckResponse{ServingStatus status = 1}.
+  std::string request;
+  if (!service.empty()) {
+    request.push_back(0x0a);
+    size_t n = service.size();  // varint length
+    while (n >= 0x80) {
+      request.push_back(static_cast<char>((n & 0x7f) | 0x80));
+      n >>= 7;
+    }
+    request.push_back(static_cast<char>(n));
+    request += service;
+  }
+  grpc::Slice slice(request);
+  grpc::ByteBuffer req(&slice, 1), resp;
+  grpc::GenericStub stub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + timeout);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&ctx, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &req, &resp,
+                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
+  HealthResult r;
+  r.status = done.get_future().get();
+  if (!r.status.ok()) return r;
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (resp.Dump(&slices).ok()) {
+    for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  }
+  // The response's only field: 08 <status>; empty means UNKNOWN (0).
+  r.serving_status = bytes.size() >= 2 && bytes[0] == 0x08
+                         ? static_cast<unsigned char>(bytes[1])
+                         : 0;
+  return r;
+}
 
 TempDir::TempDir() {
   const char* base = std::getenv("TMPDIR");
@@ -138,6 +179,17 @@ int ServerProcess::Stop() {
     code = WaitFor(pid_, std::chrono::seconds(5));
   }
   pid_ = -1;
+  return code;
+}
+
+void ServerProcess::Signal(int sig) {
+  if (pid_ > 0) kill(pid_, sig);
+}
+
+int ServerProcess::WaitExit(std::chrono::milliseconds timeout) {
+  if (pid_ <= 0) return -1;
+  int code = WaitFor(pid_, timeout);
+  if (code != -2) pid_ = -1;
   return code;
 }
 

@@ -6,9 +6,12 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <grpcpp/support/status.h>
 
 #include "adoption/v1/adoption.grpc.pb.h"
 
@@ -35,6 +38,18 @@ struct CommandResult {
   std::string err;
 };
 
+// grpc.health.v1.Health/Check of `service` ("" for the whole server) at
+// address, over a channel of its own (closed on return).
+struct HealthResult {
+  grpc::Status status;  // of the call
+  // When status is OK: 0 UNKNOWN, 1 SERVING, 2 NOT_SERVING, 3 SERVICE_UNKNOWN.
+  int serving_status = -1;
+};
+HealthResult CheckHealth(const std::string& address, const std::string& service,
+                         std::chrono::milliseconds timeout = std::chrono::seconds(5));
+constexpr int kServing = 1;
+constexpr int kNotServing = 2;
+
 // Runs argv[0] with argv, waits for it (killing it after timeout_s) and
 // returns its exit code and output.
 CommandResult RunCommand(const std::vector<std::string>& argv,
@@ -60,6 +75,11 @@ class ServerProcess {
   bool Start();
   // SIGTERM and wait; returns the exit code.
   int Stop();
+  // Sends sig to the process without waiting.
+  void Signal(int sig);
+  // Waits up to timeout for the process to exit: its exit code (128 +
+  // signal when killed), or -2 if it is still running.
+  int WaitExit(std::chrono::milliseconds timeout);
   // SIGKILL and wait.
   void Kill();
 
