@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   int max_concurrent_fits = 0;
   unsigned max_iterations = 0;
   int request_timeout_s = 600;
+  double fit_timeout_s = 0;
   adoption::ServiceOptions service_options;
   std::string log_level = "info";
   std::string tls_cert, tls_key, token_file, metrics_listen;
@@ -109,6 +110,10 @@ int main(int argc, char** argv) {
   app.add_option("--request-timeout", request_timeout_s,
                  "server-side cap on any request, seconds (client deadlines can shorten it)")
       ->capture_default_str()->check(CLI::Range(1, 86400));
+  app.add_option("--fit-timeout", fit_timeout_s,
+                 "deadline of each fit from its start, seconds, within the request's; "
+                 "0 = the request's deadline only")
+      ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   auto* cert_opt = app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS")
@@ -185,6 +190,7 @@ int main(int argc, char** argv) {
   adoption::PlannerOptions po;
   po.max_concurrency = max_concurrent_fits;
   po.max_iterations = max_iterations;
+  po.max_fit_time = absl::Seconds(fit_timeout_s);
   adoption::Planner planner(po);
   adoption::Metrics metrics;
   adoption::AdoptionServiceImpl service(store.get(), &registry, &planner,

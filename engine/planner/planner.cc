@@ -1,5 +1,7 @@
 #include "engine/planner/planner.h"
 
+#include <algorithm>
+
 #include <tbb/blocked_range.h>
 #include <tbb/info.h>
 #include <tbb/parallel_for.h>
@@ -35,6 +37,10 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
   budget.deadline = control.deadline;
   budget.cancelled = &cancelled;
   budget.max_iterations = impl_->options.max_iterations;
+  // Isolated fits are killed as soon as the request is cancelled. (The
+  // deadline is not an interruption: the fitter host stops cooperative
+  // plugins there itself, and kills the others shortly after.)
+  if (control.is_cancelled) budget.interrupted = control.is_cancelled;
 
   auto stop_requested = [&]() {
     if (cancelled.load(std::memory_order_relaxed)) return true;
@@ -68,35 +74,12 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
                            t.series->points.begin() + t.prefix);
       history = &prefix;
     }
-    r.outcome = t.fitter->Fit(*history, options, budget);
-    if (!t.status_only && IsUsable(r.outcome.status) && !r.outcome.forecast_baseline &&
-        r.outcome.loss_name != ADOPTION_LOSS_SSE_CUMULATIVE) {
-      std::vector<double> times;
-      for (const auto& p : history->points) times.push_back(p.t);
-      absl::StatusOr<std::vector<double>> fitted =
-          t.fitter->Predict(r.outcome, options, *history, times);
-      if (fitted.ok()) {
-        double sse = 0;
-        for (size_t k = 0; k < times.size(); ++k) {
-          const double e = history->points[k].value - (*fitted)[k];
-          sse += e * e;
-        }
-        r.outcome.cumulative_sse = sse;
-      }
-    }
-    if (!t.predict_at.empty() && IsUsable(r.outcome.status)) {
-      absl::StatusOr<std::vector<double>> p =
-          t.fitter->Predict(r.outcome, options, *history, t.predict_at);
-      if (p.ok()) {
-        r.predictions = std::move(*p);
-      } else {
-        r.predict_error = std::string(p.status().message());
-      }
-    }
-    if (t.status_only) {
-      r.outcome.params.clear();
-      r.outcome.covariance.clear();
-      r.outcome.derived.clear();
+    if (impl_->options.max_fit_time > absl::ZeroDuration()) {
+      FitBudget own = budget;
+      own.deadline = std::min(budget.deadline, absl::Now() + impl_->options.max_fit_time);
+      r = t.fitter->Run(*history, options, own, t.predict_at, t.status_only);
+    } else {
+      r = t.fitter->Run(*history, options, budget, t.predict_at, t.status_only);
     }
   };
 
