@@ -27,6 +27,7 @@
 #include "CLI/CLI.hpp"
 #include "httplib.h"
 #include "absl/strings/str_cat.h"
+#include "engine/isolation/host_pool.h"
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/adoption_service.h"
@@ -81,6 +82,8 @@ int main(int argc, char** argv) {
   adoption::ServiceOptions service_options;
   std::string log_level = "info";
   std::string tls_cert, tls_key, token_file, metrics_listen;
+  std::string plugin_isolation = "none";
+  std::string fitter_host;
   app.add_option("--listen", listen,
                  "address:port to serve on; port 0 picks a free port. Loopback "
                  "by default: bind other addresses only on purpose")
@@ -89,6 +92,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--plugins", plugin_dir,
                  "directory of fitter plugins (*.so); default: next to the binary");
+  app.add_option("--plugin-isolation", plugin_isolation,
+                 "none: plugins run in this process (fastest; a plugin that crashes takes "
+                 "the server down). process: every plugin call runs in a helper process "
+                 "(adoption-fitter-host), so a crash or a hang costs one fit")
+      ->capture_default_str()->check(CLI::IsMember({"none", "process"}));
+  app.add_option("--fitter-host", fitter_host,
+                 "the adoption-fitter-host executable for --plugin-isolation=process; "
+                 "default: beside this binary");
   app.add_option("--ready-file", ready_file,
                  "once serving, write the bound address (host:port) to this file, and "
                  "the metrics address on a second line when enabled");
@@ -179,13 +190,29 @@ int main(int argc, char** argv) {
     spdlog::info("event=store kind=sqlite path={}", db);
   }
 
+  // Declared before the planner and the service, so destroyed after them:
+  // with isolation, destroying it kills and reaps the fitter hosts.
   adoption::FitterRegistry registry;
-  if (absl::Status s = registry.LoadDirectory(plugin_dir); !s.ok()) {
-    spdlog::error("event=plugins_unavailable dir={} error=\"{}\"", plugin_dir,
-                  s.ToString());
+  absl::Status plugins_loaded;
+  if (plugin_isolation == "process") {
+    adoption::isolation::IsolationOptions iso;
+    iso.host_path = fitter_host.empty() ? adoption::isolation::DefaultHostPath() : fitter_host;
+    if (access(iso.host_path.c_str(), X_OK) != 0) {
+      spdlog::critical("event=fitter_host_missing path={} note=\"--plugin-isolation=process "
+                       "needs adoption-fitter-host (see --fitter-host)\"", iso.host_path);
+      return 1;
+    }
+    spdlog::info("event=plugin_isolation mode=process host={}", iso.host_path);
+    plugins_loaded = adoption::isolation::LoadDirectoryIsolated(&registry, plugin_dir, iso);
+  } else {
+    plugins_loaded = registry.LoadDirectory(plugin_dir);
   }
-  spdlog::info("event=plugins dir={} loaded={} rejected={}", plugin_dir,
-               registry.fitters().size(), registry.rejected().size());
+  if (!plugins_loaded.ok()) {
+    spdlog::error("event=plugins_unavailable dir={} error=\"{}\"", plugin_dir,
+                  plugins_loaded.ToString());
+  }
+  spdlog::info("event=plugins dir={} loaded={} rejected={} isolation={}", plugin_dir,
+               registry.fitters().size(), registry.rejected().size(), plugin_isolation);
 
   adoption::PlannerOptions po;
   po.max_concurrency = max_concurrent_fits;
