@@ -2,16 +2,19 @@
 // process (adoptiond --plugin-isolation=process), so that a plugin that
 // crashes or never returns costs one fit, not the server.
 //
-//   adoption-fitter-host --plugin PATH [--fd 3]
+//   adoption-fitter-host --plugin PATH [--fd 3] [--lifeline 4]
 //
 // adoptiond starts it with posix_spawn, one end of a socketpair as fd 3,
-// stdin from /dev/null and stdout on adoptiond's stderr (so whatever the
-// plugin prints ends in the server's log, never in the protocol). The host
-// loads the plugin with the server's own FitterRegistry (same checks),
-// answers kHello, then serves requests one at a time until the socket
-// closes (engine/isolation/host_protocol.h). A watchdog thread exits as
-// soon as the server's end goes away, even while a plugin is stuck in a fit,
-// so hosts never outlive adoptiond. Not meant to be run by hand.
+// the read end of a "lifeline" pipe as fd 4 (adoptiond alone holds the
+// write end and never writes), stdin from /dev/null and stdout on
+// adoptiond's stderr (so whatever the plugin prints ends in the server's
+// log, never in the protocol). The host loads the plugin with the server's
+// own FitterRegistry (same checks), answers kHello, then serves requests one
+// at a time until the channel closes (engine/isolation/host_protocol.h). A
+// watchdog thread exits as soon as the lifeline reaches end-of-file (the
+// server dropped this host, or died), even while a plugin is stuck in a fit,
+// so hosts never outlive adoptiond. (A separate pipe, not the channel, so
+// that requests do not wake the watchdog.) Not meant to be run by hand.
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -116,14 +119,18 @@ std::string Serve(const Fitter& fitter, const std::string& request) {
 int main(int argc, char** argv) {
   std::string plugin;
   int fd = 3;
+  int lifeline = -1;  // none: watch the channel for hang-up instead
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--plugin" && i + 1 < argc) {
       plugin = argv[++i];
     } else if (a == "--fd" && i + 1 < argc) {
       if (!absl::SimpleAtoi(argv[++i], &fd) || fd < 0) Die("bad --fd");
+    } else if (a == "--lifeline" && i + 1 < argc) {
+      if (!absl::SimpleAtoi(argv[++i], &lifeline) || lifeline < 0) Die("bad --lifeline");
     } else {
-      Die("usage: adoption-fitter-host --plugin PATH [--fd N] (started by adoptiond)");
+      Die("usage: adoption-fitter-host --plugin PATH [--fd N] [--lifeline N] "
+          "(started by adoptiond)");
     }
   }
   if (plugin.empty()) Die("--plugin is required");
@@ -134,18 +141,22 @@ int main(int argc, char** argv) {
   // Nothing but stdio and the channel: an fd inherited by mistake would keep
   // another host's channel open after the server closed it.
   for (int other = 3; other < 1024; ++other) {
-    if (other != fd) close(other);
+    if (other != fd && other != lifeline) close(other);
   }
   signal(SIGPIPE, SIG_IGN);
 
-  // Exits as soon as adoptiond's end of the channel closes (adoptiond
-  // stopped, died, or dropped this host), even in the middle of a fit.
-  std::thread([fd] {
-    pollfd p{fd, POLLRDHUP, 0};
+  // Exits as soon as adoptiond's end of the lifeline (or, without one, of
+  // the channel) closes: adoptiond stopped, died, or dropped this host; even
+  // in the middle of a fit.
+  std::thread([watched = lifeline >= 0 ? lifeline : fd, lifeline] {
+    pollfd p{watched, static_cast<short>(lifeline >= 0 ? POLLIN : POLLRDHUP), 0};
     while (true) {
       const int r = poll(&p, 1, -1);
       if (r < 0 && errno == EINTR) continue;
-      if (r < 0 || (p.revents & (POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) _exit(0);
+      // The lifeline is never written: readable means end-of-file.
+      if (r < 0 || (p.revents & (POLLIN | POLLRDHUP | POLLHUP | POLLERR | POLLNVAL)) != 0) {
+        _exit(0);
+      }
     }
   }).detach();
 

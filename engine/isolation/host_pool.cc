@@ -130,21 +130,37 @@ std::string DefaultHostPath() {
 
 absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(
     const IsolationOptions& options, const std::string& plugin_path, Hello* hello) {
-  int sv[2];
+  // The channel (a socketpair) and the lifeline (a pipe whose write end
+  // only this process holds: the host exits when it reads end-of-file, i.e.
+  // when we close it or die). All close-on-exec, so no other host inherits
+  // them.
+  int sv[2], life[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
     return absl::UnavailableError(absl::StrCat("socketpair: ", std::strerror(errno)));
   }
-  // The host's end, above stdio whatever this process has open, so that the
-  // dup2 to 3 below is never a no-op that would leave it close-on-exec.
-  const int child_end = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
-  close(sv[1]);
-  if (child_end < 0) {
+  if (pipe2(life, O_CLOEXEC) != 0) {
     close(sv[0]);
-    return absl::UnavailableError(absl::StrCat("fcntl: ", std::strerror(errno)));
+    close(sv[1]);
+    return absl::UnavailableError(absl::StrCat("pipe2: ", std::strerror(errno)));
+  }
+  // The host's ends, above stdio whatever this process has open, so that
+  // the dup2s to 3 and 4 below are never no-ops that would leave them
+  // close-on-exec.
+  const int child_end = fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
+  const int child_life = fcntl(life[0], F_DUPFD_CLOEXEC, 10);
+  close(sv[1]);
+  close(life[0]);
+  if (child_end < 0 || child_life < 0) {
+    const int err = errno;
+    for (int fd : {sv[0], life[1], child_end, child_life}) {
+      if (fd >= 0) close(fd);
+    }
+    return absl::UnavailableError(absl::StrCat("fcntl: ", std::strerror(err)));
   }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, child_end, 3);
+  posix_spawn_file_actions_adddup2(&actions, child_life, 4);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_adddup2(&actions, 2, 1);  // plugin output -> our log
   posix_spawnattr_t attr;
@@ -163,7 +179,8 @@ absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(
   posix_spawnattr_setpgroup(&attr, 0);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
                                       POSIX_SPAWN_SETPGROUP);
-  std::vector<std::string> args = {options.host_path, "--plugin", plugin_path, "--fd", "3"};
+  std::vector<std::string> args = {options.host_path, "--plugin", plugin_path,
+                                   "--fd", "3", "--lifeline", "4"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -173,13 +190,15 @@ absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(child_end);
+  close(child_life);
   if (rc != 0) {
     close(sv[0]);
+    close(life[1]);
     return absl::UnavailableError(absl::StrCat("cannot start fitter host ", options.host_path,
                                                ": ", std::strerror(rc)));
   }
   fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-  std::unique_ptr<HostProcess> host(new HostProcess(pid, sv[0]));
+  std::unique_ptr<HostProcess> host(new HostProcess(pid, sv[0], life[1]));
 
   std::string payload, error;
   switch (host->ReadFrame(absl::Now() + options.startup_timeout, {}, &payload, &error)) {
@@ -227,7 +246,9 @@ std::string HostProcess::Terminate() {
     r = waitpid(pid_, &status, 0);
   } while (r < 0 && errno == EINTR);
   close(fd_);
+  close(lifeline_);
   fd_ = -1;
+  lifeline_ = -1;
   pid_ = -1;
   return r < 0 ? "fitter host ended" : DeathReason(status);
 }
@@ -272,6 +293,10 @@ HostProcess::Wait HostProcess::ReadFrame(absl::Time kill_at,
   uint32_t length = 0;
   payload->clear();
   char buf[64 * 1024];
+  // interrupted() may be costly (a gRPC ServerContext::IsCancelled polls the
+  // completion queue): ask it once per tick, not on every wake-up, so most
+  // fits (well under a tick) never do.
+  absl::Time next_check = absl::Now() + kPollTick;
   while (true) {
     const bool in_header = header_got < 4;
     const size_t want = in_header ? 4 - header_got
@@ -303,8 +328,12 @@ HostProcess::Wait HostProcess::ReadFrame(absl::Time kill_at,
       *error = absl::StrCat("read from fitter host: ", std::strerror(errno));
       return Wait::kError;
     }
-    if (absl::Now() >= kill_at) return Wait::kTimedOut;
-    if (interrupted && interrupted()) return Wait::kInterrupted;
+    const absl::Time now = absl::Now();
+    if (now >= kill_at) return Wait::kTimedOut;
+    if (interrupted && now >= next_check) {
+      if (interrupted()) return Wait::kInterrupted;
+      next_check = now + kPollTick;
+    }
     pollfd p{fd_, POLLIN, 0};
     poll(&p, 1, PollMillis(kill_at));
   }

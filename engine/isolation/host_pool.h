@@ -19,7 +19,8 @@
 // A dead or killed host is dropped; the next call spawns a fresh one
 // (posix_spawn, never a bare fork). Hosts leave with the server: the pool's
 // destructor kills and reaps them, and a host exits by itself when the
-// server's end of its channel closes (also when adoptiond is SIGKILLed).
+// write end of its lifeline pipe, held only by adoptiond, closes (also when
+// adoptiond is SIGKILLed).
 #ifndef ADOPTION_ENGINE_ISOLATION_HOST_POOL_H_
 #define ADOPTION_ENGINE_ISOLATION_HOST_POOL_H_
 
@@ -84,14 +85,15 @@ class HostProcess {
   bool alive() const { return pid_ > 0; }
 
  private:
-  HostProcess(pid_t pid, int fd) : pid_(pid), fd_(fd) {}
+  HostProcess(pid_t pid, int fd, int lifeline) : pid_(pid), fd_(fd), lifeline_(lifeline) {}
   enum class Wait { kOk, kEof, kTimedOut, kInterrupted, kError };
   Wait ReadFrame(absl::Time kill_at, const std::function<bool()>& interrupted,
                  std::string* payload, std::string* error);
   Wait WriteFrame(std::string_view payload, absl::Time kill_at, std::string* error);
 
   pid_t pid_;
-  int fd_;
+  int fd_;        // the channel
+  int lifeline_;  // write end of the host's lifeline pipe (never written)
 };
 
 // The pool of hosts of one plugin, and the FitterBackend that sends a

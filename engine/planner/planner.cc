@@ -42,10 +42,26 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
   // plugins there itself, and kills the others shortly after.)
   if (control.is_cancelled) budget.interrupted = control.is_cancelled;
 
-  auto stop_requested = [&]() {
+  // Before isolated fits, the client's cancellation is asked at most every
+  // kCancelCheckEvery: a gRPC ServerContext::IsCancelled polls the completion
+  // queue, and with workers switching to and from fitter hosts those calls
+  // collide and wait on each other (measured: a quarter of the server's CPU
+  // time over the bundled corpus). In-process fits ask before each fit, as
+  // always.
+  constexpr int64_t kCancelCheckEveryNs = 5'000'000;
+  std::atomic<int64_t> next_cancel_check{0};
+  auto client_cancelled = [&](bool throttled) {
+    if (!control.is_cancelled) return false;
+    if (throttled) {
+      const int64_t now = absl::GetCurrentTimeNanos();
+      if (now < next_cancel_check.load(std::memory_order_relaxed)) return false;
+      next_cancel_check.store(now + kCancelCheckEveryNs, std::memory_order_relaxed);
+    }
+    return control.is_cancelled();
+  };
+  auto stop_requested = [&](bool throttled) {
     if (cancelled.load(std::memory_order_relaxed)) return true;
-    if ((control.is_cancelled && control.is_cancelled()) ||
-        absl::Now() >= control.deadline) {
+    if (client_cancelled(throttled) || absl::Now() >= control.deadline) {
       cancelled.store(true, std::memory_order_relaxed);
       return true;
     }
@@ -54,7 +70,7 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
   auto run_one = [&](size_t i) {
     const FitTask& t = tasks[i];
     TaskResult& r = out[i];
-    if (stop_requested()) {
+    if (stop_requested(t.fitter->isolated())) {
       r.outcome.fitter = t.fitter->name();
       r.outcome.forecast_baseline = t.fitter->forecast_baseline();
       r.outcome.status = FitStatus::kCancelled;
