@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdlib>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -62,8 +63,10 @@ SeriesRecord Logistic(int n, double k, double r, double t0, double noise_seed) {
 class PluginDir {
  public:
   explicit PluginDir(const std::vector<std::string>& files) {
-    char tmpl[] = "/tmp/adoption-isolation-XXXXXX";
-    path_ = mkdtemp(tmpl);
+    const char* base = std::getenv("TMPDIR");
+    std::string tmpl = std::string(base && *base ? base : "/tmp") + "/adoption-isolation-XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) std::abort();
+    path_ = tmpl;
     for (const auto& f : files) {
       std::filesystem::copy_file(f, path_ + "/" + std::filesystem::path(f).filename().string());
     }
