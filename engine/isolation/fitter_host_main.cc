@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -140,8 +141,15 @@ int main(int argc, char** argv) {
   setrlimit(RLIMIT_CORE, &no_core);
   // Nothing but stdio and the channel: an fd inherited by mistake would keep
   // another host's channel open after the server closed it.
-  for (int other = 3; other < 1024; ++other) {
+  const int last_kept = std::max(fd, lifeline);
+  for (int other = 3; other < last_kept; ++other) {
     if (other != fd && other != lifeline) close(other);
+  }
+  if (close_range(static_cast<unsigned>(last_kept) + 1, ~0u, 0) != 0) {
+    const long max_fd = sysconf(_SC_OPEN_MAX);
+    for (long other = last_kept + 1; other < (max_fd > 0 ? max_fd : 1024); ++other) {
+      close(static_cast<int>(other));
+    }
   }
   signal(SIGPIPE, SIG_IGN);
 
