@@ -21,6 +21,12 @@
 //     the reference computes it), written to --sse-out.
 // Timing covers Fitter::Fit only (the plugin call plus the host's checks),
 // not reading, converting or writing.
+//
+// --fitter-host PATH loads the plugins out of process instead, as
+// adoptiond --plugin-isolation=process does (engine/isolation/): every fit
+// is then a round trip to an adoption-fitter-host, and the figures give the
+// cost of isolation (compare with a run without it). Thread CPU time then
+// counts only this side of the round trip; read the wall figures.
 #include <time.h>
 
 #include <algorithm>
@@ -34,6 +40,7 @@
 
 #include "absl/strings/str_format.h"
 #include "clients/cli/finetune_csv.h"
+#include "engine/isolation/host_pool.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/store/series_store.h"
 
@@ -124,6 +131,7 @@ std::string Num(double v) {
 int Usage() {
   std::cerr << "usage: fit_bench --plugins DIR [--sse-out FILE] [--json FILE]\n"
                "                 [--min-seconds S] [--fitter-min-seconds S] [--reps N]\n"
+               "                 [--fitter-host PATH]\n"
                "                 CSV...\n";
   return 2;
 }
@@ -131,7 +139,7 @@ int Usage() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string plugins, sse_out, json_out;
+  std::string plugins, sse_out, json_out, fitter_host;
   double min_seconds = 2.0, fitter_min_seconds = 0.5;
   int reps = 3;
   std::vector<std::string> files;
@@ -150,6 +158,7 @@ int main(int argc, char** argv) {
     else if (a == "--min-seconds") min_seconds = std::atof(next().c_str());
     else if (a == "--fitter-min-seconds") fitter_min_seconds = std::atof(next().c_str());
     else if (a == "--reps") reps = std::atoi(next().c_str());
+    else if (a == "--fitter-host") fitter_host = next();
     else if (a == "-h" || a == "--help") return Usage();
     else if (!a.empty() && a[0] == '-') {
       std::cerr << "unknown flag " << a << "\n";
@@ -180,7 +189,12 @@ int main(int argc, char** argv) {
 
   // Plugins.
   FitterRegistry registry;
-  if (auto st = registry.LoadDirectory(plugins); !st.ok()) {
+  adoption::isolation::IsolationOptions isolation;
+  isolation.host_path = fitter_host;
+  if (auto st = fitter_host.empty()
+                    ? registry.LoadDirectory(plugins)
+                    : adoption::isolation::LoadDirectoryIsolated(&registry, plugins, isolation);
+      !st.ok()) {
     std::cerr << "fit_bench: " << st << "\n";
     return 1;
   }
@@ -277,8 +291,9 @@ int main(int argc, char** argv) {
   const double cit_wall = Median(fps_wall), cit_cpu = Median(fps_cpu);
   std::cout << absl::StrFormat(
       "citation: %.1f fits/s per core (wall; %.1f by thread CPU time), median of %d "
-      "reps of >= %.1f s, %d non-zero series, %d usable fits\n",
-      cit_wall, cit_cpu, reps, min_seconds, nonzero.size(), usable_citation);
+      "reps of >= %.1f s, %d non-zero series, %d usable fits%s\n",
+      cit_wall, cit_cpu, reps, min_seconds, nonzero.size(), usable_citation,
+      fitter_host.empty() ? "" : " (isolated: plugins in adoption-fitter-host)");
   std::cout << absl::StrFormat("%-10s %12s %12s\n", "fitter", "us/fit", "us/fit(cpu)");
   for (const auto& r : fitter_rows)
     std::cout << absl::StrFormat("%-10s %12.1f %12.1f\n", r.name, r.us_wall, r.us_cpu);
@@ -286,6 +301,7 @@ int main(int argc, char** argv) {
   if (!json_out.empty()) {
     std::ofstream f(json_out);
     f << "{\n  \"series\": " << all.size() << ",\n  \"nonzero_series\": " << nonzero.size()
+      << ",\n  \"isolation\": " << JsonString(fitter_host.empty() ? "none" : "process")
       << ",\n  \"reps\": " << reps << ",\n  \"min_seconds\": " << Num(min_seconds)
       << ",\n  \"citation_fits_per_rep\": " << fits_per_rep
       << ",\n  \"citation_usable\": " << usable_citation

@@ -35,6 +35,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "engine/isolation/host_pool.h"
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/adoption_service.h"
@@ -127,9 +128,12 @@ int main(int argc, char** argv) {
   unsigned max_iterations = 0;
   int request_timeout_s = 600;
   double shutdown_grace_s = 10;
+  double fit_timeout_s = 0;
   adoption::ServiceOptions service_options;
   std::string log_level = "info";
   std::string tls_cert, tls_key, token_file, metrics_listen;
+  std::string plugin_isolation = "none";
+  std::string fitter_host;
   app.add_option("--listen", listen,
                  "address:port to serve on; port 0 picks a free port. Loopback "
                  "by default: bind other addresses only on purpose")
@@ -138,6 +142,14 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--plugins", plugin_dir,
                  "directory of fitter plugins (*.so); default: next to the binary");
+  app.add_option("--plugin-isolation", plugin_isolation,
+                 "none: plugins run in this process (fastest; a plugin that crashes takes "
+                 "the server down). process: every plugin call runs in a helper process "
+                 "(adoption-fitter-host), so a crash or a hang costs one fit")
+      ->capture_default_str()->check(CLI::IsMember({"none", "process"}));
+  app.add_option("--fitter-host", fitter_host,
+                 "the adoption-fitter-host executable for --plugin-isolation=process; "
+                 "default: beside this binary");
   app.add_option("--ready-file", ready_file,
                  "once serving, write the bound address (host:port) to this file, and "
                  "the metrics address on a second line when enabled");
@@ -167,6 +179,10 @@ int main(int argc, char** argv) {
                  "seconds calls in flight get to finish after SIGTERM/SIGINT; then their "
                  "fits are cancelled and they answer UNAVAILABLE")
       ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--fit-timeout", fit_timeout_s,
+                 "deadline of each fit from its start, seconds, within the request's; "
+                 "0 = the request's deadline only")
+      ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   auto* cert_opt = app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS")
@@ -232,17 +248,34 @@ int main(int argc, char** argv) {
     spdlog::info("event=store kind=sqlite path={}", db);
   }
 
+  // Declared before the planner and the service, so destroyed after them:
+  // with isolation, destroying it kills and reaps the fitter hosts.
   adoption::FitterRegistry registry;
-  if (absl::Status s = registry.LoadDirectory(plugin_dir); !s.ok()) {
-    spdlog::error("event=plugins_unavailable dir={} error=\"{}\"", plugin_dir,
-                  s.ToString());
+  absl::Status plugins_loaded;
+  if (plugin_isolation == "process") {
+    adoption::isolation::IsolationOptions iso;
+    iso.host_path = fitter_host.empty() ? adoption::isolation::DefaultHostPath() : fitter_host;
+    if (access(iso.host_path.c_str(), X_OK) != 0) {
+      spdlog::critical("event=fitter_host_missing path={} note=\"--plugin-isolation=process "
+                       "needs adoption-fitter-host (see --fitter-host)\"", iso.host_path);
+      return 1;
+    }
+    spdlog::info("event=plugin_isolation mode=process host={}", iso.host_path);
+    plugins_loaded = adoption::isolation::LoadDirectoryIsolated(&registry, plugin_dir, iso);
+  } else {
+    plugins_loaded = registry.LoadDirectory(plugin_dir);
   }
-  spdlog::info("event=plugins dir={} loaded={} rejected={}", plugin_dir,
-               registry.fitters().size(), registry.rejected().size());
+  if (!plugins_loaded.ok()) {
+    spdlog::error("event=plugins_unavailable dir={} error=\"{}\"", plugin_dir,
+                  plugins_loaded.ToString());
+  }
+  spdlog::info("event=plugins dir={} loaded={} rejected={} isolation={}", plugin_dir,
+               registry.fitters().size(), registry.rejected().size(), plugin_isolation);
 
   adoption::PlannerOptions po;
   po.max_concurrency = max_concurrent_fits;
   po.max_iterations = max_iterations;
+  po.max_fit_time = absl::Seconds(fit_timeout_s);
   adoption::Planner planner(po);
   adoption::Metrics metrics;
   adoption::AdoptionServiceImpl service(store.get(), &registry, &planner,

@@ -5,7 +5,9 @@
 // TBB tasks cannot be killed, so a request's deadline and cancellation reach
 // the fits through FitBudget (plugins poll should_stop every iteration), and
 // tasks not yet started when the request ends are not started at all: they
-// come back as kCancelled. Run() may be called concurrently.
+// come back as kCancelled. Fitters isolated in helper processes
+// (--plugin-isolation=process) are also killed when they overrun their
+// deadline or the request is cancelled. Run() may be called concurrently.
 //
 // CancelAll() (shutdown, when the drain window expires) stops every run in
 // progress and every later one the same way: running fits see should_stop
@@ -36,19 +38,18 @@ struct FitTask {
   bool status_only = false;
 };
 
-struct TaskResult {
-  FitOutcome outcome;
-  // One per predict_at when the fit was usable and predict succeeded.
-  std::vector<double> predictions;
-  // Why predictions is empty although predict_at was not.
-  std::string predict_error;
-};
+// outcome, predictions (one per predict_at when the fit was usable and
+// predict succeeded), predict_error.
+using TaskResult = FitRun;
 
 struct PlannerOptions {
   // Fits running at once over all requests; 0 = one per hardware thread.
   int max_concurrency = 0;
   // Iteration cap per optimiser start passed to plugins; 0 = their default.
   uint32_t max_iterations = 0;
+  // Each fit's own deadline, from its start (within the request's); zero =
+  // only the request's deadline (--fit-timeout).
+  absl::Duration max_fit_time = absl::ZeroDuration();
 };
 
 // What ends a request early.

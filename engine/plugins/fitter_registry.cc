@@ -96,8 +96,9 @@ std::vector<double> FitOutcome::param_values() const {
   return v;
 }
 
-Fitter::Fitter(const adoption_fitter_descriptor_v1* table, std::string path)
-    : table_(table), path_(std::move(path)), name_(table->name) {}
+Fitter::Fitter(const adoption_fitter_descriptor_v1* table, std::string path,
+               std::shared_ptr<const FitterBackend> backend)
+    : table_(table), path_(std::move(path)), name_(table->name), backend_(std::move(backend)) {}
 
 std::vector<std::string> Fitter::param_names() const {
   std::vector<std::string> names;
@@ -126,6 +127,17 @@ absl::Status Fitter::ValidateOptions(const FitterOptions& options,
     }
   }
   if (table_->validate_options == nullptr) return absl::OkStatus();
+  absl::Status s = ValidateOptionValues(options);
+  if (absl::IsInvalidArgument(s)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": ", s.message().empty() ? "invalid option value" : s.message()));
+  }
+  return s;
+}
+
+absl::Status Fitter::ValidateOptionValues(const FitterOptions& options) const {
+  if (table_->validate_options == nullptr) return absl::OkStatus();
+  if (backend_) return backend_->ValidateOptionValues(*this, options);
   COptions c(options);
   char error[ADOPTION_MESSAGE_LEN] = {0};
   int rc;
@@ -135,17 +147,68 @@ absl::Status Fitter::ValidateOptions(const FitterOptions& options,
     return absl::InternalError(
         absl::StrCat("fitter \"", name_, "\" threw while validating options"));
   }
-  if (rc != 0) {
-    std::string reason = BoundedString(error, sizeof error);
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", reason.empty() ? "invalid option value" : reason));
-  }
+  if (rc != 0) return absl::InvalidArgumentError(BoundedString(error, sizeof error));
   return absl::OkStatus();
 }
 
 FitOutcome Fitter::Fit(const SeriesRecord& series,
                        const FitterOptions& options,
                        const FitBudget& budget) const {
+  if (backend_) return backend_->Run(*this, series, options, budget, {}, false).outcome;
+  return FitInProcess(series, options, budget);
+}
+
+FitRun Fitter::Run(const SeriesRecord& history, const FitterOptions& options,
+                   const FitBudget& budget, const std::vector<double>& predict_at,
+                   bool status_only) const {
+  if (backend_) {
+    return backend_->Run(*this, history, options, budget, predict_at, status_only);
+  }
+  return RunInProcess(history, options, budget, predict_at, status_only);
+}
+
+FitRun Fitter::RunInProcess(const SeriesRecord& history, const FitterOptions& options,
+                            const FitBudget& budget,
+                            const std::vector<double>& predict_at,
+                            bool status_only) const {
+  FitRun r;
+  r.outcome = FitInProcess(history, options, budget);
+  if (!status_only && IsUsable(r.outcome.status) && !r.outcome.forecast_baseline &&
+      r.outcome.loss_name != ADOPTION_LOSS_SSE_CUMULATIVE) {
+    std::vector<double> times;
+    times.reserve(history.points.size());
+    for (const auto& p : history.points) times.push_back(p.t);
+    absl::StatusOr<std::vector<double>> fitted =
+        PredictInProcess(r.outcome.param_values(), options, history, times);
+    if (fitted.ok()) {
+      double sse = 0;
+      for (size_t k = 0; k < times.size(); ++k) {
+        const double e = history.points[k].value - (*fitted)[k];
+        sse += e * e;
+      }
+      r.outcome.cumulative_sse = sse;
+    }
+  }
+  if (!predict_at.empty() && IsUsable(r.outcome.status)) {
+    absl::StatusOr<std::vector<double>> p =
+        PredictInProcess(r.outcome.param_values(), options, history, predict_at);
+    if (p.ok()) {
+      r.predictions = std::move(*p);
+    } else {
+      r.predict_error = std::string(p.status().message());
+    }
+  }
+  if (status_only) {
+    r.outcome.params.clear();
+    r.outcome.covariance.clear();
+    r.outcome.derived.clear();
+  }
+  return r;
+}
+
+FitOutcome Fitter::FitInProcess(const SeriesRecord& series,
+                                const FitterOptions& options,
+                                const FitBudget& budget) const {
   FitOutcome out;
   out.fitter = name_;
   out.forecast_baseline = forecast_baseline();
@@ -271,7 +334,22 @@ absl::StatusOr<std::vector<double>> Fitter::Predict(
     return absl::FailedPreconditionError(absl::StrCat(
         "fitter \"", name_, "\" has no usable fit: ", outcome.message));
   }
-  std::vector<double> params = outcome.param_values();
+  if (backend_) {
+    absl::StatusOr<std::vector<double>> out =
+        backend_->Predict(*this, outcome.param_values(), options, history, t);
+    if (out.ok() && out->size() != t.size()) {
+      return absl::InternalError(absl::StrCat("fitter \"", name_, "\" returned ",
+                                              out->size(), " predictions for ",
+                                              t.size(), " times"));
+    }
+    return out;
+  }
+  return PredictInProcess(outcome.param_values(), options, history, t);
+}
+
+absl::StatusOr<std::vector<double>> Fitter::PredictInProcess(
+    const std::vector<double>& params, const FitterOptions& options,
+    const SeriesRecord& history, const std::vector<double>& t) const {
   CSeries cs(history);
   COptions co(options);
   std::vector<double> out(t.size(), 0.0);
@@ -308,6 +386,12 @@ absl::Status FitterRegistry::Reject(const std::string& path,
 
 absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t,
                                  const std::string& origin) {
+  return Add(t, origin, nullptr);
+}
+
+absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t,
+                                 const std::string& origin,
+                                 std::shared_ptr<const FitterBackend> backend) {
   if (t == nullptr) return Reject(origin, "entry point returned NULL");
   if (t->abi_major != ADOPTION_FITTER_ABI_MAJOR) {
     return Reject(origin, absl::StrCat("ABI major version ", t->abi_major,
@@ -356,10 +440,11 @@ absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t,
                                        "\" is already loaded from ",
                                        by_name_[t->name]->path()));
   }
-  by_name_[t->name] = std::make_unique<Fitter>(t, origin);
-  spdlog::info("event=plugin_loaded name={} version={} abi={}.{} path={}",
+  const bool isolated = backend != nullptr;
+  by_name_[t->name] = std::make_unique<Fitter>(t, origin, std::move(backend));
+  spdlog::info("event=plugin_loaded name={} version={} abi={}.{} path={} isolation={}",
                t->name, t->version ? t->version : "", t->abi_major,
-               t->abi_minor, origin);
+               t->abi_minor, origin, isolated ? "process" : "none");
   return absl::OkStatus();
 }
 
@@ -388,7 +473,8 @@ absl::Status FitterRegistry::LoadFile(const std::string& path) {
   return Add(table, path);
 }
 
-absl::Status FitterRegistry::LoadDirectory(const std::string& dir) {
+absl::StatusOr<std::vector<std::string>> FitterRegistry::PluginFiles(
+    const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
     return absl::NotFoundError(absl::StrCat("plugin directory ", dir, ": ",
@@ -401,8 +487,15 @@ absl::Status FitterRegistry::LoadDirectory(const std::string& dir) {
   }
   closedir(d);
   std::sort(files.begin(), files.end());
-  for (const auto& f : files) {
-    (void)LoadFile(absl::StrCat(dir, "/", f));  // refusals are recorded
+  for (auto& f : files) f = absl::StrCat(dir, "/", f);
+  return files;
+}
+
+absl::Status FitterRegistry::LoadDirectory(const std::string& dir) {
+  absl::StatusOr<std::vector<std::string>> files = PluginFiles(dir);
+  if (!files.ok()) return files.status();
+  for (const auto& f : *files) {
+    (void)LoadFile(f);  // refusals are recorded
   }
   return absl::OkStatus();
 }

@@ -11,12 +11,15 @@
 //     cancellation) and an iteration cap;
 //   - never dlclose()s a plugin: tables and code stay valid until exit.
 // A segfault inside a plugin is not containable in-process: it takes the
-// server down. Operators who load untrusted fitters should run them out of
-// process (not yet available).
+// server down. Operators who load untrusted fitters run them out of process
+// (adoptiond --plugin-isolation=process, engine/isolation/): the Fitter then
+// holds a copy of the plugin's descriptor and a FitterBackend that makes
+// every plugin call in a helper process.
 #ifndef ADOPTION_ENGINE_PLUGINS_FITTER_REGISTRY_H_
 #define ADOPTION_ENGINE_PLUGINS_FITTER_REGISTRY_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -91,13 +94,55 @@ struct FitBudget {
   const std::atomic<bool>* cancelled = nullptr;
   // Iteration cap per start passed to the plugin; 0 = plugin default.
   uint32_t max_iterations = 0;
+  // Out-of-process fits only: polled while waiting for the helper process;
+  // true stops the fit at once (the process is killed) as kCancelled. May be
+  // empty. (In-process fits can only be stopped through should_stop.)
+  std::function<bool()> interrupted;
+};
+
+// One fit and what the planner derives from it with the same plugin: the
+// cumulative SSE of fits with another loss, forecasts at predict_at.
+struct FitRun {
+  FitOutcome outcome;
+  // One per predict_at when the fit was usable and predict succeeded.
+  std::vector<double> predictions;
+  // Why predictions is empty although predict_at was not.
+  std::string predict_error;
+};
+
+class Fitter;
+
+// Makes a fitter's plugin calls somewhere else than in this process (see
+// engine/isolation/). Implementations are thread-safe; they report every
+// fault of the plugin or of the process running it as an outcome (Run) or a
+// status, never by throwing.
+class FitterBackend {
+ public:
+  virtual ~FitterBackend() = default;
+  // Same contract as Fitter::RunInProcess.
+  virtual FitRun Run(const Fitter& fitter, const SeriesRecord& history,
+                     const FitterOptions& options, const FitBudget& budget,
+                     const std::vector<double>& predict_at,
+                     bool status_only) const = 0;
+  // The plugin's predict() with params (descriptor order).
+  virtual absl::StatusOr<std::vector<double>> Predict(
+      const Fitter& fitter, const std::vector<double>& params,
+      const FitterOptions& options, const SeriesRecord& history,
+      const std::vector<double>& t) const = 0;
+  // The plugin's validate_options(): OK, INVALID_ARGUMENT with the plugin's
+  // reason, or INTERNAL when the call itself failed.
+  virtual absl::Status ValidateOptionValues(const Fitter& fitter,
+                                            const FitterOptions& options) const = 0;
 };
 
 // One loaded plugin. Immutable after loading; Fit and Predict may run
-// concurrently from any number of threads.
+// concurrently from any number of threads. With a backend, every plugin
+// call goes through it and table() is a copy of the plugin's descriptor
+// whose function pointers are never called.
 class Fitter {
  public:
-  Fitter(const adoption_fitter_descriptor_v1* table, std::string path);
+  Fitter(const adoption_fitter_descriptor_v1* table, std::string path,
+         std::shared_ptr<const FitterBackend> backend = nullptr);
   Fitter(const Fitter&) = delete;
   Fitter& operator=(const Fitter&) = delete;
 
@@ -108,6 +153,7 @@ class Fitter {
     return (table_->flags & ADOPTION_FITTER_FLAG_FORECAST_BASELINE) != 0;
   }
   std::vector<std::string> param_names() const;
+  bool isolated() const { return backend_ != nullptr; }
 
   // INVALID_ARGUMENT naming `field` and the option when a key is unknown or
   // the plugin refuses a value.
@@ -120,6 +166,21 @@ class Fitter {
   FitOutcome Fit(const SeriesRecord& series, const FitterOptions& options,
                  const FitBudget& budget) const;
 
+  // Fit, then with the same history: the SSE on the cumulative series of a
+  // usable fit whose loss is another one (not for forecast baselines), and
+  // forecasts at predict_at. status_only drops parameters, covariance and
+  // derived values from the outcome. Through the backend when there is one.
+  FitRun Run(const SeriesRecord& history, const FitterOptions& options,
+             const FitBudget& budget, const std::vector<double>& predict_at,
+             bool status_only) const;
+  // Run in this process, whatever the backend (the fitter host's side).
+  FitRun RunInProcess(const SeriesRecord& history, const FitterOptions& options,
+                      const FitBudget& budget, const std::vector<double>& predict_at,
+                      bool status_only) const;
+  // The plugin's validate_options() alone (no check of the keys): OK,
+  // INVALID_ARGUMENT with the plugin's reason, INTERNAL if it threw.
+  absl::Status ValidateOptionValues(const FitterOptions& options) const;
+
   // Evaluates the fitted model at times t. FAILED_PRECONDITION if the
   // outcome is not usable; INTERNAL if the plugin fails or returns
   // non-finite values.
@@ -128,9 +189,17 @@ class Fitter {
       const SeriesRecord& history, const std::vector<double>& t) const;
 
  private:
-  const adoption_fitter_descriptor_v1* table_;  // static in the plugin; never freed
+  FitOutcome FitInProcess(const SeriesRecord& series, const FitterOptions& options,
+                          const FitBudget& budget) const;
+  absl::StatusOr<std::vector<double>> PredictInProcess(
+      const std::vector<double>& params, const FitterOptions& options,
+      const SeriesRecord& history, const std::vector<double>& t) const;
+
+  // Static in the plugin and never freed; or owned by backend_.
+  const adoption_fitter_descriptor_v1* table_;
   std::string path_;
   std::string name_;
+  std::shared_ptr<const FitterBackend> backend_;
 };
 
 struct RejectedPlugin {
@@ -157,6 +226,17 @@ class FitterRegistry {
   // Adds a descriptor already in memory (tests, built-ins). Runs the same
   // checks as LoadFile; `origin` is reported as the path.
   absl::Status Add(const adoption_fitter_descriptor_v1* table, const std::string& origin);
+  // The same for a plugin loaded elsewhere: table is a copy kept alive by
+  // backend, which makes every plugin call.
+  absl::Status Add(const adoption_fitter_descriptor_v1* table, const std::string& origin,
+                   std::shared_ptr<const FitterBackend> backend);
+
+  // Records a plugin that could not be loaded (listed by rejected(), logged);
+  // returns FAILED_PRECONDITION naming path and reason.
+  absl::Status Reject(const std::string& path, const std::string& reason);
+
+  // The *.so files of dir, sorted by file name (the order LoadDirectory loads).
+  static absl::StatusOr<std::vector<std::string>> PluginFiles(const std::string& dir);
 
   // nullptr if no fitter has this name.
   const Fitter* Find(const std::string& name) const;
@@ -165,8 +245,6 @@ class FitterRegistry {
   const std::vector<RejectedPlugin>& rejected() const { return rejected_; }
 
  private:
-  absl::Status Reject(const std::string& path, const std::string& reason);
-
   std::map<std::string, std::unique_ptr<Fitter>> by_name_;
   std::vector<RejectedPlugin> rejected_;
 };

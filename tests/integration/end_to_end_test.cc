@@ -7,10 +7,12 @@
 #include <map>
 #include <atomic>
 #include <mutex>
+#include <signal.h>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include <google/protobuf/util/field_comparator.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
@@ -945,6 +947,340 @@ TEST(BadInputTest, TableOfMalformedRequests) {
   std::printf("[ info ] %zu malformed requests refused, store unchanged\n", cases.size());
   stub.reset();
   EXPECT_EQ(server.Stop(), 0);
+}
+
+
+// --- Out-of-process plugins (--plugin-isolation=process) ---------------------
+
+// A live process, from /proc.
+struct ProcInfo {
+  pid_t pid = 0;
+  pid_t ppid = 0;
+  char state = '?';
+  std::string cmdline;  // arguments joined by spaces (empty for zombies)
+};
+
+std::vector<ProcInfo> Processes() {
+  std::vector<ProcInfo> all;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size()) continue;
+    ProcInfo p;
+    p.pid = std::stoi(name);
+    std::istringstream rest(line.substr(close + 2));
+    rest >> p.state >> p.ppid;
+    std::ifstream cmd(e.path() / "cmdline", std::ios::binary);
+    std::stringstream ss;
+    ss << cmd.rdbuf();
+    p.cmdline = ss.str();
+    std::replace(p.cmdline.begin(), p.cmdline.end(), '\0', ' ');
+    all.push_back(p);
+  }
+  return all;
+}
+
+// Fitter hosts (not zombies) serving plugins from plugin_dir.
+std::vector<ProcInfo> HostsFor(const std::string& plugin_dir) {
+  std::vector<ProcInfo> hosts;
+  for (const auto& p : Processes()) {
+    if (p.state != 'Z' && p.cmdline.find("adoption-fitter-host") != std::string::npos &&
+        p.cmdline.find(plugin_dir + "/") != std::string::npos) {
+      hosts.push_back(p);
+    }
+  }
+  return hosts;
+}
+
+int ZombieChildren(pid_t parent) {
+  int n = 0;
+  for (const auto& p : Processes()) n += p.ppid == parent && p.state == 'Z';
+  return n;
+}
+
+// Waits up to 5 s for no host of plugin_dir to be left.
+bool NoHostsLeft(const std::string& plugin_dir) {
+  for (int i = 0; i < 250; ++i) {
+    if (HostsFor(plugin_dir).empty()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+std::string CopyPlugins(const TempDir& dir, const std::vector<std::string>& files) {
+  const std::string plugins = dir.File("plugins");
+  std::filesystem::create_directory(plugins);
+  for (const auto& src : files) {
+    std::filesystem::copy_file(src, plugins + "/" + std::filesystem::path(src).filename().string());
+  }
+  return plugins;
+}
+
+// Same message up to 1e-9 relative on every number, ignoring wall times.
+::testing::AssertionResult SameResults(const google::protobuf::Message& a,
+                                       const google::protobuf::Message& b) {
+  google::protobuf::util::DefaultFieldComparator comparator;
+  comparator.set_float_comparison(google::protobuf::util::DefaultFieldComparator::APPROXIMATE);
+  comparator.SetDefaultFractionAndMargin(1e-9, 1e-12);
+  comparator.set_treat_nan_as_equal(true);
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.set_field_comparator(&comparator);
+  differencer.IgnoreField(v1::FitResult::descriptor()->FindFieldByName("fit_seconds"));
+  differencer.IgnoreField(
+      v1::CompareModelsResponse::descriptor()->FindFieldByName("elapsed_seconds"));
+  std::string diff;
+  differencer.ReportDifferencesToString(&diff);
+  if (differencer.Compare(a, b)) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << diff.substr(0, 4000);
+}
+
+// A plugin that segfaults and one that spins forever, beside real fitters,
+// in a server that isolates plugins: each costs one failed fit with the
+// reason, the other fitters' results are those of an in-process server, the
+// server keeps serving, reaps every host it kills and leaves none behind.
+TEST(IsolationEndToEndTest, CrashAndHangCostOneFitEach) {
+  TempDir dir;
+  const std::string plugins = CopyPlugins(dir, {
+      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-citation.so",
+      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-logistic.so",
+      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
+      std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-segfault.so",
+      std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-spin.so"});
+  ServerProcess server({ADOPTIOND, dir.File("db"), plugins,
+                        {"--plugin-isolation", "process", "--fit-timeout", "1"}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  // The reference: the same real fitters in process.
+  TempDir ref_dir;
+  const std::string ref_plugins = CopyPlugins(ref_dir, {
+      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-citation.so",
+      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-logistic.so",
+      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so"});
+  ServerProcess reference({ADOPTIOND, ref_dir.File("db"), ref_plugins, {}});
+  ASSERT_TRUE(reference.Start()) << reference.log();
+  for (const ServerProcess* s : {&server, &reference}) {
+    CommandResult load = Adoptctl(s->address(),
+                                  {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+    ASSERT_EQ(load.exit_code, 0) << load.err;
+  }
+  EXPECT_GE(HostsFor(plugins).size(), 5u);  // one per plugin at least
+
+  auto stub = server.NewStub();
+  auto ref_stub = reference.NewStub();
+  v1::CompareModelsRequest req;
+  req.mutable_selection()->add_ids("mistralai/Mistral-7B-v0.1");
+  req.mutable_selection()->add_ids("mistralai/Mistral-7B-Instruct-v0.2");
+  req.mutable_cross_validation()->set_disabled(true);
+  v1::CompareModelsResponse resp, ref;
+  {
+    grpc::ClientContext ctx;
+    const auto start = std::chrono::steady_clock::now();
+    grpc::Status st = stub->CompareModels(&ctx, req, &resp);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    // Two spinning fits, each cut off 1 s (+ grace) after it started.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(8));
+  }
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(ref_stub->CompareModels(&ctx, req, &ref).ok());
+  }
+  ASSERT_EQ(resp.series_size(), 2);
+  ASSERT_EQ(ref.series_size(), 2);
+  for (int i = 0; i < resp.series_size(); ++i) {
+    const v1::SeriesReport& s = resp.series(i);
+    std::map<std::string, const v1::FitResult*> expected;
+    for (const auto& f : ref.series(i).fits()) expected[f.fitter()] = &f;
+    ASSERT_EQ(s.fits_size(), 5) << s.series_id();
+    for (const auto& f : s.fits()) {
+      if (f.fitter() == "segfault") {
+        EXPECT_EQ(f.status(), v1::FIT_STATUS_FAILED);
+        EXPECT_THAT(f.message(), HasSubstr("plugin crashed: SIGSEGV"));
+      } else if (f.fitter() == "spin") {
+        EXPECT_EQ(f.status(), v1::FIT_STATUS_FAILED);
+        EXPECT_THAT(f.message(), HasSubstr("did not return by the fit's deadline"));
+        EXPECT_THAT(f.message(), HasSubstr("SIGKILL"));
+        EXPECT_GE(f.fit_seconds(), 1.0);
+      } else {
+        ASSERT_TRUE(expected.count(f.fitter())) << f.fitter();
+        EXPECT_NE(f.status(), v1::FIT_STATUS_FAILED) << f.fitter() << ": " << f.message();
+        EXPECT_TRUE(SameResults(f, *expected.at(f.fitter()))) << f.fitter();
+      }
+    }
+    EXPECT_EQ(s.winner(), ref.series(i).winner());
+    EXPECT_EQ(s.verdict(), ref.series(i).verdict());
+  }
+
+  // Single fits through the Fit RPC.
+  auto fit = [&](const std::string& fitter, v1::FitResponse* out, int deadline_ms) {
+    grpc::ClientContext ctx;
+    if (deadline_ms > 0) {
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::milliseconds(deadline_ms));
+    }
+    v1::FitRequest r;
+    r.set_series_id("mistralai/Mistral-7B-v0.1");
+    r.set_fitter(fitter);
+    return stub->Fit(&ctx, r, out);
+  };
+  for (int i = 0; i < 3; ++i) {
+    v1::FitResponse out;
+    ASSERT_TRUE(fit("segfault", &out, 0).ok());
+    EXPECT_EQ(out.result().status(), v1::FIT_STATUS_FAILED);
+    EXPECT_THAT(out.result().message(), HasSubstr("plugin crashed: SIGSEGV"));
+  }
+  {
+    // The client gives up after 300 ms: the cancelled call kills the spinning
+    // host at once, well before its 1 s fit timeout.
+    v1::FitResponse out;
+    grpc::Status st = fit("spin", &out, 300);
+    if (st.ok()) {
+      EXPECT_EQ(out.result().status(), v1::FIT_STATUS_CANCELLED) << out.result().message();
+    } else {
+      EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << st.error_message();
+    }
+    bool killed = false;
+    for (int i = 0; i < 100 && !killed; ++i) {
+      killed = server.log().find("fitter=spin pid=") != std::string::npos &&
+               server.log().find("kind=cancelled") != std::string::npos;
+      if (!killed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    EXPECT_TRUE(killed) << server.log();
+  }
+  {
+    // Still serving, every fitter still listed, the real ones still fit.
+    grpc::ClientContext ctx;
+    v1::ListFittersResponse fitters;
+    ASSERT_TRUE(stub->ListFitters(&ctx, {}, &fitters).ok());
+    std::set<std::string> names;
+    for (const auto& f : fitters.fitters()) names.insert(f.name());
+    EXPECT_EQ(names, (std::set<std::string>{"citation", "logistic", "naive", "segfault", "spin"}));
+    v1::FitResponse out;
+    ASSERT_TRUE(fit("citation", &out, 0).ok());
+    EXPECT_EQ(out.result().status(), v1::FIT_STATUS_CONVERGED) << out.result().message();
+  }
+  // Every host it killed or lost was reaped.
+  EXPECT_EQ(ZombieChildren(server.pid()), 0);
+  for (const auto& h : HostsFor(plugins)) EXPECT_EQ(h.ppid, server.pid());
+  EXPECT_THAT(server.log(), HasSubstr("event=fitter_host_fault fitter=segfault"));
+
+  stub.reset();
+  ref_stub.reset();
+  EXPECT_EQ(server.Stop(), 0) << server.log();
+  EXPECT_TRUE(NoHostsLeft(plugins));
+  EXPECT_EQ(reference.Stop(), 0);
+}
+
+// Hosts do not outlive a server that dies without cleaning up (SIGKILL),
+// not even one stuck in a plugin that never returns.
+TEST(IsolationEndToEndTest, HostsDieWithAKilledServer) {
+  TempDir dir;
+  const std::string plugins = CopyPlugins(dir, {
+      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
+      std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-spin.so"});
+  ServerProcess server({ADOPTIOND, dir.File("db"), plugins, {"--plugin-isolation", "process"}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  CommandResult load = Adoptctl(server.address(),
+                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  ASSERT_EQ(load.exit_code, 0) << load.err;
+  std::thread caller([&] {
+    auto stub = server.NewStub();
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    v1::FitRequest r;
+    r.set_series_id("mistralai/Mistral-7B-v0.1");
+    r.set_fitter("spin");
+    v1::FitResponse out;
+    grpc::Status st = stub->Fit(&ctx, r, &out);
+    EXPECT_FALSE(st.ok());  // the server is gone
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ASSERT_GE(HostsFor(plugins).size(), 2u);
+  server.Kill();
+  caller.join();
+  EXPECT_TRUE(NoHostsLeft(plugins));
+}
+
+// Isolated fits give the in-process results: every real fitter on the
+// bundled Mistral AI and Google series, with rolling-origin
+// cross-validation (prefixes, forecasts, status-only folds), and forecasts
+// with delta-method intervals (predict calls from the service).
+TEST(IsolationEndToEndTest, ResultsEqualInProcess) {
+  TempDir a_dir, b_dir;
+  ServerProcess in_process({ADOPTIOND, a_dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+  ServerProcess isolated({ADOPTIOND, b_dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
+                          {"--plugin-isolation", "process"}});
+  ASSERT_TRUE(in_process.Start()) << in_process.log();
+  ASSERT_TRUE(isolated.Start()) << isolated.log();
+  for (const ServerProcess* s : {&in_process, &isolated}) {
+    CommandResult load = Adoptctl(s->address(),
+                                  {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv",
+                                   std::string(ADOPTION_DATA_DIR) + "/Google.csv"});
+    ASSERT_EQ(load.exit_code, 0) << load.err;
+  }
+  auto a = in_process.NewStub();
+  auto b = isolated.NewStub();
+  {
+    grpc::ClientContext actx, bctx;
+    v1::ListFittersResponse af, bf;
+    ASSERT_TRUE(a->ListFitters(&actx, {}, &af).ok());
+    ASSERT_TRUE(b->ListFitters(&bctx, {}, &bf).ok());
+    EXPECT_TRUE(SameResults(af, bf));
+    EXPECT_GE(af.fitters_size(), 7);
+  }
+  for (const std::string loss : {"", "poisson_deviance_increments"}) {
+    v1::CompareModelsRequest req;
+    req.mutable_selection()->set_all(true);
+    req.set_group_by("company");
+    req.set_loss(loss);
+    v1::CompareModelsResponse ra, rb;
+    grpc::ClientContext actx, bctx;
+    ASSERT_TRUE(a->CompareModels(&actx, req, &ra).ok());
+    grpc::Status st = b->CompareModels(&bctx, req, &rb);
+    ASSERT_TRUE(st.ok()) << st.error_message();
+    EXPECT_GT(ra.series_size(), 40);
+    int usable = 0;
+    for (const auto& s : rb.series()) {
+      for (const auto& f : s.fits()) {
+        usable += f.status() == v1::FIT_STATUS_CONVERGED;
+        EXPECT_NE(f.status(), v1::FIT_STATUS_FAILED) << f.fitter() << ": " << f.message();
+      }
+    }
+    EXPECT_GT(usable, 200);
+    EXPECT_TRUE(SameResults(ra, rb)) << "loss " << loss;
+  }
+  for (const std::string fitter : {"citation", "logistic", "bass", "naive", "combined"}) {
+    v1::ForecastRequest req;
+    req.set_series_id("google/gemma-2b");
+    req.set_fitter(fitter);
+    req.set_horizon(6);
+    v1::ForecastResponse fa, fb;
+    grpc::ClientContext actx, bctx;
+    grpc::Status sa = a->Forecast(&actx, req, &fa);
+    grpc::Status sb = b->Forecast(&bctx, req, &fb);
+    EXPECT_EQ(sa.error_code(), sb.error_code()) << fitter << ": " << sb.error_message();
+    EXPECT_EQ(sa.error_message(), sb.error_message());
+    EXPECT_TRUE(SameResults(fa, fb)) << fitter;
+  }
+  {
+    // Option validation is the plugin's, through the host.
+    v1::FitRequest req;
+    req.set_series_id("google/gemma-2b");
+    req.set_fitter("citation");
+    (*req.mutable_options())["m"] = "-3";
+    v1::FitResponse fa, fb;
+    grpc::ClientContext actx, bctx;
+    grpc::Status sa = a->Fit(&actx, req, &fa);
+    grpc::Status sb = b->Fit(&bctx, req, &fb);
+    EXPECT_EQ(sb.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(sa.error_code(), sb.error_code());
+    EXPECT_EQ(sa.error_message(), sb.error_message());
+  }
+  a.reset();
+  b.reset();
+  EXPECT_EQ(in_process.Stop(), 0);
+  EXPECT_EQ(isolated.Stop(), 0);
 }
 
 #ifdef ADOPTION_LOAD

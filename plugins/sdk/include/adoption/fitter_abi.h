@@ -81,7 +81,9 @@ typedef struct adoption_option_v1 {
 /* Limits for one fit. The plugin must poll should_stop() at least once per
  * optimiser iteration and return ADOPTION_FIT_CANCELLED promptly when it
  * returns non-zero (deadline passed or request cancelled: threads cannot be
- * killed, so this is the only way a fit is cut off). */
+ * killed, so this is the only way a fit is cut off; only a host that runs
+ * plugins in helper processes, like adoptiond --plugin-isolation=process,
+ * kills a fit that overruns its deadline, and reports it as failed). */
 typedef struct adoption_budget_v1 {
   uint32_t max_iterations;           /* per start; 0 means the plugin default */
   int (*should_stop)(void* context); /* may be NULL: never stop */
