@@ -534,14 +534,28 @@ TEST_F(EndToEndTest, ForecastsWithIntervals) {
     // Bands widen with the horizon.
     EXPECT_GE(out.points(5).upper() - out.points(5).lower(),
               out.points(0).upper() - out.points(0).lower()) << fitter;
-    if (fitter == "citation") {
-      EXPECT_EQ(out.interval_method(), "delta+empirical");
-    }
-    if (fitter == "naive") {
-      EXPECT_EQ(out.interval_method(), "empirical");
+    // Conformal for every forecaster, with this series' own rolling-origin
+    // errors (17 points: origins from 6 points on).
+    EXPECT_EQ(out.interval_method(), "conformal") << fitter;
+    EXPECT_GE(out.interval_folds(), 5) << fitter;
+    // An 80% band sits inside the 95% one.
+    {
+      grpc::ClientContext ctx;
+      v1::ForecastRequest req;
+      req.set_series_id("mistralai/Mistral-7B-v0.1");
+      req.set_fitter(fitter);
+      req.set_horizon(6);
+      req.set_interval_level(0.8);
+      v1::ForecastResponse narrow;
+      ASSERT_TRUE(stub->Forecast(&ctx, req, &narrow).ok()) << fitter;
+      ASSERT_EQ(narrow.points_size(), 6);
+      for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(narrow.points(i).value(), out.points(i).value()) << fitter;
+        EXPECT_GE(narrow.points(i).lower(), out.points(i).lower()) << fitter;
+        EXPECT_LE(narrow.points(i).upper(), out.points(i).upper()) << fitter;
+      }
     }
     if (fitter == "combined") {
-      EXPECT_EQ(out.interval_method(), "empirical");
       double total = 0;
       for (const auto& w : out.weights()) total += w.weight();
       EXPECT_NEAR(total, 1, 1e-9);
