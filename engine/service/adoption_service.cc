@@ -609,7 +609,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   std::vector<double> t;
   for (int h = 1; h <= request->horizon(); ++h) t.push_back(t_last + h);
 
-  // Rolling origins for empirical intervals and combination weights:
+  // Rolling origins for the intervals' own errors and combination weights:
   // horizons 1..min(horizon, 12), training from min(6, n/2) points.
   CvPlan plan;
   plan.horizons.clear();
