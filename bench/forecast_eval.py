@@ -584,13 +584,13 @@ def main():
                 st = s["intervals"]["held-out"]
                 if st["n"] and levels[0] in st:
                     cov = st[levels[0]]["coverage"]
+                    a = s["intervals"]["all"]
                     goal_lines.append(
                         f"- `{s['label']}`: {100 * levels[0]:g}% intervals cover "
                         f"{100 * cov:.1f}% of held-out outcomes (>= 85%: "
-                        f"{'met' if cov >= 0.85 else 'NOT met'}); every forecast > 10x off "
-                        f"inside its interval: {s['intervals']['all'][levels[0]]['n_10x_outside']} "
-                        f"of {s['intervals']['all']['n_10x']} missed over all "
-                        f"{s['intervals']['all']['n']} forecasts")
+                        f"{'met' if cov >= 0.85 else 'NOT met'}); of its {a['n_10x']} "
+                        f"forecasts > 10x off (all {a['n']}), "
+                        f"{a[levels[0]]['n_10x_outside']} outside the interval")
             M.append("")
             M.append("Goals of item 7 (lower median error than both naive baselines, and no "
                      "forecast off by more than 10x unless the interval says so) and of the "
