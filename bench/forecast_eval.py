@@ -9,6 +9,14 @@ months ahead. Per fitter: median absolute percentage error
 (forecast > 10 actual or < actual / 10), the largest error, and how often the
 prediction interval (when the server returns one) covers the actual value.
 
+Prediction intervals are requested at every level of --levels (default 0.95
+and 0.8; the first is the headline one): per forecaster, coverage, the
+forecasts > 10x off that the interval misses, and the median relative width
+(upper - lower) / forecast, over all of its forecasts and apart for the two
+halves of bench/interval_prior.py: the held-out half (crc32(id) odd), which
+the corpus band of the conformal intervals never saw (out of sample), and
+the calibration half (in sample for the corpus band).
+
 How it talks to the server: adoptctl only (JSON output), no Python stubs.
   - the truncated copies are upserted once, with `adoptctl load-csv`, from a
     generated CSV in the bundled format, under the id prefix `eval/`;
@@ -25,8 +33,8 @@ issue's 0.20 / 0.23 (0.17); with round(2n/3) (--split round) at 0.200 / 0.214
 (0.172), so the issue's figures were probably made with a rounded split.
 
     forecast_eval.py --server HOST:PORT [--adoptctl PATH] [--fitters a,b]
-                     [--jobs N] [--limit N] [--markdown FILE] [--json FILE]
-                     [CSV...]
+                     [--levels 0.95,0.8] [--jobs N] [--limit N]
+                     [--markdown FILE] [--json FILE] [CSV...]
     forecast_eval.py --build BUILD_DIR ...   # starts its own adoptiond on a
                                              # temporary SQLite file
 
@@ -47,6 +55,9 @@ import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from interval_prior import CALIBRATION_HALF, half_of  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "data", "hf-finetunes-2025-02-18")
@@ -111,9 +122,10 @@ class Ctl:
             return 124, "", "timed out"
         return p.returncode, p.stdout, p.stderr
 
-    def forecast(self, series_id, fitter, horizon):
+    def forecast(self, series_id, fitter, horizon, level=None):
+        extra = ["--level", repr(level)] if level is not None else []
         rc, out, err = self.run("forecast", "--series", series_id, "--fitter", fitter,
-                                "--horizon", str(horizon), "--format", "json")
+                                "--horizon", str(horizon), "--format", "json", *extra)
         if rc != 0:
             return None, (err.strip() or out.strip() or f"exit {rc}")
         try:
@@ -184,6 +196,33 @@ def stats(rows, label):
     }
 
 
+def interval_stats(rows, levels):
+    """Coverage, misses of > 10x errors and median relative width per level,
+    over rows with intervals at every level."""
+    rows = [r for r in rows if all(r["iv"].get(l) for l in levels)]
+    out = {"n": len(rows)}
+    if not rows:
+        return out
+    off = [r for r in rows
+           if r["forecast"] > 10 * r["actual"] or r["forecast"] < r["actual"] / 10]
+    out["n_10x"] = len(off)
+    for l in levels:
+        inside = lambda r: r["iv"][l][0] <= r["actual"] <= r["iv"][l][1]
+        width = lambda r: (r["iv"][l][1] - r["iv"][l][0]) / r["forecast"]
+        small = [width(r) for r in rows if r["last"] <= 5]
+        large = [width(r) for r in rows if r["last"] > 5]
+        out[l] = {
+            "coverage": sum(1 for r in rows if inside(r)) / len(rows),
+            "below": sum(1 for r in rows if r["actual"] < r["iv"][l][0]),
+            "above": sum(1 for r in rows if r["actual"] > r["iv"][l][1]),
+            "n_10x_outside": sum(1 for r in off if not inside(r)),
+            "median_width": float(np.median([width(r) for r in rows])),
+            "median_width_small": float(np.median(small)) if small else None,
+            "median_width_large": float(np.median(large)) if large else None,
+        }
+    return out
+
+
 def local_baselines(cases):
     last, trend = [], []
     for c in cases:
@@ -249,6 +288,8 @@ def main():
     ap.add_argument("--adoptctl", help="adoptctl binary (default: BUILD/clients/cli/adoptctl)")
     ap.add_argument("--fitters", help="comma-separated fitters (default: all listed, "
                     "plus combined when the server has it)")
+    ap.add_argument("--levels", default="0.95,0.8",
+                    help="interval levels to request, the headline one first")
     ap.add_argument("--jobs", type=int, default=2, help="adoptctl calls at once")
     ap.add_argument("--limit", type=int, default=0, help="only the first N series (testing)")
     ap.add_argument("--min-points", type=int, default=9)
@@ -262,6 +303,9 @@ def main():
     args = ap.parse_args()
     if not args.server and not args.build:
         ap.error("give --server or --build")
+    levels = [float(v) for v in args.levels.split(",") if v.strip()]
+    if not levels or not all(0 < l < 1 for l in levels):
+        ap.error("--levels: values in (0, 1)")
     files = args.files or sorted(glob.glob(os.path.join(DATA, "*.csv")))
     adoptctl = args.adoptctl or os.path.join(args.build or "", "clients", "cli", "adoptctl")
     if not os.access(adoptctl, os.X_OK):
@@ -324,12 +368,17 @@ def main():
 
         def one(task):
             c, f = task
-            resp, err = ctl.forecast(PREFIX + c["id"], f, c["h"])
-            return c, f, resp, err
+            resp, err = ctl.forecast(PREFIX + c["id"], f, c["h"], levels[0])
+            extra = {}
+            if resp is not None:
+                for l in levels[1:]:
+                    r2, _ = ctl.forecast(PREFIX + c["id"], f, c["h"], l)
+                    extra[l] = r2
+            return c, f, resp, err, extra
 
         done = 0
         with cf.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as ex:
-            for c, f, resp, err in ex.map(one, tasks):
+            for c, f, resp, err, extra in ex.map(one, tasks):
                 done += 1
                 if done % 500 == 0:
                     print(f"forecast_eval: {done}/{len(tasks)} forecasts, "
@@ -346,8 +395,16 @@ def main():
                     warnings[f] += 1
                 m = resp.get("intervalMethod", "")
                 methods[f][m] = methods[f].get(m, 0) + 1
+                iv = {levels[0]: None if lo is None or hi is None else (lo, hi)}
+                for l, r2 in extra.items():
+                    got2 = take_last_point(r2, float(len(c["y"]) - 1)) if r2 else None
+                    iv[l] = (got2[1], got2[2]) if got2 and got2[1] is not None else None
                 results[f].append({"id": c["id"], "forecast": value, "actual": c["actual"],
-                                   "lower": lo, "upper": hi, "h": c["h"],
+                                   "lower": lo, "upper": hi, "h": c["h"], "iv": iv,
+                                   "last": c["y"][c["n_train"] - 1],
+                                   "folds": int(resp.get("intervalFolds", 0)),
+                                   "half": "held-out" if half_of(c["id"]) != CALIBRATION_HALF
+                                           else "calibration",
                                    "warnings": resp.get("warnings", [])})
         elapsed = time.time() - t_start
         load_end = open("/proc/loadavg").read().split()[:3]
@@ -374,6 +431,10 @@ def main():
                 r = reason_of(why)
                 reasons[r] = reasons.get(r, 0) + 1
             s["failure_reasons"] = sorted(reasons.items(), key=lambda kv: -kv[1])
+            s["intervals"] = {
+                part: interval_stats([r for r in results[f]
+                                      if part == "all" or r["half"] == part], levels)
+                for part in ("all", "held-out", "calibration")}
             per_fitter.append(s)
         last, trend = local_baselines(common_cases)
         local = [stats(last, "last value (computed here)"),
@@ -400,6 +461,21 @@ def main():
                 + (f" {s['own_median_ape']:>7.3f} ({s['own_n']})" if s.get("own_n") else ""))
         for label, v in REFERENCE:
             lines.append(f"{'issue 3 reference: ' + label:<52} {'':>4} {'':>4} {v:>7.2f}")
+        lines.append("")
+        lines.append("prediction intervals, every forecast of each forecaster "
+                     "(held-out: series the corpus band never saw)")
+        lines.append(f"{'fitter':<10} {'half':<12} {'n':>4} " + " ".join(
+            f"{'cov' + fmt(100 * l, '.0f'):>6} {'out10':>5} {'medW':>6} {'W<=5':>6} {'W>5':>6}"
+            for l in levels))
+        for s in per_fitter:
+            for part, st in s["intervals"].items():
+                if not st["n"]:
+                    continue
+                lines.append(f"{s['label']:<10} {part:<12} {st['n']:>4} " + " ".join(
+                    f"{100 * st[l]['coverage']:>5.1f}% {st[l]['n_10x_outside']:>5} "
+                    f"{fmt(st[l]['median_width'], '.2f'):>6} "
+                    f"{fmt(st[l]['median_width_small'], '.2f'):>6} "
+                    f"{fmt(st[l]['median_width_large'], '.2f'):>6}" for l in levels))
         print("\n".join(lines))
         print(f"forecast_eval: {len(tasks)} forecasts in {elapsed:.0f} s; load "
               f"{' '.join(load_start)} -> {' '.join(load_end)}", file=sys.stderr)
@@ -432,7 +508,7 @@ def main():
             M.append("")
             M.append("| fitter | forecasts | fail | median APE | median APE (50+) | > 10x "
                      "| > 10x outside interval | max APE (series: forecast vs actual) "
-                     "| interval coverage | own median APE (n) |")
+                     f"| interval coverage ({100 * levels[0]:g}%) | own median APE (n) |")
             M.append("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
             for s in per_fitter + local + local_all:
                 if s["n"] == 0:
@@ -454,6 +530,42 @@ def main():
             M.append("Reference figures from issue 3 (same protocol, the paper's data): "
                      + "; ".join(f"{label} {v:.2f}" for label, v in REFERENCE)
                      + " (linear trend 0.17 on series that reach 50+).")
+            M.append("")
+            M.append("### Prediction intervals")
+            M.append("")
+            M.append("Every forecast of each forecaster (not only the common set), at "
+                     "each requested level. \"held-out\": the series whose crc32(id) is "
+                     "odd, which the corpus band of the conformal intervals "
+                     "(`bench/interval_prior.py`) never saw: the out-of-sample figure; "
+                     "\"calibration\": the other half (in sample for the corpus band, "
+                     "though not for the forecast: the band is calibrated on rolling "
+                     "origins of the full series). Coverage: actual inside [lower, "
+                     "upper] (below / above: misses on each side). \"> 10x outside\": "
+                     "forecasts off by more than 10x whose interval misses the actual. "
+                     "Width: median of (upper - lower) / forecast, over all forecasts "
+                     "and apart for training last values <= 5 and > 5.")
+            M.append("")
+            hdr = "| forecaster | series | n | > 10x off |"
+            sep = "| --- | --- | ---: | ---: |"
+            for l in levels:
+                p = f"{100 * l:g}%"
+                hdr += (f" coverage {p} (below / above) | > 10x outside {p} "
+                        f"| width {p} (<= 5 / > 5) |")
+                sep += " ---: | ---: | ---: |"
+            M.append(hdr)
+            M.append(sep)
+            for s in per_fitter:
+                for part, st in s["intervals"].items():
+                    if not st["n"]:
+                        continue
+                    row = f"| {s['label']} | {part} | {st['n']} | {st['n_10x']} |"
+                    for l in levels:
+                        x = st[l]
+                        row += (f" {100 * x['coverage']:.1f}% ({x['below']} / {x['above']}) "
+                                f"| {x['n_10x_outside']} | {x['median_width']:.2f} "
+                                f"({fmt(x['median_width_small'], '.2f')} / "
+                                f"{fmt(x['median_width_large'], '.2f')}) |")
+                    M.append(row)
             goal_lines = []
             naive_best = min(local[0].get("median_ape", math.inf),
                              local[1].get("median_ape", math.inf))
@@ -468,9 +580,21 @@ def main():
                     f"{'met' if beats else 'NOT met'}; no forecast > 10x off outside its "
                     f"interval: {'met' if never else 'NOT met'} "
                     f"({s['n_10x_outside_interval']})")
+            for s in per_fitter:
+                st = s["intervals"]["held-out"]
+                if st["n"] and levels[0] in st:
+                    cov = st[levels[0]]["coverage"]
+                    a = s["intervals"]["all"]
+                    goal_lines.append(
+                        f"- `{s['label']}`: {100 * levels[0]:g}% intervals cover "
+                        f"{100 * cov:.1f}% of held-out outcomes (>= 85%: "
+                        f"{'met' if cov >= 0.85 else 'NOT met'}); of its {a['n_10x']} "
+                        f"forecasts > 10x off (all {a['n']}), "
+                        f"{a[levels[0]]['n_10x_outside']} outside the interval")
             M.append("")
-            M.append("Goal of item 7 (lower median error than both naive baselines, and no "
-                     "forecast off by more than 10x unless the interval says so):")
+            M.append("Goals of item 7 (lower median error than both naive baselines, and no "
+                     "forecast off by more than 10x unless the interval says so) and of the "
+                     "calibrated intervals (coverage >= 85% at 95%):")
             M.append("")
             M.extend(goal_lines)
             if combined_note:

@@ -47,6 +47,9 @@ def met(ok):
     return "met" if ok else "NOT met"
 
 
+KEEP_MARKER = "<!-- hand-written below: kept by bench/summarize.py on re-runs -->"
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -227,6 +230,24 @@ def main():
                      f"| {met(beats)} | {loads.get('forecast', '?')} (not timing) |")
             L.append(f"| item 7: no `{name}` forecast > 10x off outside its interval "
                      f"| {bad} of {f['n']} | {met(bad == 0)} | |")
+            iv = f.get("intervals", {})
+            levels = sorted((k for k in iv.get("all", {}) if k != "n" and k != "n_10x"),
+                            key=lambda k: -float(k))
+            if iv.get("held-out", {}).get("n") and levels:
+                top = levels[0]
+                allv, held = iv["all"], iv["held-out"]
+                cov = held[top]["coverage"]
+                others = "; ".join(f"{100 * float(l):g}%: {100 * held[l]['coverage']:.1f}% "
+                                   f"(width {held[l]['median_width']:.2f})" for l in levels[1:])
+                L.append(f"| intervals: `{name}` {100 * float(top):g}% intervals cover >= 85% "
+                         f"(held-out series) | {100 * cov:.1f}% of {held['n']} "
+                         f"(all {allv['n']}: {100 * allv[top]['coverage']:.1f}%); median "
+                         f"width {held[top]['median_width']:.2f}"
+                         + (f"; {others}" if others else "") + f" | {met(cov >= 0.85)} | |")
+                L.append(f"| intervals: no `{name}` forecast > 10x off outside its "
+                         f"{100 * float(top):g}% interval (all its forecasts) | "
+                         f"{allv[top]['n_10x_outside']} of {allv['n_10x']} such forecasts "
+                         f"({allv['n']} in all) | {met(allv[top]['n_10x_outside'] == 0)} | |")
     L.append("")
     L.append("## Figures")
     L.append("")
@@ -297,9 +318,19 @@ def main():
     L.append("")
     L.append("On a shared machine the timing figures move with the load average noted "
              "beside them; re-run on a quiet machine for the record.")
+    # Hand-written sections (measurements made apart, interpretation) live
+    # below KEEP_MARKER in the results file and survive a re-run.
+    kept = ""
+    if os.path.exists(args.results):
+        old = open(args.results).read()
+        at = old.find(KEEP_MARKER)
+        if at >= 0:
+            kept = old[at:]
     with open(args.results, "w") as f:
         f.write("\n".join(L) + "\n")
-    print(f"\nwrote {args.results}")
+        if kept:
+            f.write("\n" + kept.rstrip("\n") + "\n")
+    print(f"\nwrote {args.results}" + (" (hand-written sections kept)" if kept else ""))
     return 0
 
 

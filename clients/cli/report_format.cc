@@ -474,8 +474,14 @@ std::string FitToCsv(const v1::FitResult& f) {
 std::string ForecastToTable(const v1::ForecastResponse& r) {
   std::string out = absl::StrCat("forecast of ", r.series_id(), " by ", r.fitter());
   if (r.interval_level() > 0) {
-    absl::StrAppend(&out, absl::StrFormat(" (%g%% intervals: %s)", 100 * r.interval_level(),
+    absl::StrAppend(&out, absl::StrFormat(" (%g%% intervals: %s", 100 * r.interval_level(),
                                           r.interval_method()));
+    if (r.interval_method() == "conformal") {
+      absl::StrAppend(&out, absl::StrFormat(", %d rolling origin%s + corpus band",
+                                            r.interval_folds(),
+                                            r.interval_folds() == 1 ? "" : "s"));
+    }
+    out += ")";
   }
   out += "\n";
   if (r.has_fit()) {

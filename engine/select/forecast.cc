@@ -2,43 +2,38 @@
 
 #include <algorithm>
 #include <cmath>
-
-#include "absl/strings/str_cat.h"
+#include <set>
 
 namespace adoption {
+namespace {
 
-double NormalQuantile(double p) {
-  // Acklam's rational approximation (relative error < 1.2e-9), refined by
-  // one Halley step on erfc: accurate to double precision in practice.
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
-                             -2.759285104469687e+02, 1.383577518672690e+02,
-                             -3.066479806614716e+01, 2.506628277459239e+00};
-  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
-                             -1.556989798598866e+02, 6.680131188771972e+01,
-                             -1.328068155288572e+01};
-  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
-                             -2.400758277161838e+00, -2.549732539343734e+00,
-                             4.374664141464968e+00, 2.938163982698783e+00};
-  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
-                             2.445134137142996e+00, 3.754408661907416e+00};
-  double x;
-  if (p < 0.02425) {
-    const double q = std::sqrt(-2 * std::log(p));
-    x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  } else if (p <= 1 - 0.02425) {
-    const double q = p - 0.5, r = q * q;
-    x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-        (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-  } else {
-    const double q = std::sqrt(-2 * std::log(1 - p));
-    x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-        ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
+// The corpus band's table: kPriorGrid, kPriorCells... (generated).
+#include "engine/select/interval_prior.inc"
+
+constexpr size_t kNumCells = sizeof(kPriorCells) / sizeof(kPriorCells[0]);
+
+const PriorCell* FindCell(int level, int pace, int horizon) {
+  for (size_t i = 0; i < kNumCells; ++i) {
+    const PriorCell& c = kPriorCells[i];
+    if (c.level == level && c.pace == pace && c.horizon == horizon) return &c;
   }
-  const double e = 0.5 * std::erfc(-x / std::sqrt(2.0)) - p;
-  const double u = e * std::sqrt(2 * M_PI) * std::exp(x * x / 2);
-  return x - u / (1 + x * u / 2);
+  return nullptr;
 }
+
+int LevelOf(double last) {
+  int level = 0;
+  for (double edge : kPriorLevelEdges) level += last > edge ? 1 : 0;
+  return level;
+}
+
+int PaceClassOf(double pace) {
+  if (!(pace > 0)) return 0;
+  int c = 1;
+  for (double edge : kPriorPaceEdges) c += pace >= edge ? 1 : 0;
+  return c;
+}
+
+}  // namespace
 
 double ImplausibleAbove(const SeriesRecord& s, double months_ahead) {
   const double last = s.points.empty() ? 0 : s.points.back().value;
@@ -50,104 +45,172 @@ double ImplausibleAbove(const SeriesRecord& s, double months_ahead) {
   return std::max(10 * last, last + months_ahead * 10 * max_increment);
 }
 
-std::vector<Interval> Union(const std::vector<Interval>& a,
-                            const std::vector<Interval>& b) {
-  std::vector<Interval> out(a);
-  for (size_t i = 0; i < out.size() && i < b.size(); ++i) {
-    out[i].lower = std::min(out[i].lower, b[i].lower);
-    out[i].upper = std::max(out[i].upper, b[i].upper);
+double TrendForecast(const SeriesRecord& s, double months_ahead) {
+  const auto& p = s.points;
+  if (p.empty()) return 0;
+  const size_t k = std::min<size_t>(kPriorTrendPoints, p.size());
+  const double last = p.back().value;
+  if (k < 2) return last;
+  double mt = 0, my = 0;
+  for (size_t i = p.size() - k; i < p.size(); ++i) {
+    mt += p[i].t;
+    my += p[i].value;
   }
-  return out;
+  mt /= k;
+  my /= k;
+  double stt = 0, sty = 0;
+  for (size_t i = p.size() - k; i < p.size(); ++i) {
+    stt += (p[i].t - mt) * (p[i].t - mt);
+    sty += (p[i].t - mt) * (p[i].value - my);
+  }
+  const double slope = stt > 0 ? std::max(0.0, sty / stt) : 0.0;
+  return last + slope * months_ahead;
 }
 
-absl::StatusOr<std::vector<Interval>> DeltaIntervals(
-    const Fitter& fitter, const FitOutcome& outcome,
-    const FitterOptions& options, const SeriesRecord& history,
-    const std::vector<double>& t, const std::vector<double>& values,
-    double level) {
-  const size_t np = outcome.params.size();
-  if (outcome.covariance.size() != np * np) {
-    return absl::FailedPreconditionError(
-        outcome.covariance_note.empty() ? "no parameter covariance"
-                                        : outcome.covariance_note);
+double RecentPace(const SeriesRecord& s) {
+  const auto& p = s.points;
+  if (p.size() < 2 || !(p.back().value > 0)) return 0;
+  // The earliest point within the pace window before the last one.
+  size_t j = p.size() - 1;
+  while (j > 0 && p[j - 1].t >= p.back().t - kPriorPaceWindow - 1e-9) --j;
+  const double dt = p.back().t - p[j].t;
+  if (!(dt > 0)) return 0;
+  return (p.back().value - p[j].value) / (dt * p.back().value);
+}
+
+std::optional<CorpusBand> CorpusBand::For(const SeriesRecord& history,
+                                          double months_ahead) {
+  if (history.points.empty() || !(history.points.back().value > 0)) {
+    return std::nullopt;
   }
-  if (outcome.n <= outcome.k) {
-    return absl::FailedPreconditionError("no residual degrees of freedom");
-  }
-  const double s2 = outcome.loss / (outcome.n - outcome.k);
-  // Gradient columns by central differences over the free parameters.
-  std::vector<std::vector<double>> grad(np);
-  for (size_t j = 0; j < np; ++j) {
-    if (outcome.params[j].fixed || outcome.covariance[j * np + j] <= 0) continue;
-    const double v = outcome.params[j].value;
-    const double h = 1e-6 * std::max(std::fabs(v), 1e-3);
-    FitOutcome up = outcome, down = outcome;
-    up.params[j].value = v + h;
-    down.params[j].value = v - h;
-    absl::StatusOr<std::vector<double>> fu = fitter.Predict(up, options, history, t);
-    absl::StatusOr<std::vector<double>> fd = fitter.Predict(down, options, history, t);
-    if (!fu.ok() || !fd.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the model cannot be evaluated near parameter ", outcome.params[j].name));
+  const double h = std::max(months_ahead, 1e-9);
+  const int level = LevelOf(history.points.back().value);
+  const int pace = PaceClassOf(RecentPace(history));
+  // Cells are per whole month 1..12; past 12 the 12-month cell is scaled
+  // by sqrt(h / 12), and the all-horizon cells hold per-month scores.
+  const int hh = std::clamp(static_cast<int>(std::ceil(h - 1e-9)), 1, kPriorMaxHorizon);
+  const double beyond = h > kPriorMaxHorizon ? std::sqrt(h / kPriorMaxHorizon) : 1.0;
+  struct Try { int pace, horizon; double scale; };
+  const Try tries[] = {{pace, hh, beyond},
+                       {pace, kPriorAllHorizons, std::sqrt(h)},
+                       {kPriorAnyPace, hh, beyond},
+                       {kPriorAnyPace, kPriorAllHorizons, std::sqrt(h)}};
+  for (const Try& t : tries) {
+    if (const PriorCell* c = FindCell(level, t.pace, t.horizon)) {
+      CorpusBand band;
+      band.q_ = c->q;
+      band.level_ = level;
+      band.pace_ = t.pace;
+      band.horizon_ = t.horizon;
+      band.n_ = c->n;
+      band.log_trend_ = std::log(TrendForecast(history, h));
+      band.scale_ = t.scale;
+      return band;
     }
-    grad[j].resize(t.size());
-    for (size_t i = 0; i < t.size(); ++i) grad[j][i] = ((*fu)[i] - (*fd)[i]) / (2 * h);
   }
-  const double z = NormalQuantile(0.5 + level / 2);
-  const double last = history.points.empty() ? 0 : history.points.back().value;
-  std::vector<Interval> out(t.size());
-  for (size_t i = 0; i < t.size(); ++i) {
-    double var = s2;
-    for (size_t a = 0; a < np; ++a) {
-      if (grad[a].empty()) continue;
-      for (size_t b = 0; b < np; ++b) {
-        if (grad[b].empty()) continue;
-        var += grad[a][i] * outcome.covariance[a * np + b] * grad[b][i];
-      }
-    }
-    const double half = z * std::sqrt(std::max(var, 0.0));
-    out[i] = {std::max(last, values[i] - half), values[i] + half};
-  }
-  return out;
+  return std::nullopt;  // not reached: every level has its pooled cell
+}
+
+double CorpusBand::Cdf(double x) const {
+  const double s = (x - log_trend_) / scale_;
+  const int last = kPriorGridSize - 1;
+  if (s < q_[0]) return 0;
+  if (s >= q_[last]) return 1;
+  // The last grid point at or below s; the next one is then above s, and
+  // the distribution is linear in the score between them (repeated
+  // quantiles are atoms: the jump is taken at the point itself).
+  int i = 0;
+  while (i + 1 < last && q_[i + 1] <= s) ++i;
+  return kPriorGrid[i] +
+         (s - q_[i]) / (q_[i + 1] - q_[i]) * (kPriorGrid[i + 1] - kPriorGrid[i]);
+}
+
+double CorpusBand::min() const { return log_trend_ + scale_ * q_[0]; }
+double CorpusBand::max() const {
+  return log_trend_ + scale_ * q_[kPriorGridSize - 1];
 }
 
 namespace {
 
-// Linear-interpolated quantile of a sorted list.
-double Quantile(const std::vector<double>& sorted, double p) {
-  const double pos = p * (sorted.size() - 1);
-  const size_t lo = static_cast<size_t>(std::floor(pos));
-  const size_t hi = std::min(lo + 1, sorted.size() - 1);
-  return sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-}
+// The mixture w own + (1 - w) corpus on the log scale, own with the
+// conformal (n+1)-th slot given to the corpus.
+class Mixture {
+ public:
+  Mixture(std::vector<double> own, double own_weight, const CorpusBand& corpus)
+      : own_(std::move(own)), w_(own_.empty() ? 0 : own_weight), corpus_(corpus) {
+    std::sort(own_.begin(), own_.end());
+  }
+
+  double Cdf(double x) const {
+    const double c = corpus_.Cdf(x);
+    if (own_.empty()) return c;
+    const double below = static_cast<double>(
+        std::upper_bound(own_.begin(), own_.end(), x) - own_.begin());
+    const double n = static_cast<double>(own_.size());
+    return w_ * (below + c) / (n + 1) + (1 - w_) * c;
+  }
+
+  // inf{x : Cdf(x) >= p}, by bisection (the Cdf is monotone and right-
+  // continuous; 200 halvings reach the next double).
+  double Quantile(double p) const {
+    double lo = corpus_.min(), hi = corpus_.max();
+    if (!own_.empty()) {
+      lo = std::min(lo, own_.front());
+      hi = std::max(hi, own_.back());
+    }
+    lo -= 1;
+    hi += 1;
+    if (Cdf(lo) >= p) return lo;
+    for (int i = 0; i < 200 && hi - lo > 0; ++i) {
+      const double mid = lo + (hi - lo) / 2;
+      if (mid <= lo || mid >= hi) break;
+      if (Cdf(mid) >= p) {
+        hi = mid;
+      } else {
+        lo = mid;
+      }
+    }
+    return hi;
+  }
+
+ private:
+  std::vector<double> own_;
+  double w_;
+  const CorpusBand& corpus_;
+};
 
 }  // namespace
 
-std::optional<std::vector<Interval>> EmpiricalIntervals(
-    const std::vector<std::vector<double>>& errors_by_horizon,
-    const std::vector<double>& values, double last_value, double level) {
-  int longest = 0;  // longest horizon with >= 3 folds
-  for (size_t h = 1; h <= errors_by_horizon.size(); ++h) {
-    if (errors_by_horizon[h - 1].size() >= 3) longest = static_cast<int>(h);
+std::optional<ConformalIntervals> MakeConformalIntervals(
+    const SeriesRecord& history, const std::vector<FoldError>& errors,
+    const std::vector<double>& months_ahead, const std::vector<double>& values,
+    double level) {
+  if (history.points.empty() || !(history.points.back().value > 0)) {
+    return std::nullopt;
   }
-  if (longest == 0) return std::nullopt;
-  std::vector<Interval> out(values.size());
-  for (size_t i = 0; i < values.size(); ++i) {
-    const int h = static_cast<int>(i) + 1;
-    std::vector<double> e;
-    double scale = 1;
-    if (h <= static_cast<int>(errors_by_horizon.size()) &&
-        errors_by_horizon[h - 1].size() >= 3) {
-      e = errors_by_horizon[h - 1];
-    } else {
-      e = errors_by_horizon[longest - 1];
-      scale = static_cast<double>(h) / longest;
+  const double last = history.points.back().value;
+  std::set<int> origins;
+  for (const FoldError& e : errors) {
+    if (std::isfinite(e.log_ratio) && e.months_ahead > 0) origins.insert(e.origin);
+  }
+  ConformalIntervals out;
+  out.origins = static_cast<int>(origins.size());
+  const double w = out.origins / (out.origins + kCorpusWeightInOrigins);
+  for (size_t i = 0; i < values.size() && i < months_ahead.size(); ++i) {
+    const double h = months_ahead[i];
+    std::optional<CorpusBand> corpus = CorpusBand::For(history, h);
+    if (!corpus) return std::nullopt;
+    const double center = std::log(std::max(values[i], last));
+    std::vector<double> own;
+    own.reserve(errors.size());
+    for (const FoldError& e : errors) {
+      if (!std::isfinite(e.log_ratio) || !(e.months_ahead > 0)) continue;
+      own.push_back(center + e.log_ratio * std::sqrt(h / e.months_ahead));
     }
-    std::sort(e.begin(), e.end());
-    const double lo = Quantile(e, (1 - level) / 2) * scale;
-    const double hi = Quantile(e, (1 + level) / 2) * scale;
-    out[i] = {std::max(last_value, values[i] + std::min(lo, 0.0)),
-              values[i] + std::max(hi, 0.0)};
+    const Mixture mix(std::move(own), w, *corpus);
+    const double lo = std::exp(mix.Quantile((1 - level) / 2));
+    const double hi = std::exp(mix.Quantile((1 + level) / 2));
+    out.intervals.push_back({std::max(last, lo), std::max(last, hi)});
   }
   return out;
 }

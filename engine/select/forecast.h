@@ -1,29 +1,41 @@
 // Forecast arithmetic: prediction intervals, plausibility guards and the
-// combined forecaster's weights. Pure functions; thread-compatible.
+// combined forecaster's weights. Pure functions; thread-compatible and
+// deterministic (every sum runs in a fixed order).
 //
-// Intervals (ForecastResponse.interval_method):
-//   delta      For a fit with a parameter covariance S: the gradient g of the
-//              model value at t with respect to the parameters (central
-//              finite differences through the plugin's predict), variance
-//              g' S g + s^2 with s^2 = SSE / (n - k) the residual variance,
-//              and value -/+ z sqrt(variance), z the normal quantile of the
-//              level. Assumes Gaussian errors; residuals of cumulative
-//              series are autocorrelated, so treat the band as indicative.
-//   empirical  From rolling-origin forecast errors of the same forecaster on
-//              the same series at each horizon h: the (1-level)/2 and
-//              (1+level)/2 quantiles of y - forecast added to the forecast.
-//              Where a horizon has fewer than 3 folds, the errors of the
-//              longest horizon that has them are scaled by h / that horizon.
-// Both keep lower bounds at or above the last observed value.
+// Prediction intervals (ForecastResponse.interval_method "conformal").
+// Conformal prediction on the log scale, from a mixture of two calibrations:
+//
+//   own     the forecaster's rolling-origin errors on this very series:
+//           e = log(actual / forecast) of every fold and horizon h_e (fold
+//           forecasts floored at their origin's value, as served forecasts
+//           are), scaled to the target horizon h by sqrt(h / h_e) and put
+//           around the served value v: log v + e sqrt(h / h_e). Conformal's
+//           finite-sample rule is kept: n own scores get n/(n+1) of this
+//           part's mass, and the (n+1)-th slot, which plain conformal puts
+//           at infinity, goes to the corpus band instead.
+//   corpus  a class-conditional ("Mondrian") split-conformal band calibrated
+//           on the bundled data (bench/interval_prior.py, interval_prior.inc):
+//           the distribution of log(actual / T) over series whose history
+//           looked like this one (last value in (0,2], (2,5], (5,20],
+//           (20,100], (100,inf); recent pace flat, < 5%, < 15%, >= 15% a
+//           month; horizon 1..12 months), T = the last value plus the
+//           clamped least-squares slope of the last 3 points x h. It is what
+//           a flat or very short history cannot tell by itself: late
+//           surges, and how far series at that level and pace move.
+//
+// The predictive distribution is w own + (1 - w) corpus, w = m / (m + 10)
+// for m rolling origins with own errors (the corpus counts as 10 origins),
+// and the interval at level p is its (1-p)/2 and (1+p)/2 quantiles, the
+// lower one floored at the last observed value. With no own errors (short
+// histories) the band is the corpus's alone; with many, mostly the
+// series' own. Measured out of sample in bench/RESULTS.md (series whose
+// crc32(id) is odd are not in the corpus table).
 #ifndef ADOPTION_ENGINE_SELECT_FORECAST_H_
 #define ADOPTION_ENGINE_SELECT_FORECAST_H_
 
 #include <optional>
-#include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "engine/plugins/fitter_registry.h"
 #include "engine/store/series_store.h"
 
 namespace adoption {
@@ -33,9 +45,6 @@ struct Interval {
   double upper = 0;
 };
 
-// Quantile function of the standard normal distribution, p in (0, 1).
-double NormalQuantile(double p);
-
 // A forecast h months past the last point above this is implausible and is
 // never served: the larger of 10 x the last value and the last value plus
 // h x 10 x the largest monthly increment seen so far (at least 1). Adoption
@@ -43,24 +52,69 @@ double NormalQuantile(double p);
 // anything in the series' history is extrapolating noise or a surge.
 double ImplausibleAbove(const SeriesRecord& series, double months_ahead);
 
-// Delta-method intervals for values = fitter.Predict(outcome, ..., t).
-// FAILED_PRECONDITION when the outcome has no covariance or n <= k.
-absl::StatusOr<std::vector<Interval>> DeltaIntervals(
-    const Fitter& fitter, const FitOutcome& outcome,
-    const FitterOptions& options, const SeriesRecord& history,
-    const std::vector<double>& t, const std::vector<double>& values,
+// One rolling-origin error of a forecaster: `origin` numbers the fold (the
+// errors of one fold share it), `months_ahead` its horizon and `log_ratio`
+// log(actual / forecast).
+struct FoldError {
+  int origin = 0;
+  double months_ahead = 0;
+  double log_ratio = 0;
+};
+
+// The corpus band for a history and horizon (see the file comment): the
+// distribution of log(actual) it implies. Built from the generated table.
+class CorpusBand {
+ public:
+  // Nothing when the history is empty or its last value is not > 0.
+  static std::optional<CorpusBand> For(const SeriesRecord& history,
+                                       double months_ahead);
+  // P(log actual <= x); right-continuous, 0 below and 1 above the band.
+  double Cdf(double x) const;
+  // The range of log(actual) the band spans (its smallest and largest
+  // calibration scores).
+  double min() const;
+  double max() const;
+  // Which table cell (for tests and logs): level 0..4, pace 0..3 or 4 =
+  // any, horizon 1..12 or 0 = all horizons, n = its calibration scores.
+  int level() const { return level_; }
+  int pace() const { return pace_; }
+  int horizon() const { return horizon_; }
+  int n() const { return n_; }
+  // log of the trend forecast T the band is relative to, and the factor
+  // its scores are scaled by for this horizon.
+  double log_trend() const { return log_trend_; }
+  double scale() const { return scale_; }
+
+ private:
+  const double* q_ = nullptr;
+  int level_ = 0, pace_ = 0, horizon_ = 0, n_ = 0;
+  double log_trend_ = 0, scale_ = 1;
+};
+
+// The pieces of the corpus band's class, exposed for tests: the trend
+// forecast T h months ahead and the recent pace (relative growth a month
+// over the last 6 months).
+double TrendForecast(const SeriesRecord& history, double months_ahead);
+double RecentPace(const SeriesRecord& history);
+
+// Weight of the corpus band in the mixture, in rolling origins.
+inline constexpr double kCorpusWeightInOrigins = 10;
+
+struct ConformalIntervals {
+  // One per forecast point.
+  std::vector<Interval> intervals;
+  // Rolling origins with own errors (the mixture's m).
+  int origins = 0;
+};
+
+// Conformal intervals at `level` for values[i], the forecast months_ahead[i]
+// months past the last point of `history`, from the forecaster's fold
+// errors. Lower bounds are floored at the last value. Nothing when no
+// interval can be made (history empty or all zero).
+std::optional<ConformalIntervals> MakeConformalIntervals(
+    const SeriesRecord& history, const std::vector<FoldError>& errors,
+    const std::vector<double>& months_ahead, const std::vector<double>& values,
     double level);
-
-// The wider of two sets of intervals, point by point.
-std::vector<Interval> Union(const std::vector<Interval>& a,
-                            const std::vector<Interval>& b);
-
-// Empirical intervals. errors_by_horizon[h-1] holds the signed errors
-// (actual - forecast) of folds at horizon h months; values[i] is the
-// forecast i+1 months ahead. Returns nothing when no horizon has 3 folds.
-std::optional<std::vector<Interval>> EmpiricalIntervals(
-    const std::vector<std::vector<double>>& errors_by_horizon,
-    const std::vector<double>& values, double last_value, double level);
 
 // Combination weights from cross-validated scores (mean MASE, lower is
 // better; nullopt = unscored): fitters scoring within twice the best get

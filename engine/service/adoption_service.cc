@@ -656,7 +656,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   std::vector<double> t;
   for (int h = 1; h <= request->horizon(); ++h) t.push_back(t_last + h);
 
-  // Rolling origins for empirical intervals and combination weights:
+  // Rolling origins for the intervals' own errors and combination weights:
   // horizons 1..min(horizon, 12), training from min(6, n/2) points.
   CvPlan plan;
   plan.horizons.clear();
@@ -689,15 +689,20 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     }
     return f;
   };
-  // Signed errors (actual - forecast) by horizon of a fold forecaster.
+  // Log-ratio errors log(actual / forecast) of a fold forecaster, every
+  // fold and horizon with a target, in fold order (deterministic).
   auto fold_errors = [&](const std::function<std::optional<double>(size_t k, size_t h)>& fc) {
-    std::vector<std::vector<double>> e(plan.horizons.size());
+    std::vector<FoldError> e;
     for (size_t k = 0; k < origins.size(); ++k) {
       for (size_t h = 0; h < plan.horizons.size(); ++h) {
         const int target = origins[k].target[h];
         if (target < 0) continue;
         std::optional<double> v = fc(k, h);
-        if (v) e[h].push_back(series->points[target].value - *v);
+        const double actual = series->points[target].value;
+        if (!v || !(*v > 0) || !(actual > 0)) continue;
+        e.push_back({static_cast<int>(k),
+                     origins[k].forecast_t[h] - series->points[origins[k].prefix - 1].t,
+                     std::log(actual / *v)});
       }
     }
     return e;
@@ -720,8 +725,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   response->set_fitter(combined ? kCombinedFitter : fitters[0]->name());
   response->set_interval_level(level);
   std::vector<double> values(t.size(), 0.0);
-  std::optional<std::vector<Interval>> intervals;
-  std::string method = "none";
+  std::vector<FoldError> served_errors;  // of the served forecaster, for intervals
 
   if (!combined) {
     const Fitter* fitter = fitters[0];
@@ -744,30 +748,13 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
           "fitter \"", fitter->name(), "\" ", why, ": not served")));
     }
     values = r.predictions;
-    // Parameter uncertainty alone (delta) ignores that residuals of
-    // cumulative series are autocorrelated and that the model may be wrong:
-    // measured on the bundled data its 95% bands covered about half the
-    // outcomes. Where the series has rolling-origin errors of this fitter,
-    // the band is the wider of the two.
-    absl::StatusOr<std::vector<Interval>> delta =
-        DeltaIntervals(*fitter, r.outcome, options, *series, t, values, level);
+    // The fitter's own rolling-origin errors, fold forecasts floored at
+    // their origin's value as served forecasts are at the last value.
     const auto forecasts = folds_of(0);
-    std::optional<std::vector<Interval>> empirical = EmpiricalIntervals(
-        fold_errors([&](size_t k, size_t h) -> std::optional<double> {
-          if (!forecasts[k]) return std::nullopt;
-          return std::max((*forecasts[k])[h], series->points[origins[k].prefix - 1].value);
-        }),
-        values, last, level);
-    if (delta.ok() && empirical) {
-      intervals = Union(*delta, *empirical);
-      method = "delta+empirical";
-    } else if (delta.ok()) {
-      intervals = std::move(*delta);
-      method = "delta";
-    } else if (empirical) {
-      intervals = std::move(empirical);
-      method = "empirical";
-    }
+    served_errors = fold_errors([&](size_t k, size_t h) -> std::optional<double> {
+      if (!forecasts[k]) return std::nullopt;
+      return std::max((*forecasts[k])[h], series->points[origins[k].prefix - 1].value);
+    });
   } else {
     // Score every fitter by rolling-origin error on this series, weight the
     // good ones, and combine their forecasts (each floored at the last
@@ -841,23 +828,28 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
       return fail(absl::FailedPreconditionError(absl::StrCat(
           "no fitter produced a usable forecast for series \"", series->id, "\"")));
     }
+    // The combination's own rolling-origin errors: the same weights on the
+    // fold forecasts (a fitter missing a fold leaves the others' weights
+    // renormalised), summed in fitter order.
     std::vector<std::vector<const std::vector<double>*>> folds;
     for (size_t j = 0; j < fitters.size(); ++j) folds.push_back(folds_of(j));
-    intervals = EmpiricalIntervals(
-        fold_errors([&](size_t k, size_t h) -> std::optional<double> {
-          double v = 0, wsum = 0;
-          const double floor = series->points[origins[k].prefix - 1].value;
-          for (size_t j = 0; j < fitters.size(); ++j) {
-            if (w[j] <= 0 || !folds[j][k]) continue;
-            v += w[j] * std::max((*folds[j][k])[h], floor);
-            wsum += w[j];
-          }
-          if (wsum == 0) return std::nullopt;
-          return v / wsum;
-        }),
-        values, last, level);
-    if (intervals) method = "empirical";
+    served_errors = fold_errors([&](size_t k, size_t h) -> std::optional<double> {
+      double v = 0, wsum = 0;
+      const double floor = series->points[origins[k].prefix - 1].value;
+      for (size_t j = 0; j < fitters.size(); ++j) {
+        if (w[j] <= 0 || !folds[j][k]) continue;
+        v += w[j] * std::max((*folds[j][k])[h], floor);
+        wsum += w[j];
+      }
+      if (wsum == 0) return std::nullopt;
+      return v / wsum;
+    });
   }
+
+  std::vector<double> months_ahead;
+  for (double ti : t) months_ahead.push_back(ti - t_last);
+  std::optional<ConformalIntervals> intervals =
+      MakeConformalIntervals(*series, served_errors, months_ahead, values, level);
 
   bool raised = false;
   for (size_t i = 0; i < t.size(); ++i) {
@@ -866,8 +858,8 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     if (values[i] < last) raised = true;
     p->set_value(std::max(values[i], last));
     if (intervals) {
-      p->set_lower(std::min((*intervals)[i].lower, p->value()));
-      p->set_upper(std::max((*intervals)[i].upper, p->value()));
+      p->set_lower(std::min(intervals->intervals[i].lower, p->value()));
+      p->set_upper(std::max(intervals->intervals[i].upper, p->value()));
     }
   }
   if (raised) {
@@ -875,10 +867,13 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
         "the model falls below the last observed value (", last,
         "); forecasts are raised to it"));
   }
-  if (origins.empty() && method != "delta") {
-    response->add_warnings("history too short for rolling-origin errors");
+  if (intervals && intervals->origins == 0) {
+    response->add_warnings(
+        "history too short for rolling-origin errors: the intervals are the "
+        "corpus band alone (where series with a similar history went)");
   }
-  response->set_interval_method(method);
+  response->set_interval_method(intervals ? "conformal" : "none");
+  response->set_interval_folds(intervals ? intervals->origins : 0);
   return log.Done(grpc::Status::OK);
 }
 

@@ -218,7 +218,8 @@ TEST(ReportFormatTest, ForecastFormats) {
   r.set_series_id("org/model");
   r.set_fitter("citation");
   r.set_interval_level(0.95);
-  r.set_interval_method("delta");
+  r.set_interval_method("conformal");
+  r.set_interval_folds(7);
   r.add_warnings("values raised to the last observation");
   auto* p = r.add_points();
   p->set_t(20);
@@ -229,7 +230,7 @@ TEST(ReportFormatTest, ForecastFormats) {
   q->set_t(21);
   q->set_value(5350);
   const std::string table = ForecastToTable(r);
-  EXPECT_THAT(table, HasSubstr("95% intervals: delta"));
+  EXPECT_THAT(table, HasSubstr("95% intervals: conformal, 7 rolling origins + corpus band)"));
   EXPECT_THAT(table, HasSubstr(" t    value  lower   upper\n"));
   EXPECT_THAT(table, HasSubstr("20  5300.12   5241  5400.5\n"));
   EXPECT_THAT(table, HasSubstr("warning: values raised"));

@@ -7,7 +7,9 @@
 //   Poisson.*    loss=poisson on synthetic Poisson increments: parameters
 //                recovered (several seeds), the loss is the deviance of what
 //                predict() returns, intervals cover >= 85% over 200 fits,
-//                overdispersion is reported and scaled for (quasi-Poisson).
+//                overdispersion is reported and scaled for (quasi-Poisson),
+//                the level anchored by the first observation (curves with
+//                c(0) != 0 run through the data).
 //   Guard.*      predict() never returns inf/NaN, refuses overflow with a
 //                reason.
 // Rates and timings are printed (RecordProperty + stdout) for the report.
@@ -53,15 +55,17 @@ double Logistic(double k, double r, double t0, double t) {
 }
 
 // Cumulative series at months 0..n-1 whose monthly increments are Poisson
-// with mean c(i) - c(i-1) (y_0 = 0: the release month).
+// with mean c(i) - c(i-1), and y_0 Poisson with mean c(0) (what the curve
+// adopted up to month 0: 0 for citation, Bass and power law, not for
+// logistic and Gompertz): the model loss=poisson fits.
 std::vector<double> PoissonSeries(const Curve& c, size_t n, uint32_t seed) {
   std::mt19937_64 rng(seed);
   std::vector<double> y(n, 0.0);
-  for (size_t i = 1; i < n; ++i) {
-    const double mean = c(i) - c(i - 1.0);
+  for (size_t i = 0; i < n; ++i) {
+    const double mean = i == 0 ? c(0) : c(i) - c(i - 1.0);
     long d = 0;
     if (mean > 0) d = std::poisson_distribution<long>(mean)(rng);
-    y[i] = y[i - 1] + static_cast<double>(d);
+    y[i] = (i == 0 ? 0 : y[i - 1]) + static_cast<double>(d);
   }
   return y;
 }
@@ -211,11 +215,13 @@ TEST(Poisson, CoverageOfInverseFisherIntervalsCitation) {
                  200, 0.85, 1.0);
 }
 
-// The deviance of the increments of what predict() returns.
+// The deviance of the increments of what predict() returns, the first
+// point included (d_0 = y_0, mu_0 = c(t_0): the anchor).
 double Deviance(const std::vector<double>& y, const std::vector<double>& c) {
   double dev = 0;
-  for (size_t i = 1; i < y.size(); ++i) {
-    const double d = y[i] - y[i - 1], mu = c[i] - c[i - 1];
+  for (size_t i = 0; i < y.size(); ++i) {
+    const double d = i == 0 ? y[0] : y[i] - y[i - 1];
+    const double mu = std::max(i == 0 ? c[0] : c[i] - c[i - 1], 1e-8);
     dev += 2 * ((d > 0 ? d * std::log(d / mu) : 0.0) - (d - mu));
   }
   return dev;
@@ -240,7 +246,7 @@ void ExpectPoissonRecovery(const RecoveryCase& c) {
     auto r = RunFit(f, t, y, c.options);
     ASSERT_TRUE(Usable(*r)) << c.fitter << " seed " << seed << ": " << r->message;
     EXPECT_STREQ(r->loss_name, ADOPTION_LOSS_POISSON_INCREMENTS);
-    EXPECT_EQ(r->n, c.n - 1);  // increments; month 0 is the baseline
+    EXPECT_EQ(r->n, c.n);  // increments, the first point's (y_0) included
     EXPECT_NE(std::string(r->message).find("Poisson"), std::string::npos)
         << r->message;
     // The loss is the deviance of the fitted curve, and no worse than the
@@ -350,6 +356,121 @@ TEST(Poisson, FirstPointAfterMonthZeroIsAnIncrement) {
   ASSERT_TRUE(Usable(*r)) << r->message;
   EXPECT_EQ(r->n, t.size());
   EXPECT_NEAR(r->params[0] / kPLogK, 1, 0.08);
+}
+
+// The fitted curve at the series' months (predict()).
+std::vector<double> Fitted(const adoption_fitter_descriptor_v1* f,
+                           const adoption_fit_result_v1& r,
+                           const std::vector<double>& t,
+                           const std::vector<double>& y) {
+  std::vector<double> out(t.size());
+  const Options options = {{"loss", "poisson"}};
+  OptionList list(options);
+  char error[256] = "";
+  adoption_series_v1 history{t.data(), y.data(), t.size()};
+  EXPECT_EQ(f->predict(r.params, f->num_params, list.data(), list.size(),
+                       &history, t.data(), t.size(), out.data(), error,
+                       sizeof error), 0) << error;
+  return out;
+}
+
+TEST(Poisson, LevelIsAnchoredAtMonthZero) {
+  // Curves far from 0 at month 0: logistic K 2000, r 0.3, midpoint month 8
+  // (c(0) = 166); Gompertz K 2000, b 2, c 0.15 (c(0) = 271). Increments
+  // alone do not see a constant offset; the first observation y_0 (Poisson
+  // with mean c(0)) does. Parameters come back, and the fitted cumulative
+  // curve runs through the data: at month 0 within 3 Poisson sd of y_0, and
+  // with a mean residual over the series below 1% of the last value.
+  struct Case {
+    const char* fitter;
+    std::vector<double> truth, tolerance;
+    std::vector<bool> absolute;
+    Curve curve;
+  };
+  const std::vector<Case> cases = {
+      {"logistic", {2000, 0.3, 8}, {0.05, 0.1, 0.6}, {false, false, true},
+       [](double t) { return Logistic(2000, 0.3, 8, t); }},
+      {"gompertz", {2000, 2, 0.15}, {0.08, 0.1, 0.1}, {false, false, false},
+       [](double t) { return 2000 * std::exp(-2 * std::exp(-0.15 * t)); }},
+  };
+  const size_t n = 30;
+  const std::vector<double> t = Months(n);
+  for (const Case& c : cases) {
+    const adoption_fitter_descriptor_v1* f = Load(c.fitter);
+    ASSERT_NE(f, nullptr);
+    for (uint32_t seed : {31u, 32u, 33u, 34u}) {
+      const std::vector<double> y = PoissonSeries(c.curve, n, seed);
+      auto r = RunFit(f, t, y, {{"loss", "poisson"}});
+      ASSERT_TRUE(Usable(*r)) << c.fitter << " seed " << seed << ": " << r->message;
+      EXPECT_EQ(r->n, n);
+      for (size_t j = 0; j < c.truth.size(); ++j) {
+        const double err = c.absolute[j] ? std::abs(r->params[j] - c.truth[j])
+                                         : std::abs(r->params[j] / c.truth[j] - 1);
+        EXPECT_LE(err, c.tolerance[j])
+            << c.fitter << " seed " << seed << " " << f->params[j].name << " = "
+            << r->params[j] << ", truth " << c.truth[j] << ", sd "
+            << std::sqrt(r->covariance[j * f->num_params + j]);
+      }
+      const std::vector<double> fitted = Fitted(f, *r, t, y);
+      EXPECT_NEAR(fitted[0], y[0], 3 * std::sqrt(c.curve(0)))
+          << c.fitter << " seed " << seed;
+      double mean_residual = 0;
+      for (size_t i = 0; i < n; ++i) mean_residual += (y[i] - fitted[i]) / n;
+      EXPECT_LE(std::abs(mean_residual), 0.01 * y.back())
+          << c.fitter << " seed " << seed;
+    }
+  }
+}
+
+TEST(Poisson, SeriesStartingAtZeroPullsTheCurveToZero) {
+  // The bundled data's shape: nothing at month 0 (y_0 = 0), then Poisson
+  // increments of a curve that is not 0 at month 0 (logistic and Gompertz
+  // with c(0) = 95 and 100, 5% of their level at month 35). The anchor
+  // (y_0 = 0 observed with mean c(0)) keeps the fitted curve at the data's
+  // level, like a least-squares fit: at month 0 no farther from the data
+  // than least squares' (+ 1% of the last value), no offset over the series
+  // (mean residual below 1% of the last value), and a cumulative R^2 within
+  // 0.002 of least squares'.
+  const size_t n = 36;
+  const std::vector<double> t = Months(n);
+  const std::vector<std::pair<const char*, Curve>> cases = {
+      {"logistic", [](double x) { return Logistic(2000, 0.3, 10, x); }},
+      {"gompertz",
+       [](double x) { return 2000 * std::exp(-3 * std::exp(-0.15 * x)); }}};
+  auto r2 = [&](const std::vector<double>& y, const std::vector<double>& fitted) {
+    double sse = 0, sst = 0, mean = 0;
+    for (double v : y) mean += v / n;
+    for (size_t i = 0; i < n; ++i) {
+      sse += (y[i] - fitted[i]) * (y[i] - fitted[i]);
+      sst += (y[i] - mean) * (y[i] - mean);
+    }
+    return 1 - sse / sst;
+  };
+  for (const auto& [name, c] : cases) {
+    const adoption_fitter_descriptor_v1* f = Load(name);
+    ASSERT_NE(f, nullptr);
+    for (uint32_t seed : {41u, 42u, 43u}) {
+      std::mt19937_64 rng(seed);
+      std::vector<double> y(n, 0.0);
+      for (size_t i = 1; i < n; ++i) {
+        y[i] = y[i - 1] + static_cast<double>(
+                              std::poisson_distribution<long>(c(i) - c(i - 1.0))(rng));
+      }
+      auto r = RunFit(f, t, y, {{"loss", "poisson"}});
+      ASSERT_TRUE(Usable(*r)) << name << ": " << r->message;
+      const std::vector<double> fitted = Fitted(f, *r, t, y);
+      auto ls = RunFit(f, t, y);
+      ASSERT_TRUE(Usable(*ls)) << name << ": " << ls->message;
+      const std::vector<double> ls_fitted = Fitted(f, *ls, t, y);
+      EXPECT_LE(std::abs(fitted[0] - y[0]),
+                std::abs(ls_fitted[0] - y[0]) + 0.01 * y.back())
+          << name << " seed " << seed << ": least squares " << ls_fitted[0];
+      double mean_residual = 0;
+      for (size_t i = 0; i < n; ++i) mean_residual += (y[i] - fitted[i]) / n;
+      EXPECT_LE(std::abs(mean_residual), 0.01 * y.back()) << name << " seed " << seed;
+      EXPECT_GE(r2(y, fitted), r2(y, ls_fitted) - 0.002) << name << " seed " << seed;
+    }
+  }
 }
 
 TEST(Poisson, EveryCurveFitsTheRealisticSeriesAndTimingIsReported) {

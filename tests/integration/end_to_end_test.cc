@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/util/field_comparator.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/message_differencer.h>
@@ -536,14 +538,28 @@ TEST_F(EndToEndTest, ForecastsWithIntervals) {
     // Bands widen with the horizon.
     EXPECT_GE(out.points(5).upper() - out.points(5).lower(),
               out.points(0).upper() - out.points(0).lower()) << fitter;
-    if (fitter == "citation") {
-      EXPECT_EQ(out.interval_method(), "delta+empirical");
-    }
-    if (fitter == "naive") {
-      EXPECT_EQ(out.interval_method(), "empirical");
+    // Conformal for every forecaster, with this series' own rolling-origin
+    // errors (17 points: origins from 6 points on).
+    EXPECT_EQ(out.interval_method(), "conformal") << fitter;
+    EXPECT_GE(out.interval_folds(), 5) << fitter;
+    // An 80% band sits inside the 95% one.
+    {
+      grpc::ClientContext ctx;
+      v1::ForecastRequest req;
+      req.set_series_id("mistralai/Mistral-7B-v0.1");
+      req.set_fitter(fitter);
+      req.set_horizon(6);
+      req.set_interval_level(0.8);
+      v1::ForecastResponse narrow;
+      ASSERT_TRUE(stub->Forecast(&ctx, req, &narrow).ok()) << fitter;
+      ASSERT_EQ(narrow.points_size(), 6);
+      for (int i = 0; i < 6; ++i) {
+        EXPECT_EQ(narrow.points(i).value(), out.points(i).value()) << fitter;
+        EXPECT_GE(narrow.points(i).lower(), out.points(i).lower()) << fitter;
+        EXPECT_LE(narrow.points(i).upper(), out.points(i).upper()) << fitter;
+      }
     }
     if (fitter == "combined") {
-      EXPECT_EQ(out.interval_method(), "empirical");
       double total = 0;
       for (const auto& w : out.weights()) total += w.weight();
       EXPECT_NEAR(total, 1, 1e-9);
@@ -562,6 +578,133 @@ TEST_F(EndToEndTest, ForecastsWithIntervals) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(st.error_message(), ::testing::StartsWith("options"));
   stub.reset();
+}
+
+// Bytes of a message in deterministic serialisation (map entries sorted),
+// so equal bytes mean bitwise-equal doubles.
+std::string DeterministicBytes(const google::protobuf::Message& m) {
+  std::string out;
+  {
+    google::protobuf::io::StringOutputStream sos(&out);
+    google::protobuf::io::CodedOutputStream cos(&sos);
+    cos.SetSerializationDeterministic(true);
+    m.SerializeToCodedStream(&cos);
+  }
+  return out;
+}
+
+// A response without its wall-clock fields (fit_seconds, elapsed_seconds).
+std::string WithoutTimings(v1::ForecastResponse r) {
+  r.mutable_fit()->clear_fit_seconds();
+  return DeterministicBytes(r);
+}
+std::string WithoutTimings(v1::CompareModelsResponse r) {
+  r.clear_elapsed_seconds();
+  for (auto& s : *r.mutable_series()) {
+    for (auto& f : *s.mutable_fits()) f.clear_fit_seconds();
+  }
+  return DeterministicBytes(r);
+}
+
+TEST_F(EndToEndTest, ResultsAreIdenticalWhateverTheLoadAndScheduling) {
+  // The same Forecast "combined" (weights, values, intervals) and the same
+  // CompareModels with cross-validation, bitwise, whether run alone, many
+  // at once on one server (TBB interleaving their fits), or on a second
+  // server with a single fit thread (--max-concurrent-fits 1).
+  for (const char* f : {"MistralAI.csv", "Meta.csv"}) {
+    CommandResult r = Adoptctl(server_->address(),
+                               {"load-csv", std::string(ADOPTION_DATA_DIR) + "/" + f});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  ServerProcess serial(ServerProcess::Options{
+      ADOPTIOND, dir_.File("serial.db"), ADOPTION_TEST_PLUGIN_DIR,
+      {"--max-concurrent-fits", "1"}});
+  ASSERT_TRUE(serial.Start()) << serial.log();
+  for (const char* f : {"MistralAI.csv", "Meta.csv"}) {
+    CommandResult r = Adoptctl(serial.address(),
+                               {"load-csv", std::string(ADOPTION_DATA_DIR) + "/" + f});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  const std::vector<std::string> ids = {"mistralai/Mistral-7B-v0.1",
+                                        "meta-llama/Llama-2-7b-hf",
+                                        "meta-llama/Meta-Llama-3-8B"};
+  auto forecast = [](const ServerProcess& server, const std::string& id,
+                     std::string* out) {
+    auto stub = server.NewStub();
+    grpc::ClientContext ctx;
+    v1::ForecastRequest req;
+    req.set_series_id(id);
+    req.set_fitter("combined");
+    req.set_horizon(12);
+    v1::ForecastResponse resp;
+    grpc::Status st = stub->Forecast(&ctx, req, &resp);
+    if (st.ok()) *out = WithoutTimings(resp);
+    return st;
+  };
+  auto compare = [](const ServerProcess& server, std::string* out) {
+    auto stub = server.NewStub();
+    grpc::ClientContext ctx;
+    v1::CompareModelsRequest req;
+    (*req.mutable_selection()->mutable_metadata_filter())["company"] = "MistralAI";
+    v1::CompareModelsResponse resp;
+    grpc::Status st = stub->CompareModels(&ctx, req, &resp);
+    if (st.ok()) *out = WithoutTimings(resp);
+    return st;
+  };
+  // References: one request at a time on the default server.
+  std::map<std::string, std::string> want;
+  for (const auto& id : ids) {
+    grpc::Status st = forecast(*server_, id, &want[id]);
+    ASSERT_TRUE(st.ok()) << id << ": " << st.error_message();
+    v1::ForecastResponse parsed;
+    ASSERT_TRUE(parsed.ParseFromString(want[id]));
+    ASSERT_GE(parsed.weights_size(), 1) << id;
+    ASSERT_EQ(parsed.points_size(), 12) << id;
+  }
+  std::string want_compare;
+  ASSERT_TRUE(compare(*server_, &want_compare).ok());
+  // Sequential repeats, then 6 clients at once on each server, each
+  // running every forecast and the comparison (in a different order).
+  for (int rep = 0; rep < 2; ++rep) {
+    for (const auto& id : ids) {
+      std::string got;
+      ASSERT_TRUE(forecast(*server_, id, &got).ok());
+      EXPECT_TRUE(got == want[id]) << id << " repeat " << rep;
+    }
+  }
+  std::atomic<int> mismatches{0}, failures{0}, done{0};
+  std::mutex mu;
+  std::vector<std::string> what;
+  auto note = [&](const std::string& m) {
+    std::lock_guard<std::mutex> lock(mu);
+    what.push_back(m);
+  };
+  std::vector<std::thread> clients;
+  for (int c = 0; c < 6; ++c) {
+    const ServerProcess* server = c % 3 == 2 ? &serial : server_.get();
+    clients.emplace_back([&, c, server] {
+      for (int k = 0; k < 4; ++k) {
+        const int which = (c + k) % 4;  // 0..2: a forecast, 3: the comparison
+        std::string got;
+        grpc::Status st = which < 3 ? forecast(*server, ids[which], &got)
+                                    : compare(*server, &got);
+        const std::string name = which < 3 ? ids[which] : "CompareModels";
+        if (!st.ok()) {
+          ++failures;
+          note(name + ": " + st.error_message());
+        } else if (got != (which < 3 ? want[ids[which]] : want_compare)) {
+          ++mismatches;
+          note(name + " differs (client " + std::to_string(c) + ")");
+        }
+        ++done;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(done.load(), 24);
+  EXPECT_EQ(failures.load(), 0) << ::testing::PrintToString(what);
+  EXPECT_EQ(mismatches.load(), 0) << ::testing::PrintToString(what);
+  EXPECT_EQ(serial.Stop(), 0);
 }
 
 // Every acknowledged UpsertSeries survives SIGKILL of the server at any

@@ -86,8 +86,8 @@ grep -q weibull "$WORK/fitters.txt" || fail "weibull is not among the loaded fit
 
 # Checks a compare CSV: weibull rows exist, most are usable, none failed,
 # and citation is there too. $1 = file, $2 = label, $3 = 1 when weibull ran
-# with loss=poisson (then its n is the number of monthly increments: the
-# points minus month 0, one less than citation's).
+# with loss=poisson (its n is then the number of monthly increments, month
+# 0's included: the number of points, like citation's).
 check_csv() {
   python3 - "$1" "$2" "${3:-0}" <<'PY'
 import csv, sys
@@ -117,7 +117,7 @@ for r in w:
 n_cit = {r['series_id']: r['n'] for r in c if r['status'].lower() in ('converged', 'max_iterations')}
 for r in w:
     if r['status'].lower() in ('converged', 'max_iterations') and r['series_id'] in n_cit:
-        want = int(n_cit[r['series_id']]) - (1 if poisson else 0)
+        want = int(n_cit[r['series_id']])  # poisson: every point is an increment
         if int(r['n']) != want:
             errors.append(f"{r['series_id']}: weibull n = {r['n']}, want {want}"); break
 if errors: sys.exit(label + ": " + "; ".join(errors[:5]))

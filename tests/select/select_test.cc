@@ -281,13 +281,6 @@ TEST(CrossValidationTest, RanksByScoreWithCoverageRule) {
 }
 
 
-TEST(ForecastMathTest, NormalQuantile) {
-  EXPECT_NEAR(NormalQuantile(0.975), 1.959963984540054, 1e-12);
-  EXPECT_NEAR(NormalQuantile(0.5), 0, 1e-15);
-  EXPECT_NEAR(NormalQuantile(0.05), -1.6448536269514722, 1e-12);
-  EXPECT_NEAR(NormalQuantile(1e-6), -4.753424308822899, 1e-9);
-}
-
 TEST(ForecastMathTest, CombinationWeightsByHand) {
   // Scores 0.5, 0.8, 1.2 (> 2 x 0.5: dropped), none:
   // 1/0.25 = 4, 1/0.64 = 1.5625 -> 4/5.5625 and 1.5625/5.5625.
@@ -300,21 +293,121 @@ TEST(ForecastMathTest, CombinationWeightsByHand) {
   EXPECT_EQ(none[0] + none[1], 0);
 }
 
-TEST(ForecastMathTest, EmpiricalIntervalsByHand) {
-  // Horizon 1 errors -2, 0, 4, 10 (actual - forecast); level 0.5: quantiles
-  // at 0.25 and 0.75 of the sorted list: -0.5 and 5.5.
-  std::vector<std::vector<double>> e = {{4, -2, 10, 0}, {1}};
-  auto iv = EmpiricalIntervals(e, {100, 110}, 90, 0.5);
+TEST(ConformalTest, TrendAndPaceByHand) {
+  // Last 3 points 4, 6, 10 at months 3..5: slope 3/month; 2 months ahead
+  // 10 + 6 = 16. A falling stretch clamps the slope at 0.
+  EXPECT_DOUBLE_EQ(TrendForecast(Series("a", {0, 1, 2, 4, 6, 10}), 2), 16);
+  EXPECT_DOUBLE_EQ(TrendForecast(Series("one", {7}), 5), 7);
+  // Pace: growth over the last 6 months per month, relative to the last
+  // value: months 2..8, 20 -> 80: 60 / (6 x 80) = 0.125.
+  EXPECT_DOUBLE_EQ(RecentPace(Series("p", {0, 10, 20, 30, 40, 50, 60, 70, 80})), 0.125);
+  // Shorter histories use what they have: 0 -> 4 over 2 months: 0.5.
+  EXPECT_DOUBLE_EQ(RecentPace(Series("short", {0, 2, 4})), 0.5);
+  EXPECT_EQ(RecentPace(Series("flat", {1, 1, 1, 1})), 0);
+}
+
+TEST(ConformalTest, CorpusBandCellsAndDistribution) {
+  // A flat tiny series: level 0 (last value <= 2), pace 0 (flat).
+  auto flat = CorpusBand::For(Series("flat", {0, 0, 1, 1, 1, 1, 1, 1, 1}), 3);
+  ASSERT_TRUE(flat.has_value());
+  EXPECT_EQ(flat->level(), 0);
+  EXPECT_EQ(flat->pace(), 0);
+  EXPECT_EQ(flat->horizon(), 3);
+  EXPECT_GE(flat->n(), 300);
+  EXPECT_DOUBLE_EQ(flat->log_trend(), 0);  // T = 1
+  // Mostly flat stays flat (an atom at T), with a tail of late surges.
+  EXPECT_GE(flat->Cdf(0), 0.5);
+  EXPECT_LT(flat->Cdf(std::log(2.0)), 1);
+  // A big steadily growing series: level 4 (> 100), pace >= 5%/month.
+  SeriesRecord big = Series("big", {0, 100, 200, 300, 400, 500, 600, 700});
+  auto b = CorpusBand::For(big, 1);
+  ASSERT_TRUE(b.has_value());
+  EXPECT_EQ(b->level(), 4);
+  EXPECT_NEAR(b->log_trend(), std::log(800.0), 1e-12);
+  // A distribution function: 0 below, 1 above, monotone, around T.
+  EXPECT_EQ(b->Cdf(b->min() - 1e-9), 0);
+  EXPECT_EQ(b->Cdf(b->max()), 1);
+  double prev = 0;
+  for (double x = b->min() - 0.1; x < b->max() + 0.1; x += 0.01) {
+    const double f = b->Cdf(x);
+    EXPECT_GE(f, prev);
+    prev = f;
+  }
+  EXPECT_GT(b->Cdf(std::log(800.0) + 0.3), 0.9);
+  EXPECT_LT(b->Cdf(std::log(800.0) - 0.3), 0.1);
+  // Past 12 months the 12-month cell, scaled by sqrt(h / 12).
+  auto far = CorpusBand::For(big, 48);
+  ASSERT_TRUE(far.has_value());
+  if (far->horizon() == 12) {
+    EXPECT_DOUBLE_EQ(far->scale(), 2);
+  } else {  // the all-horizon cell holds per-month scores
+    EXPECT_EQ(far->horizon(), 0);
+    EXPECT_DOUBLE_EQ(far->scale(), std::sqrt(48.0));
+  }
+  // Nothing to say about an all-zero or empty history.
+  EXPECT_FALSE(CorpusBand::For(Series("zero", {0, 0, 0}), 1).has_value());
+  EXPECT_FALSE(CorpusBand::For(SeriesRecord{}, 1).has_value());
+}
+
+TEST(ConformalTest, NoFoldsMeansTheCorpusBandsQuantiles) {
+  SeriesRecord s = Series("s", {0, 3, 8, 12, 15, 19, 24, 30});
+  auto iv = MakeConformalIntervals(s, {}, {1, 6}, {33, 45}, 0.9);
   ASSERT_TRUE(iv.has_value());
-  EXPECT_DOUBLE_EQ((*iv)[0].lower, 99.5);
-  EXPECT_DOUBLE_EQ((*iv)[0].upper, 105.5);
-  // Horizon 2 has one fold: horizon 1's errors scaled by 2/1.
-  EXPECT_DOUBLE_EQ((*iv)[1].lower, 109);
-  EXPECT_DOUBLE_EQ((*iv)[1].upper, 121);
-  // Lower bounds never go below the last observed value.
-  auto floored = EmpiricalIntervals({{-50, -40, -30}}, {100}, 95, 0.9);
-  EXPECT_DOUBLE_EQ((*floored)[0].lower, 95);
-  EXPECT_FALSE(EmpiricalIntervals({{1, 2}}, {100}, 90, 0.9).has_value());
+  EXPECT_EQ(iv->origins, 0);
+  ASSERT_EQ(iv->intervals.size(), 2u);
+  for (int i = 0; i < 2; ++i) {
+    auto band = CorpusBand::For(s, i == 0 ? 1 : 6);
+    const Interval& v = iv->intervals[i];
+    // The 5% and 95% quantiles of the corpus band (or the last value).
+    EXPECT_GE(band->Cdf(std::log(v.upper)), 0.95 - 1e-12);
+    EXPECT_LT(band->Cdf(std::log(v.upper) - 1e-6), 0.95);
+    EXPECT_GE(v.lower, 30);
+    if (v.lower > 30) EXPECT_NEAR(band->Cdf(std::log(v.lower)), 0.05, 1e-6);
+  }
+  // Wider at 6 months than at 1, and at 95% than at 80%.
+  EXPECT_GT(iv->intervals[1].upper - iv->intervals[1].lower,
+            iv->intervals[0].upper - iv->intervals[0].lower);
+  auto narrow = MakeConformalIntervals(s, {}, {6}, {45}, 0.8);
+  EXPECT_LT(narrow->intervals[0].upper, iv->intervals[1].upper);
+  EXPECT_FALSE(MakeConformalIntervals(Series("z", {0, 0}), {}, {1}, {0}, 0.9).has_value());
+}
+
+TEST(ConformalTest, OwnErrorsMixWithTheCorpusByOrigins) {
+  // 40 origins whose 1-month forecasts were off by exactly +-1%: the own
+  // part is tight, weighted 40 : 10 against the corpus band.
+  SeriesRecord s = Series("s", {0, 100, 200, 300, 400, 500, 600, 700});
+  std::vector<FoldError> errors;
+  for (int k = 0; k < 40; ++k) {
+    errors.push_back({k, 1, k % 2 == 0 ? std::log(1.01) : std::log(0.99)});
+  }
+  const double value = 800, level = 0.8;
+  auto own = MakeConformalIntervals(s, errors, {1}, {value}, level);
+  auto corpus = MakeConformalIntervals(s, {}, {1}, {value}, level);
+  ASSERT_TRUE(own && corpus);
+  EXPECT_EQ(own->origins, 40);
+  const Interval& v = own->intervals[0];
+  EXPECT_LT(v.upper - v.lower, corpus->intervals[0].upper - corpus->intervals[0].lower);
+  // The quantile definition: F(upper) >= (1 + level) / 2 > F(just below),
+  // with F = w (own below + corpus) / (n + 1) + (1 - w) corpus, w = 40/50.
+  auto band = CorpusBand::For(s, 1);
+  auto mixture = [&](double y) {
+    const double x = std::log(y), c = band->Cdf(x);
+    int below = 0;
+    for (const auto& e : errors) below += std::log(value) + e.log_ratio <= x;
+    const double w = 40.0 / 50.0;
+    return w * (below + c) / (errors.size() + 1) + (1 - w) * c;
+  };
+  EXPECT_GE(mixture(v.upper), 0.9 - 1e-12);
+  EXPECT_LT(mixture(v.upper * (1 - 1e-9)), 0.9);
+  EXPECT_GE(mixture(v.lower), 0.1 - 1e-12);
+  EXPECT_LT(mixture(v.lower * (1 - 1e-9)), 0.1);
+  // Longer horizons scale a fold's error by sqrt(h / h_fold): wider at 4.
+  auto four = MakeConformalIntervals(s, errors, {4}, {1100}, level);
+  EXPECT_GT(four->intervals[0].upper / 1100, v.upper / value);
+  // Lower bounds never go below the last value.
+  std::vector<FoldError> low = {{0, 1, std::log(0.2)}, {1, 1, std::log(0.2)}};
+  auto floored = MakeConformalIntervals(s, low, {1}, {701}, 0.99);
+  EXPECT_GE(floored->intervals[0].lower, 700);
 }
 
 TEST(ForecastMathTest, PlausibilityBound) {
@@ -323,11 +416,6 @@ TEST(ForecastMathTest, PlausibilityBound) {
   EXPECT_EQ(ImplausibleAbove(Series("a", {0, 5, 50}), 3), 50 + 3 * 450);
   // A flat series still allows growth of 10 a month.
   EXPECT_EQ(ImplausibleAbove(Series("flat", {0, 0, 0}), 2), 20);
-  auto u = Union({{1, 5}, {2, 6}}, {{0, 4}, {3, 9}});
-  EXPECT_EQ(u[0].lower, 0);
-  EXPECT_EQ(u[0].upper, 5);
-  EXPECT_EQ(u[1].lower, 2);
-  EXPECT_EQ(u[1].upper, 9);
 }
 
 

@@ -611,6 +611,9 @@ class Forecast:
     interval_method: str
     weights: Tuple[FitterWeight, ...]
     warnings: Tuple[str, ...]
+    # Rolling origins of the forecaster's own errors behind the intervals
+    # ("conformal"; 0: the corpus band alone).
+    interval_folds: int = 0
 
     @classmethod
     def from_proto(cls, m) -> "Forecast":
@@ -618,7 +621,7 @@ class Forecast:
                    tuple(ForecastPoint.from_proto(p) for p in m.points),
                    m.interval_level, m.interval_method,
                    tuple(FitterWeight(w.fitter, w.weight, _opt(w, "cv_score")) for w in m.weights),
-                   tuple(m.warnings))
+                   tuple(m.warnings), m.interval_folds)
 
     @property
     def has_interval(self) -> bool:

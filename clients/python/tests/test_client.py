@@ -205,7 +205,9 @@ def test_forecast_points_and_intervals(client):
     assert fc.interval_level == pytest.approx(0.95) and fc.has_interval
     assert all(p.lower <= p.value <= p.upper for p in fc.points)
     combined = client.forecast(LLAMA, "combined", horizon=3)
-    assert len(combined.points) == 3 and combined.interval_method == "empirical"
+    assert len(combined.points) == 3 and combined.interval_method == "conformal"
+    assert combined.interval_folds > 0 and fc.interval_method == "conformal"
+    assert all(p.lower <= p.value <= p.upper for p in combined.points)
     assert math.isclose(sum(w.weight for w in combined.weights), 1, rel_tol=1e-9)
     df = combined.to_pandas()
     assert list(df.columns) == ["series_id", "fitter", "t", "value", "lower", "upper"]

@@ -58,8 +58,10 @@ extern "C" {
 #define ADOPTION_LOSS_SSE_CUMULATIVE "sse_cumulative"
 /* Poisson deviance of the monthly increments (curve fitters with option
  * loss=poisson): 2 sum[d ln(d/mu) - (d - mu)], d_i = y_i - y_{i-1},
- * mu_i = c(t_i) - c(t_{i-1}). Deviance + 2k is AIC up to a constant shared by
- * every fit of the same increments. */
+ * mu_i = c(t_i) - c(t_{i-1}), over every point: the first increment is
+ * d_0 = y_0 with mean c(t_0) (it anchors the curve's level; n = points).
+ * Deviance + 2k is AIC up to a constant shared by every fit of the same
+ * increments. */
 #define ADOPTION_LOSS_POISSON_INCREMENTS "poisson_deviance_increments"
 /* One-step-ahead squared error of a forecast baseline (naive, trend). */
 #define ADOPTION_LOSS_SSE_ONE_STEP "sse_one_step"

@@ -377,8 +377,10 @@ class OptionReader {
 //   kSse:     sum_i (y_i - c(t_i))^2 on the cumulative series
 //             (loss "sse_cumulative"; n = points).
 //   kPoisson: the Poisson deviance of the monthly increments
-//             d_i = y_i - y_{i-1}, mean mu_i = c(t_i) - c(t_{i-1})
-//             (loss "poisson_deviance_increments"; see LinearizePoisson).
+//             d_i = y_i - y_{i-1}, mean mu_i = c(t_i) - c(t_{i-1}), the
+//             first point included (d_0 = y_0, mu_0 = c(t_0): the level's
+//             anchor; n = points) (loss "poisson_deviance_increments"; see
+//             PoissonIncrements and LinearizePoisson).
 enum class Loss { kSse, kPoisson };
 
 inline const char* LossName(Loss loss) {
@@ -591,22 +593,24 @@ bool Linearize(const Model& model, const SeriesView& s,
   return std::isfinite(total) && jtj->allFinite() && jtr->allFinite();
 }
 
-// The monthly increments a Poisson fit uses: d_i = y_i - y_{i-1}. When the
-// series starts at t_0 <= 0 (month 0, the usual case) the first point is the
-// baseline and contributes no increment (y_0 = 0 there anyway); when t_0 > 0
-// the first increment is d_0 = y_0 with mean c(t_0) (adoption before the
-// first observation). Returns the number of increments, or 0 with *bad set
-// to the first negative increment's index when the series decreases.
+// The monthly increments a Poisson fit uses: d_i = y_i - y_{i-1} with
+// y_{-1} = 0, so the first point is an increment too, d_0 = y_0 with mean
+// c(t_0) (the adoption up to the first observation, month 0 included). That
+// anchors the curve's level: increments alone do not see a constant offset,
+// so a curve with c(0) != 0 (logistic, Gompertz) could otherwise sit
+// anywhere above the data; with the anchor the fitted cumulative curve
+// passes (to Poisson noise) through the first observation. Returns the
+// number of increments (the number of points), or 0 with *bad set to the
+// first negative increment's index when the series decreases.
 inline size_t PoissonIncrements(const SeriesView& s, size_t* bad = nullptr) {
   if (s.n == 0) return 0;
-  const size_t first = s.t[0] > 0 ? 0 : 1;
-  for (size_t i = std::max<size_t>(first, 1); i < s.n; ++i) {
+  for (size_t i = 1; i < s.n; ++i) {
     if (s.y[i] < s.y[i - 1]) {
       if (bad) *bad = i;
       return 0;
     }
   }
-  return s.n - first;
+  return s.n;
 }
 
 // The Poisson deviance of the increments and its Gauss-Newton (Fisher
@@ -614,6 +618,7 @@ inline size_t PoissonIncrements(const SeriesView& s, size_t* bad = nullptr) {
 //
 //   D(theta) = 2 sum_i [d_i ln(d_i / mu_i) - (d_i - mu_i)],  (0 ln 0 = 0)
 //   mu_i = c(t_i) - c(t_{i-1}),   J_i = dmu_i/dtheta = g(t_i) - g(t_{i-1}),
+//   (i = 0: mu_0 = c(t_0), J_0 = g(t_0): the anchor, see PoissonIncrements)
 //   W = diag(1 / mu_i),  r_i = d_i - mu_i:
 //   dD/dtheta = -2 J'W r,  E[d2D/dtheta2] = 2 J'WJ (the Fisher information
 //   of the log-likelihood, times 2).
@@ -624,7 +629,9 @@ inline size_t PoissonIncrements(const SeriesView& s, size_t* bad = nullptr) {
 // Levenberg-Marquardt loop minimises it. *pearson = sum r_i^2 / mu_i (the
 // residual norm for the gradient test). A mu_i <= floor (the curve flat, to
 // rounding, between two points, where any d_i > 0 is impossible) is clamped
-// to floor with a zero gradient; *clamped counts them. Returns false when
+// to floor with a zero gradient; *clamped counts those with d_i > 0 (a
+// count the curve cannot produce; a flat curve over a flat stretch, e.g.
+// c(0) = 0 at an empty month 0, is no conflict). Returns false when
 // anything is not finite.
 template <class Model>
 bool LinearizePoisson(const Model& model, const SeriesView& s,
@@ -635,16 +642,13 @@ bool LinearizePoisson(const Model& model, const SeriesView& s,
                       size_t* clamped = nullptr) {
   using Params = typename Model::Params;
   Params g, g_prev = Params::Zero(), jac;
+  // Before the first point: nothing adopted (c = 0, y = 0), so the first
+  // increment is y_0 with mean c(t_0).
   double c_prev = 0, y_prev = 0, dev = 0, chi2 = 0;
-  size_t first = 0, n_clamped = 0;
+  size_t n_clamped = 0;
   jtj->setZero();
   jtr->setZero();
-  if (s.n > 0 && !(s.t[0] > 0)) {
-    c_prev = model.Evaluate(s.t[0], theta, &g_prev);
-    y_prev = s.y[0];
-    first = 1;
-  }
-  for (size_t i = first; i < s.n; ++i) {
+  for (size_t i = 0; i < s.n; ++i) {
     const double c = model.Evaluate(s.t[i], theta, &g);
     const double d = s.y[i] - y_prev;
     double mu = c - c_prev;
@@ -652,7 +656,7 @@ bool LinearizePoisson(const Model& model, const SeriesView& s,
     if (!(mu > floor)) {
       mu = floor;
       jac.setZero();
-      ++n_clamped;
+      if (d > 0) ++n_clamped;  // a count where the curve is flat
     }
     const double r = d - mu;
     dev += 2 * ((d > 0 ? d * std::log(d / mu) : 0.0) - r);
@@ -1254,8 +1258,8 @@ bool FillCurveResult(const Model& model, const SeriesView& s,
     LinearizePoisson(model, s, fit.best.theta, options.poisson_floor,
                      &unused_d, &unused_p, &unused_h, &unused_g, &clamped);
     if (clamped > 0) {
-      AppendMessage(result, Format("%zu increment(s) with a model mean <= %g "
-                                   "clamped to it (curve flat there)",
+      AppendMessage(result, Format("%zu non-zero increment(s) with a model "
+                                   "mean <= %g clamped to it (curve flat there)",
                                    clamped, options.poisson_floor));
     }
   }
