@@ -429,7 +429,9 @@ int main(int argc, char** argv) {
   compare->add_option("--fitters", args.fitter_list,
                       "comma-separated fitter names (default: every loaded fitter)");
   compare->add_option("--option", args.fitter_options,
-                      "fitter option fitter.key=value, e.g. citation.m=100 (repeatable)")
+                      "fitter option fitter.key=value, e.g. citation.m=100 (repeatable); "
+                      "citation.m=pooled chooses one m for the whole selection by "
+                      "cross-validation")
       ->check(FitterOptionValidator());
   compare->add_option("--criterion", args.criterion, "ranking criterion")
       ->capture_default_str()
@@ -452,10 +454,12 @@ int main(int argc, char** argv) {
   AddFormat(compare, &args, {"table", "json", "csv"});
   compare->footer(
       "table: batch summary (verdicts; per fitter wins, fit outcomes, median R^2, mean "
-      "Akaike weight, cross-validated errors), one table per --group-by value, then one "
+      "Akaike weight, cross-validated errors; a pooled m with its grid scores), one table "
+      "per --group-by value, then one "
       "row per series; '*' marks the winner in the per-fitter details.\n"
       "csv: one row per series x fitter: series_id,fitter,status,n,k,sse,rmse,r2,aicc,"
-      "bic,akaike_weight,winner,param_<name>...,[cv columns],verdict,message,paper_*.\n"
+      "bic,akaike_weight,winner,param_<name>...,[cv columns],verdict,message,paper_*"
+      "[,pooled_citation_m,pooled_citation_m_scores with citation.m=pooled].\n"
       "json: the CompareModelsResponse in the proto3 JSON mapping.");
 
   auto* forecast = app.add_subcommand(

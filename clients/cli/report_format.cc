@@ -241,6 +241,20 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
                         "paper_sigma", "paper_label"}) {
     header.push_back(h);
   }
+  // Batch-level choices of pooled options, on every row (like paper_*), so
+  // the file stays one table.
+  std::vector<std::string> pooled_cells;
+  for (const auto& p : response.pooled()) {
+    const std::string name = absl::StrCat("pooled_", p.fitter(), "_", p.option());
+    header.push_back(name);
+    header.push_back(name + "_scores");
+    pooled_cells.push_back(CsvCell(p.chosen()));
+    std::vector<std::string> scores;
+    for (int g = 0; g < p.candidates_size() && g < p.scores_size(); ++g) {
+      scores.push_back(absl::StrCat(p.candidates(g), "=", Exact(p.scores(g))));
+    }
+    pooled_cells.push_back(CsvCell(absl::StrJoin(scores, ";")));
+  }
   std::string out = absl::StrJoin(header, ",") + "\n";
   for (const auto& s : response.series()) {
     for (const auto& f : s.fits()) {
@@ -280,6 +294,7 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
       for (const char* key : {"paper_lambda", "paper_mu", "paper_sigma", "paper_label"}) {
         row.push_back(CsvCell(Meta(s, key)));
       }
+      row.insert(row.end(), pooled_cells.begin(), pooled_cells.end());
       out += absl::StrJoin(row, ",") + "\n";
     }
   }
@@ -332,6 +347,29 @@ std::string SeriesDetailTable(const v1::SeriesReport& s) {
   return out;
 }
 
+std::string PooledTable(const v1::CompareModelsResponse& r) {
+  std::string out;
+  for (const auto& p : r.pooled()) {
+    absl::StrAppend(
+        &out, "\nPooled ", p.fitter(), ".", p.option(), " = ", p.chosen(),
+        " for every series, chosen by rolling-origin cross-validation\n",
+        absl::StrFormat("  cv_score: median over %d series of the mean MASE over the horizons "
+                        "(lower is better); %d fits, %.2f s\n",
+                        p.series_scored(), p.fits(), p.elapsed_seconds()));
+    Table t({p.option(), "cv_score", "chosen"});
+    for (int g = 0; g < p.candidates_size(); ++g) {
+      t.AddRow({p.candidates(g), g < p.scores_size() ? absl::StrFormat("%.4f", p.scores(g)) : "",
+                p.candidates(g) == p.chosen() ? "*" : ""});
+    }
+    out += t.Render();
+    if (p.fitter() == "citation" && p.option() == "m") {
+      out += "  m = 1 is the paper's (t in years), m = 100 the authors' app's (t in months); "
+             "the time unit does not change which m fits\n";
+    }
+  }
+  return out;
+}
+
 std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
                            int detail_limit) {
   std::string out = absl::StrFormat(
@@ -379,6 +417,8 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
     out += "  wins: by the criterion (curves only); cv_wins and mase_h*: rolling-origin forecasts, "
            "median over series of the error scaled by the last-value forecast's (< 1 beats it)\n";
   }
+
+  out += PooledTable(r);
 
   if (!r.group_by().empty() && r.groups_size() > 0) {
     absl::StrAppend(&out, "\nBy ", r.group_by(), " (wins per fitter):\n");

@@ -57,10 +57,18 @@ class Table {
 // paper_lambda,paper_mu,paper_sigma,paper_label from the series metadata.
 // winner is true/false; status as StatusName(); numbers in full precision
 // (Exact); missing numbers (and n..r2 of fits that are not usable) are empty.
+// With pooled options (response.pooled), two more columns per option, the
+// same on every row: pooled_<fitter>_<option> (the chosen value) and
+// pooled_<fitter>_<option>_scores ("candidate=score;..." in grid order).
 std::string CompareToCsv(const v1::CompareModelsResponse& response);
 
+// The batch summary of pooled options: per option the chosen value, then
+// each candidate with its batch cross-validated score. Empty without.
+std::string PooledTable(const v1::CompareModelsResponse& response);
+
 // CompareModels for people: batch summary (verdict counts, then per fitter
-// wins, fit outcomes, median R^2, mean Akaike weight, CV scores), a table
+// wins, fit outcomes, median R^2, mean Akaike weight, CV scores, then any
+// pooled option with its candidates' scores: PooledTable), a table
 // per group_by value (when grouped), one row per series (at most `limit`,
 // largest last value first; 0 = all), and a per-fitter detail table
 // (SeriesDetailTable) for each series shown when at most `detail_limit` are.

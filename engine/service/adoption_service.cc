@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "engine/select/cross_validation.h"
 #include "engine/select/forecast.h"
+#include "engine/select/pooling.h"
 #include "engine/select/report.h"
 #include "spdlog/spdlog.h"
 
@@ -84,6 +85,20 @@ absl::Status ValidateMetadataFilter(const google::protobuf::Map<std::string, std
 
 FitterOptions ToOptions(const google::protobuf::Map<std::string, std::string>& m) {
   return FitterOptions(m.begin(), m.end());
+}
+
+// Fit and Forecast work on one series: a value chosen for a batch by
+// cross-validation ("pooled") is a CompareModels option only.
+absl::Status RefusePooled(const FitterOptions& options, const std::string& fitter) {
+  for (const auto& [key, value] : options) {
+    if (value != kPooledValue) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "options[", key, "]: \"", kPooledValue,
+        "\" chooses one value for a batch of series by cross-validation: only "
+        "CompareModels takes it (fitter_options[", fitter, "].options[", key,
+        "]); the value it chose is in CompareModelsResponse.pooled"));
+  }
+  return absl::OkStatus();
 }
 
 // Prefixes a store error with the request field it concerns, so NOT_FOUND
@@ -163,7 +178,12 @@ absl::Status AdoptionServiceImpl::CheckNotShutDown() const {
 
 std::vector<TaskResult> AdoptionServiceImpl::RunTasks(
     const std::vector<FitTask>& tasks, grpc::ServerContext* context) {
-  std::vector<TaskResult> results = planner_->Run(tasks, MakeRunControl(context));
+  return RunTasks(tasks, MakeRunControl(context));
+}
+
+std::vector<TaskResult> AdoptionServiceImpl::RunTasks(
+    const std::vector<FitTask>& tasks, const RunControl& control) {
+  std::vector<TaskResult> results = planner_->Run(tasks, control);
   if (metrics_ != nullptr) {
     std::map<std::pair<std::string, std::string>, int64_t> counts;
     for (const auto& r : results) {
@@ -395,6 +415,9 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
   absl::StatusOr<const Fitter*> fitter = FindFitter(request->fitter(), "fitter");
   if (!fitter.ok()) return log.Done(ToGrpc(fitter.status()));
   FitterOptions options = ToOptions(request->options());
+  if (absl::Status s = RefusePooled(options, (*fitter)->name()); !s.ok()) {
+    return log.Done(ToGrpc(s));
+  }
   if (absl::Status s = (*fitter)->ValidateOptions(options, "options"); !s.ok()) {
     return log.Done(ToGrpc(s));
   }
@@ -480,6 +503,14 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     return fail(absl::FailedPreconditionError("no fitter plugins are loaded"));
   }
   std::map<std::string, FitterOptions> options;
+  // An option set to "pooled" (see engine/select/pooling.h).
+  struct PooledRequest {
+    const Fitter* fitter;
+    std::string option;
+    std::string field;  // fitter_options[<fitter>].options[<option>]
+    const PooledGrid* grid;
+  };
+  std::optional<PooledRequest> pooled;
   for (const auto& [name, fo] : request->fitter_options()) {
     const std::string field = absl::StrCat("fitter_options[", name, "]");
     bool selected = false;
@@ -489,10 +520,43 @@ grpc::Status AdoptionServiceImpl::CompareModels(
           absl::StrCat(field, ": fitter \"", name, "\" is not in this comparison")));
     }
     options[name] = ToOptions(fo.options());
-    if (absl::Status s = registry_->Find(name)->ValidateOptions(options[name], field);
-        !s.ok()) {
-      return fail(s);
+    const FitterOptions& given = options[name];
+    std::string pooled_key;
+    for (const auto& [key, value] : given) {
+      if (value != kPooledValue) continue;
+      const std::string option_field = absl::StrCat(field, ".options[", key, "]");
+      if (absl::Status s = ValidatePooledOption(name, key, given, option_field); !s.ok()) {
+        return fail(s);
+      }
+      if (pooled) {  // only one option can be pooled today: citation's m
+        return fail(absl::InvalidArgumentError(absl::StrCat(
+            option_field, ": only one option per request can be \"", kPooledValue,
+            "\" (", pooled->field, " is too)")));
+      }
+      pooled = PooledRequest{registry_->Find(name), key, option_field,
+                             PooledCandidates(name, key)};
+      pooled_key = key;
     }
+    if (pooled_key.empty()) {
+      if (absl::Status s = registry_->Find(name)->ValidateOptions(given, field); !s.ok()) {
+        return fail(s);
+      }
+    } else {
+      // The plugin checks the other options with each candidate in place.
+      for (const std::string& candidate : pooled->grid->candidates) {
+        FitterOptions trial = given;
+        trial[pooled_key] = candidate;
+        if (absl::Status s = registry_->Find(name)->ValidateOptions(trial, field); !s.ok()) {
+          return fail(s);
+        }
+      }
+    }
+  }
+  if (pooled && !cv->enabled) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        pooled->field, ": \"", kPooledValue,
+        "\" chooses the value by rolling-origin cross-validation, which this request "
+        "disables (cross_validation.disabled)")));
   }
 
   // A count-likelihood comparison: every fitter with a `loss` option fits
@@ -530,39 +594,156 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   std::sort(series.begin(), series.end(),
             [](const SeriesRecord& a, const SeriesRecord& b) { return a.id < b.id; });
 
-  // Every series x fitter on the whole series, then (cross-validation)
-  // every series x fitter x rolling origin, all in one parallel run.
+  // One control for every run of the request: the deadline counts from here.
+  const RunControl control = MakeRunControl(context);
   static const FitterOptions kNoOptions;
   auto options_of = [&](const Fitter* f) {
     auto it = options.find(f->name());
     return it == options.end() ? &kNoOptions : &it->second;
   };
   const size_t nf = fitters.size();
+  std::vector<std::vector<CvOrigin>> origins(series.size());
+  size_t num_origins = 0;
+  if (cv->enabled) {
+    for (size_t i = 0; i < series.size(); ++i) {
+      origins[i] = RollingOrigins(series[i], *cv);
+      num_origins += origins[i].size();
+    }
+  }
+  // After a run: why the request cannot go on, or OK. A run whose fits the
+  // deadline cut off cannot choose a pooled value (some candidates would be
+  // judged on fewer folds), so that is an error too.
+  auto run_failure = [&](const std::vector<TaskResult>& results,
+                         bool cancelled_fits_fail) -> absl::Status {
+    if (absl::Status s = CheckNotShutDown(); !s.ok()) return s;
+    if (context->IsCancelled()) {
+      return absl::CancelledError("request cancelled by the client");
+    }
+    if (!cancelled_fits_fail) return absl::OkStatus();
+    for (const TaskResult& r : results) {
+      if (r.outcome.status == FitStatus::kCancelled && absl::Now() >= control.deadline) {
+        return absl::DeadlineExceededError(absl::StrCat(
+            pooled->field, ": the request's deadline passed while choosing the pooled value "
+            "by cross-validation (", pooled->grid->candidates.size(), " candidates x ",
+            num_origins, " rolling origins); allow more time or select fewer series"));
+      }
+    }
+    return absl::OkStatus();
+  };
+
+  // A pooled option first: for each candidate, the fitter on every rolling
+  // origin of every series (one planner run per candidate, series x
+  // origins tasks, so the memory held is that of one candidate's folds);
+  // then the candidate with the best batch score is the fitter's option for
+  // the comparison below, which reuses its fold forecasts.
+  size_t pooled_j = nf;  // index of the pooled fitter in `fitters`
+  std::vector<std::vector<std::vector<std::vector<double>>>> pooled_forecasts;  // [g][i][k]
+  int pooled_chosen = -1;
+  size_t pooled_fits = 0;
+  if (pooled) {
+    const absl::Time pool_start = absl::Now();
+    for (size_t j = 0; j < nf; ++j) {
+      if (fitters[j] == pooled->fitter) pooled_j = j;
+    }
+    if (num_origins == 0) {
+      return fail(absl::FailedPreconditionError(absl::StrCat(
+          pooled->field, ": \"", kPooledValue, "\" needs series that rolling-origin "
+          "cross-validation can score, and none of the ", series.size(),
+          " selected series has an origin (at least ", cv->min_train_points,
+          " points up to a non-zero value, and a later point at a horizon)")));
+    }
+    const std::vector<std::string>& candidates = pooled->grid->candidates;
+    const FitterOptions base = *options_of(pooled->fitter);
+    pooled_forecasts.resize(candidates.size());
+    for (size_t g = 0; g < candidates.size(); ++g) {
+      FitterOptions candidate_options = base;
+      candidate_options[pooled->option] = candidates[g];
+      std::vector<FitTask> tasks;
+      tasks.reserve(num_origins);
+      for (size_t i = 0; i < series.size(); ++i) {
+        for (const CvOrigin& o : origins[i]) {
+          FitTask t{&series[i], pooled->fitter, &candidate_options, o.prefix, o.forecast_t};
+          t.status_only = true;
+          tasks.push_back(std::move(t));
+        }
+      }
+      std::vector<TaskResult> results = RunTasks(tasks, control);
+      if (absl::Status s = run_failure(results, true); !s.ok()) return fail(s);
+      pooled_fits += tasks.size();
+      auto& per_series = pooled_forecasts[g];
+      per_series.resize(series.size());
+      size_t next = 0;
+      for (size_t i = 0; i < series.size(); ++i) {
+        per_series[i].resize(origins[i].size());
+        for (size_t k = 0; k < origins[i].size(); ++k) {
+          per_series[i][k] = std::move(results[next++].predictions);
+        }
+      }
+    }
+    std::vector<std::vector<std::vector<const std::vector<double>*>>> views(candidates.size());
+    for (size_t g = 0; g < candidates.size(); ++g) {
+      views[g].resize(series.size());
+      for (size_t i = 0; i < series.size(); ++i) {
+        for (const auto& f : pooled_forecasts[g][i]) {
+          views[g][i].push_back(f.empty() ? nullptr : &f);
+        }
+      }
+    }
+    const PooledChoice choice =
+        ChoosePooledCandidate(pooled->grid->default_index, series, *cv, origins, views);
+    if (choice.chosen < 0) {
+      return fail(absl::FailedPreconditionError(absl::StrCat(
+          pooled->field, ": \"", kPooledValue, "\" needs series that rolling-origin "
+          "cross-validation can score under every candidate, and none of the ",
+          series.size(), " selected series could be scored (", num_origins,
+          " origins, but no forecast of the fitter there or no change to scale the "
+          "errors by)")));
+    }
+    pooled_chosen = choice.chosen;
+    options[pooled->fitter->name()][pooled->option] = candidates[pooled_chosen];
+    v1::PooledOption* report = response->add_pooled();
+    report->set_fitter(pooled->fitter->name());
+    report->set_option(pooled->option);
+    report->set_chosen(candidates[pooled_chosen]);
+    for (size_t g = 0; g < candidates.size(); ++g) {
+      report->add_candidates(candidates[g]);
+      report->add_scores(choice.scores[g]);
+    }
+    report->set_series_scored(choice.series_scored);
+    report->set_fits(static_cast<int32_t>(pooled_fits));
+    report->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - pool_start));
+    spdlog::info(
+        "event=pooled fitter={} option={} chosen={} score={:.4f} series_scored={} "
+        "candidates={} fits={} elapsed_s={:.3f}",
+        report->fitter(), report->option(), report->chosen(),
+        choice.scores[pooled_chosen], choice.series_scored, candidates.size(), pooled_fits,
+        report->elapsed_seconds());
+  }
+
+  // Every series x fitter on the whole series, then (cross-validation)
+  // every series x fitter x rolling origin, all in one parallel run. A
+  // pooled fitter's folds are not rerun: they were run for its candidates.
   std::vector<FitTask> tasks;
   tasks.reserve(series.size() * nf);
   for (const auto& s : series) {
     for (const Fitter* f : fitters) tasks.push_back({&s, f, options_of(f), 0, {}});
   }
-  std::vector<std::vector<CvOrigin>> origins(series.size());
   std::vector<size_t> cv_first(series.size(), 0);  // first CV task of a series
   if (cv->enabled) {
     for (size_t i = 0; i < series.size(); ++i) {
-      origins[i] = RollingOrigins(series[i], *cv);
       cv_first[i] = tasks.size();
-      for (const Fitter* f : fitters) {
+      for (size_t j = 0; j < nf; ++j) {
+        if (j == pooled_j) continue;
         for (const CvOrigin& o : origins[i]) {
-          FitTask t{&series[i], f, options_of(f), o.prefix, o.forecast_t};
+          FitTask t{&series[i], fitters[j], options_of(fitters[j]), o.prefix, o.forecast_t};
           t.status_only = true;
           tasks.push_back(std::move(t));
         }
       }
     }
   }
-  std::vector<TaskResult> results = RunTasks(tasks, context);
-  if (absl::Status s = CheckNotShutDown(); !s.ok()) return fail(s);
-  if (context->IsCancelled()) {
-    return fail(absl::CancelledError("request cancelled by the client"));
-  }
+  std::vector<TaskResult> results = RunTasks(tasks, control);
+  if (absl::Status s = run_failure(results, false); !s.ok()) return fail(s);
 
   std::vector<std::string> names;
   for (const Fitter* f : fitters) names.push_back(f->name());
@@ -575,12 +756,16 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     *report = BuildSeriesReport(series[i], per, criterion, target_loss);
     if (cv->enabled && !origins[i].empty()) {
       std::vector<std::vector<v1::HorizonError>> errors;
+      size_t run_j = 0;  // position among the fitters whose folds ran here
       for (size_t j = 0; j < nf; ++j) {
         std::vector<const std::vector<double>*> forecasts;
         for (size_t k = 0; k < origins[i].size(); ++k) {
-          const TaskResult& r = results[cv_first[i] + j * origins[i].size() + k];
-          forecasts.push_back(r.predictions.empty() ? nullptr : &r.predictions);
+          const std::vector<double>& p =
+              j == pooled_j ? pooled_forecasts[pooled_chosen][i][k]
+                            : results[cv_first[i] + run_j * origins[i].size() + k].predictions;
+          forecasts.push_back(p.empty() ? nullptr : &p);
         }
+        if (j != pooled_j) ++run_j;
         errors.push_back(ScoreForecasts(series[i], *cv, origins[i], forecasts));
       }
       ApplyCrossValidation(std::move(errors), report);
@@ -593,7 +778,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   response->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - start));
   spdlog::info("event=compare series={} fitters={} fits={} cv_fits={} elapsed_s={:.3f}",
                series.size(), fitters.size(), series.size() * nf,
-               tasks.size() - series.size() * nf,
+               tasks.size() - series.size() * nf + pooled_fits,
                response->elapsed_seconds());
   return log.Done(grpc::Status::OK);
 }
@@ -641,6 +826,9 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   }
   const FitterOptions options = ToOptions(request->options());
   if (!combined) {
+    if (absl::Status s = RefusePooled(options, fitters[0]->name()); !s.ok()) {
+      return fail(s);
+    }
     if (absl::Status s = fitters[0]->ValidateOptions(options, "options"); !s.ok()) {
       return fail(s);
     }

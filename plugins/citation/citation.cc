@@ -11,7 +11,9 @@
 // Defaults reproduce the paper's setup: m = 1 and t in years since creation
 // (month index / 12). time_unit=months gives the authors' app convention
 // (with m = 100). free_m=true estimates m too (k = 4; expect a singular
-// covariance: lambda and m trade off).
+// covariance: lambda and m trade off). m = "pooled" is not seen here: the
+// host (CompareModels, engine/select/pooling.h) runs this fitter at each
+// candidate m and passes the one chosen for the batch.
 //
 // Numerics (PEERS.md pitfalls):
 //   - Internal parameters are (log lambda, mu, log sigma[, log m]): positive
@@ -387,7 +389,9 @@ struct CitationFitter {
   };
   static constexpr adoption_option_spec_v1 kOptions[] = {
       {"m", "1",
-       "scale m in [1e-6, 1e12]; fixed value, or the start value when free_m"},
+       "scale m in [1e-6, 1e12]; fixed value, or the start value when free_m. "
+       "CompareModels also takes \"pooled\": one m for the whole batch, chosen "
+       "by cross-validation over 0.001, 0.01, ..., 1e6"},
       {"time_unit", "years",
        "model time unit: years (t = month / 12, the paper) or months (the "
        "authors' app, with m = 100)"},

@@ -110,6 +110,52 @@ TEST(ReportFormatTest, CompareCsvCrossValidationColumns) {
   EXPECT_THAT(lines[2], HasSubstr(",false,,,,,,,fits,"));
 }
 
+void AddPooledM(v1::CompareModelsResponse* r) {
+  auto* p = r->add_pooled();
+  p->set_fitter("citation");
+  p->set_option("m");
+  p->set_chosen("100");
+  for (auto [c, score] : std::vector<std::pair<const char*, double>>{
+           {"1", 1.375}, {"100", 1.25}, {"10000", 1.5}}) {
+    p->add_candidates(c);
+    p->add_scores(score);
+  }
+  p->set_series_scored(505);
+  p->set_fits(86300);
+  p->set_elapsed_seconds(24.5);
+}
+
+TEST(ReportFormatTest, CompareCsvPooledColumnsOnEveryRow) {
+  v1::CompareModelsResponse r = Sample();
+  AddPooledM(&r);
+  std::vector<std::string> lines = absl::StrSplit(CompareToCsv(r), '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_THAT(lines[0], ::testing::EndsWith(
+                            ",paper_label,pooled_citation_m,pooled_citation_m_scores"));
+  EXPECT_THAT(lines[1], ::testing::EndsWith(",Fit the model,100,1=1.375;100=1.25;10000=1.5"));
+  EXPECT_THAT(lines[2], ::testing::EndsWith(",Fit the model,100,1=1.375;100=1.25;10000=1.5"));
+  // Without pooling the columns are absent (the header above is unchanged).
+  EXPECT_THAT(CompareToCsv(Sample()), ::testing::Not(HasSubstr("pooled")));
+}
+
+TEST(ReportFormatTest, TablePooledSummary) {
+  v1::CompareModelsResponse r = Sample();
+  EXPECT_EQ(PooledTable(r), "");
+  AddPooledM(&r);
+  const std::string table = CompareToTable(r, 20);
+  EXPECT_THAT(table, HasSubstr("Pooled citation.m = 100 for every series, chosen by "
+                               "rolling-origin cross-validation\n"));
+  EXPECT_THAT(table, HasSubstr("median over 505 series"));
+  EXPECT_THAT(table, HasSubstr("86300 fits, 24.50 s"));
+  EXPECT_THAT(table, HasSubstr("    m  cv_score  chosen\n"));
+  EXPECT_THAT(table, HasSubstr("\n    1    1.3750\n"));
+  EXPECT_THAT(table, HasSubstr("\n  100    1.2500  *\n"));
+  EXPECT_THAT(table, HasSubstr("\n10000    1.5000\n"));
+  EXPECT_THAT(table, HasSubstr("m = 1 is the paper's"));
+  // In the batch summary: before the per-series rows.
+  EXPECT_LT(table.find("Pooled citation.m"), table.find("Series (largest adoption first)"));
+}
+
 TEST(ReportFormatTest, FitCsvHasNoVerdict) {
   const v1::FitResult fit = Sample().series(0).fits(0);
   std::vector<std::string> lines = absl::StrSplit(FitToCsv(fit), '\n', absl::SkipEmpty());

@@ -1078,6 +1078,17 @@ TEST(BadInputTest, TableOfMalformedRequests) {
       {"compare bad criterion", compare([](auto* r) { r->set_criterion(static_cast<v1::Criterion>(42)); }), C::INVALID_ARGUMENT, "criterion"},
       {"compare bad horizon", compare([](auto* r) { r->mutable_cross_validation()->add_horizons(-1); }), C::INVALID_ARGUMENT, "cross_validation.horizons[0]"},
       {"compare bad min train", compare([](auto* r) { r->mutable_cross_validation()->set_min_train_points(1); }), C::INVALID_ARGUMENT, "cross_validation.min_train_points"},
+      // "pooled": citation's m only, not with free_m, only with cross-validation,
+      // only in CompareModels; and it needs a series the CV can score.
+      {"compare pooled time unit", compare([](auto* r) { (*(*r->mutable_fitter_options())["citation"].mutable_options())["time_unit"] = "pooled"; }), C::INVALID_ARGUMENT, "fitter_options[citation].options[time_unit]: \"pooled\""},
+      {"compare pooled other fitter", compare([](auto* r) { (*(*r->mutable_fitter_options())["logistic"].mutable_options())["loss"] = "pooled"; }), C::INVALID_ARGUMENT, "fitter_options[logistic].options[loss]: \"pooled\""},
+      {"compare pooled unknown option", compare([](auto* r) { (*(*r->mutable_fitter_options())["bass"].mutable_options())["m"] = "pooled"; }), C::INVALID_ARGUMENT, "fitter_options[bass].options[m]"},
+      {"compare pooled with free m", compare([](auto* r) { auto& o = *(*r->mutable_fitter_options())["citation"].mutable_options(); o["m"] = "pooled"; o["free_m"] = "true"; }), C::INVALID_ARGUMENT, "fitter_options[citation].options[m]"},
+      {"compare pooled bad other option", compare([](auto* r) { auto& o = *(*r->mutable_fitter_options())["citation"].mutable_options(); o["m"] = "pooled"; o["time_unit"] = "weeks"; }), C::INVALID_ARGUMENT, "fitter_options[citation]"},
+      {"compare pooled without cv", compare([](auto* r) { (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "pooled"; r->mutable_cross_validation()->set_disabled(true); }), C::INVALID_ARGUMENT, "fitter_options[citation].options[m]"},
+      {"compare pooled nothing to score", compare([](auto* r) { (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "pooled"; }), C::FAILED_PRECONDITION, "fitter_options[citation].options[m]"},
+      {"fit pooled", fit("org/good", "citation", {{"m", "pooled"}}), C::INVALID_ARGUMENT, "options[m]"},
+      {"forecast pooled", [&]() { grpc::ClientContext c; v1::ForecastRequest r; r.set_series_id("org/good"); r.set_fitter("citation"); r.set_horizon(3); (*r.mutable_options())["m"] = "pooled"; v1::ForecastResponse s; return stub->Forecast(&c, r, &s); }, C::INVALID_ARGUMENT, "options[m]"},
   };
   for (const auto& c : cases) {
     grpc::Status st = c.call();

@@ -19,7 +19,7 @@ from .finetune_csv import read_finetune_csv
 from .types import (CompareReport, Criterion, FitResult, FitStatus, FitterInfo,
                     Fitters, FitterSummary, FitterWeight, Forecast,
                     ForecastPoint, GroupSummary, HorizonError, OptionInfo,
-                    Parameter, ParameterInfo, Point, RejectedPlugin, Series,
+                    Parameter, ParameterInfo, Point, PooledOption, RejectedPlugin, Series,
                     SeriesReport, UpsertResult, Verdict)
 
 __version__ = "0.1.0"

@@ -430,6 +430,32 @@ class GroupSummary:
 
 
 @dataclass(frozen=True)
+class PooledOption:
+    """A fitter option chosen for the whole batch by cross-validation (the
+    request set it to "pooled", e.g. options={"citation": {"m": "pooled"}}):
+    every series' fit of that fitter used `chosen`. scores[i] is the batch
+    score of candidates[i] (median over the scored series of their mean MASE
+    over the horizons; lower is better)."""
+    fitter: str
+    option: str
+    chosen: str
+    candidates: Tuple[str, ...]
+    scores: Tuple[float, ...]
+    series_scored: int
+    fits: int
+    elapsed_seconds: float
+
+    @classmethod
+    def from_proto(cls, m) -> "PooledOption":
+        return cls(m.fitter, m.option, m.chosen, tuple(m.candidates), tuple(m.scores),
+                   m.series_scored, m.fits, m.elapsed_seconds)
+
+    def score_of(self, candidate) -> float:
+        """The batch score of one candidate, e.g. score_of("1")."""
+        return self.scores[self.candidates.index(str(candidate))]
+
+
+@dataclass(frozen=True)
 class CompareReport:
     """CompareModels: per-series reports, per-fitter and per-group summaries."""
     series: Tuple[SeriesReport, ...]
@@ -442,6 +468,8 @@ class CompareReport:
     not_enough_data: int
     elapsed_seconds: float
     loss: str
+    # One per option the request set to "pooled" (empty otherwise).
+    pooled: Tuple[PooledOption, ...] = ()
 
     @classmethod
     def from_proto(cls, m) -> "CompareReport":
@@ -449,7 +477,8 @@ class CompareReport:
                    tuple(FitterSummary.from_proto(f) for f in m.fitters),
                    m.group_by, tuple(GroupSummary.from_proto(g) for g in m.groups),
                    Criterion.from_proto(m.criterion), m.series_count,
-                   m.does_not_fit, m.not_enough_data, m.elapsed_seconds, m.loss)
+                   m.does_not_fit, m.not_enough_data, m.elapsed_seconds, m.loss,
+                   tuple(PooledOption.from_proto(p) for p in m.pooled))
 
     @property
     def with_winner(self) -> int:

@@ -157,6 +157,30 @@ def test_compare_winners_and_verdicts(mistral_report):
     assert [s.series_id for s in r.not_fitting()] == ["mistralai/Mamba-Codestral-7B-v0.1"]
 
 
+def test_compare_with_a_pooled_m(client):
+    r = client.compare(filter={"company": "MistralAI"}, fitters=["citation", "naive"],
+                       options={"citation": {"m": "pooled"}})
+    assert len(r.pooled) == 1
+    p = r.pooled[0]
+    assert (p.fitter, p.option) == ("citation", "m")
+    assert p.candidates[0] == "0.001" and p.candidates[-1] == "1000000"
+    assert "1" in p.candidates and "100" in p.candidates
+    assert len(p.scores) == len(p.candidates) and p.chosen in p.candidates
+    assert p.score_of(p.chosen) <= min(p.scores) * 1.001
+    assert p.series_scored > 5 and p.fits > 0
+    for s in r.series:
+        for f in s.fits:
+            if f.fitter == "citation" and f.usable:
+                assert f.param("m").value == float(p.chosen) and f.param("m").fixed
+    # Without the option nothing is pooled; without cross-validation it is refused.
+    assert client.compare(filter={"company": "MistralAI"}, fitters=["naive"]).pooled == ()
+    from adoption_client import InvalidArgument
+    with pytest.raises(InvalidArgument) as e:
+        client.compare(filter={"company": "MistralAI"}, fitters=["citation"],
+                       options={"citation": {"m": "pooled"}}, cross_validation=False)
+    assert e.value.field == "fitter_options[citation].options[m]"
+
+
 def test_compare_all_without_cross_validation(client):
     r = client.compare(all=True, cross_validation=False, group_by="company",
                        fitters=["citation", "logistic", "naive"])
