@@ -27,6 +27,7 @@ namespace {
 
 using ::adoption::testing::CommandResult;
 using ::adoption::testing::RunCommand;
+using ::adoption::testing::Scaled;
 using ::adoption::testing::ServerProcess;
 using ::adoption::testing::TempDir;
 using ::testing::HasSubstr;
@@ -592,7 +593,7 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveSigkill) {
             }
           }
           grpc::ClientContext ctx;
-          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+          ctx.set_deadline(std::chrono::system_clock::now() + Scaled(std::chrono::seconds(5)));
           v1::UpsertSeriesResponse resp;
           if (!stub->UpsertSeries(&ctx, req, &resp).ok()) break;  // server gone
           std::lock_guard<std::mutex> lock(mu);
@@ -601,7 +602,7 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveSigkill) {
       });
     }
     // Let the writers run, then kill the server mid-stream.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 200 * round));
+    std::this_thread::sleep_for(Scaled(std::chrono::milliseconds(300 + 200 * round)));
     server.Kill();
     stop = true;
     for (auto& t : writers) t.join();
@@ -662,7 +663,7 @@ TEST(SecurityTest, TlsAndBearerToken) {
   auto call = [&](std::shared_ptr<grpc::ChannelCredentials> creds, const char* token) {
     auto stub = v1::AdoptionService::NewStub(grpc::CreateChannel(server.address(), creds));
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ctx.set_deadline(std::chrono::system_clock::now() + Scaled(std::chrono::seconds(5)));
     if (token) ctx.AddMetadata("authorization", std::string("Bearer ") + token);
     v1::ListFittersResponse resp;
     return stub->ListFitters(&ctx, {}, &resp);
@@ -757,7 +758,7 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
     } else {
       EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << st.error_message();
     }
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(std::chrono::seconds(2)));
   }
   {
     // No client deadline: the server's 2 s cap ends the comparison, the slow
@@ -770,7 +771,7 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
     v1::CompareModelsResponse resp;
     const auto start = std::chrono::steady_clock::now();
     ASSERT_TRUE(stub->CompareModels(&ctx, req, &resp).ok());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(std::chrono::seconds(5)));
     ASSERT_EQ(resp.series_size(), 1);
     for (const auto& f : resp.series(0).fits()) {
       if (f.fitter() == "slow") {
