@@ -59,7 +59,7 @@ echo "== (b) configure and build $EXAMPLE out of tree against $PREFIX"
 SAN_ARGS=()
 if [[ -n "$SANITIZE" ]]; then
   san="-fsanitize=$SANITIZE -fno-omit-frame-pointer"
-  [[ "$SANITIZE" == *undefined* ]] && san="$san -fno-sanitize-recover=undefined"
+  [[ "$SANITIZE" == *undefined* ]] && san="$san -fno-sanitize-recover=all"
   SAN_ARGS=(-DCMAKE_CXX_FLAGS="$san" -DCMAKE_MODULE_LINKER_FLAGS="$san")
   echo "   instrumented like the rest of this build: $san"
 fi
