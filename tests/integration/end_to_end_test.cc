@@ -764,6 +764,12 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
     }
     EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(std::chrono::seconds(2)));
   }
+  // The first request's handler returns only just after the client's
+  // deadline. Let it leave the planner's TBB arena first: while it holds the
+  // arena's one slot for a requesting thread, the next request's fits are
+  // delegated to the arena's workers alone (one thread on 2 cores), where the
+  // throwing fit would queue behind the slow one. Seen under TSan.
+  std::this_thread::sleep_for(Scaled(std::chrono::milliseconds(500)));
   {
     // No client deadline: the server's 2 s cap ends the comparison, the slow
     // fits come back cancelled, the others (and the throwing one, failed) are
