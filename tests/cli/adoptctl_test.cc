@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/sanitizers.h"
 
 namespace {
 
@@ -69,6 +70,9 @@ class AdoptctlTest : public ::testing::Test {
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     r.out = Slurp(out);
     r.err = Slurp(err);
+    // Sanitizer builds: a report fails the test even when the exit code is
+    // the expected one.
+    EXPECT_EQ(adoption::testing::SanitizerReport(r.err), "") << ::testing::PrintToString(args);
     return r;
   }
 

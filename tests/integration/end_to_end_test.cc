@@ -31,6 +31,7 @@ namespace {
 
 using ::adoption::testing::CommandResult;
 using ::adoption::testing::RunCommand;
+using ::adoption::testing::Scaled;
 using ::adoption::testing::ServerProcess;
 using ::adoption::testing::TempDir;
 using ::testing::HasSubstr;
@@ -737,7 +738,7 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveSigkill) {
             }
           }
           grpc::ClientContext ctx;
-          ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+          ctx.set_deadline(std::chrono::system_clock::now() + Scaled(std::chrono::seconds(5)));
           v1::UpsertSeriesResponse resp;
           if (!stub->UpsertSeries(&ctx, req, &resp).ok()) break;  // server gone
           std::lock_guard<std::mutex> lock(mu);
@@ -746,7 +747,7 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveSigkill) {
       });
     }
     // Let the writers run, then kill the server mid-stream.
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 200 * round));
+    std::this_thread::sleep_for(Scaled(std::chrono::milliseconds(300 + 200 * round)));
     server.Kill();
     stop = true;
     for (auto& t : writers) t.join();
@@ -807,7 +808,7 @@ TEST(SecurityTest, TlsAndBearerToken) {
   auto call = [&](std::shared_ptr<grpc::ChannelCredentials> creds, const char* token) {
     auto stub = v1::AdoptionService::NewStub(grpc::CreateChannel(server.address(), creds));
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    ctx.set_deadline(std::chrono::system_clock::now() + Scaled(std::chrono::seconds(5)));
     if (token) ctx.AddMetadata("authorization", std::string("Bearer ") + token);
     v1::ListFittersResponse resp;
     return stub->ListFitters(&ctx, {}, &resp);
@@ -879,7 +880,11 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
                           std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-throwing.so"}) {
     std::filesystem::copy_file(src, plugins + "/" + std::filesystem::path(src).filename().string());
   }
-  ServerProcess server({ADOPTIOND, dir.File("db"), plugins, {"--request-timeout", "2"}});
+  // The server's cap (2 s, stretched like every time bound in sanitizer
+  // builds, where the other fits may take that long to get a thread).
+  const int cap_s = static_cast<int>(2 * ::adoption::testing::TimeScale());
+  ServerProcess server({ADOPTIOND, dir.File("db"), plugins,
+                        {"--request-timeout", std::to_string(cap_s)}});
   ASSERT_TRUE(server.Start()) << server.log();
   CommandResult load = Adoptctl(server.address(),
                                 {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
@@ -902,8 +907,14 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
     } else {
       EXPECT_EQ(st.error_code(), grpc::StatusCode::DEADLINE_EXCEEDED) << st.error_message();
     }
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(std::chrono::seconds(2)));
   }
+  // The first request's handler returns only just after the client's
+  // deadline. Let it leave the planner's TBB arena first: while it holds the
+  // arena's one slot for a requesting thread, the next request's fits are
+  // delegated to the arena's workers alone (one thread on 2 cores), where the
+  // throwing fit would queue behind the slow one. Seen under TSan.
+  std::this_thread::sleep_for(Scaled(std::chrono::milliseconds(500)));
   {
     // No client deadline: the server's 2 s cap ends the comparison, the slow
     // fits come back cancelled, the others (and the throwing one, failed) are
@@ -915,7 +926,7 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
     v1::CompareModelsResponse resp;
     const auto start = std::chrono::steady_clock::now();
     ASSERT_TRUE(stub->CompareModels(&ctx, req, &resp).ok());
-    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+    EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(std::chrono::seconds(5)));
     ASSERT_EQ(resp.series_size(), 1);
     for (const auto& f : resp.series(0).fits()) {
       if (f.fitter() == "slow") {

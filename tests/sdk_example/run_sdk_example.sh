@@ -16,11 +16,16 @@ while [[ $# -gt 0 ]]; do
     --adoptctl) ADOPTCTL="$2" ;;
     --citation) CITATION="$2" ;;
     --csv) CSV="$2" ;;
+    --sanitize) SANITIZE="$2" ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift 2
 done
 
+SANITIZE="${SANITIZE:-}"
+# Sanitizer builds run slower: ADOPTION_TEST_TIME_SCALE (default 1) stretches
+# the wait for the server.
+SCALE="${ADOPTION_TEST_TIME_SCALE:-1}"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/sdk_example.XXXXXX")"
 SERVER_PID=""
 cleanup() {
@@ -51,9 +56,16 @@ echo "   installed: $(cd "$PREFIX" && find . -type f | sort | tr '\n' ' ')"
 
 echo "== (b) configure and build $EXAMPLE out of tree against $PREFIX"
 # Only the prefix: the example must not see the source tree's headers.
+SAN_ARGS=()
+if [[ -n "$SANITIZE" ]]; then
+  san="-fsanitize=$SANITIZE -fno-omit-frame-pointer"
+  [[ "$SANITIZE" == *undefined* ]] && san="$san -fno-sanitize-recover=all"
+  SAN_ARGS=(-DCMAKE_CXX_FLAGS="$san" -DCMAKE_MODULE_LINKER_FLAGS="$san")
+  echo "   instrumented like the rest of this build: $san"
+fi
 "$CMAKE" -S "$EXAMPLE" -B "$WORK/example-build" -G "$GENERATOR" \
   -DCMAKE_CXX_COMPILER="$CXX_COMPILER" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$PREFIX" > "$WORK/configure.log" 2>&1 \
+  -DCMAKE_PREFIX_PATH="$PREFIX" "${SAN_ARGS[@]}" > "$WORK/configure.log" 2>&1 \
   || fail "configuring the example" "$WORK/configure.log"
 "$CMAKE" --build "$WORK/example-build" > "$WORK/build.log" 2>&1 \
   || fail "building the example" "$WORK/build.log"
@@ -71,12 +83,12 @@ cp "$PLUGIN" "$CITATION" "$PLUGINS/"
 "$ADOPTIOND" --listen 127.0.0.1:0 --ready-file "$WORK/ready" --db "$WORK/adoption.db" \
   --plugins "$PLUGINS" > "$WORK/server.log" 2>&1 &
 SERVER_PID=$!
-for _ in $(seq 1 200); do
+for _ in $(seq 1 "$(awk -v s="$SCALE" 'BEGIN { print int(200 * (s < 1 ? 1 : s)) }')"); do
   [[ -s "$WORK/ready" ]] && break
   kill -0 "$SERVER_PID" 2>/dev/null || fail "adoptiond exited" "$WORK/server.log"
   sleep 0.05
 done
-[[ -s "$WORK/ready" ]] || fail "adoptiond not ready after 10 s" "$WORK/server.log"
+[[ -s "$WORK/ready" ]] || fail "adoptiond not ready after 10 s (x$SCALE)" "$WORK/server.log"
 ADDRESS="$(head -n 1 "$WORK/ready")"
 CTL=("$ADOPTCTL" --server "$ADDRESS" --timeout 120)
 
@@ -132,4 +144,16 @@ check_csv "$WORK/compare.csv" "compare (loss=sse)" || fail "compare output" "$WO
   || fail "adoptctl compare with weibull.loss=poisson" "$WORK/compare_poisson.err"
 check_csv "$WORK/compare_poisson.csv" "compare (weibull loss=poisson)" 1 \
   || fail "compare output with loss=poisson" "$WORK/compare_poisson.csv"
+echo "== (d) SIGTERM: adoptiond drains and exits 0; no sanitizer report anywhere"
+kill -TERM "$SERVER_PID"
+code=0
+wait "$SERVER_PID" || code=$?
+SERVER_PID=""
+[[ $code -eq 0 ]] || fail "adoptiond exited with $code after SIGTERM" "$WORK/server.log"
+for f in "$WORK"/*.log "$WORK"/*.txt "$WORK"/*.err; do
+  [[ -f "$f" ]] || continue
+  if grep -qE 'ERROR: (Address|Leak|Thread)Sanitizer|WARNING: ThreadSanitizer|SUMMARY: UndefinedBehaviorSanitizer|: runtime error: ' "$f"; then
+    fail "sanitizer report in $(basename "$f")" "$f"
+  fi
+done
 echo "PASS: out-of-tree weibull built against the installed SDK and compared by adoptiond"

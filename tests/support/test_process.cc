@@ -17,6 +17,9 @@
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
+#include "gtest/gtest.h"
+#include "tests/support/sanitizers.h"
+
 namespace adoption::testing {
 namespace {
 
@@ -25,6 +28,13 @@ std::string ReadFile(const std::string& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// A sanitizer report in a child's stderr fails the current test, whatever
+// the child's exit code (see sanitizers.h).
+void ExpectNoSanitizerReport(const std::string& who, const std::string& err) {
+  const std::string report = SanitizerReport(err);
+  if (!report.empty()) ADD_FAILURE() << who << " printed a sanitizer report:\n" << report;
 }
 
 // Waits for pid up to timeout; returns the decoded exit status or -1.
@@ -124,7 +134,7 @@ CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s) {
   TempDir dir;
   CommandResult r;
   pid_t pid = Spawn(argv, dir.File("out"), dir.File("err"));
-  r.exit_code = WaitFor(pid, std::chrono::seconds(timeout_s));
+  r.exit_code = WaitFor(pid, Scaled(std::chrono::seconds(timeout_s)));
   if (r.exit_code == -2) {
     kill(pid, SIGKILL);
     WaitFor(pid, std::chrono::seconds(5));
@@ -132,13 +142,16 @@ CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s) {
   }
   r.out = ReadFile(dir.File("out"));
   r.err = ReadFile(dir.File("err"));
+  ExpectNoSanitizerReport(argv[0], r.err);
   return r;
 }
 
 ServerProcess::ServerProcess(Options options) : options_(std::move(options)) {}
 
 ServerProcess::~ServerProcess() {
-  if (pid_ > 0) Kill();
+  // Gracefully, so that a sanitized server runs its exit-time checks
+  // (LeakSanitizer) and any report fails the test.
+  if (pid_ > 0) Stop();
 }
 
 bool ServerProcess::Start() {
@@ -149,7 +162,7 @@ bool ServerProcess::Start() {
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::remove(ready.c_str());
   pid_ = Spawn(argv, dir_.File("stdout"), dir_.File("stderr"));
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const auto end = std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(30));
   while (std::chrono::steady_clock::now() < end) {
     // The file appears complete (written then renamed): the gRPC address,
     // then the metrics address when enabled, one per line.
@@ -163,6 +176,7 @@ bool ServerProcess::Start() {
     int status;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
+      ExpectNoSanitizerReport("adoptiond", log());
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -173,12 +187,13 @@ bool ServerProcess::Start() {
 int ServerProcess::Stop() {
   if (pid_ <= 0) return -1;
   kill(pid_, SIGTERM);
-  int code = WaitFor(pid_, std::chrono::seconds(20));
+  int code = WaitFor(pid_, Scaled(std::chrono::seconds(20)));
   if (code == -2) {
     kill(pid_, SIGKILL);
     code = WaitFor(pid_, std::chrono::seconds(5));
   }
   pid_ = -1;
+  ExpectNoSanitizerReport("adoptiond", log());
   return code;
 }
 
@@ -198,6 +213,7 @@ void ServerProcess::Kill() {
   kill(pid_, SIGKILL);
   WaitFor(pid_, std::chrono::seconds(5));
   pid_ = -1;
+  ExpectNoSanitizerReport("adoptiond", log());
 }
 
 std::string ServerProcess::log() const { return ReadFile(dir_.File("stderr")); }

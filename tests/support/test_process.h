@@ -1,6 +1,8 @@
 // Real processes for integration tests: a temporary directory, a child
 // process (adoptiond, adoptctl) run with arguments, and an adoptiond started
 // on a free loopback port. Everything started is stopped by the destructors.
+// Every timeout here is scaled by ADOPTION_TEST_TIME_SCALE, and a sanitizer
+// report in a child's stderr fails the running test (see sanitizers.h).
 #ifndef ADOPTION_TESTS_SUPPORT_TEST_PROCESS_H_
 #define ADOPTION_TESTS_SUPPORT_TEST_PROCESS_H_
 
@@ -14,6 +16,7 @@
 #include <grpcpp/support/status.h>
 
 #include "adoption/v1/adoption.grpc.pb.h"
+#include "tests/support/sanitizers.h"
 
 namespace adoption::testing {
 
@@ -56,7 +59,8 @@ CommandResult RunCommand(const std::vector<std::string>& argv,
                          int timeout_s = 300);
 
 // adoptiond started on 127.0.0.1 with a free port (--listen :0 and
-// --ready-file), stopped with SIGTERM (then SIGKILL) by the destructor.
+// --ready-file), stopped with SIGTERM (then SIGKILL) by the destructor. Its
+// stderr is checked for sanitizer reports whenever it stops.
 class ServerProcess {
  public:
   struct Options {
@@ -70,7 +74,7 @@ class ServerProcess {
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
 
-  // Starts the process and waits (up to 30 s) until it serves.
+  // Starts the process and waits (up to 30 s, scaled) until it serves.
   // Returns false (with the log in error()) if it did not come up.
   bool Start();
   // SIGTERM and wait; returns the exit code.
