@@ -33,6 +33,24 @@
 #include "engine/plugins/fitter_registry.h"
 #include "spdlog/spdlog.h"
 
+// Sanitizer builds (scripts/test-sanitizers): a plugin that crashes must
+// kill this host with its own signal, which adoptiond reports as "plugin
+// crashed: SIGSEGV"; ASan's handlers would catch the signal, print a report
+// and exit with a status instead. The host's own code is still checked: a
+// memory error in it is an ASan report, not a signal. Options set in
+// ASAN_OPTIONS / TSAN_OPTIONS take precedence over these defaults.
+#define ADOPTION_HOST_SIGNAL_OPTIONS "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0"
+#if defined(__SANITIZE_ADDRESS__)
+extern "C" __attribute__((visibility("default"), used)) const char* __asan_default_options() {
+  return ADOPTION_HOST_SIGNAL_OPTIONS;
+}
+#endif
+#if defined(ADOPTION_TSAN)  // CMake sets it in TSan builds
+extern "C" __attribute__((visibility("default"), used)) const char* __tsan_default_options() {
+  return ADOPTION_HOST_SIGNAL_OPTIONS;
+}
+#endif
+
 namespace {
 
 using adoption::FitBudget;

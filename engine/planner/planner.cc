@@ -13,7 +13,10 @@
 
 #include "absl/time/clock.h"
 
-#if defined(__SANITIZE_THREAD__)
+// ADOPTION_TSAN: set by CMake in TSan builds (which hide __SANITIZE_THREAD__
+// from the system headers, see the top-level CMakeLists.txt).
+#if defined(ADOPTION_TSAN) || defined(__SANITIZE_THREAD__)
+#undef ADOPTION_TSAN
 #define ADOPTION_TSAN 1
 #elif defined(__has_feature)
 #if __has_feature(thread_sanitizer)

@@ -12,7 +12,9 @@
 // TSan what they mean:
 //   - taking the lock (shared or exclusive, or re-taking it after a wait)
 //     is an acquire on the mutex's address;
-//   - giving it up (unlock, or before a wait) is a release on it.
+//   - giving it up (unlock, or before a wait) is a release on it;
+//   - a Condition's evaluation inside Abseil is bracketed by both (see
+//     AnnotatedCondition).
 // These are plain happens-before annotations (no lock ownership tracking),
 // which is what Abseil's own TSan build reports through its annotations;
 // the one simplification is that a reader's unlock also orders later
@@ -52,6 +54,32 @@ F Real(const char* rest) {
 
 void Acquire(const void* mu) { __tsan_acquire(const_cast<void*>(mu)); }
 void Release(const void* mu) { __tsan_release(const_cast<void*>(mu)); }
+
+// A Condition (LockWhen, Await) is evaluated with the mutex held, but inside
+// Abseil: by the waiter before it blocks and when it wakes, or by the thread
+// that unlocks, on the waiter's behalf. Those moments fall between our
+// annotations (after the release before a wait, before the acquire after
+// it), so the condition's reads would look unordered with the next holder's
+// writes. The real calls get this wrapper instead: an acquire before the
+// condition runs and a release after, the bracket of a critical section.
+class AnnotatedCondition {
+ public:
+  AnnotatedCondition(const absl::Condition& cond, const void* mu)
+      : cond_(&cond), mu_(mu), wrapped_(&AnnotatedCondition::Eval, this) {}
+  const absl::Condition& get() const { return wrapped_; }
+
+ private:
+  static bool Eval(void* self) {
+    auto* c = static_cast<AnnotatedCondition*>(self);
+    Acquire(c->mu_);
+    const bool r = c->cond_->Eval();
+    Release(c->mu_);
+    return r;
+  }
+  const absl::Condition* cond_;
+  const void* mu_;
+  absl::Condition wrapped_;
+};
 
 }  // namespace
 
@@ -98,21 +126,21 @@ void Mutex::ReaderUnlock() {
 
 void Mutex::LockWhen(const Condition& cond) {
   static const auto real = Real<void (*)(Mutex*, const Condition&)>("5Mutex8LockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  real(this, AnnotatedCondition(cond, this).get());
   Acquire(this);
 }
 
 void Mutex::ReaderLockWhen(const Condition& cond) {
   static const auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex14ReaderLockWhenERKNS0_9ConditionE");
-  real(this, cond);
+  real(this, AnnotatedCondition(cond, this).get());
   Acquire(this);
 }
 
 bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex19LockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
-  const bool r = real(this, cond, timeout);
+  const bool r = real(this, AnnotatedCondition(cond, this).get(), timeout);
   Acquire(this);  // held on return either way
   return r;
 }
@@ -120,7 +148,7 @@ bool Mutex::LockWhenWithTimeout(const Condition& cond, Duration timeout) {
 bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex20LockWhenWithDeadlineERKNS0_9ConditionENS0_4TimeE");
-  const bool r = real(this, cond, deadline);
+  const bool r = real(this, AnnotatedCondition(cond, this).get(), deadline);
   Acquire(this);
   return r;
 }
@@ -129,7 +157,7 @@ void Mutex::Await(const Condition& cond) {
   static const auto real =
       Real<void (*)(Mutex*, const Condition&)>("5Mutex5AwaitERKNS0_9ConditionE");
   Release(this);
-  real(this, cond);
+  real(this, AnnotatedCondition(cond, this).get());
   Acquire(this);
 }
 
@@ -137,7 +165,7 @@ bool Mutex::AwaitWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   Release(this);
-  const bool r = real(this, cond, timeout);
+  const bool r = real(this, AnnotatedCondition(cond, this).get(), timeout);
   Acquire(this);
   return r;
 }
@@ -146,7 +174,7 @@ bool Mutex::AwaitWithDeadline(const Condition& cond, Time deadline) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Time)>(
       "5Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE");
   Release(this);
-  const bool r = real(this, cond, deadline);
+  const bool r = real(this, AnnotatedCondition(cond, this).get(), deadline);
   Acquire(this);
   return r;
 }
