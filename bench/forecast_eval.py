@@ -9,9 +9,12 @@ months ahead. Per fitter: median absolute percentage error
 (forecast > 10 actual or < actual / 10), the largest error, and how often the
 prediction interval (when the server returns one) covers the actual value.
 
-Prediction intervals are requested at every level of --levels (default 0.95
-and 0.8; the first is the headline one): per forecaster, coverage, the
-forecasts > 10x off that the interval misses, and the median relative width
+Prediction intervals are requested at every level of --levels (default 0.95,
+0.99 and 0.8; the first is the headline one): per forecaster, coverage, the
+forecasts > 10x off that the interval misses, of those the ones it does not
+warn of either ("unwarned": the interval does not span a tenfold error in the
+direction of the miss, upper < 10 x forecast for an under-forecast, lower >
+forecast / 10 for an over-forecast), and the median relative width
 (upper - lower) / forecast, over all of its forecasts and apart for the two
 halves of bench/interval_prior.py: the held-out half (crc32(id) odd), which
 the corpus band of the conformal intervals never saw (out of sample), and
@@ -33,7 +36,7 @@ issue's 0.20 / 0.23 (0.17); with round(2n/3) (--split round) at 0.200 / 0.214
 (0.172), so the issue's figures were probably made with a rounded split.
 
     forecast_eval.py --server HOST:PORT [--adoptctl PATH] [--fitters a,b]
-                     [--levels 0.95,0.8] [--jobs N] [--limit N]
+                     [--levels 0.95,0.99,0.8] [--jobs N] [--limit N]
                      [--markdown FILE] [--json FILE] [CSV...]
     forecast_eval.py --build BUILD_DIR ...   # starts its own adoptiond on a
                                              # temporary SQLite file
@@ -196,6 +199,16 @@ def stats(rows, label):
     }
 
 
+def warns(r, level):
+    """True when r's interval at `level` spans a tenfold error on the side
+    the actual fell: upper >= 10 x forecast when the actual is above the
+    forecast, lower <= forecast / 10 when it is below."""
+    lo, hi = r["iv"][level]
+    if r["actual"] > r["forecast"]:
+        return hi >= 10 * r["forecast"]
+    return lo <= r["forecast"] / 10
+
+
 def interval_stats(rows, levels):
     """Coverage, misses of > 10x errors and median relative width per level,
     over rows with intervals at every level."""
@@ -216,6 +229,9 @@ def interval_stats(rows, levels):
             "below": sum(1 for r in rows if r["actual"] < r["iv"][l][0]),
             "above": sum(1 for r in rows if r["actual"] > r["iv"][l][1]),
             "n_10x_outside": sum(1 for r in off if not inside(r)),
+            # Outside and not even warned of: the interval does not reach a
+            # tenfold error on the side the actual fell.
+            "n_10x_unwarned": sum(1 for r in off if not inside(r) and not warns(r, l)),
             "median_width": float(np.median([width(r) for r in rows])),
             "median_width_small": float(np.median(small)) if small else None,
             "median_width_large": float(np.median(large)) if large else None,
@@ -288,7 +304,7 @@ def main():
     ap.add_argument("--adoptctl", help="adoptctl binary (default: BUILD/clients/cli/adoptctl)")
     ap.add_argument("--fitters", help="comma-separated fitters (default: all listed, "
                     "plus combined when the server has it)")
-    ap.add_argument("--levels", default="0.95,0.8",
+    ap.add_argument("--levels", default="0.95,0.99,0.8",
                     help="interval levels to request, the headline one first")
     ap.add_argument("--jobs", type=int, default=2, help="adoptctl calls at once")
     ap.add_argument("--limit", type=int, default=0, help="only the first N series (testing)")
@@ -465,7 +481,8 @@ def main():
         lines.append("prediction intervals, every forecast of each forecaster "
                      "(held-out: series the corpus band never saw)")
         lines.append(f"{'fitter':<10} {'half':<12} {'n':>4} " + " ".join(
-            f"{'cov' + fmt(100 * l, '.0f'):>6} {'out10':>5} {'medW':>6} {'W<=5':>6} {'W>5':>6}"
+            f"{'cov' + fmt(100 * l, '.0f'):>6} {'out10':>5} {'unw10':>5} {'medW':>6} {'W<=5':>6} "
+            f"{'W>5':>6}"
             for l in levels))
         for s in per_fitter:
             for part, st in s["intervals"].items():
@@ -473,6 +490,7 @@ def main():
                     continue
                 lines.append(f"{s['label']:<10} {part:<12} {st['n']:>4} " + " ".join(
                     f"{100 * st[l]['coverage']:>5.1f}% {st[l]['n_10x_outside']:>5} "
+                    f"{st[l]['n_10x_unwarned']:>5} "
                     f"{fmt(st[l]['median_width'], '.2f'):>6} "
                     f"{fmt(st[l]['median_width_small'], '.2f'):>6} "
                     f"{fmt(st[l]['median_width_large'], '.2f'):>6}" for l in levels))
@@ -541,7 +559,10 @@ def main():
                      "though not for the forecast: the band is calibrated on rolling "
                      "origins of the full series). Coverage: actual inside [lower, "
                      "upper] (below / above: misses on each side). \"> 10x outside\": "
-                     "forecasts off by more than 10x whose interval misses the actual. "
+                     "forecasts off by more than 10x whose interval misses the actual; "
+                     "\"unwarned\": of those, the ones whose interval does not even span "
+                     "a tenfold error on the side the actual fell (upper < 10 x forecast, "
+                     "or lower > forecast / 10). "
                      "Width: median of (upper - lower) / forecast, over all forecasts "
                      "and apart for training last values <= 5 and > 5.")
             M.append("")
@@ -549,7 +570,7 @@ def main():
             sep = "| --- | --- | ---: | ---: |"
             for l in levels:
                 p = f"{100 * l:g}%"
-                hdr += (f" coverage {p} (below / above) | > 10x outside {p} "
+                hdr += (f" coverage {p} (below / above) | > 10x outside {p} (unwarned) "
                         f"| width {p} (<= 5 / > 5) |")
                 sep += " ---: | ---: | ---: |"
             M.append(hdr)
@@ -562,7 +583,8 @@ def main():
                     for l in levels:
                         x = st[l]
                         row += (f" {100 * x['coverage']:.1f}% ({x['below']} / {x['above']}) "
-                                f"| {x['n_10x_outside']} | {x['median_width']:.2f} "
+                                f"| {x['n_10x_outside']} ({x['n_10x_unwarned']}) "
+                                f"| {x['median_width']:.2f} "
                                 f"({fmt(x['median_width_small'], '.2f')} / "
                                 f"{fmt(x['median_width_large'], '.2f')}) |")
                     M.append(row)
@@ -590,7 +612,9 @@ def main():
                         f"{100 * cov:.1f}% of held-out outcomes (>= 85%: "
                         f"{'met' if cov >= 0.85 else 'NOT met'}); of its {a['n_10x']} "
                         f"forecasts > 10x off (all {a['n']}), "
-                        f"{a[levels[0]]['n_10x_outside']} outside the interval")
+                        f"{a[levels[0]]['n_10x_outside']} outside the interval, "
+                        + ", ".join(f"{a[l]['n_10x_unwarned']} unwarned at {100 * l:g}%"
+                                    for l in levels))
             M.append("")
             M.append("Goals of item 7 (lower median error than both naive baselines, and no "
                      "forecast off by more than 10x unless the interval says so) and of the "

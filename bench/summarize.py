@@ -248,6 +248,15 @@ def main():
                          f"{100 * float(top):g}% interval (all its forecasts) | "
                          f"{allv[top]['n_10x_outside']} of {allv['n_10x']} such forecasts "
                          f"({allv['n']} in all) | {met(allv[top]['n_10x_outside'] == 0)} | |")
+                for l in levels:
+                    if "n_10x_unwarned" not in allv[l]:
+                        continue
+                    L.append(f"| item 7: no `{name}` forecast > 10x off unless its "
+                             f"{100 * float(l):g}% interval says so (covers the actual, or "
+                             f"spans a tenfold error on the side it fell) | "
+                             f"{allv[l]['n_10x_unwarned']} unwarned of {allv['n_10x']} such "
+                             f"forecasts ({allv['n']} in all) "
+                             f"| {met(allv[l]['n_10x_unwarned'] == 0)} | |")
     L.append("")
     L.append("## Figures")
     L.append("")
