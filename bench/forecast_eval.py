@@ -11,10 +11,12 @@ prediction interval (when the server returns one) covers the actual value.
 
 Prediction intervals are requested at every level of --levels (default 0.95,
 0.99 and 0.8; the first is the headline one): per forecaster, coverage, the
-forecasts > 10x off that the interval misses, of those the ones it does not
-warn of either ("unwarned": the interval does not span a tenfold error in the
-direction of the miss, upper < 10 x forecast for an under-forecast, lower >
-forecast / 10 for an over-forecast), and the median relative width
+forecasts > 10x off that the interval misses, of those the ones the forecast
+does not warn of either ("unwarned": the interval does not span a tenfold
+error in the direction of the miss, upper < 10 x forecast for an
+under-forecast, lower > forecast / 10 for an over-forecast, and for an
+under-forecast the point's tenfold_probability is below the server's surge
+warning, 0.5%), and the median relative width
 (upper - lower) / forecast, over all of its forecasts and apart for the two
 halves of bench/interval_prior.py: the held-out half (crc32(id) odd), which
 the corpus band of the conformal intervals never saw (out of sample), and
@@ -161,8 +163,10 @@ def take_last_point(resp, t_target):
     p = best or pts[-1]
     lo = p.get("lower")
     hi = p.get("upper")
+    p10 = p.get("tenfoldProbability")
     return (float(p.get("value", 0.0)),
-            None if lo is None else float(lo), None if hi is None else float(hi))
+            None if lo is None else float(lo), None if hi is None else float(hi),
+            None if p10 is None else float(p10))
 
 
 def stats(rows, label):
@@ -199,13 +203,20 @@ def stats(rows, label):
     }
 
 
+# The server warns of a tenfold surge beyond the interval from this
+# ForecastPoint.tenfold_probability on (engine/service/adoption_service.cc).
+SURGE_WARNING = 0.005
+
+
 def warns(r, level):
-    """True when r's interval at `level` spans a tenfold error on the side
-    the actual fell: upper >= 10 x forecast when the actual is above the
-    forecast, lower <= forecast / 10 when it is below."""
+    """True when r's forecast says a tenfold error on the side the actual
+    fell is possible: its interval at `level` spans it (upper >= 10 x
+    forecast when the actual is above, lower <= forecast / 10 when below),
+    or, above, the point's stated tenfold_probability reaches the server's
+    surge warning (servers before that field: the interval alone)."""
     lo, hi = r["iv"][level]
     if r["actual"] > r["forecast"]:
-        return hi >= 10 * r["forecast"]
+        return hi >= 10 * r["forecast"] or (r.get("tenfold") or 0) >= SURGE_WARNING
     return lo <= r["forecast"] / 10
 
 
@@ -406,7 +417,7 @@ def main():
                 if got is None:
                     failures[f].append((c["id"], "no points"))
                     continue
-                value, lo, hi = got
+                value, lo, hi, p10 = got
                 if resp.get("warnings"):
                     warnings[f] += 1
                 m = resp.get("intervalMethod", "")
@@ -417,6 +428,7 @@ def main():
                     iv[l] = (got2[1], got2[2]) if got2 and got2[1] is not None else None
                 results[f].append({"id": c["id"], "forecast": value, "actual": c["actual"],
                                    "lower": lo, "upper": hi, "h": c["h"], "iv": iv,
+                                   "tenfold": p10,
                                    "last": c["y"][c["n_train"] - 1],
                                    "folds": int(resp.get("intervalFolds", 0)),
                                    "half": "held-out" if half_of(c["id"]) != CALIBRATION_HALF
@@ -560,9 +572,11 @@ def main():
                      "origins of the full series). Coverage: actual inside [lower, "
                      "upper] (below / above: misses on each side). \"> 10x outside\": "
                      "forecasts off by more than 10x whose interval misses the actual; "
-                     "\"unwarned\": of those, the ones whose interval does not even span "
-                     "a tenfold error on the side the actual fell (upper < 10 x forecast, "
-                     "or lower > forecast / 10). "
+                     "\"unwarned\": of those, the ones the forecast did not warn of: "
+                     "its interval does not span a tenfold error on the side the actual "
+                     "fell (upper < 10 x forecast, or lower > forecast / 10) and, for an "
+                     "under-forecast, its stated tenfold_probability is below the "
+                     "server's 0.5% surge warning. "
                      "Width: median of (upper - lower) / forecast, over all forecasts "
                      "and apart for training last values <= 5 and > 5.")
             M.append("")

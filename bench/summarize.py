@@ -255,8 +255,9 @@ def main():
                     if "n_10x_unwarned" not in allv[l] or float(l) < float(top):
                         continue
                     L.append(f"| item 7: no `{name}` forecast > 10x off unless its "
-                             f"{100 * float(l):g}% interval says so (covers the actual, or "
-                             f"spans a tenfold error on the side it fell) | "
+                             f"{100 * float(l):g}% interval says so (covers the actual, "
+                             f"spans a tenfold error on the side it fell, or states a "
+                             f"tenfold-surge chance >= 0.5% with a warning) | "
                              f"{allv[l]['n_10x_unwarned']} unwarned of {allv['n_10x']} such "
                              f"forecasts ({allv['n']} in all) "
                              f"| {met(allv[l]['n_10x_unwarned'] == 0)} | |")

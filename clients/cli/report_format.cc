@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -20,9 +21,10 @@ namespace adoption::cli {
 namespace {
 
 // A cell right-aligned as a number ("1.0.0" is not one).
+// Numbers and percentages ("1.2%") are right-aligned.
 bool IsNumeric(const std::string& s) {
   double unused;
-  return s.empty() || absl::SimpleAtod(s, &unused);
+  return s.empty() || absl::SimpleAtod(absl::StripSuffix(s, "%"), &unused);
 }
 
 std::string Opt(bool has, double v) { return has ? Num(v) : ""; }
@@ -549,10 +551,13 @@ std::string ForecastToTable(const v1::ForecastResponse& r) {
     }
     absl::StrAppend(&out, "weights: ", absl::StrJoin(w, ", "), "\n");
   }
-  Table t({"t", "value", "lower", "upper"});
+  Table t({"t", "value", "lower", "upper", "P(>=10x)"});
   for (const auto& p : r.points()) {
     t.AddRow({Num(p.t()), Num(p.value()), Opt(p.has_lower(), p.lower()),
-              Opt(p.has_upper(), p.upper())});
+              Opt(p.has_upper(), p.upper()),
+              p.has_tenfold_probability()
+                  ? absl::StrFormat("%.1f%%", 100 * p.tenfold_probability())
+                  : std::string()});
   }
   out += t.Render();
   for (const auto& w : r.warnings()) absl::StrAppend(&out, "warning: ", w, "\n");
@@ -560,11 +565,12 @@ std::string ForecastToTable(const v1::ForecastResponse& r) {
 }
 
 std::string ForecastToCsv(const v1::ForecastResponse& r) {
-  std::string out = "series_id,fitter,t,value,lower,upper\n";
+  std::string out = "series_id,fitter,t,value,lower,upper,tenfold_probability\n";
   for (const auto& p : r.points()) {
     absl::StrAppend(&out, CsvCell(r.series_id()), ",", r.fitter(), ",", Exact(p.t()), ",",
                     Exact(p.value()), ",", OptExact(p.has_lower(), p.lower()), ",",
-                    OptExact(p.has_upper(), p.upper()), "\n");
+                    OptExact(p.has_upper(), p.upper()), ",",
+                    OptExact(p.has_tenfold_probability(), p.tenfold_probability()), "\n");
   }
   return out;
 }

@@ -210,7 +210,9 @@ std::optional<ConformalIntervals> MakeConformalIntervals(
     const Mixture mix(std::move(own), w, *corpus);
     const double lo = std::exp(mix.Quantile((1 - level) / 2));
     const double hi = std::exp(mix.Quantile((1 + level) / 2));
-    out.intervals.push_back({std::max(last, lo), std::max(last, hi)});
+    // P(X >= x) = 1 - P(X < x): just below x, so an atom at exactly 10 x counts.
+    const double tenfold = 1 - mix.Cdf(center + std::log(10.0) - 1e-9);
+    out.intervals.push_back({std::max(last, lo), std::max(last, hi), std::max(0.0, tenfold)});
   }
   return out;
 }

@@ -26,7 +26,8 @@
 // The predictive distribution is w own + (1 - w) corpus, w = m / (m + 10)
 // for m rolling origins with own errors (the corpus counts as 10 origins),
 // and the interval at level p is its (1-p)/2 and (1+p)/2 quantiles, the
-// lower one floored at the last observed value. With no own errors (short
+// lower one floored at the last observed value. The same distribution gives
+// each point's tenfold-surge probability, P(actual >= 10 x served value). With no own errors (short
 // histories) the band is the corpus's alone; with many, mostly the
 // series' own. Measured out of sample in bench/RESULTS.md (series whose
 // crc32(id) is odd are not in the corpus table).
@@ -43,6 +44,11 @@ namespace adoption {
 struct Interval {
   double lower = 0;
   double upper = 0;
+  // P(actual >= 10 x the served value) under the same predictive
+  // distribution: the chance of a tenfold surge, which a narrow interval
+  // can leave out (a level-p interval reaches 10 x exactly when this is at
+  // least (1 - p) / 2).
+  double tenfold = 0;
 };
 
 // A forecast h months past the last point above this is implausible and is

@@ -27,6 +27,9 @@ constexpr int kMaxPageSize = 1000;
 constexpr char kPageTokenPrefix[] = "after:";
 // Forecast's name for the combination of every loaded fitter.
 constexpr char kCombinedFitter[] = "combined";
+// Forecast warns of a tenfold surge beyond the interval from this
+// probability on (ForecastPoint.tenfold_probability).
+constexpr double kTenfoldWarning = 0.005;
 
 // Logs one finished RPC as a structured line.
 class RpcLog {
@@ -1040,15 +1043,31 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
       MakeConformalIntervals(*series, served_errors, months_ahead, values, level);
 
   bool raised = false;
+  // The point where a tenfold surge beyond the interval is likeliest.
+  const v1::ForecastPoint* surge = nullptr;
   for (size_t i = 0; i < t.size(); ++i) {
     auto* p = response->add_points();
     p->set_t(t[i]);
     if (values[i] < last) raised = true;
     p->set_value(std::max(values[i], last));
     if (intervals) {
-      p->set_lower(std::min(intervals->intervals[i].lower, p->value()));
-      p->set_upper(std::max(intervals->intervals[i].upper, p->value()));
+      const Interval& iv = intervals->intervals[i];
+      p->set_lower(std::min(iv.lower, p->value()));
+      p->set_upper(std::max(iv.upper, p->value()));
+      p->set_tenfold_probability(iv.tenfold);
+      if (p->upper() < 10 * p->value() && iv.tenfold >= kTenfoldWarning &&
+          (surge == nullptr || iv.tenfold > surge->tenfold_probability())) {
+        surge = p;
+      }
     }
+  }
+  if (surge != nullptr) {
+    response->add_warnings(absl::StrCat(
+        "surge risk: a tenfold rise (to ", 10 * surge->value(), " or more by month ",
+        surge->t(), ") has probability ",
+        std::round(1000 * surge->tenfold_probability()) / 10, "%, beyond the ",
+        100 * level, "% interval (series with such histories sometimes surge; "
+        "tenfold_probability gives it per point)"));
   }
   if (raised) {
     response->add_warnings(absl::StrCat(

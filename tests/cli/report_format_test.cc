@@ -272,18 +272,19 @@ TEST(ReportFormatTest, ForecastFormats) {
   p->set_value(5300.123456789);
   p->set_lower(5241);
   p->set_upper(5400.5);
+  p->set_tenfold_probability(0.0123);
   auto* q = r.add_points();
   q->set_t(21);
   q->set_value(5350);
   const std::string table = ForecastToTable(r);
   EXPECT_THAT(table, HasSubstr("95% intervals: conformal, 7 rolling origins + corpus band)"));
-  EXPECT_THAT(table, HasSubstr(" t    value  lower   upper\n"));
-  EXPECT_THAT(table, HasSubstr("20  5300.12   5241  5400.5\n"));
+  EXPECT_THAT(table, HasSubstr(" t    value  lower   upper  P(>=10x)\n"));
+  EXPECT_THAT(table, HasSubstr("20  5300.12   5241  5400.5      1.2%\n"));
   EXPECT_THAT(table, HasSubstr("warning: values raised"));
   EXPECT_EQ(ForecastToCsv(r),
-            "series_id,fitter,t,value,lower,upper\n"
-            "org/model,citation,20,5300.123456789,5241,5400.5\n"
-            "org/model,citation,21,5350,,\n");
+            "series_id,fitter,t,value,lower,upper,tenfold_probability\n"
+            "org/model,citation,20,5300.123456789,5241,5400.5,0.0123\n"
+            "org/model,citation,21,5350,,,\n");
 }
 
 TEST(ReportFormatTest, FittersTable) {

@@ -535,6 +535,14 @@ TEST_F(EndToEndTest, ForecastsWithIntervals) {
       EXPECT_GE(p.upper(), p.value());
       EXPECT_GE(p.lower(), last);
       EXPECT_LT(p.upper(), 10 * last) << fitter;
+      // A 3,848-fine-tune series growing steadily: a tenfold surge within
+      // six months has (almost) no mass, and nothing warns of one.
+      ASSERT_TRUE(p.has_tenfold_probability()) << fitter;
+      EXPECT_GE(p.tenfold_probability(), 0) << fitter;
+      EXPECT_LT(p.tenfold_probability(), 0.005) << fitter;
+    }
+    for (const auto& w : out.warnings()) {
+      EXPECT_THAT(w, ::testing::Not(HasSubstr("surge risk"))) << fitter;
     }
     // Bands widen with the horizon.
     EXPECT_GE(out.points(5).upper() - out.points(5).lower(),
@@ -579,6 +587,65 @@ TEST_F(EndToEndTest, ForecastsWithIntervals) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(st.error_message(), ::testing::StartsWith("options"));
   stub.reset();
+}
+
+// A history flat at one fine-tune: the interval at a modest level stops
+// short of tenfold, but such series do sometimes surge: each point states
+// the chance (growing with the horizon) and the response warns of it.
+TEST_F(EndToEndTest, SurgeRiskBeyondTheIntervalIsStated) {
+  auto stub = server_->NewStub();
+  {
+    v1::UpsertSeriesRequest req;
+    v1::Series* s = req.add_series();
+    s->set_id("org/flat-one");
+    for (int t = 0; t < 10; ++t) {
+      auto* p = s->add_points();
+      p->set_t(t);
+      p->set_value(t == 0 ? 0 : 1);
+    }
+    grpc::ClientContext ctx;
+    v1::UpsertSeriesResponse resp;
+    ASSERT_TRUE(stub->UpsertSeries(&ctx, req, &resp).ok());
+  }
+  for (const std::string fitter : {"naive", "combined"}) {
+    grpc::ClientContext ctx;
+    v1::ForecastRequest req;
+    req.set_series_id("org/flat-one");
+    req.set_fitter(fitter);
+    req.set_horizon(12);
+    req.set_interval_level(0.8);
+    v1::ForecastResponse out;
+    grpc::Status st = stub->Forecast(&ctx, req, &out);
+    ASSERT_TRUE(st.ok()) << fitter << ": " << st.error_message();
+    ASSERT_EQ(out.points_size(), 12);
+    const auto& first = out.points(0);
+    const auto& year = out.points(11);
+    EXPECT_EQ(year.value(), 1) << fitter;
+    ASSERT_TRUE(first.has_tenfold_probability() && year.has_tenfold_probability());
+    EXPECT_GE(year.tenfold_probability(), first.tenfold_probability()) << fitter;
+    EXPECT_GE(year.tenfold_probability(), 0.005) << fitter;
+    EXPECT_LT(year.tenfold_probability(), 0.1) << fitter;  // < (1 - 0.8) / 2
+    EXPECT_LT(year.upper(), 10) << fitter;
+    std::string warnings;
+    for (const auto& w : out.warnings()) warnings += w + "\n";
+    EXPECT_THAT(warnings, HasSubstr("surge risk: a tenfold rise (to 10 or more by month "))
+        << fitter;
+    EXPECT_THAT(warnings, HasSubstr("beyond the 80% interval")) << fitter;
+  }
+  // At 99% the interval itself reaches tenfold at a year, and the warning
+  // is not repeated.
+  grpc::ClientContext ctx;
+  v1::ForecastRequest req;
+  req.set_series_id("org/flat-one");
+  req.set_fitter("naive");
+  req.set_horizon(12);
+  req.set_interval_level(0.99);
+  v1::ForecastResponse out;
+  ASSERT_TRUE(stub->Forecast(&ctx, req, &out).ok());
+  const auto& year = out.points(11);
+  if (year.tenfold_probability() > 0.005) {
+    EXPECT_GE(year.upper(), 10);
+  }
 }
 
 // Bytes of a message in deterministic serialisation (map entries sorted),

@@ -410,6 +410,41 @@ TEST(ConformalTest, OwnErrorsMixWithTheCorpusByOrigins) {
   EXPECT_GE(floored->intervals[0].lower, 700);
 }
 
+TEST(ConformalTest, TenfoldProbabilityIsTheSameDistributionsTail) {
+  // A flat history at 1 fine-tune (corpus band alone, where late surges
+  // live) and a big steadily growing one with tight own errors.
+  SeriesRecord tiny = Series("tiny", {0, 1, 1, 1, 1, 1, 1, 1, 1, 1});
+  SeriesRecord big = Series("big", {0, 100, 200, 300, 400, 500, 600, 700});
+  std::vector<FoldError> tight;
+  for (int k = 0; k < 40; ++k) tight.push_back({k, 1, k % 2 ? std::log(1.01) : std::log(0.99)});
+  for (double h : {1.0, 6.0, 12.0}) {
+    for (double level : {0.8, 0.95, 0.99}) {
+      auto iv = MakeConformalIntervals(tiny, {}, {h}, {1}, level);
+      ASSERT_TRUE(iv.has_value());
+      const Interval& v = iv->intervals[0];
+      EXPECT_GE(v.tenfold, 0);
+      EXPECT_LE(v.tenfold, 1);
+      // 1 - F just below log(10 x 1) of the band the interval comes from;
+      // the interval reaches 10x exactly when the tail holds (1 - level) / 2.
+      auto band = CorpusBand::For(tiny, h);
+      EXPECT_NEAR(v.tenfold, 1 - band->Cdf(std::log(10.0) - 1e-9), 1e-12);
+      const double tail = (1 - level) / 2;
+      if (v.tenfold > tail + 1e-9) {
+        EXPECT_GE(v.upper, 10 * (1 - 1e-9)) << "h " << h << " level " << level;
+      } else if (v.tenfold < tail - 1e-9) {
+        EXPECT_LT(v.upper, 10) << "h " << h << " level " << level;
+      }
+    }
+  }
+  // Surges of flat tiny series are rare but real over a year; growing by
+  // 10x from 700 in one month, with 40 origins off by 1%, is not.
+  auto year = MakeConformalIntervals(tiny, {}, {12}, {1}, 0.95);
+  EXPECT_GT(year->intervals[0].tenfold, 0);
+  EXPECT_LT(year->intervals[0].tenfold, 0.05);
+  auto steady = MakeConformalIntervals(big, tight, {1}, {800}, 0.95);
+  EXPECT_LT(steady->intervals[0].tenfold, 1e-3);
+}
+
 TEST(ForecastMathTest, PlausibilityBound) {
   // Last 50, fastest month +45: max(10 x 50, 50 + h x 10 x 45).
   EXPECT_EQ(ImplausibleAbove(Series("a", {0, 5, 50}), 1), 500);

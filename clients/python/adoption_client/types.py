@@ -616,10 +616,13 @@ class ForecastPoint:
     value: float
     lower: Optional[float] = None
     upper: Optional[float] = None
+    # P(actual >= 10 x value) under the interval's distribution (a surge).
+    tenfold_probability: Optional[float] = None
 
     @classmethod
     def from_proto(cls, m) -> "ForecastPoint":
-        return cls(m.t, m.value, _opt(m, "lower"), _opt(m, "upper"))
+        return cls(m.t, m.value, _opt(m, "lower"), _opt(m, "upper"),
+                   _opt(m, "tenfold_probability"))
 
 
 @dataclass(frozen=True)
@@ -657,12 +660,15 @@ class Forecast:
         return any(p.lower is not None and p.upper is not None for p in self.points)
 
     def to_pandas(self):
-        """Columns series_id, fitter, t, value, lower, upper (NaN when absent),
-        as `adoptctl forecast --format csv`."""
+        """Columns series_id, fitter, t, value, lower, upper,
+        tenfold_probability (NaN when absent), as `adoptctl forecast --format
+        csv`."""
         import pandas as pd
         nan = math.nan
+        opt = lambda v: nan if v is None else v
         return pd.DataFrame(
             [{"series_id": self.series_id, "fitter": self.fitter, "t": p.t,
-              "value": p.value, "lower": nan if p.lower is None else p.lower,
-              "upper": nan if p.upper is None else p.upper} for p in self.points],
-            columns=["series_id", "fitter", "t", "value", "lower", "upper"])
+              "value": p.value, "lower": opt(p.lower), "upper": opt(p.upper),
+              "tenfold_probability": opt(p.tenfold_probability)} for p in self.points],
+            columns=["series_id", "fitter", "t", "value", "lower", "upper",
+                     "tenfold_probability"])
