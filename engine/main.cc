@@ -88,6 +88,8 @@ constexpr absl::Duration kCancelWindow = absl::Seconds(5);
 //      with kCancelWindow to do so;
 //   4. gRPC's own shutdown, with a short window to deliver the last
 //      responses (idle connections are then closed, they do not hold it).
+// A second SIGTERM or SIGINT at any point of it exits at once with status
+// 128 + signal (the waiter thread in main()).
 void Shutdown(grpc::Server* server, adoption::RequestGate* gate,
               adoption::Planner* planner, absl::Duration grace) {
   const absl::Time drain_deadline = absl::Now() + grace;
@@ -103,6 +105,7 @@ void Shutdown(grpc::Server* server, adoption::RequestGate* gate,
       spdlog::critical("event=shutdown_stuck in_flight={} note=\"a fit ignores should_stop; "
                        "exiting without it (every acknowledged write is already durable)\"",
                        gate->in_flight());
+      spdlog::default_logger()->flush();
       std::_Exit(1);
     }
   }
@@ -248,6 +251,8 @@ int main(int argc, char** argv) {
     spdlog::info("event=store kind=sqlite path={}", db);
   }
 
+  // Before the registry: fitter hosts report their faults to it.
+  adoption::Metrics metrics;
   // Declared before the planner and the service, so destroyed after them:
   // with isolation, destroying it kills and reaps the fitter hosts.
   adoption::FitterRegistry registry;
@@ -260,6 +265,9 @@ int main(int argc, char** argv) {
                        "needs adoption-fitter-host (see --fitter-host)\"", iso.host_path);
       return 1;
     }
+    iso.on_fault = [&metrics](const std::string& fitter, const char* kind) {
+      metrics.RecordHostFault(fitter, kind);
+    };
     spdlog::info("event=plugin_isolation mode=process host={}", iso.host_path);
     plugins_loaded = adoption::isolation::LoadDirectoryIsolated(&registry, plugin_dir, iso);
   } else {
@@ -277,7 +285,6 @@ int main(int argc, char** argv) {
   po.max_iterations = max_iterations;
   po.max_fit_time = absl::Seconds(fit_timeout_s);
   adoption::Planner planner(po);
-  adoption::Metrics metrics;
   adoption::AdoptionServiceImpl service(store.get(), &registry, &planner,
                                         service_options, &metrics);
 
@@ -370,6 +377,19 @@ int main(int argc, char** argv) {
     int sig = 0;
     sigwait(&shutdown_signals, &sig);
     spdlog::info("event=shutdown signal={}", sig);
+    // A second SIGTERM or SIGINT during the drain: the operator wants the
+    // process gone now. Nothing acknowledged is lost (every acknowledged
+    // write is committed before its answer); calls in flight get nothing.
+    std::thread([signals = shutdown_signals] {
+      int again = 0;
+      sigwait(&signals, &again);
+      spdlog::critical("event=shutdown_forced signal={} note=\"second signal during the "
+                       "drain: exiting now, calls in flight are dropped (every acknowledged "
+                       "write is already durable)\"",
+                       again);
+      spdlog::default_logger()->flush();
+      std::_Exit(128 + again);
+    }).detach();
     Shutdown(server.get(), &service.gate(), &planner, absl::Seconds(shutdown_grace_s));
   });
   server->Wait();

@@ -472,7 +472,9 @@ HostProcess::Reply FitterHostPool::Call(
   if (!host.ok()) {
     HostProcess::Reply r;
     r.reason = absl::StrCat("could not start a fitter host: ", host.status().message());
-    spdlog::error("event=fitter_host_fault fitter={} reason=\"{}\"", descriptor_.name, r.reason);
+    spdlog::error("event=fitter_host_fault fitter={} kind=start reason=\"{}\"",
+                  descriptor_.name, r.reason);
+    if (options_.on_fault) options_.on_fault(descriptor_.name, "start");
     return r;
   }
   const pid_t pid = (*host)->pid();
@@ -486,12 +488,12 @@ HostProcess::Reply FitterHostPool::Call(
     }
   }
   if (r.kind != HostProcess::Reply::kOk) {
+    const char* kind = r.kind == HostProcess::Reply::kTimedOut      ? "deadline"
+                       : r.kind == HostProcess::Reply::kInterrupted ? "cancelled"
+                                                                    : "fault";
     spdlog::warn("event=fitter_host_fault fitter={} pid={} kind={} reason=\"{}\"",
-                 descriptor_.name, pid,
-                 r.kind == HostProcess::Reply::kTimedOut      ? "deadline"
-                 : r.kind == HostProcess::Reply::kInterrupted ? "cancelled"
-                                                              : "fault",
-                 r.reason);
+                 descriptor_.name, pid, kind, r.reason);
+    if (options_.on_fault) options_.on_fault(descriptor_.name, kind);
   }
   Release(std::move(*host));
   return r;

@@ -50,6 +50,10 @@ struct IsolationOptions {
   absl::Duration call_timeout = absl::Seconds(10);
   // Time a new host has to load its plugin and say hello.
   absl::Duration startup_timeout = absl::Seconds(10);
+  // Told of every failed host call (fitter name and kind: "fault",
+  // "deadline", "cancelled" or "start"), e.g. for metrics; may be empty.
+  // Called from the fitting threads: must be thread-safe.
+  std::function<void(const std::string& fitter, const char* kind)> on_fault;
 };
 
 // Where adoption-fitter-host is by default: beside the running executable.

@@ -28,6 +28,11 @@ void Metrics::RecordRejection(const std::string& method, const std::string& reas
   ++rejected_[{method, reason}];
 }
 
+void Metrics::RecordHostFault(const std::string& fitter, const std::string& kind) {
+  absl::MutexLock lock(&mu_);
+  ++host_faults_[{fitter, kind}];
+}
+
 std::string Metrics::Render(const Gauges& g) const {
   absl::MutexLock lock(&mu_);
   std::string out;
@@ -72,6 +77,16 @@ std::string Metrics::Render(const Gauges& g) const {
   for (const auto& [key, n] : rejected_) {
     absl::StrAppend(&out, "adoption_rpc_rejected_total{method=\"", key.first,
                     "\",reason=\"", key.second, "\"} ", n, "\n");
+  }
+  absl::StrAppend(&out,
+                  "# HELP adoption_fitter_host_faults_total Fitter host processes "
+                  "(--plugin-isolation=process) that failed a call, by fitter and kind "
+                  "(fault: crashed or broke the protocol; deadline: killed past the fit's "
+                  "deadline; cancelled: killed on cancellation; start: could not start).\n"
+                  "# TYPE adoption_fitter_host_faults_total counter\n");
+  for (const auto& [key, n] : host_faults_) {
+    absl::StrAppend(&out, "adoption_fitter_host_faults_total{fitter=\"", key.first,
+                    "\",kind=\"", key.second, "\"} ", n, "\n");
   }
   absl::StrAppend(&out,
                   "# HELP adoption_rpc_in_flight AdoptionService calls admitted and running.\n"

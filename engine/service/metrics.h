@@ -39,6 +39,11 @@ class Metrics {
                  int64_t count = 1);
   // A call refused before any work; reason "concurrency_limit" or "draining".
   void RecordRejection(const std::string& method, const std::string& reason);
+  // A fitter host (--plugin-isolation=process) that failed a call: kind
+  // "fault" (crashed, or a broken reply), "deadline" (killed past the fit's
+  // deadline), "cancelled" (killed on cancellation) or "start" (could not
+  // be started).
+  void RecordHostFault(const std::string& fitter, const std::string& kind);
 
   // Gauges read at scrape time.
   struct Gauges {
@@ -65,6 +70,8 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, uint64_t> fits_
       ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, std::string>, uint64_t> rejected_
+      ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, uint64_t> host_faults_
       ABSL_GUARDED_BY(mu_);
 };
 

@@ -1283,7 +1283,8 @@ TEST(IsolationEndToEndTest, CrashAndHangCostOneFitEach) {
       std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-segfault.so",
       std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-spin.so"});
   ServerProcess server({ADOPTIOND, dir.File("db"), plugins,
-                        {"--plugin-isolation", "process", "--fit-timeout", "1"}});
+                        {"--plugin-isolation", "process", "--fit-timeout", "1",
+                         "--metrics-listen", "127.0.0.1:0"}});
   ASSERT_TRUE(server.Start()) << server.log();
   // The reference: the same real fitters in process.
   TempDir ref_dir;
@@ -1396,6 +1397,22 @@ TEST(IsolationEndToEndTest, CrashAndHangCostOneFitEach) {
   EXPECT_EQ(ZombieChildren(server.pid()), 0);
   for (const auto& h : HostsFor(plugins)) EXPECT_EQ(h.ppid, server.pid());
   EXPECT_THAT(server.log(), HasSubstr("event=fitter_host_fault fitter=segfault"));
+  // Operators see the faults in the metrics: 2 crashes in the comparison and
+  // 3 through Fit, 2 spinning fits killed at their deadline, 1 on
+  // cancellation.
+  {
+    const std::string addr = server.metrics_address();
+    httplib::Client http(addr.substr(0, addr.rfind(':')),
+                         std::stoi(addr.substr(addr.rfind(':') + 1)));
+    auto res = http.Get("/metrics");
+    ASSERT_TRUE(res && res->status == 200);
+    const std::string m = "adoption_fitter_host_faults_total";
+    EXPECT_THAT(res->body, HasSubstr("# TYPE " + m + " counter\n"));
+    EXPECT_THAT(res->body, HasSubstr(m + "{fitter=\"segfault\",kind=\"fault\"} 5\n"));
+    EXPECT_THAT(res->body, HasSubstr(m + "{fitter=\"spin\",kind=\"deadline\"} 2\n"));
+    EXPECT_THAT(res->body, HasSubstr(m + "{fitter=\"spin\",kind=\"cancelled\"} 1\n"));
+    EXPECT_THAT(res->body, ::testing::Not(HasSubstr("fitter=\"citation\",kind=")));
+  }
 
   stub.reset();
   ref_stub.reset();

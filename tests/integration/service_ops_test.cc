@@ -377,6 +377,54 @@ TEST(ShutdownTest, DrainWindowExpiryCancelsInFlightFits) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+// A second SIGTERM during the drain ends it at once (exit 128 + 15), while
+// a fit is still running and the drain window is long; what was
+// acknowledged before is still there after a restart.
+TEST(ShutdownTest, SecondSignalExitsAtOnce) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), PluginDir(dir, {"naive", "bad-slow"}),
+                        {"--shutdown-grace", "60", "--metrics-listen", "127.0.0.1:0"}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  v1::Series original;
+  {
+    auto stub = server.NewStub();
+    ASSERT_TRUE(Upsert(stub.get(), {MakeSeries("org/a")}).ok());
+    ASSERT_TRUE(Get(stub.get(), "org/a", &original).ok());
+  }
+  grpc::Status fit_status;
+  std::thread caller([&] {
+    auto stub = server.NewStub();
+    grpc::ClientContext ctx;
+    v1::FitRequest req;
+    req.set_series_id("org/a");
+    req.set_fitter("slow");
+    v1::FitResponse resp;
+    fit_status = stub->Fit(&ctx, req, &resp);
+  });
+  const std::string metrics = server.metrics_address();
+  ASSERT_TRUE(WaitForMetric(metrics, "adoption_rpc_in_flight 1")) << server.log();
+  server.Signal(SIGTERM);
+  ASSERT_TRUE(WaitForMetric(metrics, "adoption_draining 1")) << server.log();
+  const auto second = Clock::now();
+  server.Signal(SIGTERM);
+  const int code = server.WaitExit(std::chrono::seconds(10));
+  const double exit_after = Seconds(Clock::now() - second);
+  caller.join();
+  EXPECT_EQ(code, 128 + SIGTERM) << server.log();
+  EXPECT_LT(exit_after, 5.0);
+  EXPECT_FALSE(fit_status.ok());  // dropped: the connection went away
+  EXPECT_THAT(server.log(), HasSubstr("event=shutdown_forced signal=15"));
+  EXPECT_THAT(server.log(), ::testing::Not(HasSubstr("event=stopped")));
+
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto stub = server.NewStub();
+  v1::Series after;
+  ASSERT_TRUE(Get(stub.get(), "org/a", &after).ok());
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(after, original));
+  stub.reset();
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 // Health: "" and the service SERVING with fitters loaded (a token, when
 // required, is not needed for health); with no fitter loaded (an empty
 // folder, or only refused plugins) the service is NOT_SERVING with the
