@@ -33,16 +33,27 @@ void Metrics::RecordHostFault(const std::string& fitter, const std::string& kind
   ++host_faults_[{fitter, kind}];
 }
 
+namespace {
+
+// A counter with two labels: its HELP and TYPE lines, then one sample per
+// key.
+void AppendCounter(std::string* out, const char* name, const char* help, const char* label1,
+                   const char* label2,
+                   const std::map<std::pair<std::string, std::string>, uint64_t>& samples) {
+  absl::StrAppend(out, "# HELP ", name, " ", help, "\n# TYPE ", name, " counter\n");
+  for (const auto& [key, n] : samples) {
+    absl::StrAppend(out, name, "{", label1, "=\"", key.first, "\",", label2, "=\"", key.second,
+                    "\"} ", n, "\n");
+  }
+}
+
+}  // namespace
+
 std::string Metrics::Render(const Gauges& g) const {
   absl::MutexLock lock(&mu_);
   std::string out;
-  absl::StrAppend(&out,
-                  "# HELP adoption_rpc_requests_total RPCs handled, by method and status code.\n"
-                  "# TYPE adoption_rpc_requests_total counter\n");
-  for (const auto& [key, n] : requests_) {
-    absl::StrAppend(&out, "adoption_rpc_requests_total{method=\"", key.first,
-                    "\",code=\"", key.second, "\"} ", n, "\n");
-  }
+  AppendCounter(&out, "adoption_rpc_requests_total",
+                "RPCs handled, by method and status code.", "method", "code", requests_);
   absl::StrAppend(&out,
                   "# HELP adoption_rpc_latency_seconds RPC latency, by method.\n"
                   "# TYPE adoption_rpc_latency_seconds histogram\n");
@@ -61,33 +72,20 @@ std::string Metrics::Render(const Gauges& g) const {
     absl::StrAppend(&out, "adoption_rpc_latency_seconds_count{method=\"", method, "\"} ",
                     h.count, "\n");
   }
-  absl::StrAppend(&out,
-                  "# HELP adoption_fits_total Fits run (including cross-validation folds), "
-                  "by fitter and status.\n"
-                  "# TYPE adoption_fits_total counter\n");
-  for (const auto& [key, n] : fits_) {
-    absl::StrAppend(&out, "adoption_fits_total{fitter=\"", key.first, "\",status=\"",
-                    key.second, "\"} ", n, "\n");
-  }
-  absl::StrAppend(&out,
-                  "# HELP adoption_rpc_rejected_total Calls refused before any work, by "
-                  "method and reason (concurrency_limit: RESOURCE_EXHAUSTED over "
-                  "--max-concurrent-requests; draining: UNAVAILABLE during shutdown).\n"
-                  "# TYPE adoption_rpc_rejected_total counter\n");
-  for (const auto& [key, n] : rejected_) {
-    absl::StrAppend(&out, "adoption_rpc_rejected_total{method=\"", key.first,
-                    "\",reason=\"", key.second, "\"} ", n, "\n");
-  }
-  absl::StrAppend(&out,
-                  "# HELP adoption_fitter_host_faults_total Fitter host processes "
-                  "(--plugin-isolation=process) that failed a call, by fitter and kind "
-                  "(fault: crashed or broke the protocol; deadline: killed past the fit's "
-                  "deadline; cancelled: killed on cancellation; start: could not start).\n"
-                  "# TYPE adoption_fitter_host_faults_total counter\n");
-  for (const auto& [key, n] : host_faults_) {
-    absl::StrAppend(&out, "adoption_fitter_host_faults_total{fitter=\"", key.first,
-                    "\",kind=\"", key.second, "\"} ", n, "\n");
-  }
+  AppendCounter(&out, "adoption_fits_total",
+                "Fits run (including cross-validation folds), by fitter and status.",
+                "fitter", "status", fits_);
+  AppendCounter(&out, "adoption_rpc_rejected_total",
+                "Calls refused before any work, by method and reason (concurrency_limit: "
+                "RESOURCE_EXHAUSTED over --max-concurrent-requests; draining: UNAVAILABLE "
+                "during shutdown).",
+                "method", "reason", rejected_);
+  AppendCounter(&out, "adoption_fitter_host_faults_total",
+                "Fitter host processes (--plugin-isolation=process) that failed a call, by "
+                "fitter and kind (fault: crashed or broke the protocol; deadline: killed past "
+                "the fit's deadline; cancelled: killed on cancellation; start: could not "
+                "start).",
+                "fitter", "kind", host_faults_);
   absl::StrAppend(&out,
                   "# HELP adoption_rpc_in_flight AdoptionService calls admitted and running.\n"
                   "# TYPE adoption_rpc_in_flight gauge\n"

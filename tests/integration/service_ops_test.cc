@@ -320,61 +320,97 @@ TEST(ShutdownTest, InFlightCallCompletesWhileNewCallsAreRefused) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+// A server with the never-converging "slow" fitter and one series, org/a
+// (`original`, as stored), and a Fit of it running in a thread of its own:
+// only the server can end it (no client deadline; the server's own cap is
+// the default 600 s).
+class SlowFitInFlight {
+ public:
+  SlowFitInFlight(TempDir& dir, const std::string& shutdown_grace)
+      : server({ADOPTIOND, dir.File("db"), PluginDir(dir, {"naive", "bad-slow"}),
+                {"--shutdown-grace", shutdown_grace, "--metrics-listen", "127.0.0.1:0"}}) {}
+  ~SlowFitInFlight() {
+    if (caller_.joinable()) {  // a failed test: end the call, then wait for it
+      server.Kill();
+      caller_.join();
+    }
+  }
+
+  // Starts the server, stores the series, starts the fit and returns once
+  // the server counts it in flight.
+  ::testing::AssertionResult Start() {
+    if (!server.Start()) return ::testing::AssertionFailure() << server.log();
+    {
+      auto stub = server.NewStub();
+      if (!Upsert(stub.get(), {MakeSeries("org/a")}).ok() ||
+          !Get(stub.get(), "org/a", &original).ok()) {
+        return ::testing::AssertionFailure() << "could not store org/a\n" << server.log();
+      }
+    }
+    caller_ = std::thread([this] {
+      auto stub = server.NewStub();
+      grpc::ClientContext ctx;
+      v1::FitRequest req;
+      req.set_series_id("org/a");
+      req.set_fitter("slow");
+      v1::FitResponse resp;
+      fit_status = stub->Fit(&ctx, req, &resp);
+      fit_end = Clock::now();
+    });
+    if (!WaitForMetric(server.metrics_address(), "adoption_rpc_in_flight 1")) {
+      return ::testing::AssertionFailure() << "the fit never showed in flight\n" << server.log();
+    }
+    return ::testing::AssertionSuccess();
+  }
+  // Waits for the fit's answer (fit_status, fit_end).
+  void Join() { caller_.join(); }
+  // Restarts the stopped server: org/a is as it was acknowledged.
+  void ExpectStoreIntactAfterRestart() {
+    ASSERT_TRUE(server.Start()) << server.log();
+    auto stub = server.NewStub();
+    v1::Series after;
+    ASSERT_TRUE(Get(stub.get(), "org/a", &after).ok());
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(after, original));
+    stub.reset();
+    EXPECT_EQ(server.Stop(), 0);
+  }
+
+  ServerProcess server;
+  v1::Series original;
+  grpc::Status fit_status;
+  Clock::time_point fit_end;
+
+ private:
+  std::thread caller_;
+};
+
 // A fit that outlasts the drain window (--shutdown-grace 1): once the window
 // ends its fits are cancelled, the call answers UNAVAILABLE naming the flag,
 // and the process still exits 0 promptly with the store intact.
 TEST(ShutdownTest, DrainWindowExpiryCancelsInFlightFits) {
   TempDir dir;
-  ServerProcess server({ADOPTIOND, dir.File("db"), PluginDir(dir, {"naive", "bad-slow"}),
-                        {"--shutdown-grace", "1", "--metrics-listen", "127.0.0.1:0"}});
-  ASSERT_TRUE(server.Start()) << server.log();
-  v1::Series original;
-  {
-    auto stub = server.NewStub();
-    ASSERT_TRUE(Upsert(stub.get(), {MakeSeries("org/a")}).ok());
-    ASSERT_TRUE(Get(stub.get(), "org/a", &original).ok());
-  }
-  // "slow" never converges: only the host can stop it (no deadline here,
-  // the server's own cap is the default 600 s).
-  grpc::Status fit_status;
-  Clock::time_point fit_end;
-  std::thread caller([&] {
-    auto stub = server.NewStub();
-    grpc::ClientContext ctx;
-    v1::FitRequest req;
-    req.set_series_id("org/a");
-    req.set_fitter("slow");
-    v1::FitResponse resp;
-    fit_status = stub->Fit(&ctx, req, &resp);
-    fit_end = Clock::now();
-  });
-  ASSERT_TRUE(WaitForMetric(server.metrics_address(), "adoption_rpc_in_flight 1")) << server.log();
+  SlowFitInFlight slow(dir, "1");
+  ASSERT_TRUE(slow.Start());
   const auto sigterm = Clock::now();
-  server.Signal(SIGTERM);
-  caller.join();
-  EXPECT_EQ(fit_status.error_code(), grpc::StatusCode::UNAVAILABLE) << fit_status.error_message();
-  EXPECT_THAT(fit_status.error_message(), HasSubstr("--shutdown-grace"));
-  const double answered = Seconds(fit_end - sigterm);
+  slow.server.Signal(SIGTERM);
+  slow.Join();
+  EXPECT_EQ(slow.fit_status.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << slow.fit_status.error_message();
+  EXPECT_THAT(slow.fit_status.error_message(), HasSubstr("--shutdown-grace"));
+  const double answered = Seconds(slow.fit_end - sigterm);
   EXPECT_GE(answered, 0.9);  // not before the window ended
   EXPECT_LT(answered, 6.0);
 
-  const int code = server.WaitExit(std::chrono::seconds(20));
+  const int code = slow.server.WaitExit(std::chrono::seconds(20));
   const double exit_after = Seconds(Clock::now() - sigterm);
-  EXPECT_EQ(code, 0) << server.log();
+  EXPECT_EQ(code, 0) << slow.server.log();
   EXPECT_LT(exit_after, 8.0);
-  const std::string log = server.log();
+  const std::string log = slow.server.log();
   EXPECT_THAT(log, HasSubstr("event=drain_expired in_flight=1"));
   EXPECT_THAT(log, HasSubstr("event=stopped"));
   std::printf("[ info ] fit answered %.2f s and process exited %.2f s after SIGTERM\n", answered,
               exit_after);
-
-  ASSERT_TRUE(server.Start()) << server.log();
-  auto stub = server.NewStub();
-  v1::Series after;
-  ASSERT_TRUE(Get(stub.get(), "org/a", &after).ok());
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(after, original));
-  stub.reset();
-  EXPECT_EQ(server.Stop(), 0);
+  slow.ExpectStoreIntactAfterRestart();
 }
 
 // A second SIGTERM during the drain ends it at once (exit 128 + 15), while
@@ -382,47 +418,22 @@ TEST(ShutdownTest, DrainWindowExpiryCancelsInFlightFits) {
 // acknowledged before is still there after a restart.
 TEST(ShutdownTest, SecondSignalExitsAtOnce) {
   TempDir dir;
-  ServerProcess server({ADOPTIOND, dir.File("db"), PluginDir(dir, {"naive", "bad-slow"}),
-                        {"--shutdown-grace", "60", "--metrics-listen", "127.0.0.1:0"}});
-  ASSERT_TRUE(server.Start()) << server.log();
-  v1::Series original;
-  {
-    auto stub = server.NewStub();
-    ASSERT_TRUE(Upsert(stub.get(), {MakeSeries("org/a")}).ok());
-    ASSERT_TRUE(Get(stub.get(), "org/a", &original).ok());
-  }
-  grpc::Status fit_status;
-  std::thread caller([&] {
-    auto stub = server.NewStub();
-    grpc::ClientContext ctx;
-    v1::FitRequest req;
-    req.set_series_id("org/a");
-    req.set_fitter("slow");
-    v1::FitResponse resp;
-    fit_status = stub->Fit(&ctx, req, &resp);
-  });
-  const std::string metrics = server.metrics_address();
-  ASSERT_TRUE(WaitForMetric(metrics, "adoption_rpc_in_flight 1")) << server.log();
-  server.Signal(SIGTERM);
-  ASSERT_TRUE(WaitForMetric(metrics, "adoption_draining 1")) << server.log();
+  SlowFitInFlight slow(dir, "60");
+  ASSERT_TRUE(slow.Start());
+  slow.server.Signal(SIGTERM);
+  ASSERT_TRUE(WaitForMetric(slow.server.metrics_address(), "adoption_draining 1"))
+      << slow.server.log();
   const auto second = Clock::now();
-  server.Signal(SIGTERM);
-  const int code = server.WaitExit(std::chrono::seconds(10));
+  slow.server.Signal(SIGTERM);
+  const int code = slow.server.WaitExit(std::chrono::seconds(10));
   const double exit_after = Seconds(Clock::now() - second);
-  caller.join();
-  EXPECT_EQ(code, 128 + SIGTERM) << server.log();
+  slow.Join();
+  EXPECT_EQ(code, 128 + SIGTERM) << slow.server.log();
   EXPECT_LT(exit_after, 5.0);
-  EXPECT_FALSE(fit_status.ok());  // dropped: the connection went away
-  EXPECT_THAT(server.log(), HasSubstr("event=shutdown_forced signal=15"));
-  EXPECT_THAT(server.log(), ::testing::Not(HasSubstr("event=stopped")));
-
-  ASSERT_TRUE(server.Start()) << server.log();
-  auto stub = server.NewStub();
-  v1::Series after;
-  ASSERT_TRUE(Get(stub.get(), "org/a", &after).ok());
-  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(after, original));
-  stub.reset();
-  EXPECT_EQ(server.Stop(), 0);
+  EXPECT_FALSE(slow.fit_status.ok());  // dropped: the connection went away
+  EXPECT_THAT(slow.server.log(), HasSubstr("event=shutdown_forced signal=15"));
+  EXPECT_THAT(slow.server.log(), ::testing::Not(HasSubstr("event=stopped")));
+  slow.ExpectStoreIntactAfterRestart();
 }
 
 // Health: "" and the service SERVING with fitters loaded (a token, when
