@@ -13,16 +13,9 @@
 
 #include "absl/time/clock.h"
 
-// ADOPTION_TSAN: set by CMake in TSan builds (which hide __SANITIZE_THREAD__
-// from the system headers, see the top-level CMakeLists.txt).
-#if defined(ADOPTION_TSAN) || defined(__SANITIZE_THREAD__)
-#undef ADOPTION_TSAN
-#define ADOPTION_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define ADOPTION_TSAN 1
-#endif
-#endif
+// ADOPTION_TSAN: set by CMake in TSan builds, the one switch (they hide
+// __SANITIZE_THREAD__ from the system headers, see the top-level
+// CMakeLists.txt).
 #ifdef ADOPTION_TSAN
 #include <memory>
 extern "C" void __tsan_acquire(void* addr);

@@ -27,9 +27,9 @@
 // for m rolling origins with own errors (the corpus counts as 10 origins),
 // and the interval at level p is its (1-p)/2 and (1+p)/2 quantiles, the
 // lower one floored at the last observed value. The same distribution gives
-// each point's tenfold-surge probability, P(actual >= 10 x served value). With no own errors (short
-// histories) the band is the corpus's alone; with many, mostly the
-// series' own. Measured out of sample in bench/RESULTS.md (series whose
+// each point's tenfold-surge probability, P(actual >= 10 x served value).
+// With no own errors (short histories) the band is the corpus's alone; with
+// many, mostly the series' own. Measured out of sample in bench/RESULTS.md (series whose
 // crc32(id) is odd are not in the corpus table).
 #ifndef ADOPTION_ENGINE_SELECT_FORECAST_H_
 #define ADOPTION_ENGINE_SELECT_FORECAST_H_

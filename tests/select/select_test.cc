@@ -362,7 +362,9 @@ TEST(ConformalTest, NoFoldsMeansTheCorpusBandsQuantiles) {
     EXPECT_GE(band->Cdf(std::log(v.upper)), 0.95 - 1e-12);
     EXPECT_LT(band->Cdf(std::log(v.upper) - 1e-6), 0.95);
     EXPECT_GE(v.lower, 30);
-    if (v.lower > 30) EXPECT_NEAR(band->Cdf(std::log(v.lower)), 0.05, 1e-6);
+    if (v.lower > 30) {
+      EXPECT_NEAR(band->Cdf(std::log(v.lower)), 0.05, 1e-6);
+    }
   }
   // Wider at 6 months than at 1, and at 95% than at 80%.
   EXPECT_GT(iv->intervals[1].upper - iv->intervals[1].lower,
