@@ -48,7 +48,8 @@ extern "C" int ShouldStop(void* context) {
       budget->cancelled->load(std::memory_order_relaxed)) {
     return 1;
   }
-  return absl::Now() >= budget->deadline ? 1 : 0;
+  if (absl::Now() >= budget->deadline) return 1;
+  return budget->interrupted && budget->interrupted() ? 1 : 0;
 }
 
 // Keeps the C strings of an options map alive for one plugin call.

@@ -94,9 +94,11 @@ struct FitBudget {
   const std::atomic<bool>* cancelled = nullptr;
   // Iteration cap per start passed to the plugin; 0 = plugin default.
   uint32_t max_iterations = 0;
-  // Out-of-process fits only: polled while waiting for the helper process;
-  // true stops the fit at once (the process is killed) as kCancelled. May be
-  // empty. (In-process fits can only be stopped through should_stop.)
+  // The client went away (cancelled its call). True stops the fit as
+  // kCancelled: in-process fits at their next should_stop poll, out-of-process
+  // ones at once (the helper process is killed). Polled often, from any
+  // thread: it must be cheap (the planner rate-limits the gRPC query
+  // behind it). May be empty.
   std::function<bool()> interrupted;
 };
 

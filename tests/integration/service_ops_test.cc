@@ -349,12 +349,11 @@ class SlowFitInFlight {
     }
     caller_ = std::thread([this] {
       auto stub = server.NewStub();
-      grpc::ClientContext ctx;
       v1::FitRequest req;
       req.set_series_id("org/a");
       req.set_fitter("slow");
       v1::FitResponse resp;
-      fit_status = stub->Fit(&ctx, req, &resp);
+      fit_status = stub->Fit(&context_, req, &resp);
       fit_end = Clock::now();
     });
     if (!WaitForMetric(server.metrics_address(), "adoption_rpc_in_flight 1")) {
@@ -364,6 +363,9 @@ class SlowFitInFlight {
   }
   // Waits for the fit's answer (fit_status, fit_end).
   void Join() { caller_.join(); }
+  // The client gives up on the call (as a user's Ctrl-C or a caller's
+  // context cancellation would).
+  void CancelCall() { context_.TryCancel(); }
   // Restarts the stopped server: org/a is as it was acknowledged.
   void ExpectStoreIntactAfterRestart() {
     ASSERT_TRUE(server.Start()) << server.log();
@@ -381,8 +383,37 @@ class SlowFitInFlight {
   Clock::time_point fit_end;
 
  private:
+  grpc::ClientContext context_;
   std::thread caller_;
 };
+
+// A client that cancels its call stops the fit running for it: the server
+// sees the cancellation at the fit's next should_stop poll (no deadline and a
+// 600 s server cap would otherwise keep the never-converging fit running),
+// counts it cancelled, and is idle again at once.
+TEST(CancellationTest, ClientCancellationStopsARunningInProcessFit) {
+  TempDir dir;
+  SlowFitInFlight slow(dir, "30");
+  ASSERT_TRUE(slow.Start());
+  const auto cancel = Clock::now();
+  slow.CancelCall();
+  slow.Join();
+  EXPECT_EQ(slow.fit_status.error_code(), grpc::StatusCode::CANCELLED);
+  const std::string metrics = slow.server.metrics_address();
+  EXPECT_TRUE(WaitForMetric(metrics, "adoption_rpc_in_flight 0", std::chrono::seconds(10)))
+      << Scrape(metrics);
+  const double idle_after = Seconds(Clock::now() - cancel);
+  EXPECT_LT(idle_after, 5.0);
+  EXPECT_THAT(Scrape(metrics),
+              HasSubstr("adoption_fits_total{fitter=\"slow\",status=\"cancelled\"} 1\n"));
+  std::printf("[ info ] server idle %.2f s after the client cancelled\n", idle_after);
+  // Served as before.
+  auto stub = slow.server.NewStub();
+  v1::Series after;
+  EXPECT_TRUE(Get(stub.get(), "org/a", &after).ok());
+  stub.reset();
+  EXPECT_EQ(slow.server.Stop(), 0);
+}
 
 // A fit that outlasts the drain window (--shutdown-grace 1): once the window
 // ends its fits are cancelled, the call answers UNAVAILABLE naming the flag,
