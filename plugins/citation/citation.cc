@@ -86,6 +86,22 @@ struct Config {
   sdk::Loss loss = sdk::Loss::kSse;
 };
 
+// e^x and e^x - 1 for x >= 0 (x = lambda Phi) from one libm call, the
+// solver's innermost operation: expm1 below 0.5, where e^x - 1 from exp
+// would lose digits, exp above it (e^x - 1 then loses at most ~1.5 bits).
+struct ExpPair {
+  double e;    // e^x
+  double em1;  // e^x - 1
+};
+inline ExpPair ExpAndExpm1(double x) {
+  if (x < 0.5) {
+    const double em1 = std::expm1(x);
+    return {em1 + 1, em1};
+  }
+  const double e = std::exp(x);
+  return {e, e - 1};
+}
+
 // c(t) for reported parameters; t in months. For predict(): throws
 // sdk::ModelOverflow rather than return inf when lambda Phi > 700 or
 // m (e^(lambda Phi) - 1) overflows.
@@ -139,20 +155,22 @@ class CitationModel {
   //   kRatio: z = u/sigma - w,  dz/dw = -1,  dz/dlog(sigma) = -u/sigma
   //   dc/dlog(m)      = c
   double Evaluate(double t, const Params& theta, Params* gradient) const {
+    // Before the branch: hoisted out of the SDK's per-point loops.
+    const double lambda = std::exp(theta[0]);
+    const double sigma = std::exp(theta[2]);
+    const double m = kFreeM ? std::exp(theta[3]) : config_.m;
     if (t <= 0) {
       if (gradient) gradient->setZero();
       return 0;
     }
-    const double lambda = std::exp(theta[0]);
-    const double sigma = std::exp(theta[2]);
-    const double m = kFreeM ? std::exp(theta[3]) : config_.m;
     const double u = std::log(t) - log_unit_;
     const double z = ratio_ ? u / sigma - theta[1] : (u - theta[1]) / sigma;
     const double p = NormalCdf(z);
     const double x = std::min(lambda * p, kMaxExponent);
-    const double c = m * std::expm1(x);
+    const ExpPair ex = ExpAndExpm1(x);
+    const double c = m * ex.em1;
     if (gradient) {
-      const double me = m * std::exp(x);
+      const double me = m * ex.e;
       const double slope = me * lambda * NormalPdf(z);
       (*gradient)[0] = me * p * lambda;
       if (ratio_) {
@@ -266,8 +284,9 @@ double ProfileLambda(const std::vector<double>& p, const std::vector<double>& y,
     sse = 0;
     for (size_t i = 0; i < n; ++i) {
       const double x = std::min(lambda * p[i], kMaxExponent);
-      const double r = y[i] - m * std::expm1(x);
-      const double d = m * std::exp(x) * p[i];
+      const ExpPair ex = ExpAndExpm1(x);
+      const double r = y[i] - m * ex.em1;
+      const double d = m * ex.e * p[i];
       sse += r * r;
       jr += d * r;
       jj += d * d;

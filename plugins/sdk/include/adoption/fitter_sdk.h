@@ -579,16 +579,22 @@ bool Linearize(const Model& model, const SeriesView& s,
                const typename Model::Params& theta, double* sse,
                ParamMatrix<Model::kNumParams>* jtj,
                ParamVector<Model::kNumParams>* jtr) {
+  // The loop writes only locals, so nothing it stores can alias theta or
+  // the model: with -fno-math-errno (adoption_add_fitter) the compiler can
+  // then hoist a model's per-parameter exp(theta_j) out of it.
+  const typename Model::Params th = theta;
   typename Model::Params g;
+  ParamMatrix<Model::kNumParams> a = ParamMatrix<Model::kNumParams>::Zero();
+  ParamVector<Model::kNumParams> b = ParamVector<Model::kNumParams>::Zero();
   double total = 0;
-  jtj->setZero();
-  jtr->setZero();
   for (size_t i = 0; i < s.n; ++i) {
-    const double r = s.y[i] - model.Evaluate(s.t[i], theta, &g);
+    const double r = s.y[i] - model.Evaluate(s.t[i], th, &g);
     total += r * r;
-    jtj->noalias() += g * g.transpose();
-    jtr->noalias() += g * r;
+    a.noalias() += g * g.transpose();
+    b.noalias() += g * r;
   }
+  *jtj = a;
+  *jtr = b;
   *sse = total;
   return std::isfinite(total) && jtj->allFinite() && jtr->allFinite();
 }
@@ -641,15 +647,17 @@ bool LinearizePoisson(const Model& model, const SeriesView& s,
                       ParamVector<Model::kNumParams>* jtr,
                       size_t* clamped = nullptr) {
   using Params = typename Model::Params;
+  // Locals only in the loop, as in Linearize.
+  const Params th = theta;
   Params g, g_prev = Params::Zero(), jac;
+  ParamMatrix<Model::kNumParams> a = ParamMatrix<Model::kNumParams>::Zero();
+  Params b = Params::Zero();
   // Before the first point: nothing adopted (c = 0, y = 0), so the first
   // increment is y_0 with mean c(t_0).
   double c_prev = 0, y_prev = 0, dev = 0, chi2 = 0;
   size_t n_clamped = 0;
-  jtj->setZero();
-  jtr->setZero();
   for (size_t i = 0; i < s.n; ++i) {
-    const double c = model.Evaluate(s.t[i], theta, &g);
+    const double c = model.Evaluate(s.t[i], th, &g);
     const double d = s.y[i] - y_prev;
     double mu = c - c_prev;
     jac = g - g_prev;
@@ -661,12 +669,14 @@ bool LinearizePoisson(const Model& model, const SeriesView& s,
     const double r = d - mu;
     dev += 2 * ((d > 0 ? d * std::log(d / mu) : 0.0) - r);
     chi2 += r * r / mu;
-    jtj->noalias() += (jac / mu) * jac.transpose();
-    jtr->noalias() += jac * (r / mu);
+    a.noalias() += (jac / mu) * jac.transpose();
+    b.noalias() += jac * (r / mu);
     c_prev = c;
     g_prev = g;
     y_prev = s.y[i];
   }
+  *jtj = a;
+  *jtr = b;
   *deviance = std::max(dev, 0.0);  // >= 0 exactly; rounding can dip below
   *pearson = chi2;
   if (clamped) *clamped = n_clamped;
