@@ -40,8 +40,8 @@
 //
 // Measured on the bundled corpus (tests/fitters, 929 non-zero series): SSE
 // <= the paper's published fit on 99.46% of them (the 5 others are exact
-// step fits where both SSEs are < 1e-13), ~0.24 s for the whole corpus on
-// one thread (~260 us per series).
+// step fits where both SSEs are < 1e-13), 0.22-0.28 s for the whole corpus
+// on one thread (240-300 us per series; bench/RESULTS.md has the latest).
 #include <cmath>
 #include <cstring>
 #include <vector>
