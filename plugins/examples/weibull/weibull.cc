@@ -46,11 +46,13 @@ class WeibullModel {
   //   dc/dlog K = c,  dc/du = K e,  du/dlog s = -a u,  du/dlog a = u x.
   // x is clamped at 700 so exp cannot overflow (e is 0 long before).
   double Evaluate(double t, const Params& theta, Params* gradient) const {
+    // Before the branch, so they are computed once per pass over the series
+    // (with -fno-math-errno, see CMakeLists.txt).
+    const double k = std::exp(theta[0]), a = std::exp(theta[2]);
     if (t <= 0) {
       if (gradient) gradient->setZero();
       return 0;
     }
-    const double k = std::exp(theta[0]), a = std::exp(theta[2]);
     const double x = std::min(a * (std::log(t) - theta[1]), sdk::kMaxExponent);
     const double u = std::exp(x);
     const double e = std::exp(-u);
