@@ -20,10 +20,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
-#include "httplib.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/integration/metrics_scrape.h"
 #include "tests/support/test_process.h"
 
 namespace adoption {
@@ -31,6 +31,7 @@ namespace {
 
 using ::adoption::testing::CommandResult;
 using ::adoption::testing::RunCommand;
+using ::adoption::testing::Scrape;
 using ::adoption::testing::Scaled;
 using ::adoption::testing::ServerProcess;
 using ::adoption::testing::TempDir;
@@ -919,11 +920,8 @@ TEST(MetricsTest, PrometheusText) {
   EXPECT_EQ(bad.exit_code, 1);
 
   const std::string addr = server.metrics_address();
-  httplib::Client http(addr.substr(0, addr.rfind(':')), std::stoi(addr.substr(addr.rfind(':') + 1)));
-  auto res = http.Get("/metrics");
-  ASSERT_TRUE(res) << "no answer from " << addr;
-  EXPECT_EQ(res->status, 200);
-  const std::string& text = res->body;
+  const std::string text = Scrape(addr);
+  ASSERT_FALSE(text.empty()) << "no 200 answer from " << addr;
   EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"UpsertSeries\",code=\"OK\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"CompareModels\",code=\"OK\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"GetSeries\",code=\"NOT_FOUND\"} 1\n"));
@@ -1401,17 +1399,14 @@ TEST(IsolationEndToEndTest, CrashAndHangCostOneFitEach) {
   // 3 through Fit, 2 spinning fits killed at their deadline, 1 on
   // cancellation.
   {
-    const std::string addr = server.metrics_address();
-    httplib::Client http(addr.substr(0, addr.rfind(':')),
-                         std::stoi(addr.substr(addr.rfind(':') + 1)));
-    auto res = http.Get("/metrics");
-    ASSERT_TRUE(res && res->status == 200);
+    const std::string body = Scrape(server.metrics_address());
+    ASSERT_FALSE(body.empty());
     const std::string m = "adoption_fitter_host_faults_total";
-    EXPECT_THAT(res->body, HasSubstr("# TYPE " + m + " counter\n"));
-    EXPECT_THAT(res->body, HasSubstr(m + "{fitter=\"segfault\",kind=\"fault\"} 5\n"));
-    EXPECT_THAT(res->body, HasSubstr(m + "{fitter=\"spin\",kind=\"deadline\"} 2\n"));
-    EXPECT_THAT(res->body, HasSubstr(m + "{fitter=\"spin\",kind=\"cancelled\"} 1\n"));
-    EXPECT_THAT(res->body, ::testing::Not(HasSubstr("fitter=\"citation\",kind=")));
+    EXPECT_THAT(body, HasSubstr("# TYPE " + m + " counter\n"));
+    EXPECT_THAT(body, HasSubstr(m + "{fitter=\"segfault\",kind=\"fault\"} 5\n"));
+    EXPECT_THAT(body, HasSubstr(m + "{fitter=\"spin\",kind=\"deadline\"} 2\n"));
+    EXPECT_THAT(body, HasSubstr(m + "{fitter=\"spin\",kind=\"cancelled\"} 1\n"));
+    EXPECT_THAT(body, ::testing::Not(HasSubstr("fitter=\"citation\",kind=")));
   }
 
   stub.reset();

@@ -18,7 +18,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "httplib.h"
+#include "tests/integration/metrics_scrape.h"
 #include "tests/support/test_process.h"
 
 namespace adoption {
@@ -28,6 +28,7 @@ using ::adoption::testing::CheckHealth;
 using ::adoption::testing::HealthResult;
 using ::adoption::testing::kNotServing;
 using ::adoption::testing::kServing;
+using ::adoption::testing::Scrape;
 using ::adoption::testing::ServerProcess;
 using ::adoption::testing::TempDir;
 using ::testing::HasSubstr;
@@ -86,13 +87,6 @@ grpc::Status FitDelay(v1::AdoptionService::Stub* stub, const std::string& id, in
   req.set_fitter("delay");
   (*req.mutable_options())["delay_ms"] = std::to_string(delay_ms);
   return stub->Fit(&ctx, req, out);
-}
-
-std::string Scrape(const std::string& address) {
-  httplib::Client http(address.substr(0, address.rfind(':')),
-                       std::stoi(address.substr(address.rfind(':') + 1)));
-  auto res = http.Get("/metrics");
-  return res && res->status == 200 ? res->body : "";
 }
 
 // Polls the metrics until they hold `line` (a whole line, with its value).
