@@ -64,9 +64,7 @@ SeriesRecord ToRecord(const adoption::v1::Series& s) {
 }
 
 double WallNow() {
-  return std::chrono::duration<double>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 double ThreadCpuNow() {
@@ -82,8 +80,8 @@ struct Rep {
 };
 
 // Passes over all series until min_seconds of wall time have gone by.
-Rep TimeFits(const Fitter& fitter, const std::vector<SeriesRecord>& series,
-             double min_seconds, long* usable) {
+Rep TimeFits(const Fitter& fitter, const std::vector<SeriesRecord>& series, double min_seconds,
+             long* usable) {
   Rep rep;
   const FitterOptions options;
   const double w0 = WallNow(), c0 = ThreadCpuNow();
@@ -152,14 +150,22 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--plugins") plugins = next();
-    else if (a == "--sse-out") sse_out = next();
-    else if (a == "--json") json_out = next();
-    else if (a == "--min-seconds") min_seconds = std::atof(next().c_str());
-    else if (a == "--fitter-min-seconds") fitter_min_seconds = std::atof(next().c_str());
-    else if (a == "--reps") reps = std::atoi(next().c_str());
-    else if (a == "--fitter-host") fitter_host = next();
-    else if (a == "-h" || a == "--help") return Usage();
+    if (a == "--plugins")
+      plugins = next();
+    else if (a == "--sse-out")
+      sse_out = next();
+    else if (a == "--json")
+      json_out = next();
+    else if (a == "--min-seconds")
+      min_seconds = std::atof(next().c_str());
+    else if (a == "--fitter-min-seconds")
+      fitter_min_seconds = std::atof(next().c_str());
+    else if (a == "--reps")
+      reps = std::atoi(next().c_str());
+    else if (a == "--fitter-host")
+      fitter_host = next();
+    else if (a == "-h" || a == "--help")
+      return Usage();
     else if (!a.empty() && a[0] == '-') {
       std::cerr << "unknown flag " << a << "\n";
       return Usage();
@@ -184,8 +190,7 @@ int main(int argc, char** argv) {
     for (const auto& p : r.points) mx = std::max(mx, p.value);
     if (!r.points.empty() && mx > 0) nonzero.push_back(r);
   }
-  std::cerr << absl::StrFormat("fit_bench: %d series, %d non-zero\n", all.size(),
-                               nonzero.size());
+  std::cerr << absl::StrFormat("fit_bench: %d series, %d non-zero\n", all.size(), nonzero.size());
 
   // Plugins.
   FitterRegistry registry;
@@ -250,8 +255,8 @@ int main(int argc, char** argv) {
         for (char c : id) q += (c == '"') ? std::string("\"\"") : std::string(1, c);
         id = q + "\"";
       }
-      f << id << "," << r.n << "," << r.status << "," << Num(r.sse) << ","
-        << Num(r.loss) << "," << absl::StrFormat("%.9f", r.seconds) << "\n";
+      f << id << "," << r.n << "," << r.status << "," << Num(r.sse) << "," << Num(r.loss) << ","
+        << absl::StrFormat("%.9f", r.seconds) << "\n";
     }
     if (!f) {
       std::cerr << "fit_bench: cannot write " << sse_out << "\n";
@@ -268,8 +273,8 @@ int main(int argc, char** argv) {
     fps_cpu.push_back(rep.fits / rep.cpu);
     fits_per_rep = rep.fits;
     std::cerr << absl::StrFormat(
-        "fit_bench: citation rep %d: %d fits in %.3f s wall, %.3f s cpu: %.1f fits/s\n",
-        k + 1, rep.fits, rep.wall, rep.cpu, rep.fits / rep.wall);
+        "fit_bench: citation rep %d: %d fits in %.3f s wall, %.3f s cpu: %.1f fits/s\n", k + 1,
+        rep.fits, rep.wall, rep.cpu, rep.fits / rep.wall);
   }
 
   // Every fitter.
@@ -313,8 +318,8 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < fitter_rows.size(); ++i) {
       const auto& r = fitter_rows[i];
       f << (i ? "," : "") << "\n    {\"name\": " << JsonString(r.name)
-        << ", \"us_per_fit_wall\": " << Num(r.us_wall)
-        << ", \"us_per_fit_cpu\": " << Num(r.us_cpu) << "}";
+        << ", \"us_per_fit_wall\": " << Num(r.us_wall) << ", \"us_per_fit_cpu\": " << Num(r.us_cpu)
+        << "}";
     }
     f << "\n  ],\n  \"rejected_plugins\": " << registry.rejected().size() << "\n}\n";
     if (!f) {

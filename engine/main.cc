@@ -12,16 +12,16 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <climits>
 #include <csignal>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
-#include <cctype>
 #include <fstream>
-#include <sstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -31,7 +31,6 @@
 #include <grpcpp/resource_quota.h>
 
 #include "CLI/CLI.hpp"
-#include "httplib.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -41,6 +40,7 @@
 #include "engine/service/adoption_service.h"
 #include "engine/service/metrics.h"
 #include "engine/store/series_store.h"
+#include "httplib.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -54,8 +54,7 @@ std::string DefaultPluginDir() {
   std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
   if (ec) return "plugins";
   for (const auto& candidate : {exe.parent_path().parent_path() / "plugins",
-                                exe.parent_path().parent_path() / "lib" /
-                                    "adoption" / "plugins"}) {
+                                exe.parent_path().parent_path() / "lib" / "adoption" / "plugins"}) {
     if (std::filesystem::is_directory(candidate, ec)) return candidate.string();
   }
   return "plugins";
@@ -90,21 +89,22 @@ constexpr absl::Duration kCancelWindow = absl::Seconds(5);
 //      responses (idle connections are then closed, they do not hold it).
 // A second SIGTERM or SIGINT at any point of it exits at once with status
 // 128 + signal (the waiter thread in main()).
-void Shutdown(grpc::Server* server, adoption::RequestGate* gate,
-              adoption::Planner* planner, absl::Duration grace) {
+void Shutdown(grpc::Server* server, adoption::RequestGate* gate, adoption::Planner* planner,
+              absl::Duration grace) {
   const absl::Time drain_deadline = absl::Now() + grace;
   server->GetHealthCheckService()->SetServingStatus(false);
   gate->StartDrain();
-  spdlog::info("event=draining in_flight={} grace_s={:.3g} health=NOT_SERVING",
-               gate->in_flight(), absl::ToDoubleSeconds(grace));
+  spdlog::info("event=draining in_flight={} grace_s={:.3g} health=NOT_SERVING", gate->in_flight(),
+               absl::ToDoubleSeconds(grace));
   if (!gate->WaitIdle(drain_deadline)) {
     spdlog::warn("event=drain_expired in_flight={} grace_s={:.3g} action=cancel_fits",
                  gate->in_flight(), absl::ToDoubleSeconds(grace));
     planner->CancelAll();
     if (!gate->WaitIdle(absl::Now() + kCancelWindow)) {
-      spdlog::critical("event=shutdown_stuck in_flight={} note=\"a fit ignores should_stop; "
-                       "exiting without it (every acknowledged write is already durable)\"",
-                       gate->in_flight());
+      spdlog::critical(
+          "event=shutdown_stuck in_flight={} note=\"a fit ignores should_stop; "
+          "exiting without it (every acknowledged write is already durable)\"",
+          gate->in_flight());
       spdlog::default_logger()->flush();
       std::_Exit(1);
     }
@@ -149,43 +149,51 @@ int main(int argc, char** argv) {
                  "none: plugins run in this process (fastest; a plugin that crashes takes "
                  "the server down). process: every plugin call runs in a helper process "
                  "(adoption-fitter-host), so a crash or a hang costs one fit")
-      ->capture_default_str()->check(CLI::IsMember({"none", "process"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "process"}));
   app.add_option("--fitter-host", fitter_host,
                  "the adoption-fitter-host executable for --plugin-isolation=process; "
                  "default: beside this binary");
   app.add_option("--ready-file", ready_file,
                  "once serving, write the bound address (host:port) to this file, and "
                  "the metrics address on a second line when enabled");
-  app.add_option("--max-message-mb", max_message_mb,
-                 "largest request or response message, MiB")
-      ->capture_default_str()->check(CLI::Range(1, 2047));
+  app.add_option("--max-message-mb", max_message_mb, "largest request or response message, MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 2047));
   app.add_option("--max-series-per-request", service_options.max_series_per_request,
                  "series per UpsertSeries request")
-      ->capture_default_str()->check(CLI::Range(1, 1000000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   app.add_option("--max-points-per-series", service_options.series_limits.max_points,
                  "points per series")
-      ->capture_default_str()->check(CLI::Range(1, 10000000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000000));
   app.add_option("--max-concurrent-fits", max_concurrent_fits,
                  "fits running at once over all requests; 0 = one per core")
-      ->capture_default_str()->check(CLI::Range(0, 1024));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1024));
   app.add_option("--max-iterations", max_iterations,
                  "optimiser iteration cap per start; 0 = each fitter's default")
       ->capture_default_str();
   app.add_option("--request-timeout", request_timeout_s,
                  "server-side cap on any request, seconds (client deadlines can shorten it)")
-      ->capture_default_str()->check(CLI::Range(1, 86400));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   app.add_option("--max-concurrent-requests", service_options.max_concurrent_requests,
                  "AdoptionService calls running at once (every method; health and "
                  "reflection excluded); more are refused at once with RESOURCE_EXHAUSTED")
-      ->capture_default_str()->check(CLI::Range(1, 100000));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   app.add_option("--shutdown-grace", shutdown_grace_s,
                  "seconds calls in flight get to finish after SIGTERM/SIGINT; then their "
                  "fits are cancelled and they answer UNAVAILABLE")
-      ->capture_default_str()->check(CLI::Range(0.0, 3600.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--fit-timeout", fit_timeout_s,
                  "deadline of each fit from its start, seconds, within the request's; "
                  "0 = the request's deadline only")
-      ->capture_default_str()->check(CLI::Range(0.0, 86400.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86400.0));
   app.add_option("--log-level", log_level, "trace, debug, info, warn, error")
       ->capture_default_str();
   auto* cert_opt = app.add_option("--tls-cert", tls_cert, "PEM certificate chain: serve TLS")
@@ -229,8 +237,10 @@ int main(int argc, char** argv) {
   const bool loopback = listen.rfind("127.", 0) == 0 || listen.rfind("localhost:", 0) == 0 ||
                         listen.rfind("[::1]:", 0) == 0;
   if (!loopback && tls_cert.empty()) {
-    spdlog::warn("event=insecure_listen address={} note=\"not loopback and no TLS: traffic "
-                 "(and any bearer token) is readable on the network\"", listen);
+    spdlog::warn(
+        "event=insecure_listen address={} note=\"not loopback and no TLS: traffic "
+        "(and any bearer token) is readable on the network\"",
+        listen);
   }
   service_options.max_request_time = absl::Seconds(request_timeout_s);
 
@@ -261,8 +271,10 @@ int main(int argc, char** argv) {
     adoption::isolation::IsolationOptions iso;
     iso.host_path = fitter_host.empty() ? adoption::isolation::DefaultHostPath() : fitter_host;
     if (access(iso.host_path.c_str(), X_OK) != 0) {
-      spdlog::critical("event=fitter_host_missing path={} note=\"--plugin-isolation=process "
-                       "needs adoption-fitter-host (see --fitter-host)\"", iso.host_path);
+      spdlog::critical(
+          "event=fitter_host_missing path={} note=\"--plugin-isolation=process "
+          "needs adoption-fitter-host (see --fitter-host)\"",
+          iso.host_path);
       return 1;
     }
     iso.on_fault = [&metrics](const std::string& fitter, const char* kind) {
@@ -285,8 +297,8 @@ int main(int argc, char** argv) {
   po.max_iterations = max_iterations;
   po.max_fit_time = absl::Seconds(fit_timeout_s);
   adoption::Planner planner(po);
-  adoption::AdoptionServiceImpl service(store.get(), &registry, &planner,
-                                        service_options, &metrics);
+  adoption::AdoptionServiceImpl service(store.get(), &registry, &planner, service_options,
+                                        &metrics);
 
   // Prometheus text over plain HTTP, on its own (loopback by default) port.
   httplib::Server metrics_http;
@@ -351,18 +363,19 @@ int main(int argc, char** argv) {
   server->GetHealthCheckService()->SetServingStatus("", true);
   server->GetHealthCheckService()->SetServingStatus(kServiceName, !registry.fitters().empty());
   if (registry.fitters().empty()) {
-    spdlog::warn("event=health service={} status=NOT_SERVING reason=\"no fitter plugin "
-                 "loaded from {} ({} rejected): Fit, CompareModels and Forecast cannot "
-                 "work\"", kServiceName, plugin_dir, registry.rejected().size());
+    spdlog::warn(
+        "event=health service={} status=NOT_SERVING reason=\"no fitter plugin "
+        "loaded from {} ({} rejected): Fit, CompareModels and Forecast cannot "
+        "work\"",
+        kServiceName, plugin_dir, registry.rejected().size());
   }
-  const std::string bound =
-      absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
-  spdlog::info("event=serving address={} fitters={} max_concurrent_fits={} "
-               "max_concurrent_requests={} shutdown_grace_s={:.3g} tls={} auth={}",
-               bound, registry.fitters().size(), planner.max_concurrency(),
-               service.gate().max_in_flight(), shutdown_grace_s,
-               tls_cert.empty() ? "off" : "on",
-               service_options.bearer_token.empty() ? "off" : "bearer");
+  const std::string bound = absl::StrCat(listen.substr(0, listen.rfind(':')), ":", port);
+  spdlog::info(
+      "event=serving address={} fitters={} max_concurrent_fits={} "
+      "max_concurrent_requests={} shutdown_grace_s={:.3g} tls={} auth={}",
+      bound, registry.fitters().size(), planner.max_concurrency(), service.gate().max_in_flight(),
+      shutdown_grace_s, tls_cert.empty() ? "off" : "on",
+      service_options.bearer_token.empty() ? "off" : "bearer");
   if (!ready_file.empty()) {
     const std::string tmp = ready_file + ".tmp";
     {
@@ -383,10 +396,11 @@ int main(int argc, char** argv) {
     std::thread([signals = shutdown_signals] {
       int again = 0;
       sigwait(&signals, &again);
-      spdlog::critical("event=shutdown_forced signal={} note=\"second signal during the "
-                       "drain: exiting now, calls in flight are dropped (every acknowledged "
-                       "write is already durable)\"",
-                       again);
+      spdlog::critical(
+          "event=shutdown_forced signal={} note=\"second signal during the "
+          "drain: exiting now, calls in flight are dropped (every acknowledged "
+          "write is already durable)\"",
+          again);
       spdlog::default_logger()->flush();
       std::_Exit(128 + again);
     }).detach();

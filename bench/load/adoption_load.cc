@@ -71,8 +71,11 @@ int main(int argc, char** argv) {
   bool verify = false;
   app.add_option("--server", server, "adoptiond address")->capture_default_str();
   app.add_option("--streams", streams, "concurrent client threads")
-      ->capture_default_str()->check(CLI::Range(1, 256));
-  app.add_option("--seconds", seconds, "duration")->capture_default_str()->check(CLI::Range(0.1, 3600.0));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  app.add_option("--seconds", seconds, "duration")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   app.add_option("--mix", mix, "weights of write,read,fit")->capture_default_str();
   app.add_option("--token-file", token_file, "bearer token file");
   app.add_option("--tls-ca", tls_ca, "PEM root certificate (TLS)");
@@ -107,7 +110,8 @@ int main(int argc, char** argv) {
     v1::ListFittersResponse resp;
     grpc::Status st = stub->ListFitters(&ctx, {}, &resp);
     if (!st.ok()) {
-      std::fprintf(stderr, "error: cannot reach %s: %s\n", server.c_str(), st.error_message().c_str());
+      std::fprintf(stderr, "error: cannot reach %s: %s\n", server.c_str(),
+                   st.error_message().c_str());
       return 1;
     }
     for (const auto& f : resp.fitters()) {
@@ -115,8 +119,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  const std::string run_id = std::to_string(
-      std::chrono::system_clock::now().time_since_epoch().count());
+  const std::string run_id =
+      std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   std::vector<ThreadStats> stats(streams);
   const auto end = Clock::now() + std::chrono::duration<double>(seconds);
   std::vector<std::thread> threads;
@@ -149,7 +153,10 @@ int main(int argc, char** argv) {
           }
           v1::UpsertSeriesResponse resp;
           grpc::Status status = stub->UpsertSeries(&ctx, req, &resp);
-          if (status.ok()) st.written.push_back(s->id()); else fail(status, "write");
+          if (status.ok())
+            st.written.push_back(s->id());
+          else
+            fail(status, "write");
         } else if (kind == kRead) {
           grpc::Status status;
           if (i % 2 == 0) {
@@ -191,13 +198,14 @@ int main(int argc, char** argv) {
     }
   }
   std::printf("adoption_load: %d streams, %.1f s, fitter %s\n", streams, seconds, fitter.c_str());
-  std::printf("%-6s %10s %10s %9s %9s %9s %9s\n", "kind", "requests", "per_sec", "p50_ms",
-              "p90_ms", "p99_ms", "max_ms");
+  std::printf("%-6s %10s %10s %9s %9s %9s %9s\n", "kind", "requests", "per_sec", "p50_ms", "p90_ms",
+              "p99_ms", "max_ms");
   for (int k = 0; k < kKinds; ++k) {
     auto& v = all[k];
     const double mx = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
     std::printf("%-6s %10zu %10.1f %9.2f %9.2f %9.2f %9.2f\n", kKindName[k], v.size(),
-                v.size() / seconds, Percentile(v, 0.5), Percentile(v, 0.9), Percentile(v, 0.99), mx);
+                v.size() / seconds, Percentile(v, 0.5), Percentile(v, 0.9), Percentile(v, 0.99),
+                mx);
   }
   std::printf("total  %10d %10.1f   errors %d\n", total, total / seconds, errors);
   if (!first_error.empty()) std::printf("first error: %s\n", first_error.c_str());

@@ -84,8 +84,8 @@ struct Args {
 };
 
 int Fail(const absl::Status& status) {
-  std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": "
-            << status.message() << "\n";
+  std::cerr << "error: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+            << "\n";
   return kExitError;
 }
 
@@ -103,8 +103,7 @@ int FailRpc(const absl::Status& status, const Args& args) {
     std::cerr << "hint: is adoptiond running at " << args.server
               << "? (--server or ADOPTION_SERVER; --tls-ca if it uses TLS)\n";
   } else if (status.code() == absl::StatusCode::kDeadlineExceeded) {
-    std::cerr << "hint: the call ran past --timeout " << args.timeout_seconds
-              << " s\n";
+    std::cerr << "hint: the call ran past --timeout " << args.timeout_seconds << " s\n";
   }
   return kExitError;
 }
@@ -120,14 +119,12 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
 // CLI11 validators over the request_args checks: a malformed pair is a
 // usage error, reported before anything is sent.
 CLI::Validator KeyValueValidator() {
-  return CLI::Validator(
-      [](std::string& arg) { return adoption::cli::KeyValueProblem(arg); },
-      "KEY=VALUE", "key=value");
+  return CLI::Validator([](std::string& arg) { return adoption::cli::KeyValueProblem(arg); },
+                        "KEY=VALUE", "key=value");
 }
 CLI::Validator FitterOptionValidator() {
-  return CLI::Validator(
-      [](std::string& arg) { return adoption::cli::FitterOptionProblem(arg); },
-      "FITTER.KEY=VALUE", "fitter.key=value");
+  return CLI::Validator([](std::string& arg) { return adoption::cli::FitterOptionProblem(arg); },
+                        "FITTER.KEY=VALUE", "fitter.key=value");
 }
 
 void AddFormat(CLI::App* cmd, Args* args, std::vector<std::string> formats) {
@@ -165,25 +162,23 @@ int LoadCsv(adoption::AdoptionClient& client, const Args& args) {
       FailRpc(resp.status(), args);
       std::cerr << file.path << " was not stored";
       if (i > 0) {
-        std::cerr << "; the " << i << " file(s) before it were (totals so far: "
-                  << created << " created, " << updated << " updated, "
-                  << unchanged << " unchanged)";
+        std::cerr << "; the " << i << " file(s) before it were (totals so far: " << created
+                  << " created, " << updated << " updated, " << unchanged << " unchanged)";
       } else {
         std::cerr << "; nothing was stored";
       }
       std::cerr << "\n";
       return kExitError;
     }
-    std::cout << file.path << ": " << req.series_size() << " series: "
-              << resp->created() << " created, " << resp->updated()
-              << " updated, " << resp->unchanged() << " unchanged\n";
+    std::cout << file.path << ": " << req.series_size() << " series: " << resp->created()
+              << " created, " << resp->updated() << " updated, " << resp->unchanged()
+              << " unchanged\n";
     created += resp->created();
     updated += resp->updated();
     unchanged += resp->unchanged();
   }
-  std::cout << "total: " << created + updated + unchanged << " series: "
-            << created << " created, " << updated << " updated, " << unchanged
-            << " unchanged\n";
+  std::cout << "total: " << created + updated + unchanged << " series: " << created << " created, "
+            << updated << " updated, " << unchanged << " unchanged\n";
   return kExitOk;
 }
 
@@ -207,8 +202,7 @@ int List(adoption::AdoptionClient& client, const Args& args, Format format) {
     all_pages.set_total_size(resp->total_size());
     token = resp->next_page_token();
   } while (!token.empty());
-  const std::vector<v1::Series> series(all_pages.series().begin(),
-                                       all_pages.series().end());
+  const std::vector<v1::Series> series(all_pages.series().begin(), all_pages.series().end());
   switch (format) {
     case Format::kJson:
       Print(adoption::cli::ToJson(all_pages) + "\n");
@@ -217,8 +211,7 @@ int List(adoption::AdoptionClient& client, const Args& args, Format format) {
       Print(adoption::cli::SeriesListToCsv(series));
       break;
     case Format::kTable:
-      Print(adoption::cli::SeriesListToTable(series) +
-            absl::StrCat(series.size(), " series\n"));
+      Print(adoption::cli::SeriesListToTable(series) + absl::StrCat(series.size(), " series\n"));
       break;
   }
   return kExitOk;
@@ -230,9 +223,15 @@ int Get(adoption::AdoptionClient& client, const Args& args, Format format) {
   auto resp = client.GetSeries(req);
   if (!resp.ok()) return FailRpc(resp.status(), args);
   switch (format) {
-    case Format::kJson: Print(adoption::cli::ToJson(*resp) + "\n"); break;
-    case Format::kCsv: Print(adoption::cli::SeriesPointsToCsv(*resp)); break;
-    case Format::kTable: Print(adoption::cli::SeriesToTable(*resp)); break;
+    case Format::kJson:
+      Print(adoption::cli::ToJson(*resp) + "\n");
+      break;
+    case Format::kCsv:
+      Print(adoption::cli::SeriesPointsToCsv(*resp));
+      break;
+    case Format::kTable:
+      Print(adoption::cli::SeriesToTable(*resp));
+      break;
   }
   return kExitOk;
 }
@@ -243,8 +242,8 @@ int Delete(adoption::AdoptionClient& client, const Args& args) {
   req.set_allow_missing(args.allow_missing);
   auto resp = client.DeleteSeries(req);
   if (!resp.ok()) return FailRpc(resp.status(), args);
-  std::cout << (resp->deleted() ? "deleted " : "no such series (nothing deleted): ")
-            << args.id << "\n";
+  std::cout << (resp->deleted() ? "deleted " : "no such series (nothing deleted): ") << args.id
+            << "\n";
   return kExitOk;
 }
 
@@ -266,9 +265,15 @@ int Fit(adoption::AdoptionClient& client, const Args& args, Format format) {
   auto resp = client.Fit(req);
   if (!resp.ok()) return FailRpc(resp.status(), args);
   switch (format) {
-    case Format::kJson: Print(adoption::cli::ToJson(*resp) + "\n"); break;
-    case Format::kCsv: Print(adoption::cli::FitToCsv(resp->result())); break;
-    case Format::kTable: Print(adoption::cli::FitToTable(resp->result())); break;
+    case Format::kJson:
+      Print(adoption::cli::ToJson(*resp) + "\n");
+      break;
+    case Format::kCsv:
+      Print(adoption::cli::FitToCsv(resp->result()));
+      break;
+    case Format::kTable:
+      Print(adoption::cli::FitToTable(resp->result()));
+      break;
   }
   return kExitOk;
 }
@@ -282,18 +287,15 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
   } else {
     auto filter = adoption::cli::ParseKeyValues(args.filters, "--filter");
     if (!filter.ok()) return FailUsage(filter.status());
-    req.mutable_selection()->mutable_metadata_filter()->insert(filter->begin(),
-                                                               filter->end());
+    req.mutable_selection()->mutable_metadata_filter()->insert(filter->begin(), filter->end());
   }
   for (auto& f : adoption::cli::SplitFitterList(args.fitter_list)) {
     req.add_fitters(std::move(f));
   }
-  if (absl::Status s = adoption::cli::AddFitterOptions(args.fitter_options, &req);
-      !s.ok()) {
+  if (absl::Status s = adoption::cli::AddFitterOptions(args.fitter_options, &req); !s.ok()) {
     return FailUsage(s);
   }
-  req.set_criterion(args.criterion == "bic" ? v1::CRITERION_BIC
-                                            : v1::CRITERION_AICC);
+  req.set_criterion(args.criterion == "bic" ? v1::CRITERION_BIC : v1::CRITERION_AICC);
   req.set_group_by(args.group_by);
   req.set_summary_only(args.summary_only);
   if (args.loss == "poisson") req.set_loss("poisson_deviance_increments");
@@ -301,8 +303,12 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
   auto resp = client.CompareModels(req);
   if (!resp.ok()) return FailRpc(resp.status(), args);
   switch (format) {
-    case Format::kJson: Print(adoption::cli::ToJson(*resp) + "\n"); break;
-    case Format::kCsv: Print(adoption::cli::CompareToCsv(*resp)); break;
+    case Format::kJson:
+      Print(adoption::cli::ToJson(*resp) + "\n");
+      break;
+    case Format::kCsv:
+      Print(adoption::cli::CompareToCsv(*resp));
+      break;
     case Format::kTable:
       Print(adoption::cli::CompareToTable(*resp, args.limit));
       break;
@@ -322,9 +328,15 @@ int Forecast(adoption::AdoptionClient& client, const Args& args, Format format) 
   auto resp = client.Forecast(req);
   if (!resp.ok()) return FailRpc(resp.status(), args);
   switch (format) {
-    case Format::kJson: Print(adoption::cli::ToJson(*resp) + "\n"); break;
-    case Format::kCsv: Print(adoption::cli::ForecastToCsv(*resp)); break;
-    case Format::kTable: Print(adoption::cli::ForecastToTable(*resp)); break;
+    case Format::kJson:
+      Print(adoption::cli::ToJson(*resp) + "\n");
+      break;
+    case Format::kCsv:
+      Print(adoption::cli::ForecastToCsv(*resp));
+      break;
+    case Format::kTable:
+      Print(adoption::cli::ForecastToTable(*resp));
+      break;
   }
   return kExitOk;
 }
@@ -363,8 +375,7 @@ int main(int argc, char** argv) {
   app.add_option("--token-file", args.token_file,
                  "file holding a bearer token (sent as authorization: Bearer <token>)")
       ->check(CLI::ExistingFile);
-  app.add_option("--tls-ca", args.tls_ca,
-                 "PEM root certificate of the server: connect with TLS")
+  app.add_option("--tls-ca", args.tls_ca, "PEM root certificate of the server: connect with TLS")
       ->check(CLI::ExistingFile);
 
   auto* load = app.add_subcommand(
@@ -373,9 +384,7 @@ int main(int argc, char** argv) {
       "file is parsed first; if any is malformed (<file>:<line>: <reason>), nothing "
       "is stored. Each file is stored atomically in one request; ids must be unique "
       "across the files.");
-  load->add_option("files", args.csv_files, "CSV files")
-      ->required()
-      ->check(CLI::ExistingFile);
+  load->add_option("files", args.csv_files, "CSV files")->required()->check(CLI::ExistingFile);
 
   auto* collect = adoption::cli::AddCollectCommand(app, &args.collect, &args.format);
 
@@ -397,8 +406,7 @@ int main(int argc, char** argv) {
 
   auto* del = app.add_subcommand("delete", "Delete one series.");
   del->add_option("id", args.id, "series id")->required();
-  del->add_flag("--allow-missing", args.allow_missing,
-                "succeed if the series does not exist");
+  del->add_flag("--allow-missing", args.allow_missing, "succeed if the series does not exist");
 
   auto* fitters = app.add_subcommand(
       "fitters", "List the loaded fitter plugins, and plugins the server refused.");
@@ -406,19 +414,17 @@ int main(int argc, char** argv) {
 
   auto* fit = app.add_subcommand("fit", "Fit one fitter to one series.");
   fit->add_option("--series", args.series_id, "series id")->required();
-  fit->add_option("--fitter", args.fitter, "fitter name (see `adoptctl fitters`)")
-      ->required();
-  fit->add_option("--option", args.options,
-                  "fitter option key=value, e.g. m=100 (repeatable)")
+  fit->add_option("--fitter", args.fitter, "fitter name (see `adoptctl fitters`)")->required();
+  fit->add_option("--option", args.options, "fitter option key=value, e.g. m=100 (repeatable)")
       ->check(KeyValueValidator());
   AddFormat(fit, &args, {"table", "json", "csv"});
 
-  auto* compare = app.add_subcommand(
-      "compare",
-      "Compare fitters on a selection of series: which model explains adoption "
-      "best, per series, per group and over the batch.");
-  auto* selection = compare->add_option_group(
-      "selection", "which series to compare (exactly one of these)");
+  auto* compare =
+      app.add_subcommand("compare",
+                         "Compare fitters on a selection of series: which model explains adoption "
+                         "best, per series, per group and over the batch.");
+  auto* selection =
+      compare->add_option_group("selection", "which series to compare (exactly one of these)");
   selection->add_flag("--all", args.all, "every stored series");
   selection->add_option("--series", args.series_ids, "series ids (one or more)");
   selection
@@ -428,26 +434,28 @@ int main(int argc, char** argv) {
   selection->require_option(1);
   compare->add_option("--fitters", args.fitter_list,
                       "comma-separated fitter names (default: every loaded fitter)");
-  compare->add_option("--option", args.fitter_options,
-                      "fitter option fitter.key=value, e.g. citation.m=100 (repeatable); "
-                      "citation.m=pooled chooses one m for the whole selection by "
-                      "cross-validation")
+  compare
+      ->add_option("--option", args.fitter_options,
+                   "fitter option fitter.key=value, e.g. citation.m=100 (repeatable); "
+                   "citation.m=pooled chooses one m for the whole selection by "
+                   "cross-validation")
       ->check(FitterOptionValidator());
   compare->add_option("--criterion", args.criterion, "ranking criterion")
       ->capture_default_str()
       ->check(CLI::IsMember({"aicc", "bic"}));
-  compare->add_option("--group-by", args.group_by,
-                      "metadata key to aggregate by, e.g. company");
-  compare->add_option("--limit", args.limit,
-                      "series rows in the table, largest last value first (0 = all); "
-                      "per-fitter details are shown when at most 3 series are")
+  compare->add_option("--group-by", args.group_by, "metadata key to aggregate by, e.g. company");
+  compare
+      ->add_option("--limit", args.limit,
+                   "series rows in the table, largest last value first (0 = all); "
+                   "per-fitter details are shown when at most 3 series are")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   compare->add_flag("--summary-only", args.summary_only,
                     "only the batch and group summaries (no per-series results)");
-  compare->add_option("--loss", args.loss,
-                      "what curves are fitted to: sse (least squares on the cumulative "
-                      "series) or poisson (Poisson likelihood on monthly increments)")
+  compare
+      ->add_option("--loss", args.loss,
+                   "what curves are fitted to: sse (least squares on the cumulative "
+                   "series) or poisson (Poisson likelihood on monthly increments)")
       ->capture_default_str()
       ->check(CLI::IsMember({"sse", "poisson"}));
   compare->add_flag("--no-cv", args.no_cv, "skip rolling-origin cross-validation");
@@ -463,12 +471,12 @@ int main(int argc, char** argv) {
       "json: the CompareModelsResponse in the proto3 JSON mapping.");
 
   auto* forecast = app.add_subcommand(
-      "forecast",
-      "Fit one fitter to one series and extrapolate it, with prediction intervals.");
+      "forecast", "Fit one fitter to one series and extrapolate it, with prediction intervals.");
   forecast->add_option("--series", args.series_id, "series id")->required();
-  forecast->add_option("--fitter", args.fitter,
-                       "fitter name, or \"combined\" (every fitter, weighted by its "
-                       "cross-validated error)")
+  forecast
+      ->add_option("--fitter", args.fitter,
+                   "fitter name, or \"combined\" (every fitter, weighted by its "
+                   "cross-validated error)")
       ->required();
   forecast->add_option("--horizon", args.horizon, "months past the last point")
       ->required()
@@ -476,8 +484,7 @@ int main(int argc, char** argv) {
   forecast->add_option("--level", args.level, "prediction interval coverage, in (0, 1)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
-  forecast->add_option("--option", args.options,
-                       "fitter option key=value (repeatable)")
+  forecast->add_option("--option", args.options, "fitter option key=value (repeatable)")
       ->check(KeyValueValidator());
   AddFormat(forecast, &args, {"table", "json", "csv"});
 
@@ -509,8 +516,8 @@ int main(int argc, char** argv) {
 
   if (*load) return LoadCsv(client, args);
   if (*collect) {
-    return adoption::cli::RunCollect(args.collect.dry_run ? nullptr : &client,
-                                     args.collect, format);
+    return adoption::cli::RunCollect(args.collect.dry_run ? nullptr : &client, args.collect,
+                                     format);
   }
   if (*list) return List(client, args, format);
   if (*get) return Get(client, args, format);

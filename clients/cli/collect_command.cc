@@ -56,7 +56,8 @@ CLI::App* AddCollectCommand(CLI::App& app, CollectArgs* args, std::string* forma
       "\"base_model:<relation>:<id>\", or \"base_model:<id>\" for --relation all). "
       "Re-running updates the series in place. A token, if needed, comes from the "
       "HF_TOKEN environment variable (never a flag; never printed).");
-  cmd->add_option("--base", args->bases, "base model id, e.g. meta-llama/Llama-3.1-8B (repeatable)");
+  cmd->add_option("--base", args->bases,
+                  "base model id, e.g. meta-llama/Llama-3.1-8B (repeatable)");
   cmd->add_option("--from-file", args->from_file,
                   "file of base model ids, one per line (# comments; a CSV's first "
                   "column, e.g. data/hf-finetunes-2025-02-18/Meta.csv)")
@@ -76,10 +77,12 @@ CLI::App* AddCollectCommand(CLI::App& app, CollectArgs* args, std::string* forma
                   "table stops at 34)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--page-size", args->page_size, "models per listing page (the Hub's maximum is 1000)")
+  cmd->add_option("--page-size", args->page_size,
+                  "models per listing page (the Hub's maximum is 1000)")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  cmd->add_flag("--dry-run", args->dry_run, "collect and print, but store nothing (no server needed)");
+  cmd->add_flag("--dry-run", args->dry_run,
+                "collect and print, but store nothing (no server needed)");
   cmd->add_option("--format", *format, "output: table, csv")
       ->capture_default_str()
       ->check(CLI::IsMember({"table", "csv"}));
@@ -110,9 +113,10 @@ absl::StatusOr<absl::Time> ParseUntil(absl::string_view text) {
   }
   absl::StatusOr<absl::Time> t = hub::ParseHubTime(text);
   if (!t.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--until \"", text, "\" is neither a date (2025-02-20) nor an RFC 3339 time "
-        "(2025-02-20T23:35:00Z)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--until \"", text,
+                     "\" is neither a date (2025-02-20) nor an RFC 3339 time "
+                     "(2025-02-20T23:35:00Z)"));
   }
   return t;
 }
@@ -128,7 +132,8 @@ int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format) {
     std::stringstream ss;
     ss << in.rdbuf();
     absl::StatusOr<std::vector<std::string>> listed = ReadBaseList(ss.str());
-    if (!in || !listed.ok()) return usage(absl::StrCat("--from-file ", args.from_file, ": cannot read"));
+    if (!in || !listed.ok())
+      return usage(absl::StrCat("--from-file ", args.from_file, ": cannot read"));
     bases.insert(bases.end(), listed->begin(), listed->end());
   }
   {  // Duplicates would only cost requests.
@@ -143,8 +148,10 @@ int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format) {
 
   hub::CollectorOptions options;
   options.hub_url = args.hub.empty() ? DefaultHub() : args.hub;
-  if (!absl::StartsWith(options.hub_url, "http://") && !absl::StartsWith(options.hub_url, "https://")) {
-    return usage(absl::StrCat("--hub \"", options.hub_url, "\" must start with http:// or https://"));
+  if (!absl::StartsWith(options.hub_url, "http://") &&
+      !absl::StartsWith(options.hub_url, "https://")) {
+    return usage(
+        absl::StrCat("--hub \"", options.hub_url, "\" must start with http:// or https://"));
   }
   if (const char* token = std::getenv("HF_TOKEN"); token != nullptr) {
     options.token = std::string(absl::StripAsciiWhitespace(token));
@@ -183,8 +190,8 @@ int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format) {
       rows.push_back(Row{base, base, args.relation, -1, -1, "", StatusWord(got.status()),
                          std::string(got.status().message())});
       std::cerr << "collect: [" << index << "/" << total << "] " << base << ": "
-                << absl::StatusCodeToString(got.status().code()) << ": "
-                << got.status().message() << "\n";
+                << absl::StatusCodeToString(got.status().code()) << ": " << got.status().message()
+                << "\n";
       if (got.status().code() == absl::StatusCode::kUnauthenticated) {
         stopped = true;
         break;
@@ -211,24 +218,24 @@ int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format) {
     std::vector<std::string> notes;
     if (got->canonical_id != base) notes.push_back("redirected to " + got->canonical_id);
     if (got->created_at_unknown) {
-      notes.push_back("creation date unknown (the Hub's legacy placeholder): months are counted from it");
+      notes.push_back(
+          "creation date unknown (the Hub's legacy placeholder): months are counted from it");
     }
     if (!got->gated.empty()) notes.push_back("gated: " + got->gated);
     if (!message.empty()) notes.push_back(message);
     const std::string note = absl::StrJoin(notes, "; ");
     for (const v1::Series& s : req.series()) {
-      rows.push_back(Row{s.id(), got->canonical_id, s.metadata().at("relation"),
-                         s.points_size() - 1,
-                         s.points_size() > 0 ? static_cast<int64_t>(s.points(s.points_size() - 1).value()) : 0,
-                         s.metadata().at("created_at"), status, note});
+      rows.push_back(
+          Row{s.id(), got->canonical_id, s.metadata().at("relation"), s.points_size() - 1,
+              s.points_size() > 0 ? static_cast<int64_t>(s.points(s.points_size() - 1).value()) : 0,
+              s.metadata().at("created_at"), status, note});
     }
     const std::vector<int64_t>& first = got->cumulative.begin()->second;
     std::cerr << "collect: [" << index << "/" << total << "] " << got->canonical_id << ": "
-              << got->derived_models << " derived models listed in " << got->pages
-              << " page(s); " << options.relations.front() << ": "
-              << (first.empty() ? 0 : first.back()) << " over " << first.size()
-              << " month(s); " << status << (note.empty() ? "" : "; " + note) << " ("
-              << collector.http_stats().requests << " requests, "
+              << got->derived_models << " derived models listed in " << got->pages << " page(s); "
+              << options.relations.front() << ": " << (first.empty() ? 0 : first.back()) << " over "
+              << first.size() << " month(s); " << status << (note.empty() ? "" : "; " + note)
+              << " (" << collector.http_stats().requests << " requests, "
               << collector.http_stats().rate_limit_waits << " rate-limit waits so far)\n";
   }
   const hub::HttpStats& http = collector.http_stats();

@@ -44,8 +44,8 @@ absl::StatusOr<std::vector<std::string>> SplitCsvLine(absl::string_view line) {
       field.clear();
       after_quote = false;
     } else if (after_quote) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "field ", fields.size() + 1, ": text after a closing quote"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("field ", fields.size() + 1, ": text after a closing quote"));
     } else if (c == '"' && field.empty()) {
       quoted = true;
     } else {
@@ -53,9 +53,9 @@ absl::StatusOr<std::vector<std::string>> SplitCsvLine(absl::string_view line) {
     }
   }
   if (quoted) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "field ", fields.size() + 1,
-        ": unterminated quoted field (quoted fields may not span lines)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("field ", fields.size() + 1,
+                     ": unterminated quoted field (quoted fields may not span lines)"));
   }
   fields.push_back(std::move(field));
   return fields;
@@ -66,8 +66,7 @@ absl::StatusOr<std::vector<std::string>> SplitCsvLine(absl::string_view line) {
 std::string IdProblem(absl::string_view id) {
   if (id.empty()) return "must not be empty";
   if (id.size() > kMaxIdBytes) {
-    return absl::StrCat("must be at most ", kMaxIdBytes, " bytes, got ",
-                        id.size());
+    return absl::StrCat("must be at most ", kMaxIdBytes, " bytes, got ", id.size());
   }
   for (const char c : id) {
     const unsigned char u = static_cast<unsigned char>(c);
@@ -86,28 +85,25 @@ std::optional<double> ParseNumber(absl::string_view s) {
 // Columns with a meaning of their own, mapped to metadata keys.
 const std::map<std::string, std::string>& MetadataColumns() {
   static const auto* columns = new std::map<std::string, std::string>{
-      {"company", "company"},         {"created_at", "created_at"},
-      {"lambda_i", "paper_lambda"},   {"mu_i", "paper_mu"},
-      {"sigma_i", "paper_sigma"},     {"approx_cond_label", "paper_label"},
+      {"company", "company"}, {"created_at", "created_at"}, {"lambda_i", "paper_lambda"},
+      {"mu_i", "paper_mu"},   {"sigma_i", "paper_sigma"},   {"approx_cond_label", "paper_label"},
   };
   return *columns;
 }
 // Columns whose values must be numbers when present.
 const std::set<std::string>& NumericColumns() {
-  static const auto* columns =
-      new std::set<std::string>{"lambda_i", "mu_i", "sigma_i", "sort_key"};
+  static const auto* columns = new std::set<std::string>{"lambda_i", "mu_i", "sigma_i", "sort_key"};
   return *columns;
 }
 
 }  // namespace
 
-absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
-    absl::string_view content, absl::string_view file_name,
-    std::vector<int>* line_numbers) {
+absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_view content,
+                                                                   absl::string_view file_name,
+                                                                   std::vector<int>* line_numbers) {
   if (line_numbers != nullptr) line_numbers->clear();
   auto error = [&](int line, absl::string_view reason) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(file_name, ":", line, ": ", reason));
+    return absl::InvalidArgumentError(absl::StrCat(file_name, ":", line, ": ", reason));
   };
   std::vector<adoption::v1::Series> out;
   std::vector<std::string> header;
@@ -145,8 +141,7 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
         }
         int k;
         absl::string_view hv = h;
-        if (absl::ConsumeSuffix(&hv, "-month") && absl::SimpleAtoi(hv, &k) &&
-            k >= 0) {
+        if (absl::ConsumeSuffix(&hv, "-month") && absl::SimpleAtoi(hv, &k) && k >= 0) {
           if (!months.emplace(k, c).second) {
             return error(line_no, absl::StrCat("column \"", h, "\" repeats month ", k));
           }
@@ -163,10 +158,9 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
       int expected = 0;
       for (const auto& [k, c] : months) {
         if (k != expected) {
-          return error(line_no,
-                       absl::StrCat("month columns must run 0-month, 1-month, "
-                                    "... without gaps; ",
-                                    expected, "-month is missing"));
+          return error(line_no, absl::StrCat("month columns must run 0-month, 1-month, "
+                                             "... without gaps; ",
+                                             expected, "-month is missing"));
         }
         month_cols.push_back(c);
         ++expected;
@@ -176,8 +170,7 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
 
     if (fields->size() != header.size()) {
       return error(line_no, absl::StrCat("expected ", header.size(),
-                                         " fields as in the header, got ",
-                                         fields->size()));
+                                         " fields as in the header, got ", fields->size()));
     }
     const std::vector<std::string>& f = *fields;
     adoption::v1::Series series;
@@ -201,9 +194,9 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
         continue;
       }
       if (ended) {
-        return error(line_no,
-                     absl::StrCat(column, ": value after an empty month "
-                                          "(series must have no gaps)"));
+        return error(line_no, absl::StrCat(column,
+                                           ": value after an empty month "
+                                           "(series must have no gaps)"));
       }
       std::optional<double> v = ParseNumber(cell);
       if (!v) {
@@ -267,13 +260,13 @@ absl::StatusOr<std::vector<FinetuneCsvFile>> ReadFinetuneCsvFiles(
     if (!series.ok()) return series.status();
     file.series = std::move(*series);
     for (size_t i = 0; i < file.series.size(); ++i) {
-      const auto [it, inserted] = first_seen.emplace(
-          file.series[i].id(), std::make_pair(files.size(), file.lines[i]));
+      const auto [it, inserted] =
+          first_seen.emplace(file.series[i].id(), std::make_pair(files.size(), file.lines[i]));
       if (!inserted) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            path, ":", file.lines[i], ": model: id \"", file.series[i].id(),
-            "\" is also in ", files[it->second.first].path, ":",
-            it->second.second, " (each id may be loaded from one file only)"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(path, ":", file.lines[i], ": model: id \"", file.series[i].id(),
+                         "\" is also in ", files[it->second.first].path, ":", it->second.second,
+                         " (each id may be loaded from one file only)"));
       }
     }
     files.push_back(std::move(file));

@@ -87,9 +87,8 @@ std::string ToJson(const google::protobuf::Message& message) {
   // map entries come out in the map's iteration order, which protobuf
   // randomises per process. The same conversion from a deterministic
   // serialisation (map entries sorted by key) makes the output repeatable.
-  static pb::util::TypeResolver* const resolver =
-      pb::util::NewTypeResolverForDescriptorPool(
-          "type.googleapis.com", pb::DescriptorPool::generated_pool());
+  static pb::util::TypeResolver* const resolver = pb::util::NewTypeResolverForDescriptorPool(
+      "type.googleapis.com", pb::DescriptorPool::generated_pool());
   std::string binary;
   {
     pb::io::StringOutputStream stream(&binary);
@@ -99,9 +98,9 @@ std::string ToJson(const google::protobuf::Message& message) {
   }
   std::string out;
   if (message.GetDescriptor()->file()->pool() == pb::DescriptorPool::generated_pool() &&
-      pb::util::BinaryToJsonString(
-          resolver, "type.googleapis.com/" + message.GetDescriptor()->full_name(),
-          binary, &out, options)
+      pb::util::BinaryToJsonString(resolver,
+                                   "type.googleapis.com/" + message.GetDescriptor()->full_name(),
+                                   binary, &out, options)
           .ok()) {
     return out;
   }
@@ -112,21 +111,31 @@ std::string ToJson(const google::protobuf::Message& message) {
 
 std::string StatusName(v1::FitStatus status) {
   switch (status) {
-    case v1::FIT_STATUS_CONVERGED: return "converged";
-    case v1::FIT_STATUS_MAX_ITERATIONS: return "max_iterations";
-    case v1::FIT_STATUS_NOT_FITTED: return "not_fitted";
-    case v1::FIT_STATUS_FAILED: return "failed";
-    case v1::FIT_STATUS_CANCELLED: return "cancelled";
-    default: return "unspecified";
+    case v1::FIT_STATUS_CONVERGED:
+      return "converged";
+    case v1::FIT_STATUS_MAX_ITERATIONS:
+      return "max_iterations";
+    case v1::FIT_STATUS_NOT_FITTED:
+      return "not_fitted";
+    case v1::FIT_STATUS_FAILED:
+      return "failed";
+    case v1::FIT_STATUS_CANCELLED:
+      return "cancelled";
+    default:
+      return "unspecified";
   }
 }
 
 std::string VerdictName(v1::SeriesVerdict verdict) {
   switch (verdict) {
-    case v1::SERIES_VERDICT_FITS: return "fits";
-    case v1::SERIES_VERDICT_DOES_NOT_FIT: return "does_not_fit";
-    case v1::SERIES_VERDICT_NOT_ENOUGH_DATA: return "not_enough_data";
-    default: return "unspecified";
+    case v1::SERIES_VERDICT_FITS:
+      return "fits";
+    case v1::SERIES_VERDICT_DOES_NOT_FIT:
+      return "does_not_fit";
+    case v1::SERIES_VERDICT_NOT_ENOUGH_DATA:
+      return "not_enough_data";
+    default:
+      return "unspecified";
   }
 }
 
@@ -217,9 +226,9 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
       }
     }
   }
-  std::vector<std::string> header = {"series_id", "fitter", "status", "n", "k",
-                                     "sse", "rmse", "r2", "aicc", "bic",
-                                     "akaike_weight", "winner"};
+  std::vector<std::string> header = {"series_id", "fitter", "status",        "n",
+                                     "k",         "sse",    "rmse",          "r2",
+                                     "aicc",      "bic",    "akaike_weight", "winner"};
   for (const auto& p : params) header.push_back("param_" + p);
   // Cross-validation columns, one group per horizon in first-seen order.
   std::vector<int> horizons;
@@ -239,8 +248,8 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
       for (const char* m : {"mae", "mape", "mase"}) header.push_back(absl::StrCat(m, "_h", h));
     }
   }
-  for (const char* h : {"verdict", "message", "paper_lambda", "paper_mu",
-                        "paper_sigma", "paper_label"}) {
+  for (const char* h :
+       {"verdict", "message", "paper_lambda", "paper_mu", "paper_sigma", "paper_label"}) {
     header.push_back(h);
   }
   // Batch-level choices of pooled options, on every row (like paper_*), so
@@ -260,16 +269,20 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
   std::string out = absl::StrJoin(header, ",") + "\n";
   for (const auto& s : response.series()) {
     for (const auto& f : s.fits()) {
-      const bool usable = f.status() == v1::FIT_STATUS_CONVERGED ||
-                          f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
-      std::vector<std::string> row = {
-          CsvCell(s.series_id()), f.fitter(), StatusName(f.status()),
-          usable ? absl::StrCat(f.n()) : "", usable ? absl::StrCat(f.k()) : "",
-          usable ? Exact(f.sse()) : "", usable ? Exact(f.rmse()) : "",
-          usable ? Exact(f.r2()) : "", OptExact(f.has_aicc(), f.aicc()),
-          OptExact(f.has_bic(), f.bic()),
-          OptExact(f.has_akaike_weight(), f.akaike_weight()),
-          f.winner() ? "true" : "false"};
+      const bool usable =
+          f.status() == v1::FIT_STATUS_CONVERGED || f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
+      std::vector<std::string> row = {CsvCell(s.series_id()),
+                                      f.fitter(),
+                                      StatusName(f.status()),
+                                      usable ? absl::StrCat(f.n()) : "",
+                                      usable ? absl::StrCat(f.k()) : "",
+                                      usable ? Exact(f.sse()) : "",
+                                      usable ? Exact(f.rmse()) : "",
+                                      usable ? Exact(f.r2()) : "",
+                                      OptExact(f.has_aicc(), f.aicc()),
+                                      OptExact(f.has_bic(), f.bic()),
+                                      OptExact(f.has_akaike_weight(), f.akaike_weight()),
+                                      f.winner() ? "true" : "false"};
       std::map<std::string, double> values;
       for (const auto& p : f.parameters()) values[p.name()] = p.value();
       for (const auto& p : params) {
@@ -304,21 +317,19 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
 }
 
 std::string SeriesDetailTable(const v1::SeriesReport& s) {
-  std::string out = absl::StrCat("series ", s.series_id(), ": n=", s.n(),
-                                 ", last value ", Num(s.last_value()),
-                                 ", verdict ", VerdictName(s.verdict()));
+  std::string out = absl::StrCat("series ", s.series_id(), ": n=", s.n(), ", last value ",
+                                 Num(s.last_value()), ", verdict ", VerdictName(s.verdict()));
   if (!s.verdict_reason().empty()) absl::StrAppend(&out, " (", s.verdict_reason(), ")");
   out += "\n";
-  Table t({"", "fitter", "status", "sse", "rmse", "r2", "aicc", "weight", "rank",
-           "cv_mase", "cv_rank", "parameters (value±std.error)"});
+  Table t({"", "fitter", "status", "sse", "rmse", "r2", "aicc", "weight", "rank", "cv_mase",
+           "cv_rank", "parameters (value±std.error)"});
   for (const auto& f : s.fits()) {
-    const bool usable = f.status() == v1::FIT_STATUS_CONVERGED ||
-                        f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
+    const bool usable =
+        f.status() == v1::FIT_STATUS_CONVERGED || f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
     std::string params = usable ? ParamsCell(f) : f.message();
     if (f.forecast_baseline() && usable) params += "  [baseline: one-step-ahead error, not ranked]";
-    t.AddRow({f.winner() ? "*" : "", f.fitter(), StatusName(f.status()),
-              usable ? Num(f.sse()) : "", usable ? Num(f.rmse()) : "",
-              usable ? absl::StrFormat("%.4f", f.r2()) : "",
+    t.AddRow({f.winner() ? "*" : "", f.fitter(), StatusName(f.status()), usable ? Num(f.sse()) : "",
+              usable ? Num(f.rmse()) : "", usable ? absl::StrFormat("%.4f", f.r2()) : "",
               f.has_aicc() ? absl::StrFormat("%.2f", f.aicc()) : "",
               f.has_akaike_weight() ? absl::StrFormat("%.3f", f.akaike_weight()) : "",
               f.rank() > 0 ? absl::StrCat(f.rank()) : "",
@@ -365,26 +376,25 @@ std::string PooledTable(const v1::CompareModelsResponse& r) {
     }
     out += t.Render();
     if (p.fitter() == "citation" && p.option() == "m") {
-      out += "  m = 1 is the paper's (t in years), m = 100 the authors' app's (t in months); "
-             "the time unit does not change which m fits\n";
+      out +=
+          "  m = 1 is the paper's (t in years), m = 100 the authors' app's (t in months); "
+          "the time unit does not change which m fits\n";
     }
   }
   return out;
 }
 
-std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
-                           int detail_limit) {
+std::string CompareToTable(const v1::CompareModelsResponse& r, int limit, int detail_limit) {
   std::string out = absl::StrFormat(
       "Compared %d series in %.2f s (criterion %s on %s).\n"
       "Verdicts: %d fit, %d do not fit (no model reaches R^2 0.95, or an abrupt "
       "surge), %d not enough data.\n\n",
-      r.series_count(), r.elapsed_seconds(),
-      r.criterion() == v1::CRITERION_BIC ? "BIC" : "AICc",
+      r.series_count(), r.elapsed_seconds(), r.criterion() == v1::CRITERION_BIC ? "BIC" : "AICc",
       r.loss() == "poisson_deviance_increments" ? "Poisson deviance of monthly increments"
                                                 : "least squares on the cumulative series",
-      r.series_count() - r.does_not_fit() - r.not_enough_data(),
-      r.does_not_fit(), r.not_enough_data());
-  std::vector<std::string> header = {"fitter", "wins", "converged", "max_iter", "not_fitted",
+      r.series_count() - r.does_not_fit() - r.not_enough_data(), r.does_not_fit(),
+      r.not_enough_data());
+  std::vector<std::string> header = {"fitter", "wins",      "converged", "max_iter",   "not_fitted",
                                      "failed", "cancelled", "median_r2", "mean_weight"};
   std::vector<int> horizons;
   if (r.fitters_size() > 0) {
@@ -396,12 +406,15 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
   }
   Table fitters(header);
   for (const auto& f : r.fitters()) {
-    std::vector<std::string> row = {
-        f.fitter(), absl::StrCat(f.wins()), absl::StrCat(f.converged()),
-        absl::StrCat(f.max_iterations()), absl::StrCat(f.not_fitted()),
-        absl::StrCat(f.failed()), absl::StrCat(f.cancelled()),
-        absl::StrFormat("%.4f", f.median_r2()),
-        absl::StrFormat("%.3f", f.mean_akaike_weight())};
+    std::vector<std::string> row = {f.fitter(),
+                                    absl::StrCat(f.wins()),
+                                    absl::StrCat(f.converged()),
+                                    absl::StrCat(f.max_iterations()),
+                                    absl::StrCat(f.not_fitted()),
+                                    absl::StrCat(f.failed()),
+                                    absl::StrCat(f.cancelled()),
+                                    absl::StrFormat("%.4f", f.median_r2()),
+                                    absl::StrFormat("%.3f", f.mean_akaike_weight())};
     if (!horizons.empty()) {
       row.push_back(absl::StrCat(f.cv_wins()));
       for (int h : horizons) {
@@ -416,8 +429,9 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
   }
   out += fitters.Render();
   if (!horizons.empty()) {
-    out += "  wins: by the criterion (curves only); cv_wins and mase_h*: rolling-origin forecasts, "
-           "median over series of the error scaled by the last-value forecast's (< 1 beats it)\n";
+    out +=
+        "  wins: by the criterion (curves only); cv_wins and mase_h*: rolling-origin forecasts, "
+        "median over series of the error scaled by the last-value forecast's (< 1 beats it)\n";
   }
 
   out += PooledTable(r);
@@ -450,8 +464,7 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
     std::stable_sort(order.begin(), order.end(), [](const auto* a, const auto* b) {
       return a->last_value() > b->last_value();
     });
-    const size_t shown = limit <= 0 ? order.size()
-                                    : std::min<size_t>(order.size(), limit);
+    const size_t shown = limit <= 0 ? order.size() : std::min<size_t>(order.size(), limit);
     absl::StrAppend(&out, "\nSeries (largest adoption first):\n");
     Table series({"series", "n", "last", "winner", "r2", "best_forecaster", "verdict", "note"});
     for (size_t i = 0; i < shown; ++i) {
@@ -460,13 +473,12 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit,
       series.AddRow({s->series_id(), absl::StrCat(s->n()), Num(s->last_value()),
                      s->winner().empty() ? "-" : s->winner(),
                      w ? absl::StrFormat("%.4f", w->r2()) : "",
-                     s->cv_winner().empty() ? "-" : s->cv_winner(),
-                     VerdictName(s->verdict()), s->verdict_reason()});
+                     s->cv_winner().empty() ? "-" : s->cv_winner(), VerdictName(s->verdict()),
+                     s->verdict_reason()});
     }
     out += series.Render();
     if (shown < order.size()) {
-      absl::StrAppend(&out, "... ", order.size() - shown,
-                      " more series (--limit 0 for all)\n");
+      absl::StrAppend(&out, "... ", order.size() - shown, " more series (--limit 0 for all)\n");
     }
     // Few series on screen: show each one's per-fitter table too.
     if (shown <= static_cast<size_t>(std::max(detail_limit, 0))) {
@@ -480,8 +492,8 @@ std::string FitToTable(const v1::FitResult& f) {
   v1::SeriesReport s;
   s.set_series_id(f.series_id());
   *s.add_fits() = f;
-  std::string out = absl::StrCat("fit of ", f.fitter(), " to ", f.series_id(), ": ",
-                                 StatusName(f.status()));
+  std::string out =
+      absl::StrCat("fit of ", f.fitter(), " to ", f.series_id(), ": ", StatusName(f.status()));
   if (!f.message().empty() && f.message() != StatusName(f.status())) {
     absl::StrAppend(&out, " (", f.message(), ")");
   }
@@ -493,14 +505,14 @@ std::string FitToTable(const v1::FitResult& f) {
               p.fixed() ? "yes" : ""});
   }
   out += t.Render();
-  if (!f.covariance_note().empty()) absl::StrAppend(&out, "covariance: ", f.covariance_note(), "\n");
-  absl::StrAppend(&out, absl::StrFormat("loss %s, n=%d, k=%d, sse=%s, rmse=%s, r2=%.4f",
-                                        f.loss(), f.n(), f.k(), Num(f.sse()),
-                                        Num(f.rmse()), f.r2()));
+  if (!f.covariance_note().empty())
+    absl::StrAppend(&out, "covariance: ", f.covariance_note(), "\n");
+  absl::StrAppend(&out, absl::StrFormat("loss %s, n=%d, k=%d, sse=%s, rmse=%s, r2=%.4f", f.loss(),
+                                        f.n(), f.k(), Num(f.sse()), Num(f.rmse()), f.r2()));
   if (f.has_aicc()) absl::StrAppend(&out, absl::StrFormat(", aicc=%.3f", f.aicc()));
   if (f.has_bic()) absl::StrAppend(&out, absl::StrFormat(", bic=%.3f", f.bic()));
-  absl::StrAppend(&out, absl::StrFormat(", %d iterations over %d starts, %.2f ms\n",
-                                        f.iterations(), f.starts(), 1e3 * f.fit_seconds()));
+  absl::StrAppend(&out, absl::StrFormat(", %d iterations over %d starts, %.2f ms\n", f.iterations(),
+                                        f.starts(), 1e3 * f.fit_seconds()));
   for (const auto& d : f.derived()) absl::StrAppend(&out, d.name(), " = ", Num(d.value()), "\n");
   return out;
 }
@@ -519,9 +531,9 @@ std::string ForecastToTable(const v1::ForecastResponse& r) {
     absl::StrAppend(&out, absl::StrFormat(" (%g%% intervals: %s", 100 * r.interval_level(),
                                           r.interval_method()));
     if (r.interval_method() == "conformal") {
-      absl::StrAppend(&out, absl::StrFormat(", %d rolling origin%s + corpus band",
-                                            r.interval_folds(),
-                                            r.interval_folds() == 1 ? "" : "s"));
+      absl::StrAppend(&out,
+                      absl::StrFormat(", %d rolling origin%s + corpus band", r.interval_folds(),
+                                      r.interval_folds() == 1 ? "" : "s"));
     }
     out += ")";
   }
@@ -529,11 +541,11 @@ std::string ForecastToTable(const v1::ForecastResponse& r) {
   if (r.has_fit()) {
     const v1::FitResult& f = r.fit();
     absl::StrAppend(&out, "fit: ", StatusName(f.status()));
-    const bool usable = f.status() == v1::FIT_STATUS_CONVERGED ||
-                        f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
+    const bool usable =
+        f.status() == v1::FIT_STATUS_CONVERGED || f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
     if (usable && f.n() > 0) {  // a combination has no statistics of its own
-      absl::StrAppend(&out, absl::StrFormat(", n=%d, r2=%.4f, rmse=%s", f.n(), f.r2(),
-                                            Num(f.rmse())));
+      absl::StrAppend(&out,
+                      absl::StrFormat(", n=%d, r2=%.4f, rmse=%s", f.n(), f.r2(), Num(f.rmse())));
     }
     if (usable && r.weights_size() == 0) {  // weights are listed below
       const std::string params = ParamsCell(f);
@@ -555,9 +567,8 @@ std::string ForecastToTable(const v1::ForecastResponse& r) {
   for (const auto& p : r.points()) {
     t.AddRow({Num(p.t()), Num(p.value()), Opt(p.has_lower(), p.lower()),
               Opt(p.has_upper(), p.upper()),
-              p.has_tenfold_probability()
-                  ? absl::StrFormat("%.1f%%", 100 * p.tenfold_probability())
-                  : std::string()});
+              p.has_tenfold_probability() ? absl::StrFormat("%.1f%%", 100 * p.tenfold_probability())
+                                          : std::string()});
   }
   out += t.Render();
   for (const auto& w : r.warnings()) absl::StrAppend(&out, "warning: ", w, "\n");
@@ -588,8 +599,9 @@ std::string FittersToTable(const v1::ListFittersResponse& r) {
   }
   std::string out = r.fitters().empty() ? "no fitters loaded\n" : t.Render();
   if (r.fitters_size() > 0) {
-    out += "  kind: curve = ranked by the information criterion; baseline = forecast "
-           "baseline, judged by forecast error only\n";
+    out +=
+        "  kind: curve = ranked by the information criterion; baseline = forecast "
+        "baseline, judged by forecast error only\n";
   }
   for (const auto& rej : r.rejected()) {
     absl::StrAppend(&out, "rejected plugin ", rej.path(), ": ", rej.reason(), "\n");
@@ -605,8 +617,8 @@ std::string SeriesListToTable(const std::vector<v1::Series>& series) {
       return it == s.metadata().end() ? std::string() : it->second;
     };
     t.AddRow({s.id(), absl::StrCat(s.points_size()),
-              s.points_size() ? Num(s.points(s.points_size() - 1).value()) : "",
-              meta("company"), meta("created_at"), absl::StrCat(s.revision())});
+              s.points_size() ? Num(s.points(s.points_size() - 1).value()) : "", meta("company"),
+              meta("created_at"), absl::StrCat(s.revision())});
   }
   return t.Render();
 }

@@ -72,8 +72,8 @@ std::string PooledTable(const v1::CompareModelsResponse& response);
 // per group_by value (when grouped), one row per series (at most `limit`,
 // largest last value first; 0 = all), and a per-fitter detail table
 // (SeriesDetailTable) for each series shown when at most `detail_limit` are.
-std::string CompareToTable(const v1::CompareModelsResponse& response,
-                           int limit, int detail_limit = 3);
+std::string CompareToTable(const v1::CompareModelsResponse& response, int limit,
+                           int detail_limit = 3);
 
 // One series' per-fitter table, the winner marked with '*', with the
 // paper's parameters beside the citation row when present in metadata.

@@ -19,8 +19,7 @@ std::string FitterOptionProblem(const std::string& arg) {
   const size_t eq = arg.find('=');
   const size_t dot = arg.find('.');
   if (eq == std::string::npos || dot == std::string::npos || dot > eq) {
-    return absl::StrCat("expected fitter.key=value (e.g. citation.m=100), got \"",
-                        arg, "\"");
+    return absl::StrCat("expected fitter.key=value (e.g. citation.m=100), got \"", arg, "\"");
   }
   if (dot == 0) return absl::StrCat("empty fitter name in \"", arg, "\"");
   if (dot + 1 == eq) return absl::StrCat("empty option key in \"", arg, "\"");
@@ -39,9 +38,8 @@ absl::StatusOr<std::map<std::string, std::string>> ParseKeyValues(
     std::string value = p.substr(eq + 1);
     const auto [it, inserted] = out.emplace(key, value);
     if (!inserted && it->second != value) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(flag, ": key \"", key, "\" given twice (\"", it->second,
-                       "\" and \"", value, "\")"));
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": key \"", key, "\" given twice (\"",
+                                                     it->second, "\" and \"", value, "\")"));
     }
   }
   return out;
@@ -58,11 +56,9 @@ absl::Status AddFitterOptions(const std::vector<std::string>& pairs,
     by_fitter[p.substr(0, dot)].push_back(p.substr(dot + 1));
   }
   for (const auto& [fitter, key_values] : by_fitter) {
-    auto options =
-        ParseKeyValues(key_values, absl::StrCat("--option ", fitter, "."));
+    auto options = ParseKeyValues(key_values, absl::StrCat("--option ", fitter, "."));
     if (!options.ok()) return options.status();
-    auto* target =
-        (*request->mutable_fitter_options())[fitter].mutable_options();
+    auto* target = (*request->mutable_fitter_options())[fitter].mutable_options();
     target->insert(options->begin(), options->end());
   }
   return absl::OkStatus();

@@ -10,13 +10,12 @@ namespace adoption {
 
 absl::Status ClientOptions::Validate() const {
   if (timeout <= absl::ZeroDuration()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "timeout: must be positive, got ", absl::FormatDuration(timeout)));
+    return absl::InvalidArgumentError(
+        absl::StrCat("timeout: must be positive, got ", absl::FormatDuration(timeout)));
   }
   if (max_receive_message_bytes <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("max_receive_message_bytes: must be positive, got ",
-                     max_receive_message_bytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_receive_message_bytes: must be positive, got ", max_receive_message_bytes));
   }
   // gRPC refuses (or aborts on) metadata values outside printable ASCII; a
   // token read from a file with a stray newline must fail here, clearly.
@@ -31,8 +30,7 @@ absl::Status ClientOptions::Validate() const {
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
-                      status.error_message());
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
 }
 
 absl::StatusOr<std::unique_ptr<AdoptionClient>> AdoptionClient::Connect(
@@ -61,28 +59,24 @@ AdoptionClient::AdoptionClient(std::unique_ptr<v1::AdoptionService::Stub> stub,
     : stub_(std::move(stub)), options_(std::move(options)) {}
 
 template <typename Request, typename Response, typename Method>
-absl::StatusOr<Response> AdoptionClient::Call(Method method,
-                                              const Request& request,
+absl::StatusOr<Response> AdoptionClient::Call(Method method, const Request& request,
                                               const CallOptions& call) {
   grpc::ClientContext context;
   const absl::Duration timeout = call.timeout.value_or(options_.timeout);
   context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   if (!options_.token.empty()) {
-    context.AddMetadata("authorization",
-                        absl::StrCat("Bearer ", options_.token));
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
   }
   Response response;
-  const grpc::Status status =
-      (stub_.get()->*method)(&context, request, &response);
+  const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
   return response;
 }
 
-#define ADOPTION_CLIENT_METHOD(Name, Request, Response)                    \
-  absl::StatusOr<v1::Response> AdoptionClient::Name(                       \
-      const v1::Request& request, const CallOptions& call) {               \
-    return Call<v1::Request, v1::Response>(                                \
-        &v1::AdoptionService::Stub::Name, request, call);                  \
+#define ADOPTION_CLIENT_METHOD(Name, Request, Response)                                      \
+  absl::StatusOr<v1::Response> AdoptionClient::Name(const v1::Request& request,              \
+                                                    const CallOptions& call) {               \
+    return Call<v1::Request, v1::Response>(&v1::AdoptionService::Stub::Name, request, call); \
   }
 ADOPTION_CLIENT_METHOD(UpsertSeries, UpsertSeriesRequest, UpsertSeriesResponse)
 ADOPTION_CLIENT_METHOD(GetSeries, GetSeriesRequest, Series)
@@ -90,8 +84,7 @@ ADOPTION_CLIENT_METHOD(ListSeries, ListSeriesRequest, ListSeriesResponse)
 ADOPTION_CLIENT_METHOD(DeleteSeries, DeleteSeriesRequest, DeleteSeriesResponse)
 ADOPTION_CLIENT_METHOD(ListFitters, ListFittersRequest, ListFittersResponse)
 ADOPTION_CLIENT_METHOD(Fit, FitRequest, FitResponse)
-ADOPTION_CLIENT_METHOD(CompareModels, CompareModelsRequest,
-                       CompareModelsResponse)
+ADOPTION_CLIENT_METHOD(CompareModels, CompareModelsRequest, CompareModelsResponse)
 ADOPTION_CLIENT_METHOD(Forecast, ForecastRequest, ForecastResponse)
 #undef ADOPTION_CLIENT_METHOD
 

@@ -35,23 +35,19 @@ std::string ErrorText(const HttpResponse& r) {
 // means the repository is missing or not visible (report, go on).
 absl::Status StatusOf(const HttpResponse& r, const std::string& what) {
   const std::string text = ErrorText(r);
-  if (r.status == 401 &&
-      absl::StrContains(absl::AsciiStrToLower(text), "invalid credentials")) {
+  if (r.status == 401 && absl::StrContains(absl::AsciiStrToLower(text), "invalid credentials")) {
     return absl::UnauthenticatedError(absl::StrCat(
-        "the Hub rejected the token in HF_TOKEN (HTTP 401: ", text,
-        "); fix or unset HF_TOKEN"));
+        "the Hub rejected the token in HF_TOKEN (HTTP 401: ", text, "); fix or unset HF_TOKEN"));
   }
   if (r.status == 401 || r.status == 404) {
-    return absl::NotFoundError(absl::StrCat(
-        what, ": not found on the Hub (HTTP ", r.status, ": ", text,
-        "; missing, private, or gated without access)"));
+    return absl::NotFoundError(absl::StrCat(what, ": not found on the Hub (HTTP ", r.status, ": ",
+                                            text, "; missing, private, or gated without access)"));
   }
   if (r.status == 408 || r.status == 429 || r.status >= 500) {
-    return absl::UnavailableError(absl::StrCat(what, ": HTTP ", r.status,
-                                               " after retries: ", text));
+    return absl::UnavailableError(
+        absl::StrCat(what, ": HTTP ", r.status, " after retries: ", text));
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat(what, ": HTTP ", r.status, ": ", text));
+  return absl::InvalidArgumentError(absl::StrCat(what, ": HTTP ", r.status, ": ", text));
 }
 
 absl::Status ValidateId(const std::string& id) {
@@ -60,16 +56,15 @@ absl::Status ValidateId(const std::string& id) {
         absl::StrCat("base model id \"", id, "\" must be 1..256 bytes"));
   }
   for (char c : id) {
-    if (static_cast<unsigned char>(c) <= ' ' || c == '?' || c == '#' || c == '%' ||
-        c == '\x7f') {
+    if (static_cast<unsigned char>(c) <= ' ' || c == '?' || c == '#' || c == '%' || c == '\x7f') {
       return absl::InvalidArgumentError(absl::StrCat(
           "base model id \"", id, "\" contains a space, control character, '?', '#' or '%'"));
     }
   }
   if (absl::StartsWith(id, "/") || absl::EndsWith(id, "/") ||
       std::count(id.begin(), id.end(), '/') > 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "base model id \"", id, "\" must be \"owner/name\" (or a legacy \"name\")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("base model id \"", id, "\" must be \"owner/name\" (or a legacy \"name\")"));
   }
   return absl::OkStatus();
 }
@@ -110,8 +105,8 @@ Collector::Collector(CollectorOptions options)
 }
 
 absl::StatusOr<BaseCollection> Collector::ResolveBase(const std::string& base_id) {
-  std::string url = absl::StrCat(options_.hub_url, "/api/models/",
-                                 PercentEncodePath(base_id), "?expand=createdAt&expand=gated");
+  std::string url = absl::StrCat(options_.hub_url, "/api/models/", PercentEncodePath(base_id),
+                                 "?expand=createdAt&expand=gated");
   BaseCollection base;
   base.requested_id = base_id;
   for (int hop = 0;; ++hop) {
@@ -120,13 +115,13 @@ absl::StatusOr<BaseCollection> Collector::ResolveBase(const std::string& base_id
     if (r->status == 301 || r->status == 302 || r->status == 307 || r->status == 308) {
       const std::string location = r->Header("Location");
       if (location.empty()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            base_id, ": HTTP ", r->status, " redirect without a Location header"));
+        return absl::InvalidArgumentError(
+            absl::StrCat(base_id, ": HTTP ", r->status, " redirect without a Location header"));
       }
       if (hop >= options_.max_redirects) {
-        return absl::NotFoundError(absl::StrCat(
-            base_id, ": redirected more than ", options_.max_redirects,
-            " times (last to ", location, ")"));
+        return absl::NotFoundError(absl::StrCat(base_id, ": redirected more than ",
+                                                options_.max_redirects, " times (last to ",
+                                                location, ")"));
       }
       url = absl::StartsWith(location, "/") ? OriginOf(url) + location : location;
       continue;
@@ -143,9 +138,8 @@ absl::StatusOr<BaseCollection> Collector::ResolveBase(const std::string& base_id
     }
     base.created_at = *created;
     base.created_at_unknown = IsLegacyCreationTime(*created);
-    base.canonical_id = body.contains("id") && body["id"].is_string()
-                            ? body["id"].get<std::string>()
-                            : base_id;
+    base.canonical_id =
+        body.contains("id") && body["id"].is_string() ? body["id"].get<std::string>() : base_id;
     if (body.contains("gated") && body["gated"].is_string()) {
       base.gated = body["gated"].get<std::string>();
     }
@@ -164,8 +158,7 @@ absl::StatusOr<BaseCollection> Collector::Collect(const std::string& base_id) {
 
   // One relation: the Hub filters. Several: one listing of every relation,
   // classified by the relation tags each derived model carries.
-  const bool single = options_.relations.size() == 1 &&
-                      options_.relations[0] != kAllRelations;
+  const bool single = options_.relations.size() == 1 && options_.relations[0] != kAllRelations;
   const std::string filter =
       single ? absl::StrCat("base_model:", options_.relations[0], ":", base.canonical_id)
              : absl::StrCat("base_model:", base.canonical_id);
@@ -177,8 +170,8 @@ absl::StatusOr<BaseCollection> Collector::Collect(const std::string& base_id) {
   std::set<std::string> seen_urls;
   while (true) {
     if (!seen_urls.insert(url).second || base.pages >= kMaxPages) {
-      return absl::UnavailableError(absl::StrCat(
-          base_id, ": the Hub's pagination loops (next link repeats: ", url, ")"));
+      return absl::UnavailableError(
+          absl::StrCat(base_id, ": the Hub's pagination loops (next link repeats: ", url, ")"));
     }
     absl::StatusOr<HttpResponse> r = http_.Get(url);
     if (!r.ok()) return r.status();
@@ -199,8 +192,8 @@ absl::StatusOr<BaseCollection> Collector::Collect(const std::string& base_id) {
       if (!seen_models.insert(id).second) continue;  // pages overlapped
       absl::StatusOr<absl::Time> t = ParseHubTime(item["createdAt"].get<std::string>());
       if (!t.ok()) {
-        return absl::InvalidArgumentError(absl::StrCat(base_id, ": model ", id, ": ",
-                                                       t.status().message()));
+        return absl::InvalidArgumentError(
+            absl::StrCat(base_id, ": model ", id, ": ", t.status().message()));
       }
       if (single) {
         created[options_.relations[0]].push_back(*t);

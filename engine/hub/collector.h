@@ -32,8 +32,7 @@
 namespace adoption::hub {
 
 // The Hub's relations between a derived model and its base.
-inline constexpr const char* kRelations[] = {"finetune", "adapter", "quantized",
-                                             "merge"};
+inline constexpr const char* kRelations[] = {"finetune", "adapter", "quantized", "merge"};
 // The pseudo-relation "all": every derived model once, whatever its relation.
 inline constexpr char kAllRelations[] = "all";
 
@@ -43,7 +42,7 @@ absl::StatusOr<std::vector<std::string>> ExpandRelation(const std::string& relat
 
 struct CollectorOptions {
   std::string hub_url = "https://huggingface.co";  // no trailing slash needed
-  std::string token;                                // from HF_TOKEN; never logged
+  std::string token;                               // from HF_TOKEN; never logged
   // Relations to count, each a series: a subset of kRelations and "all".
   std::vector<std::string> relations = {"finetune"};
   // The collection instant; absl::InfinitePast() = the clock's now.

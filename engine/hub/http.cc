@@ -22,8 +22,8 @@ class SystemClock : public Clock {
 };
 
 bool Unreserved(char c) {
-  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-         c == '.' || c == '_' || c == '~';
+  return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+         c == '~';
 }
 
 std::string Encode(absl::string_view text, bool keep_slash) {
@@ -44,8 +44,8 @@ std::string Encode(absl::string_view text, bool keep_slash) {
 }
 
 bool Retryable(int status) {
-  return status == 408 || status == 429 || status == 500 || status == 502 ||
-         status == 503 || status == 504;
+  return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+         status == 504;
 }
 
 // The official client's back-off when the server gives no hint.
@@ -76,9 +76,7 @@ Clock* RealClock() {
 }
 
 std::string PercentEncode(absl::string_view text) { return Encode(text, false); }
-std::string PercentEncodePath(absl::string_view text) {
-  return Encode(text, true);
-}
+std::string PercentEncodePath(absl::string_view text) { return Encode(text, true); }
 
 std::optional<std::string> NextLink(absl::string_view link_header) {
   // link = "<" URI ">" *( ";" param ); links separated by ",". URLs are in
@@ -95,8 +93,7 @@ std::optional<std::string> NextLink(absl::string_view link_header) {
     const absl::string_view params = link_header.substr(close + 1, end - close - 1);
     for (absl::string_view param : absl::StrSplit(params, absl::ByAnyChar(";,"))) {
       param = absl::StripAsciiWhitespace(param);
-      if (!absl::ConsumePrefix(&param, "rel") &&
-          !absl::ConsumePrefix(&param, "REL") &&
+      if (!absl::ConsumePrefix(&param, "rel") && !absl::ConsumePrefix(&param, "REL") &&
           !absl::ConsumePrefix(&param, "Rel")) {
         continue;
       }
@@ -121,8 +118,7 @@ RateLimit ParseRateLimit(absl::string_view header) {
     int64_t value;
     if (absl::ConsumePrefix(&part, "r=") && absl::SimpleAtoi(part, &value)) {
       limit.remaining = value;
-    } else if (absl::ConsumePrefix(&part, "t=") &&
-               absl::SimpleAtoi(part, &value)) {
+    } else if (absl::ConsumePrefix(&part, "t=") && absl::SimpleAtoi(part, &value)) {
       limit.reset_seconds = value;
     }
   }
@@ -154,8 +150,8 @@ HubHttp::HubHttp(HttpOptions options)
 
 HubHttp::~HubHttp() = default;
 
-absl::StatusOr<HubHttp::Connection*> HubHttp::ConnectionFor(
-    const std::string& url, std::string* path) {
+absl::StatusOr<HubHttp::Connection*> HubHttp::ConnectionFor(const std::string& url,
+                                                            std::string* path) {
   absl::string_view rest = url;
   std::string scheme;
   if (absl::ConsumePrefix(&rest, "https://")) {
@@ -163,8 +159,7 @@ absl::StatusOr<HubHttp::Connection*> HubHttp::ConnectionFor(
   } else if (absl::ConsumePrefix(&rest, "http://")) {
     scheme = "http://";
   } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("URL \"", url, "\" is not http:// or https://"));
+    return absl::InvalidArgumentError(absl::StrCat("URL \"", url, "\" is not http:// or https://"));
   }
   const size_t slash = rest.find('/');
   const std::string host(rest.substr(0, slash));
@@ -194,8 +189,7 @@ absl::StatusOr<HubHttp::Connection*> HubHttp::ConnectionFor(
   return slot.get();
 }
 
-void HubHttp::Wait(absl::Duration d, const std::string& reason,
-                   bool rate_limit) {
+void HubHttp::Wait(absl::Duration d, const std::string& reason, bool rate_limit) {
   if (d <= absl::ZeroDuration()) return;
   if (options_.on_wait) options_.on_wait(d, reason);
   if (rate_limit) ++stats_.rate_limit_waits;
@@ -217,11 +211,10 @@ absl::StatusOr<HttpResponse> HubHttp::Get(const std::string& url) {
   for (int attempt = 0;; ++attempt) {
     // Slow down as the window's quota runs out, rather than hit a 429.
     const RateLimit& rl = stats_.last_rate_limit;
-    if (rl.remaining >= 0 && rl.remaining <= options_.slow_down_below &&
-        rl.reset_seconds > 0) {
-      const absl::Duration pause =
-          rl.remaining == 0 ? absl::Seconds(rl.reset_seconds + 1)
-                            : absl::Seconds(rl.reset_seconds) / (rl.remaining + 1);
+    if (rl.remaining >= 0 && rl.remaining <= options_.slow_down_below && rl.reset_seconds > 0) {
+      const absl::Duration pause = rl.remaining == 0
+                                       ? absl::Seconds(rl.reset_seconds + 1)
+                                       : absl::Seconds(rl.reset_seconds) / (rl.remaining + 1);
       Wait(pause,
            absl::StrCat("rate limit: ", rl.remaining, " requests left, window resets in ",
                         rl.reset_seconds, " s"),
@@ -235,9 +228,8 @@ absl::StatusOr<HttpResponse> HubHttp::Get(const std::string& url) {
     if (!result) {
       last_error = httplib::to_string(result.error());
       if (last) {
-        return absl::UnavailableError(absl::StrCat(
-            "GET ", url, ": network error (", last_error, ") after ", attempt + 1,
-            " attempts"));
+        return absl::UnavailableError(absl::StrCat("GET ", url, ": network error (", last_error,
+                                                   ") after ", attempt + 1, " attempts"));
       }
       Wait(Backoff(attempt), "network error: " + last_error, false);
       continue;
@@ -257,8 +249,7 @@ absl::StatusOr<HttpResponse> HubHttp::Get(const std::string& url) {
     bool rate_limited = response.status == 429;
     if (response.status == 429 && limit.remaining == 0 && limit.reset_seconds >= 0) {
       pause = absl::Seconds(limit.reset_seconds + 1);
-    } else if (absl::SimpleAtoi(response.Header("Retry-After"), &retry_after) &&
-               retry_after >= 0) {
+    } else if (absl::SimpleAtoi(response.Header("Retry-After"), &retry_after) && retry_after >= 0) {
       pause = absl::Seconds(retry_after + 1);
     }
     stats_.last_rate_limit = RateLimit{};  // the pause below covers it

@@ -65,7 +65,7 @@ struct HttpResponse {
   int status = 0;
   std::string body;
   std::multimap<std::string, std::string> headers;  // names lower-cased
-  std::string url;  // the URL that produced this response
+  std::string url;                                  // the URL that produced this response
   // The header's first value, or "" (name case-insensitive).
   std::string Header(absl::string_view name) const;
   // Every value of a header (e.g. several Link headers).
@@ -74,8 +74,8 @@ struct HttpResponse {
 
 // Counters of one collector run, for progress lines and tests.
 struct HttpStats {
-  int64_t requests = 0;        // HTTP requests sent (retries included)
-  int64_t retries = 0;         // of which retries after a failure
+  int64_t requests = 0;  // HTTP requests sent (retries included)
+  int64_t retries = 0;   // of which retries after a failure
   int64_t rate_limit_waits = 0;
   absl::Duration waited = absl::ZeroDuration();  // back-off + rate limits
   RateLimit last_rate_limit;
@@ -113,8 +113,7 @@ class HubHttp {
 
  private:
   struct Connection;
-  absl::StatusOr<Connection*> ConnectionFor(const std::string& url,
-                                            std::string* path);
+  absl::StatusOr<Connection*> ConnectionFor(const std::string& url, std::string* path);
   void Wait(absl::Duration d, const std::string& reason, bool rate_limit);
 
   HttpOptions options_;

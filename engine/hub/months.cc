@@ -30,9 +30,8 @@ absl::Time AddCalendarMonths(absl::Time t, int months) {
   const absl::CivilMonth month = absl::CivilMonth(cs) + months;
   // Last day of the target month: the day before the next month's first.
   const int last_day = (absl::CivilDay(month + 1) - 1).day();
-  const absl::CivilSecond target(month.year(), month.month(),
-                                 std::min(cs.day(), last_day), cs.hour(),
-                                 cs.minute(), cs.second());
+  const absl::CivilSecond target(month.year(), month.month(), std::min(cs.day(), last_day),
+                                 cs.hour(), cs.minute(), cs.second());
   return absl::FromCivil(target, utc) + subsecond;
 }
 
@@ -47,8 +46,7 @@ int WholeMonthsBetween(absl::Time base, absl::Time until) {
 }
 
 std::vector<int64_t> CumulativeByMonth(absl::Time base, absl::Time until,
-                                       const std::vector<absl::Time>& created,
-                                       int max_months) {
+                                       const std::vector<absl::Time>& created, int max_months) {
   int last = WholeMonthsBetween(base, until);
   if (last < 0) return {};
   if (max_months > 0) last = std::min(last, max_months);

@@ -41,8 +41,7 @@ int WholeMonthsBetween(absl::Time base, absl::Time until);
 // after the last boundary counted (AddCalendarMonths(base, K)) are left out:
 // only whole months are reported. Empty when until < base.
 std::vector<int64_t> CumulativeByMonth(absl::Time base, absl::Time until,
-                                       const std::vector<absl::Time>& created,
-                                       int max_months = 0);
+                                       const std::vector<absl::Time>& created, int max_months = 0);
 
 // The Hub shows 2022-03-02T23:29:04Z (or :05) for repositories older than
 // its creation-date records: a creation time on or before 2022-03-03 means

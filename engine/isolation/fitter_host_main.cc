@@ -60,8 +60,7 @@ using adoption::SeriesRecord;
 namespace iso = adoption::isolation;
 
 [[noreturn]] void Die(const std::string& why) {
-  std::fprintf(stderr, "adoption-fitter-host[%d]: %s\n", static_cast<int>(getpid()),
-               why.c_str());
+  std::fprintf(stderr, "adoption-fitter-host[%d]: %s\n", static_cast<int>(getpid()), why.c_str());
   _exit(2);
 }
 
@@ -76,8 +75,7 @@ iso::DescriptorInfo Describe(const Fitter& f) {
   d.description = t.description ? t.description : "";
   d.flags = t.flags;
   for (size_t i = 0; i < t.num_params; ++i) {
-    d.params.emplace_back(t.params[i].name,
-                          t.params[i].description ? t.params[i].description : "");
+    d.params.emplace_back(t.params[i].name, t.params[i].description ? t.params[i].description : "");
   }
   for (size_t i = 0; i < t.num_options; ++i) {
     d.options.push_back({t.options[i].name, t.options[i].default_value,
@@ -106,9 +104,8 @@ std::string Serve(const Fitter& fitter, const std::string& request) {
       if (req.deadline_in_ns >= 0) {
         budget.deadline = absl::Now() + absl::Nanoseconds(req.deadline_in_ns);
       }
-      return iso::EncodeFitReply(fitter.RunInProcess(History(std::move(req.history)),
-                                                     req.options, budget, req.predict_at,
-                                                     req.status_only));
+      return iso::EncodeFitReply(fitter.RunInProcess(History(std::move(req.history)), req.options,
+                                                     budget, req.predict_at, req.status_only));
     }
     case iso::MessageType::kPredict: {
       iso::PredictRequest req;
@@ -193,8 +190,8 @@ int main(int argc, char** argv) {
   const Fitter* fitter = nullptr;
   if (absl::Status s = registry.LoadFile(plugin); !s.ok()) {
     hello.loaded = false;
-    hello.refusal = registry.rejected().empty() ? std::string(s.message())
-                                                : registry.rejected().back().reason;
+    hello.refusal =
+        registry.rejected().empty() ? std::string(s.message()) : registry.rejected().back().reason;
   } else {
     fitter = registry.fitters().front();
     hello.loaded = true;

@@ -49,7 +49,8 @@ std::string DeathReason(int status) {
 // Milliseconds until t for poll(): at least 1 (0 would spin), at most tick.
 int PollMillis(absl::Time t) {
   const absl::Duration left = std::min(t - absl::Now(), kPollTick);
-  return std::max<int>(1, static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
+  return std::max<int>(
+      1, static_cast<int>(absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)))));
 }
 
 // Descriptor function pointers of an isolated plugin's copy: never called
@@ -128,8 +129,9 @@ std::string DefaultHostPath() {
 // ---------------------------------------------------------------------------
 // HostProcess
 
-absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(
-    const IsolationOptions& options, const std::string& plugin_path, Hello* hello) {
+absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(const IsolationOptions& options,
+                                                                const std::string& plugin_path,
+                                                                Hello* hello) {
   // The channel (a socketpair) and the lifeline (a pipe whose write end
   // only this process holds: the host exits when it reads end-of-file, i.e.
   // when we close it or die). All close-on-exec, so no other host inherits
@@ -177,16 +179,16 @@ absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
-                                      POSIX_SPAWN_SETPGROUP);
-  std::vector<std::string> args = {options.host_path, "--plugin", plugin_path,
-                                   "--fd", "3", "--lifeline", "4"};
+  posix_spawnattr_setflags(&attr,
+                           POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP);
+  std::vector<std::string> args = {options.host_path, "--plugin", plugin_path, "--fd", "3",
+                                   "--lifeline",      "4"};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   pid_t pid = -1;
-  const int rc = posix_spawn(&pid, options.host_path.c_str(), &actions, &attr, argv.data(),
-                             environ);
+  const int rc =
+      posix_spawn(&pid, options.host_path.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   close(child_end);
@@ -194,8 +196,8 @@ absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(
   if (rc != 0) {
     close(sv[0]);
     close(life[1]);
-    return absl::UnavailableError(absl::StrCat("cannot start fitter host ", options.host_path,
-                                               ": ", std::strerror(rc)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot start fitter host ", options.host_path, ": ", std::strerror(rc)));
   }
   fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
   std::unique_ptr<HostProcess> host(new HostProcess(pid, sv[0], life[1]));
@@ -206,9 +208,9 @@ absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(
       break;
     case Wait::kTimedOut:
       host->Terminate();
-      return absl::DeadlineExceededError(absl::StrCat(
-          "plugin did not load within ", absl::FormatDuration(options.startup_timeout),
-          ": fitter host killed"));
+      return absl::DeadlineExceededError(absl::StrCat("plugin did not load within ",
+                                                      absl::FormatDuration(options.startup_timeout),
+                                                      ": fitter host killed"));
     case Wait::kEof:
     case Wait::kInterrupted: {
       std::string how = host->Terminate();
@@ -226,9 +228,9 @@ absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(
   }
   if (hello->protocol_version != kProtocolVersion) {
     host->Terminate();
-    return absl::FailedPreconditionError(absl::StrCat(
-        "fitter host speaks protocol ", hello->protocol_version, ", expected ",
-        kProtocolVersion, " (", options.host_path, " is from another build)"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("fitter host speaks protocol ", hello->protocol_version, ", expected ",
+                     kProtocolVersion, " (", options.host_path, " is from another build)"));
   }
   return host;
 }
@@ -266,8 +268,8 @@ HostProcess::Wait HostProcess::WriteFrame(std::string_view payload, absl::Time k
   frame.append(payload.data(), payload.size());
   size_t done = 0;
   while (done < frame.size()) {
-    const ssize_t w = send(fd_, frame.data() + done, frame.size() - done,
-                           MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t w =
+        send(fd_, frame.data() + done, frame.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w >= 0) {
       done += static_cast<size_t>(w);
       continue;
@@ -299,17 +301,16 @@ HostProcess::Wait HostProcess::ReadFrame(absl::Time kill_at,
   absl::Time next_check = absl::Now() + kPollTick;
   while (true) {
     const bool in_header = header_got < 4;
-    const size_t want = in_header ? 4 - header_got
-                                  : std::min(sizeof buf, length - payload->size());
+    const size_t want = in_header ? 4 - header_got : std::min(sizeof buf, length - payload->size());
     if (!in_header && want == 0) return Wait::kOk;
-    const ssize_t r = read(fd_, in_header ? reinterpret_cast<char*>(header) + header_got : buf,
-                           want);
+    const ssize_t r =
+        read(fd_, in_header ? reinterpret_cast<char*>(header) + header_got : buf, want);
     if (r > 0) {
       if (in_header) {
         header_got += static_cast<size_t>(r);
         if (header_got == 4) {
-          length = uint32_t{header[0]} | uint32_t{header[1]} << 8 |
-                   uint32_t{header[2]} << 16 | uint32_t{header[3]} << 24;
+          length = uint32_t{header[0]} | uint32_t{header[1]} << 8 | uint32_t{header[2]} << 16 |
+                   uint32_t{header[3]} << 24;
           if (length == 0 || length > kMaxFrameBytes) {
             *error = absl::StrCat("fitter host sent a malformed frame (length ", length, ")");
             return Wait::kError;
@@ -454,8 +455,7 @@ absl::StatusOr<std::unique_ptr<HostProcess>> FitterHostPool::Acquire() const {
     return error;
   }
   ++spawned_;
-  spdlog::debug("event=fitter_host_started fitter={} pid={}", descriptor_.name,
-                (*host)->pid());
+  spdlog::debug("event=fitter_host_started fitter={} pid={}", descriptor_.name, (*host)->pid());
   return host;
 }
 
@@ -472,8 +472,8 @@ HostProcess::Reply FitterHostPool::Call(
   if (!host.ok()) {
     HostProcess::Reply r;
     r.reason = absl::StrCat("could not start a fitter host: ", host.status().message());
-    spdlog::error("event=fitter_host_fault fitter={} kind=start reason=\"{}\"",
-                  descriptor_.name, r.reason);
+    spdlog::error("event=fitter_host_fault fitter={} kind=start reason=\"{}\"", descriptor_.name,
+                  r.reason);
     if (options_.on_fault) options_.on_fault(descriptor_.name, "start");
     return r;
   }
@@ -483,16 +483,15 @@ HostProcess::Reply FitterHostPool::Call(
     if (absl::Status s = accept(r.payload); !s.ok()) {
       (*host)->Terminate();
       r.kind = HostProcess::Reply::kFault;
-      r.reason = absl::StrCat("fitter host sent a malformed reply (", s.message(),
-                              "): killed");
+      r.reason = absl::StrCat("fitter host sent a malformed reply (", s.message(), "): killed");
     }
   }
   if (r.kind != HostProcess::Reply::kOk) {
     const char* kind = r.kind == HostProcess::Reply::kTimedOut      ? "deadline"
                        : r.kind == HostProcess::Reply::kInterrupted ? "cancelled"
                                                                     : "fault";
-    spdlog::warn("event=fitter_host_fault fitter={} pid={} kind={} reason=\"{}\"",
-                 descriptor_.name, pid, kind, r.reason);
+    spdlog::warn("event=fitter_host_fault fitter={} pid={} kind={} reason=\"{}\"", descriptor_.name,
+                 pid, kind, r.reason);
     if (options_.on_fault) options_.on_fault(descriptor_.name, kind);
   }
   Release(std::move(*host));
@@ -507,8 +506,8 @@ FitRun FitterHostPool::Run(const Fitter& fitter, const SeriesRecord& history,
   req.history = history.points;
   req.options = options;
   req.max_iterations = budget.max_iterations;
-  const bool stop_now = budget.cancelled != nullptr &&
-                        budget.cancelled->load(std::memory_order_relaxed);
+  const bool stop_now =
+      budget.cancelled != nullptr && budget.cancelled->load(std::memory_order_relaxed);
   absl::Time kill_at = absl::InfiniteFuture();
   if (stop_now) {
     req.deadline_in_ns = 0;
@@ -552,9 +551,11 @@ FitRun FitterHostPool::Run(const Fitter& fitter, const SeriesRecord& history,
   return failed;
 }
 
-absl::StatusOr<std::vector<double>> FitterHostPool::Predict(
-    const Fitter& fitter, const std::vector<double>& params, const FitterOptions& options,
-    const SeriesRecord& history, const std::vector<double>& t) const {
+absl::StatusOr<std::vector<double>> FitterHostPool::Predict(const Fitter& fitter,
+                                                            const std::vector<double>& params,
+                                                            const FitterOptions& options,
+                                                            const SeriesRecord& history,
+                                                            const std::vector<double>& t) const {
   PredictRequest req{params, options, history.points, t};
   absl::StatusOr<std::vector<double>> out;
   HostProcess::Reply reply =
@@ -569,12 +570,12 @@ absl::StatusOr<std::vector<double>> FitterHostPool::Predict(
     case HostProcess::Reply::kOk:
       return out;
     case HostProcess::Reply::kTimedOut:
-      return absl::InternalError(absl::StrCat(
-          "fitter \"", fitter.name(), "\" did not predict within ",
-          absl::FormatDuration(options_.call_timeout), ": ", reply.reason));
+      return absl::InternalError(
+          absl::StrCat("fitter \"", fitter.name(), "\" did not predict within ",
+                       absl::FormatDuration(options_.call_timeout), ": ", reply.reason));
     default:
-      return absl::InternalError(absl::StrCat("fitter \"", fitter.name(),
-                                              "\" failed to predict: ", reply.reason));
+      return absl::InternalError(
+          absl::StrCat("fitter \"", fitter.name(), "\" failed to predict: ", reply.reason));
   }
 }
 
@@ -586,8 +587,7 @@ absl::Status FitterHostPool::ValidateOptionValues(const Fitter& fitter,
            [&](std::string_view payload) { return DecodeValidateReply(payload, &result); });
   if (reply.kind == HostProcess::Reply::kOk) return result;
   return absl::InternalError(absl::StrCat("fitter \"", fitter.name(),
-                                          "\" failed while validating options: ",
-                                          reply.reason));
+                                          "\" failed while validating options: ", reply.reason));
 }
 
 absl::Status LoadDirectoryIsolated(FitterRegistry* registry, const std::string& dir,
@@ -596,8 +596,7 @@ absl::Status LoadDirectoryIsolated(FitterRegistry* registry, const std::string& 
   if (!files.ok()) return files.status();
   for (const auto& path : *files) {
     Hello hello;
-    absl::StatusOr<std::unique_ptr<HostProcess>> host =
-        HostProcess::Spawn(options, path, &hello);
+    absl::StatusOr<std::unique_ptr<HostProcess>> host = HostProcess::Spawn(options, path, &hello);
     if (!host.ok()) {
       (void)registry->Reject(path, std::string(host.status().message()));
       continue;

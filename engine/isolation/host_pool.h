@@ -65,8 +65,9 @@ class HostProcess {
   // Starts a host for plugin_path and waits for its hello. On failure the
   // process (if any) is gone and reaped, and the status says why, e.g.
   // "plugin crashed while loading: SIGSEGV".
-  static absl::StatusOr<std::unique_ptr<HostProcess>> Spawn(
-      const IsolationOptions& options, const std::string& plugin_path, Hello* hello);
+  static absl::StatusOr<std::unique_ptr<HostProcess>> Spawn(const IsolationOptions& options,
+                                                            const std::string& plugin_path,
+                                                            Hello* hello);
   ~HostProcess();  // kills (if alive) and reaps
   HostProcess(const HostProcess&) = delete;
   HostProcess& operator=(const HostProcess&) = delete;
@@ -91,8 +92,8 @@ class HostProcess {
  private:
   HostProcess(pid_t pid, int fd, int lifeline) : pid_(pid), fd_(fd), lifeline_(lifeline) {}
   enum class Wait { kOk, kEof, kTimedOut, kInterrupted, kError };
-  Wait ReadFrame(absl::Time kill_at, const std::function<bool()>& interrupted,
-                 std::string* payload, std::string* error);
+  Wait ReadFrame(absl::Time kill_at, const std::function<bool()>& interrupted, std::string* payload,
+                 std::string* error);
   Wait WriteFrame(std::string_view payload, absl::Time kill_at, std::string* error);
 
   pid_t pid_;
@@ -104,8 +105,7 @@ class HostProcess {
 // Fitter's calls to them. Thread-safe.
 class FitterHostPool : public FitterBackend {
  public:
-  FitterHostPool(IsolationOptions options, std::string plugin_path,
-                 DescriptorInfo descriptor);
+  FitterHostPool(IsolationOptions options, std::string plugin_path, DescriptorInfo descriptor);
   ~FitterHostPool() override;
 
   // The copy of the plugin's descriptor (owned by the pool; its function
@@ -117,9 +117,9 @@ class FitterHostPool : public FitterBackend {
   int live_hosts() const;
   int spawned() const;
 
-  FitRun Run(const Fitter& fitter, const SeriesRecord& history,
-             const FitterOptions& options, const FitBudget& budget,
-             const std::vector<double>& predict_at, bool status_only) const override;
+  FitRun Run(const Fitter& fitter, const SeriesRecord& history, const FitterOptions& options,
+             const FitBudget& budget, const std::vector<double>& predict_at,
+             bool status_only) const override;
   absl::StatusOr<std::vector<double>> Predict(const Fitter& fitter,
                                               const std::vector<double>& params,
                                               const FitterOptions& options,

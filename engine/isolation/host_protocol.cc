@@ -367,8 +367,7 @@ std::string EncodePredictReply(const absl::StatusOr<std::vector<double>>& m) {
   return w.Take();
 }
 
-absl::Status DecodePredictReply(std::string_view payload,
-                                absl::StatusOr<std::vector<double>>* m) {
+absl::Status DecodePredictReply(std::string_view payload, absl::StatusOr<std::vector<double>>* m) {
   Reader r(payload, MessageType::kPredictReply);
   absl::Status s = r.Status();
   std::vector<double> values = r.F64s();
@@ -448,8 +447,8 @@ absl::Status ReadFrameBlocking(int fd, std::string* payload) {
   if (absl::Status s = read_exact(reinterpret_cast<char*>(header), 4, &eof); !s.ok()) {
     return eof ? absl::NotFoundError("end of stream") : s;
   }
-  const uint32_t n = uint32_t{header[0]} | uint32_t{header[1]} << 8 |
-                     uint32_t{header[2]} << 16 | uint32_t{header[3]} << 24;
+  const uint32_t n = uint32_t{header[0]} | uint32_t{header[1]} << 8 | uint32_t{header[2]} << 16 |
+                     uint32_t{header[3]} << 24;
   if (n > kMaxFrameBytes) return absl::InvalidArgumentError("frame too large");
   payload->assign(n, '\0');
   return read_exact(payload->data(), n, nullptr);

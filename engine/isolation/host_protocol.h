@@ -106,8 +106,7 @@ absl::Status Decode(std::string_view payload, Hello* m);
 absl::Status Decode(std::string_view payload, FitRequest* m);
 absl::Status DecodeFitReply(std::string_view payload, FitRun* m);
 absl::Status Decode(std::string_view payload, PredictRequest* m);
-absl::Status DecodePredictReply(std::string_view payload,
-                                absl::StatusOr<std::vector<double>>* m);
+absl::Status DecodePredictReply(std::string_view payload, absl::StatusOr<std::vector<double>>* m);
 absl::Status Decode(std::string_view payload, ValidateRequest* m);
 absl::Status DecodeValidateReply(std::string_view payload, absl::Status* m);
 

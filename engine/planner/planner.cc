@@ -64,8 +64,7 @@ class TbbHandoff {
 struct Planner::Impl {
   explicit Impl(const PlannerOptions& o)
       : options(o),
-        arena(o.max_concurrency > 0 ? o.max_concurrency
-                                    : tbb::info::default_concurrency()) {}
+        arena(o.max_concurrency > 0 ? o.max_concurrency : tbb::info::default_concurrency()) {}
   PlannerOptions options;
   tbb::task_arena arena;
   // The cancellation flags of the runs in progress, for CancelAll().
@@ -74,13 +73,10 @@ struct Planner::Impl {
   std::atomic<bool> cancel_all{false};
 };
 
-Planner::Planner(const PlannerOptions& options)
-    : impl_(std::make_unique<Impl>(options)) {}
+Planner::Planner(const PlannerOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 Planner::~Planner() = default;
 
-int Planner::max_concurrency() const {
-  return impl_->arena.max_concurrency();
-}
+int Planner::max_concurrency() const { return impl_->arena.max_concurrency(); }
 
 void Planner::CancelAll() {
   std::lock_guard<std::mutex> lock(impl_->mu);
@@ -90,8 +86,7 @@ void Planner::CancelAll() {
 
 bool Planner::cancelled_all() const { return impl_->cancel_all.load(); }
 
-std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
-                                     const RunControl& control) {
+std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks, const RunControl& control) {
   std::vector<TaskResult> out(tasks.size());
   std::atomic<bool> cancelled{false};
   // Registered for CancelAll() while the run lasts (set here, under the lock,
@@ -131,8 +126,8 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
     const int64_t now = absl::GetCurrentTimeNanos();
     int64_t due = next_cancel_check.load(std::memory_order_relaxed);
     // One worker per window asks; the others go on.
-    if (now < due || !next_cancel_check.compare_exchange_strong(
-                         due, now + kCancelCheckEveryNs, std::memory_order_relaxed)) {
+    if (now < due || !next_cancel_check.compare_exchange_strong(due, now + kCancelCheckEveryNs,
+                                                                std::memory_order_relaxed)) {
       return false;
     }
     if (!control.is_cancelled()) return false;
@@ -174,8 +169,7 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
     const SeriesRecord* history = t.series;
     if (t.prefix > 0 && t.prefix < t.series->points.size()) {
       prefix.id = t.series->id;
-      prefix.points.assign(t.series->points.begin(),
-                           t.series->points.begin() + t.prefix);
+      prefix.points.assign(t.series->points.begin(), t.series->points.begin() + t.prefix);
       history = &prefix;
     }
     if (impl_->options.max_fit_time > absl::ZeroDuration()) {
@@ -194,15 +188,16 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks,
     // its deadline must never hold other fits of the request queued behind
     // it on the same thread. Scheduling costs well under a microsecond per
     // task, small against even the fastest fits.
-    tbb::parallel_for(tbb::blocked_range<size_t>(0, tasks.size(), 1),
-                      [&](const tbb::blocked_range<size_t>& r) {
-                        TbbHandoff::TaskStarts();
-                        for (size_t i = r.begin(); i != r.end(); ++i) {
-                          run_one(i);
-                        }
-                        handoff.TaskEnds();
-                      },
-                      tbb::simple_partitioner());
+    tbb::parallel_for(
+        tbb::blocked_range<size_t>(0, tasks.size(), 1),
+        [&](const tbb::blocked_range<size_t>& r) {
+          TbbHandoff::TaskStarts();
+          for (size_t i = r.begin(); i != r.end(); ++i) {
+            run_one(i);
+          }
+          handoff.TaskEnds();
+        },
+        tbb::simple_partitioner());
     handoff.TaskEnds();
   };
   handoff.BeforeTasks();  // after everything the tasks read, run_all included

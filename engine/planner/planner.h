@@ -67,8 +67,7 @@ class Planner {
   Planner& operator=(const Planner&) = delete;
 
   // Results in task order.
-  std::vector<TaskResult> Run(const std::vector<FitTask>& tasks,
-                              const RunControl& control);
+  std::vector<TaskResult> Run(const std::vector<FitTask>& tasks, const RunControl& control);
 
   int max_concurrency() const;
 

@@ -44,8 +44,7 @@ bool IsValidName(const char* name) {
 // should_stop callback handed to plugins; context is the FitBudget.
 extern "C" int ShouldStop(void* context) {
   const auto* budget = static_cast<const FitBudget*>(context);
-  if (budget->cancelled != nullptr &&
-      budget->cancelled->load(std::memory_order_relaxed)) {
+  if (budget->cancelled != nullptr && budget->cancelled->load(std::memory_order_relaxed)) {
     return 1;
   }
   if (absl::Now() >= budget->deadline) return 1;
@@ -81,11 +80,16 @@ struct CSeries {
 
 const char* FitStatusName(FitStatus status) {
   switch (status) {
-    case FitStatus::kConverged: return "converged";
-    case FitStatus::kMaxIterations: return "max_iterations";
-    case FitStatus::kNotFitted: return "not_fitted";
-    case FitStatus::kFailed: return "failed";
-    case FitStatus::kCancelled: return "cancelled";
+    case FitStatus::kConverged:
+      return "converged";
+    case FitStatus::kMaxIterations:
+      return "max_iterations";
+    case FitStatus::kNotFitted:
+      return "not_fitted";
+    case FitStatus::kFailed:
+      return "failed";
+    case FitStatus::kCancelled:
+      return "cancelled";
   }
   return "unknown";
 }
@@ -109,8 +113,7 @@ std::vector<std::string> Fitter::param_names() const {
   return names;
 }
 
-absl::Status Fitter::ValidateOptions(const FitterOptions& options,
-                                     const std::string& field) const {
+absl::Status Fitter::ValidateOptions(const FitterOptions& options, const std::string& field) const {
   for (const auto& [key, value] : options) {
     bool known = false;
     for (size_t i = 0; i < table_->num_options; ++i) {
@@ -121,17 +124,16 @@ absl::Status Fitter::ValidateOptions(const FitterOptions& options,
       for (size_t i = 0; i < table_->num_options; ++i) {
         names.push_back(table_->options[i].name);
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": fitter \"", name_, "\" has no option \"", key,
-          "\" (options: ", names.empty() ? "none" : absl::StrJoin(names, ", "),
-          ")"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": fitter \"", name_, "\" has no option \"", key,
+                       "\" (options: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
     }
   }
   if (table_->validate_options == nullptr) return absl::OkStatus();
   absl::Status s = ValidateOptionValues(options);
   if (absl::IsInvalidArgument(s)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": ", s.message().empty() ? "invalid option value" : s.message()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": ", s.message().empty() ? "invalid option value" : s.message()));
   }
   return s;
 }
@@ -152,8 +154,7 @@ absl::Status Fitter::ValidateOptionValues(const FitterOptions& options) const {
   return absl::OkStatus();
 }
 
-FitOutcome Fitter::Fit(const SeriesRecord& series,
-                       const FitterOptions& options,
+FitOutcome Fitter::Fit(const SeriesRecord& series, const FitterOptions& options,
                        const FitBudget& budget) const {
   if (backend_) return backend_->Run(*this, series, options, budget, {}, false).outcome;
   return FitInProcess(series, options, budget);
@@ -169,8 +170,7 @@ FitRun Fitter::Run(const SeriesRecord& history, const FitterOptions& options,
 }
 
 FitRun Fitter::RunInProcess(const SeriesRecord& history, const FitterOptions& options,
-                            const FitBudget& budget,
-                            const std::vector<double>& predict_at,
+                            const FitBudget& budget, const std::vector<double>& predict_at,
                             bool status_only) const {
   FitRun r;
   r.outcome = FitInProcess(history, options, budget);
@@ -207,8 +207,7 @@ FitRun Fitter::RunInProcess(const SeriesRecord& history, const FitterOptions& op
   return r;
 }
 
-FitOutcome Fitter::FitInProcess(const SeriesRecord& series,
-                                const FitterOptions& options,
+FitOutcome Fitter::FitInProcess(const SeriesRecord& series, const FitterOptions& options,
                                 const FitBudget& budget) const {
   FitOutcome out;
   out.fitter = name_;
@@ -217,8 +216,7 @@ FitOutcome Fitter::FitInProcess(const SeriesRecord& series,
 
   CSeries cs(series);
   COptions co(options);
-  adoption_budget_v1 cb{budget.max_iterations, &ShouldStop,
-                        const_cast<FitBudget*>(&budget)};
+  adoption_budget_v1 cb{budget.max_iterations, &ShouldStop, const_cast<FitBudget*>(&budget)};
   // ~2.5 KB; zero-initialised as the ABI promises.
   auto result = std::make_unique<adoption_fit_result_v1>();
   std::memset(result.get(), 0, sizeof(adoption_fit_result_v1));
@@ -243,25 +241,31 @@ FitOutcome Fitter::FitInProcess(const SeriesRecord& series,
   }
   out.seconds = absl::ToDoubleSeconds(absl::Now() - start);
   out.message = BoundedString(result->message, sizeof result->message);
-  out.covariance_note =
-      BoundedString(result->covariance_note, sizeof result->covariance_note);
+  out.covariance_note = BoundedString(result->covariance_note, sizeof result->covariance_note);
   out.loss_name = BoundedString(result->loss_name, sizeof result->loss_name);
   out.iterations = static_cast<int>(result->iterations);
   out.starts = static_cast<int>(result->starts);
 
   switch (result->status) {
-    case ADOPTION_FIT_CONVERGED: out.status = FitStatus::kConverged; break;
+    case ADOPTION_FIT_CONVERGED:
+      out.status = FitStatus::kConverged;
+      break;
     case ADOPTION_FIT_MAX_ITERATIONS:
       out.status = FitStatus::kMaxIterations;
       break;
-    case ADOPTION_FIT_NOT_FITTED: out.status = FitStatus::kNotFitted; break;
-    case ADOPTION_FIT_FAILED: out.status = FitStatus::kFailed; break;
-    case ADOPTION_FIT_CANCELLED: out.status = FitStatus::kCancelled; break;
+    case ADOPTION_FIT_NOT_FITTED:
+      out.status = FitStatus::kNotFitted;
+      break;
+    case ADOPTION_FIT_FAILED:
+      out.status = FitStatus::kFailed;
+      break;
+    case ADOPTION_FIT_CANCELLED:
+      out.status = FitStatus::kCancelled;
+      break;
     case ADOPTION_FIT_INVALID_OPTIONS:
       return fail(absl::StrCat("invalid options: ", out.message));
     default:
-      return fail(absl::StrCat("plugin returned unknown status ",
-                               result->status));
+      return fail(absl::StrCat("plugin returned unknown status ", result->status));
   }
   if (!IsUsable(out.status)) return out;
 
@@ -270,27 +274,24 @@ FitOutcome Fitter::FitInProcess(const SeriesRecord& series,
   const size_t np = table_->num_params;
   if (out.loss_name.empty()) return fail("plugin reported no loss name");
   if (!std::isfinite(result->loss) || result->loss < 0) {
-    return fail(absl::StrCat("plugin returned an invalid loss (",
-                             result->loss, ")"));
+    return fail(absl::StrCat("plugin returned an invalid loss (", result->loss, ")"));
   }
   if (result->n == 0 || result->n > series.points.size()) {
-    return fail(absl::StrCat("plugin returned n = ", result->n, " for ",
-                             series.points.size(), " points"));
+    return fail(
+        absl::StrCat("plugin returned n = ", result->n, " for ", series.points.size(), " points"));
   }
   if (result->k > np) {
-    return fail(absl::StrCat("plugin returned k = ", result->k, " > ", np,
-                             " parameters"));
+    return fail(absl::StrCat("plugin returned k = ", result->k, " > ", np, " parameters"));
   }
   out.n = static_cast<int>(result->n);
   out.k = static_cast<int>(result->k);
   out.loss = result->loss;
   for (size_t i = 0; i < np; ++i) {
     if (!std::isfinite(result->params[i])) {
-      return fail(absl::StrCat("plugin returned non-finite parameter ",
-                               table_->params[i].name));
+      return fail(absl::StrCat("plugin returned non-finite parameter ", table_->params[i].name));
     }
-    out.params.push_back({table_->params[i].name, result->params[i],
-                          result->fixed[i] != 0, std::nullopt});
+    out.params.push_back(
+        {table_->params[i].name, result->params[i], result->fixed[i] != 0, std::nullopt});
   }
   if (result->has_covariance) {
     bool ok = true;
@@ -316,11 +317,9 @@ FitOutcome Fitter::FitInProcess(const SeriesRecord& series,
   } else if (out.covariance_note.empty()) {
     out.covariance_note = "the fitter did not report a covariance";
   }
-  const uint32_t nd = std::min<uint32_t>(result->num_derived,
-                                         ADOPTION_MAX_DERIVED);
+  const uint32_t nd = std::min<uint32_t>(result->num_derived, ADOPTION_MAX_DERIVED);
   for (uint32_t i = 0; i < nd; ++i) {
-    std::string dname = BoundedString(result->derived_names[i],
-                                      sizeof result->derived_names[i]);
+    std::string dname = BoundedString(result->derived_names[i], sizeof result->derived_names[i]);
     if (!dname.empty() && std::isfinite(result->derived[i])) {
       out.derived.emplace_back(std::move(dname), result->derived[i]);
     }
@@ -328,58 +327,55 @@ FitOutcome Fitter::FitInProcess(const SeriesRecord& series,
   return out;
 }
 
-absl::StatusOr<std::vector<double>> Fitter::Predict(
-    const FitOutcome& outcome, const FitterOptions& options,
-    const SeriesRecord& history, const std::vector<double>& t) const {
+absl::StatusOr<std::vector<double>> Fitter::Predict(const FitOutcome& outcome,
+                                                    const FitterOptions& options,
+                                                    const SeriesRecord& history,
+                                                    const std::vector<double>& t) const {
   if (!IsUsable(outcome.status)) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "fitter \"", name_, "\" has no usable fit: ", outcome.message));
+    return absl::FailedPreconditionError(
+        absl::StrCat("fitter \"", name_, "\" has no usable fit: ", outcome.message));
   }
   if (backend_) {
     absl::StatusOr<std::vector<double>> out =
         backend_->Predict(*this, outcome.param_values(), options, history, t);
     if (out.ok() && out->size() != t.size()) {
-      return absl::InternalError(absl::StrCat("fitter \"", name_, "\" returned ",
-                                              out->size(), " predictions for ",
-                                              t.size(), " times"));
+      return absl::InternalError(absl::StrCat("fitter \"", name_, "\" returned ", out->size(),
+                                              " predictions for ", t.size(), " times"));
     }
     return out;
   }
   return PredictInProcess(outcome.param_values(), options, history, t);
 }
 
-absl::StatusOr<std::vector<double>> Fitter::PredictInProcess(
-    const std::vector<double>& params, const FitterOptions& options,
-    const SeriesRecord& history, const std::vector<double>& t) const {
+absl::StatusOr<std::vector<double>> Fitter::PredictInProcess(const std::vector<double>& params,
+                                                             const FitterOptions& options,
+                                                             const SeriesRecord& history,
+                                                             const std::vector<double>& t) const {
   CSeries cs(history);
   COptions co(options);
   std::vector<double> out(t.size(), 0.0);
   char error[ADOPTION_MESSAGE_LEN] = {0};
   int rc;
   try {
-    rc = table_->predict(params.data(), params.size(), co.data(), co.size(),
-                         &cs.view, t.data(), t.size(), out.data(), error,
-                         sizeof error);
+    rc = table_->predict(params.data(), params.size(), co.data(), co.size(), &cs.view, t.data(),
+                         t.size(), out.data(), error, sizeof error);
   } catch (...) {
-    return absl::InternalError(
-        absl::StrCat("fitter \"", name_, "\" threw in predict"));
+    return absl::InternalError(absl::StrCat("fitter \"", name_, "\" threw in predict"));
   }
   if (rc != 0) {
-    return absl::InternalError(absl::StrCat("fitter \"", name_,
-                                            "\" failed to predict: ",
-                                            BoundedString(error, sizeof error)));
+    return absl::InternalError(absl::StrCat(
+        "fitter \"", name_, "\" failed to predict: ", BoundedString(error, sizeof error)));
   }
   for (size_t i = 0; i < out.size(); ++i) {
     if (!std::isfinite(out[i])) {
-      return absl::InternalError(absl::StrCat(
-          "fitter \"", name_, "\" predicted a non-finite value at t = ", t[i]));
+      return absl::InternalError(
+          absl::StrCat("fitter \"", name_, "\" predicted a non-finite value at t = ", t[i]));
     }
   }
   return out;
 }
 
-absl::Status FitterRegistry::Reject(const std::string& path,
-                                    const std::string& reason) {
+absl::Status FitterRegistry::Reject(const std::string& path, const std::string& reason) {
   spdlog::error("event=plugin_rejected path={} reason=\"{}\"", path, reason);
   rejected_.push_back({path, reason});
   return absl::FailedPreconditionError(absl::StrCat(path, ": ", reason));
@@ -390,24 +386,20 @@ absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t,
   return Add(t, origin, nullptr);
 }
 
-absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t,
-                                 const std::string& origin,
+absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t, const std::string& origin,
                                  std::shared_ptr<const FitterBackend> backend) {
   if (t == nullptr) return Reject(origin, "entry point returned NULL");
   if (t->abi_major != ADOPTION_FITTER_ABI_MAJOR) {
     return Reject(origin, absl::StrCat("ABI major version ", t->abi_major,
-                                       ", this server supports ",
-                                       ADOPTION_FITTER_ABI_MAJOR));
+                                       ", this server supports ", ADOPTION_FITTER_ABI_MAJOR));
   }
   if (t->abi_minor < kMinAbiMinor) {
     return Reject(origin, absl::StrCat("ABI minor version ", t->abi_minor,
-                                       " is older than the minimum ",
-                                       kMinAbiMinor));
+                                       " is older than the minimum ", kMinAbiMinor));
   }
   if (t->struct_size < kMinDescriptorSize) {
-    return Reject(origin, absl::StrCat("descriptor struct_size ",
-                                       t->struct_size, " < ",
-                                       kMinDescriptorSize));
+    return Reject(
+        origin, absl::StrCat("descriptor struct_size ", t->struct_size, " < ", kMinDescriptorSize));
   }
   if (!IsValidName(t->name)) {
     return Reject(origin, "name must be 1..40 characters of [a-z0-9_]");
@@ -418,10 +410,8 @@ absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t,
   if (t->fit == nullptr || t->predict == nullptr) {
     return Reject(origin, "fit or predict function is missing");
   }
-  if (t->num_params > ADOPTION_MAX_PARAMS ||
-      (t->num_params > 0 && t->params == nullptr)) {
-    return Reject(origin, absl::StrCat("invalid parameter table (",
-                                       t->num_params, " parameters)"));
+  if (t->num_params > ADOPTION_MAX_PARAMS || (t->num_params > 0 && t->params == nullptr)) {
+    return Reject(origin, absl::StrCat("invalid parameter table (", t->num_params, " parameters)"));
   }
   for (size_t i = 0; i < t->num_params; ++i) {
     if (t->params[i].name == nullptr || *t->params[i].name == '\0') {
@@ -437,15 +427,14 @@ absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t,
     }
   }
   if (by_name_.count(t->name)) {
-    return Reject(origin, absl::StrCat("a fitter named \"", t->name,
-                                       "\" is already loaded from ",
+    return Reject(origin, absl::StrCat("a fitter named \"", t->name, "\" is already loaded from ",
                                        by_name_[t->name]->path()));
   }
   const bool isolated = backend != nullptr;
   by_name_[t->name] = std::make_unique<Fitter>(t, origin, std::move(backend));
-  spdlog::info("event=plugin_loaded name={} version={} abi={}.{} path={} isolation={}",
-               t->name, t->version ? t->version : "", t->abi_major,
-               t->abi_minor, origin, isolated ? "process" : "none");
+  spdlog::info("event=plugin_loaded name={} version={} abi={}.{} path={} isolation={}", t->name,
+               t->version ? t->version : "", t->abi_major, t->abi_minor, origin,
+               isolated ? "process" : "none");
   return absl::OkStatus();
 }
 
@@ -461,8 +450,7 @@ absl::Status FitterRegistry::LoadFile(const std::string& path) {
   dlerror();
   void* sym = dlsym(handle, ADOPTION_FITTER_ENTRY_V1);
   if (sym == nullptr) {
-    return Reject(path, absl::StrCat("missing entry point symbol ",
-                                     ADOPTION_FITTER_ENTRY_V1));
+    return Reject(path, absl::StrCat("missing entry point symbol ", ADOPTION_FITTER_ENTRY_V1));
   }
   auto entry = reinterpret_cast<adoption_fitter_entry_v1>(sym);
   const adoption_fitter_descriptor_v1* table = nullptr;
@@ -474,12 +462,10 @@ absl::Status FitterRegistry::LoadFile(const std::string& path) {
   return Add(table, path);
 }
 
-absl::StatusOr<std::vector<std::string>> FitterRegistry::PluginFiles(
-    const std::string& dir) {
+absl::StatusOr<std::vector<std::string>> FitterRegistry::PluginFiles(const std::string& dir) {
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
-    return absl::NotFoundError(absl::StrCat("plugin directory ", dir, ": ",
-                                            std::strerror(errno)));
+    return absl::NotFoundError(absl::StrCat("plugin directory ", dir, ": ", std::strerror(errno)));
   }
   std::vector<std::string> files;
   while (dirent* e = readdir(d)) {

@@ -124,13 +124,13 @@ class FitterBackend {
   // Same contract as Fitter::RunInProcess.
   virtual FitRun Run(const Fitter& fitter, const SeriesRecord& history,
                      const FitterOptions& options, const FitBudget& budget,
-                     const std::vector<double>& predict_at,
-                     bool status_only) const = 0;
+                     const std::vector<double>& predict_at, bool status_only) const = 0;
   // The plugin's predict() with params (descriptor order).
-  virtual absl::StatusOr<std::vector<double>> Predict(
-      const Fitter& fitter, const std::vector<double>& params,
-      const FitterOptions& options, const SeriesRecord& history,
-      const std::vector<double>& t) const = 0;
+  virtual absl::StatusOr<std::vector<double>> Predict(const Fitter& fitter,
+                                                      const std::vector<double>& params,
+                                                      const FitterOptions& options,
+                                                      const SeriesRecord& history,
+                                                      const std::vector<double>& t) const = 0;
   // The plugin's validate_options(): OK, INVALID_ARGUMENT with the plugin's
   // reason, or INTERNAL when the call itself failed.
   virtual absl::Status ValidateOptionValues(const Fitter& fitter,
@@ -159,8 +159,7 @@ class Fitter {
 
   // INVALID_ARGUMENT naming `field` and the option when a key is unknown or
   // the plugin refuses a value.
-  absl::Status ValidateOptions(const FitterOptions& options,
-                               const std::string& field) const;
+  absl::Status ValidateOptions(const FitterOptions& options, const std::string& field) const;
 
   // Fits the plugin to the series. Never throws, never returns non-finite
   // numbers in a usable outcome: whatever the plugin does (throw, return
@@ -172,9 +171,8 @@ class Fitter {
   // usable fit whose loss is another one (not for forecast baselines), and
   // forecasts at predict_at. status_only drops parameters, covariance and
   // derived values from the outcome. Through the backend when there is one.
-  FitRun Run(const SeriesRecord& history, const FitterOptions& options,
-             const FitBudget& budget, const std::vector<double>& predict_at,
-             bool status_only) const;
+  FitRun Run(const SeriesRecord& history, const FitterOptions& options, const FitBudget& budget,
+             const std::vector<double>& predict_at, bool status_only) const;
   // Run in this process, whatever the backend (the fitter host's side).
   FitRun RunInProcess(const SeriesRecord& history, const FitterOptions& options,
                       const FitBudget& budget, const std::vector<double>& predict_at,
@@ -186,16 +184,18 @@ class Fitter {
   // Evaluates the fitted model at times t. FAILED_PRECONDITION if the
   // outcome is not usable; INTERNAL if the plugin fails or returns
   // non-finite values.
-  absl::StatusOr<std::vector<double>> Predict(
-      const FitOutcome& outcome, const FitterOptions& options,
-      const SeriesRecord& history, const std::vector<double>& t) const;
+  absl::StatusOr<std::vector<double>> Predict(const FitOutcome& outcome,
+                                              const FitterOptions& options,
+                                              const SeriesRecord& history,
+                                              const std::vector<double>& t) const;
 
  private:
   FitOutcome FitInProcess(const SeriesRecord& series, const FitterOptions& options,
                           const FitBudget& budget) const;
-  absl::StatusOr<std::vector<double>> PredictInProcess(
-      const std::vector<double>& params, const FitterOptions& options,
-      const SeriesRecord& history, const std::vector<double>& t) const;
+  absl::StatusOr<std::vector<double>> PredictInProcess(const std::vector<double>& params,
+                                                       const FitterOptions& options,
+                                                       const SeriesRecord& history,
+                                                       const std::vector<double>& t) const;
 
   // Static in the plugin and never freed; or owned by backend_.
   const adoption_fitter_descriptor_v1* table_;

@@ -17,8 +17,8 @@ absl::StatusOr<CvPlan> CvPlanFromProto(const v1::CrossValidationOptions& o,
     for (int i = 0; i < o.horizons_size(); ++i) {
       const int h = o.horizons(i);
       if (h < 1 || h > 60) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            field, ".horizons[", i, "]: must be 1..60 months, got ", h));
+        return absl::InvalidArgumentError(
+            absl::StrCat(field, ".horizons[", i, "]: must be 1..60 months, got ", h));
       }
       if (!seen.insert(h).second) {
         return absl::InvalidArgumentError(
@@ -27,20 +27,19 @@ absl::StatusOr<CvPlan> CvPlanFromProto(const v1::CrossValidationOptions& o,
       plan.horizons.push_back(h);
     }
     if (plan.horizons.size() > 12) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ".horizons: at most 12 horizons"));
+      return absl::InvalidArgumentError(absl::StrCat(field, ".horizons: at most 12 horizons"));
     }
   }
   if (o.min_train_points() != 0) {
     if (o.min_train_points() < 3 || o.min_train_points() > 1000) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ".min_train_points: must be 3..1000, got ", o.min_train_points()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".min_train_points: must be 3..1000, got ", o.min_train_points()));
     }
     plan.min_train_points = o.min_train_points();
   }
   if (o.max_origins() < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ".max_origins: must be >= 0, got ", o.max_origins()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".max_origins: must be >= 0, got ", o.max_origins()));
   }
   plan.max_origins = o.max_origins();
   return plan;
@@ -67,16 +66,14 @@ std::vector<CvOrigin> RollingOrigins(const SeriesRecord& s, const CvPlan& plan) 
     }
     if (any) origins.push_back(std::move(origin));
   }
-  if (plan.max_origins > 0 &&
-      origins.size() > static_cast<size_t>(plan.max_origins)) {
+  if (plan.max_origins > 0 && origins.size() > static_cast<size_t>(plan.max_origins)) {
     origins.erase(origins.begin(), origins.end() - plan.max_origins);
   }
   return origins;
 }
 
 std::vector<v1::HorizonError> ScoreForecasts(
-    const SeriesRecord& s, const CvPlan& plan,
-    const std::vector<CvOrigin>& origins,
+    const SeriesRecord& s, const CvPlan& plan, const std::vector<CvOrigin>& origins,
     const std::vector<const std::vector<double>*>& forecasts) {
   std::vector<v1::HorizonError> out;
   for (size_t k = 0; k < plan.horizons.size(); ++k) {

@@ -49,8 +49,7 @@ std::vector<CvOrigin> RollingOrigins(const SeriesRecord& series, const CvPlan& p
 // Errors of one fitter over the origins. forecasts[i] holds the forecasts
 // at origins[i].forecast_t, or is empty when the fitter produced none there.
 std::vector<v1::HorizonError> ScoreForecasts(
-    const SeriesRecord& series, const CvPlan& plan,
-    const std::vector<CvOrigin>& origins,
+    const SeriesRecord& series, const CvPlan& plan, const std::vector<CvOrigin>& origins,
     const std::vector<const std::vector<double>*>& forecasts);
 
 // Mean MASE over the horizons that have one; false when none has.

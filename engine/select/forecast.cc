@@ -78,8 +78,7 @@ double RecentPace(const SeriesRecord& s) {
   return (p.back().value - p[j].value) / (dt * p.back().value);
 }
 
-std::optional<CorpusBand> CorpusBand::For(const SeriesRecord& history,
-                                          double months_ahead) {
+std::optional<CorpusBand> CorpusBand::For(const SeriesRecord& history, double months_ahead) {
   if (history.points.empty() || !(history.points.back().value > 0)) {
     return std::nullopt;
   }
@@ -90,7 +89,10 @@ std::optional<CorpusBand> CorpusBand::For(const SeriesRecord& history,
   // by sqrt(h / 12), and the all-horizon cells hold per-month scores.
   const int hh = std::clamp(static_cast<int>(std::ceil(h - 1e-9)), 1, kPriorMaxHorizon);
   const double beyond = h > kPriorMaxHorizon ? std::sqrt(h / kPriorMaxHorizon) : 1.0;
-  struct Try { int pace, horizon; double scale; };
+  struct Try {
+    int pace, horizon;
+    double scale;
+  };
   const Try tries[] = {{pace, hh, beyond},
                        {pace, kPriorAllHorizons, std::sqrt(h)},
                        {kPriorAnyPace, hh, beyond},
@@ -121,14 +123,11 @@ double CorpusBand::Cdf(double x) const {
   // quantiles are atoms: the jump is taken at the point itself).
   int i = 0;
   while (i + 1 < last && q_[i + 1] <= s) ++i;
-  return kPriorGrid[i] +
-         (s - q_[i]) / (q_[i + 1] - q_[i]) * (kPriorGrid[i + 1] - kPriorGrid[i]);
+  return kPriorGrid[i] + (s - q_[i]) / (q_[i + 1] - q_[i]) * (kPriorGrid[i + 1] - kPriorGrid[i]);
 }
 
 double CorpusBand::min() const { return log_trend_ + scale_ * q_[0]; }
-double CorpusBand::max() const {
-  return log_trend_ + scale_ * q_[kPriorGridSize - 1];
-}
+double CorpusBand::max() const { return log_trend_ + scale_ * q_[kPriorGridSize - 1]; }
 
 namespace {
 
@@ -144,8 +143,8 @@ class Mixture {
   double Cdf(double x) const {
     const double c = corpus_.Cdf(x);
     if (own_.empty()) return c;
-    const double below = static_cast<double>(
-        std::upper_bound(own_.begin(), own_.end(), x) - own_.begin());
+    const double below =
+        static_cast<double>(std::upper_bound(own_.begin(), own_.end(), x) - own_.begin());
     const double n = static_cast<double>(own_.size());
     return w_ * (below + c) / (n + 1) + (1 - w_) * c;
   }
@@ -181,10 +180,11 @@ class Mixture {
 
 }  // namespace
 
-std::optional<ConformalIntervals> MakeConformalIntervals(
-    const SeriesRecord& history, const std::vector<FoldError>& errors,
-    const std::vector<double>& months_ahead, const std::vector<double>& values,
-    double level) {
+std::optional<ConformalIntervals> MakeConformalIntervals(const SeriesRecord& history,
+                                                         const std::vector<FoldError>& errors,
+                                                         const std::vector<double>& months_ahead,
+                                                         const std::vector<double>& values,
+                                                         double level) {
   if (history.points.empty() || !(history.points.back().value > 0)) {
     return std::nullopt;
   }
@@ -217,8 +217,7 @@ std::optional<ConformalIntervals> MakeConformalIntervals(
   return out;
 }
 
-std::vector<double> CombinationWeights(
-    const std::vector<std::optional<double>>& scores) {
+std::vector<double> CombinationWeights(const std::vector<std::optional<double>>& scores) {
   std::vector<double> w(scores.size(), 0.0);
   double best = INFINITY;
   for (const auto& s : scores) {

@@ -72,8 +72,7 @@ struct FoldError {
 class CorpusBand {
  public:
   // Nothing when the history is empty or its last value is not > 0.
-  static std::optional<CorpusBand> For(const SeriesRecord& history,
-                                       double months_ahead);
+  static std::optional<CorpusBand> For(const SeriesRecord& history, double months_ahead);
   // P(log actual <= x); right-continuous, 0 below and 1 above the band.
   double Cdf(double x) const;
   // The range of log(actual) the band spans (its smallest and largest
@@ -117,17 +116,17 @@ struct ConformalIntervals {
 // months past the last point of `history`, from the forecaster's fold
 // errors. Lower bounds are floored at the last value. Nothing when no
 // interval can be made (history empty or all zero).
-std::optional<ConformalIntervals> MakeConformalIntervals(
-    const SeriesRecord& history, const std::vector<FoldError>& errors,
-    const std::vector<double>& months_ahead, const std::vector<double>& values,
-    double level);
+std::optional<ConformalIntervals> MakeConformalIntervals(const SeriesRecord& history,
+                                                         const std::vector<FoldError>& errors,
+                                                         const std::vector<double>& months_ahead,
+                                                         const std::vector<double>& values,
+                                                         double level);
 
 // Combination weights from cross-validated scores (mean MASE, lower is
 // better; nullopt = unscored): fitters scoring within twice the best get
 // weight proportional to 1 / score^2, the others 0. The weights sum to 1;
 // all zero when nothing is scored.
-std::vector<double> CombinationWeights(
-    const std::vector<std::optional<double>>& scores);
+std::vector<double> CombinationWeights(const std::vector<std::optional<double>>& scores);
 
 }  // namespace adoption
 

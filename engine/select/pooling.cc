@@ -8,8 +8,7 @@
 
 namespace adoption {
 
-const PooledGrid* PooledCandidates(const std::string& fitter,
-                                   const std::string& option) {
+const PooledGrid* PooledCandidates(const std::string& fitter, const std::string& option) {
   // Decades: m is a scale in the units of the counts, not identifiable per
   // series, and the batch CV score changes slowly with it (by a few
   // hundredths of median MASE per half-decade on the bundled corpus). At
@@ -21,25 +20,23 @@ const PooledGrid* PooledCandidates(const std::string& fitter,
   return nullptr;
 }
 
-absl::Status ValidatePooledOption(const std::string& fitter,
-                                  const std::string& option,
-                                  const FitterOptions& options,
-                                  const std::string& field) {
+absl::Status ValidatePooledOption(const std::string& fitter, const std::string& option,
+                                  const FitterOptions& options, const std::string& field) {
   if (PooledCandidates(fitter, option) == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        field, ": \"", kPooledValue,
-        "\" (one value for the whole batch, chosen by cross-validation) is only "
-        "available for the citation fitter's m, not for ",
-        fitter, "'s ", option));
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": \"", kPooledValue,
+                     "\" (one value for the whole batch, chosen by cross-validation) is only "
+                     "available for the citation fitter's m, not for ",
+                     fitter, "'s ", option));
   }
   if (fitter == "citation") {
     auto it = options.find("free_m");
-    if (it != options.end() &&
-        (it->second == "true" || it->second == "1" || it->second == "yes")) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": \"", kPooledValue,
-          "\" chooses one fixed m for the batch; it cannot be combined with "
-          "free_m=", it->second, " (m estimated per series)"));
+    if (it != options.end() && (it->second == "true" || it->second == "1" || it->second == "yes")) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": \"", kPooledValue,
+                       "\" chooses one fixed m for the batch; it cannot be combined with "
+                       "free_m=",
+                       it->second, " (m estimated per series)"));
     }
   }
   return absl::OkStatus();
@@ -48,8 +45,7 @@ absl::Status ValidatePooledOption(const std::string& fitter,
 PooledChoice ChoosePooledCandidate(
     size_t default_index, const std::vector<SeriesRecord>& series, const CvPlan& plan,
     const std::vector<std::vector<CvOrigin>>& origins,
-    const std::vector<std::vector<std::vector<const std::vector<double>*>>>&
-        forecasts) {
+    const std::vector<std::vector<std::vector<const std::vector<double>*>>>& forecasts) {
   PooledChoice choice;
   const size_t num_candidates = forecasts.size();
   if (num_candidates == 0) return choice;

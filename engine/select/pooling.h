@@ -51,17 +51,14 @@ struct PooledGrid {
 // The grid of (fitter, option), or nullptr when it cannot be pooled. Only
 // the citation fitter's m can: decades 0.001 .. 1000000, default 1 (see
 // adoption.proto, PooledOption).
-const PooledGrid* PooledCandidates(const std::string& fitter,
-                                   const std::string& option);
+const PooledGrid* PooledCandidates(const std::string& fitter, const std::string& option);
 
 // Checks a fitter's options where `option` is "pooled": OK, or
 // INVALID_ARGUMENT whose message starts with `field` (e.g.
 // "fitter_options[citation].options[m]") when the option cannot be pooled
 // or another option contradicts pooling (citation: free_m=true).
-absl::Status ValidatePooledOption(const std::string& fitter,
-                                  const std::string& option,
-                                  const FitterOptions& options,
-                                  const std::string& field);
+absl::Status ValidatePooledOption(const std::string& fitter, const std::string& option,
+                                  const FitterOptions& options, const std::string& field);
 
 struct PooledChoice {
   // Batch score per candidate (median over the scored series); empty when
@@ -80,8 +77,7 @@ struct PooledChoice {
 PooledChoice ChoosePooledCandidate(
     size_t default_index, const std::vector<SeriesRecord>& series, const CvPlan& plan,
     const std::vector<std::vector<CvOrigin>>& origins,
-    const std::vector<std::vector<std::vector<const std::vector<double>*>>>&
-        forecasts);
+    const std::vector<std::vector<std::vector<const std::vector<double>*>>>& forecasts);
 
 }  // namespace adoption
 

@@ -14,11 +14,16 @@ namespace {
 
 v1::FitStatus ToProto(FitStatus s) {
   switch (s) {
-    case FitStatus::kConverged: return v1::FIT_STATUS_CONVERGED;
-    case FitStatus::kMaxIterations: return v1::FIT_STATUS_MAX_ITERATIONS;
-    case FitStatus::kNotFitted: return v1::FIT_STATUS_NOT_FITTED;
-    case FitStatus::kFailed: return v1::FIT_STATUS_FAILED;
-    case FitStatus::kCancelled: return v1::FIT_STATUS_CANCELLED;
+    case FitStatus::kConverged:
+      return v1::FIT_STATUS_CONVERGED;
+    case FitStatus::kMaxIterations:
+      return v1::FIT_STATUS_MAX_ITERATIONS;
+    case FitStatus::kNotFitted:
+      return v1::FIT_STATUS_NOT_FITTED;
+    case FitStatus::kFailed:
+      return v1::FIT_STATUS_FAILED;
+    case FitStatus::kCancelled:
+      return v1::FIT_STATUS_CANCELLED;
   }
   return v1::FIT_STATUS_UNSPECIFIED;
 }
@@ -29,8 +34,7 @@ bool IsUsableProto(v1::FitStatus s) {
 
 }  // namespace
 
-v1::FitResult MakeFitResult(const SeriesRecord& series,
-                            const FitOutcome& o) {
+v1::FitResult MakeFitResult(const SeriesRecord& series, const FitOutcome& o) {
   v1::FitResult r;
   r.set_series_id(series.id);
   r.set_fitter(o.fitter);
@@ -64,8 +68,8 @@ v1::FitResult MakeFitResult(const SeriesRecord& series,
   r.set_k(o.k);
   // sse, rmse and R^2 always describe the curve on the cumulative series,
   // whatever loss the fit minimised; information criteria use that loss.
-  const bool cumulative_loss = o.loss_name == ADOPTION_LOSS_SSE_CUMULATIVE ||
-                               o.forecast_baseline || !o.cumulative_sse;
+  const bool cumulative_loss =
+      o.loss_name == ADOPTION_LOSS_SSE_CUMULATIVE || o.forecast_baseline || !o.cumulative_sse;
   const double sse = cumulative_loss ? o.loss : *o.cumulative_sse;
   const int sse_n = cumulative_loss ? o.n : static_cast<int>(series.points.size());
   r.set_sse(sse);
@@ -84,10 +88,9 @@ v1::FitResult MakeFitResult(const SeriesRecord& series,
   }
   r.set_r2(RSquared(sse, y));
   if (!o.forecast_baseline) {
-    InformationCriteria ic =
-        o.loss_name == ADOPTION_LOSS_SSE_CUMULATIVE
-            ? ComputeCriteria(o.loss, o.n, o.k, y_scale)
-            : ComputeCriteriaFromDeviance(o.loss, o.n, o.k);
+    InformationCriteria ic = o.loss_name == ADOPTION_LOSS_SSE_CUMULATIVE
+                                 ? ComputeCriteria(o.loss, o.n, o.k, y_scale)
+                                 : ComputeCriteriaFromDeviance(o.loss, o.n, o.k);
     if (ic.aicc) r.set_aicc(*ic.aicc);
     r.set_bic(ic.bic);
   }
@@ -113,21 +116,19 @@ std::vector<double> FindSurges(const SeriesRecord& series) {
 }
 
 v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
-                                   const std::vector<FitOutcome>& outcomes,
-                                   v1::Criterion criterion,
+                                   const std::vector<FitOutcome>& outcomes, v1::Criterion criterion,
                                    const std::string& target_loss) {
   v1::SeriesReport report;
   report.set_series_id(series.id);
-  report.mutable_metadata()->insert(series.metadata.begin(),
-                                    series.metadata.end());
+  report.mutable_metadata()->insert(series.metadata.begin(), series.metadata.end());
   report.set_n(static_cast<int>(series.points.size()));
   report.set_last_value(series.points.empty() ? 0 : series.points.back().value);
 
   std::vector<int> ranked;
   for (const auto& o : outcomes) {
     v1::FitResult r = MakeFitResult(series, o);
-    if (IsUsableProto(r.status()) && !r.forecast_baseline() &&
-        r.loss() == target_loss && r.has_aicc()) {
+    if (IsUsableProto(r.status()) && !r.forecast_baseline() && r.loss() == target_loss &&
+        r.has_aicc()) {
       ranked.push_back(report.fits_size());
     }
     *report.add_fits() = std::move(r);
@@ -137,15 +138,13 @@ v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
   for (const auto& p : series.points) all_zero = all_zero && p.value == 0;
   if (series.points.empty() || all_zero) {
     report.set_verdict(v1::SERIES_VERDICT_NOT_ENOUGH_DATA);
-    report.set_verdict_reason(series.points.empty()
-                                  ? "no points"
-                                  : "all values are zero: no adoption yet");
+    report.set_verdict_reason(series.points.empty() ? "no points"
+                                                    : "all values are zero: no adoption yet");
     return report;
   }
   if (ranked.empty()) {
     report.set_verdict(v1::SERIES_VERDICT_NOT_ENOUGH_DATA);
-    std::string why = absl::StrCat("no model could be ranked on ",
-                                   series.points.size(), " points");
+    std::string why = absl::StrCat("no model could be ranked on ", series.points.size(), " points");
     for (const auto& r : report.fits()) {
       if (!r.forecast_baseline() && !r.message().empty()) {
         absl::StrAppend(&why, " (", r.fitter(), ": ", r.message(), ")");
@@ -167,8 +166,7 @@ v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
     report.mutable_fits(ranked[j])->set_akaike_weight(weights[j]);
   }
   std::vector<int> order = ranked;
-  std::stable_sort(order.begin(), order.end(),
-                   [&](int a, int b) { return key(a) < key(b); });
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return key(a) < key(b); });
   for (size_t j = 0; j < order.size(); ++j) {
     report.mutable_fits(order[j])->set_rank(static_cast<int>(j) + 1);
   }
@@ -185,10 +183,9 @@ v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
     for (size_t j = 1; j < i; ++j) before.push_back(p[j].value - p[j - 1].value);
     report.set_verdict(v1::SERIES_VERDICT_DOES_NOT_FIT);
     report.set_verdict_reason(absl::StrFormat(
-        "abrupt surge at month %g: +%g against a typical +%g a month before it%s",
-        surges.front(), p[i].value - p[i - 1].value, Median(before),
-        surges.size() > 1 ? absl::StrFormat(" (%d surge months)", surges.size())
-                          : std::string()));
+        "abrupt surge at month %g: +%g against a typical +%g a month before it%s", surges.front(),
+        p[i].value - p[i - 1].value, Median(before),
+        surges.size() > 1 ? absl::StrFormat(" (%d surge months)", surges.size()) : std::string()));
   } else if (best->r2() >= kDoesNotFitR2) {
     report.set_verdict(v1::SERIES_VERDICT_FITS);
   } else {
@@ -201,9 +198,8 @@ v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
       }
     }
     report.set_verdict(v1::SERIES_VERDICT_DOES_NOT_FIT);
-    report.set_verdict_reason(absl::StrFormat(
-        "no model reaches R^2 %.2f (best: %s, R^2 %.3f)", kDoesNotFitR2, top,
-        top_r2));
+    report.set_verdict_reason(absl::StrFormat("no model reaches R^2 %.2f (best: %s, R^2 %.3f)",
+                                              kDoesNotFitR2, top, top_r2));
   }
   return report;
 }
@@ -274,8 +270,7 @@ struct SummaryAccumulator {
     }
     if (r.cv_rank() == 1) summary.set_cv_wins(summary.cv_wins() + 1);
     for (const auto& e : r.cv_errors()) {
-      if (std::find(horizons.begin(), horizons.end(), e.horizon()) ==
-          horizons.end()) {
+      if (std::find(horizons.begin(), horizons.end(), e.horizon()) == horizons.end()) {
         horizons.push_back(e.horizon());
       }
       if (e.has_mase()) mase[e.horizon()].push_back(e.mase());
@@ -284,8 +279,7 @@ struct SummaryAccumulator {
   }
   v1::FitterSummary Finish() {
     summary.set_median_r2(Median(r2));
-    summary.set_mean_akaike_weight(weight_count ? weight_sum / weight_count
-                                                : 0);
+    summary.set_mean_akaike_weight(weight_count ? weight_sum / weight_count : 0);
     for (int h : horizons) {
       auto* m = summary.add_cv_median();
       m->set_horizon(h);
@@ -316,8 +310,7 @@ std::vector<v1::FitterSummary> SummarizeFitters(
 
 }  // namespace
 
-void Summarize(const std::vector<std::string>& fitter_names,
-               const std::string& group_by,
+void Summarize(const std::vector<std::string>& fitter_names, const std::string& group_by,
                v1::CompareModelsResponse* response) {
   std::vector<const v1::SeriesReport*> all;
   std::map<std::string, std::vector<const v1::SeriesReport*>> groups;

@@ -23,16 +23,14 @@ std::vector<double> FindSurges(const SeriesRecord& series);
 
 // The proto result for one outcome with SSE, RMSE, R^2, AICc and BIC
 // filled in (rank, weight and winner are set by BuildSeriesReport).
-v1::FitResult MakeFitResult(const SeriesRecord& series,
-                            const FitOutcome& outcome);
+v1::FitResult MakeFitResult(const SeriesRecord& series, const FitOutcome& outcome);
 
 // One series' comparison. outcomes are in request fitter order. Fits are
 // ranked when usable, not forecast baselines, with loss == target_loss and
 // AICc defined; rank 1 is the winner; Akaike weights use AICc over the
 // ranked fits whatever the criterion.
 v1::SeriesReport BuildSeriesReport(const SeriesRecord& series,
-                                   const std::vector<FitOutcome>& outcomes,
-                                   v1::Criterion criterion,
+                                   const std::vector<FitOutcome>& outcomes, v1::Criterion criterion,
                                    const std::string& target_loss);
 
 // Attaches cross-validation errors (one list per fit, in report.fits()
@@ -46,8 +44,7 @@ void ApplyCrossValidation(std::vector<std::vector<v1::HorizonError>> errors,
 // Fills response->fitters (per fitter over all of response->series, in the
 // order of fitter_names) and, if group_by is not empty, response->groups
 // (one per metadata value, sorted by value), plus the verdict counts.
-void Summarize(const std::vector<std::string>& fitter_names,
-               const std::string& group_by,
+void Summarize(const std::vector<std::string>& fitter_names, const std::string& group_by,
                v1::CompareModelsResponse* response);
 
 }  // namespace adoption

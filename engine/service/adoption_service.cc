@@ -3,8 +3,8 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
-#include <optional>
 #include <map>
+#include <optional>
 #include <set>
 #include <utility>
 
@@ -39,17 +39,15 @@ class RpcLog {
   grpc::Status Done(grpc::Status status) {
     const double ms = absl::ToDoubleMilliseconds(absl::Now() - start_);
     if (metrics_ != nullptr) {
-      metrics_->RecordRpc(method_,
-                          absl::StatusCodeToString(static_cast<absl::StatusCode>(
-                              status.error_code())),
-                          ms / 1000);
+      metrics_->RecordRpc(
+          method_, absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+          ms / 1000);
     }
     if (status.ok()) {
       spdlog::info("event=rpc method={} code=OK latency_ms={:.2f}", method_, ms);
     } else {
-      spdlog::warn("event=rpc method={} code={} latency_ms={:.2f} message=\"{}\"",
-                   method_, static_cast<int>(status.error_code()), ms,
-                   status.error_message());
+      spdlog::warn("event=rpc method={} code={} latency_ms={:.2f} message=\"{}\"", method_,
+                   static_cast<int>(status.error_code()), ms, status.error_message());
     }
     return status;
   }
@@ -66,21 +64,18 @@ std::string EncodePageToken(const std::string& last_id) {
 }
 absl::StatusOr<std::string> DecodePageToken(const std::string& token) {
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) ||
-      !absl::StartsWith(raw, kPageTokenPrefix)) {
-    return absl::InvalidArgumentError(
-        "page_token: not a token returned by ListSeries");
+  if (!absl::WebSafeBase64Unescape(token, &raw) || !absl::StartsWith(raw, kPageTokenPrefix)) {
+    return absl::InvalidArgumentError("page_token: not a token returned by ListSeries");
   }
   return raw.substr(sizeof(kPageTokenPrefix) - 1);
 }
 
 absl::Status ValidateMetadataFilter(const google::protobuf::Map<std::string, std::string>& f,
-                                    const std::string& field,
-                                    const SeriesLimits& limits) {
+                                    const std::string& field, const SeriesLimits& limits) {
   for (const auto& [k, v] : f) {
     if (k.empty() || static_cast<int>(k.size()) > limits.max_key_bytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          field, ": keys must be 1..", limits.max_key_bytes, " bytes"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ": keys must be 1..", limits.max_key_bytes, " bytes"));
     }
   }
   return absl::OkStatus();
@@ -98,8 +93,8 @@ absl::Status RefusePooled(const FitterOptions& options, const std::string& fitte
     return absl::InvalidArgumentError(absl::StrCat(
         "options[", key, "]: \"", kPooledValue,
         "\" chooses one value for a batch of series by cross-validation: only "
-        "CompareModels takes it (fitter_options[", fitter, "].options[", key,
-        "]); the value it chose is in CompareModelsResponse.pooled"));
+        "CompareModels takes it (fitter_options[",
+        fitter, "].options[", key, "]); the value it chose is in CompareModelsResponse.pooled"));
   }
   return absl::OkStatus();
 }
@@ -115,8 +110,7 @@ absl::Status InField(const absl::Status& s, const std::string& field) {
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
-                      std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
 }
 
 SeriesRecord FromProto(const v1::Series& s) {
@@ -147,10 +141,8 @@ v1::Series ToProto(const SeriesRecord& r, bool include_points) {
   return s;
 }
 
-AdoptionServiceImpl::AdoptionServiceImpl(SeriesStore* store,
-                                         const FitterRegistry* registry,
-                                         Planner* planner,
-                                         const ServiceOptions& options,
+AdoptionServiceImpl::AdoptionServiceImpl(SeriesStore* store, const FitterRegistry* registry,
+                                         Planner* planner, const ServiceOptions& options,
                                          Metrics* metrics)
     : store_(store),
       registry_(registry),
@@ -179,13 +171,13 @@ absl::Status AdoptionServiceImpl::CheckNotShutDown() const {
       "after the restart");
 }
 
-std::vector<TaskResult> AdoptionServiceImpl::RunTasks(
-    const std::vector<FitTask>& tasks, grpc::ServerContext* context) {
+std::vector<TaskResult> AdoptionServiceImpl::RunTasks(const std::vector<FitTask>& tasks,
+                                                      grpc::ServerContext* context) {
   return RunTasks(tasks, MakeRunControl(context));
 }
 
-std::vector<TaskResult> AdoptionServiceImpl::RunTasks(
-    const std::vector<FitTask>& tasks, const RunControl& control) {
+std::vector<TaskResult> AdoptionServiceImpl::RunTasks(const std::vector<FitTask>& tasks,
+                                                      const RunControl& control) {
   std::vector<TaskResult> results = planner_->Run(tasks, control);
   if (metrics_ != nullptr) {
     std::map<std::pair<std::string, std::string>, int64_t> counts;
@@ -197,8 +189,7 @@ std::vector<TaskResult> AdoptionServiceImpl::RunTasks(
   return results;
 }
 
-RunControl AdoptionServiceImpl::MakeRunControl(
-    grpc::ServerContext* context) const {
+RunControl AdoptionServiceImpl::MakeRunControl(grpc::ServerContext* context) const {
   RunControl control;
   control.deadline = absl::Now() + options_.max_request_time;
   // gRPC reports "no deadline" as a time far in the future.
@@ -229,8 +220,8 @@ absl::Status AdoptionServiceImpl::Authorize(grpc::ServerContext* context) const 
   return absl::OkStatus();
 }
 
-absl::StatusOr<const Fitter*> AdoptionServiceImpl::FindFitter(
-    const std::string& name, const std::string& field) const {
+absl::StatusOr<const Fitter*> AdoptionServiceImpl::FindFitter(const std::string& name,
+                                                              const std::string& field) const {
   if (name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
   }
@@ -239,15 +230,15 @@ absl::StatusOr<const Fitter*> AdoptionServiceImpl::FindFitter(
     std::vector<std::string> names;
     for (const Fitter* g : registry_->fitters()) names.push_back(g->name());
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ": unknown fitter \"", name, "\" (loaded: ",
-                     names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
+        absl::StrCat(field, ": unknown fitter \"", name,
+                     "\" (loaded: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
   }
   return f;
 }
 
-grpc::Status AdoptionServiceImpl::UpsertSeries(
-    grpc::ServerContext* context, const v1::UpsertSeriesRequest* request,
-    v1::UpsertSeriesResponse* response) {
+grpc::Status AdoptionServiceImpl::UpsertSeries(grpc::ServerContext* context,
+                                               const v1::UpsertSeriesRequest* request,
+                                               v1::UpsertSeriesResponse* response) {
   RpcLog log("UpsertSeries", metrics_);
   RequestGate::Ticket ticket;
   if (absl::Status a = Admit("UpsertSeries", context, &ticket); !a.ok()) {
@@ -257,10 +248,9 @@ grpc::Status AdoptionServiceImpl::UpsertSeries(
     return log.Done(ToGrpc(absl::InvalidArgumentError("series: must not be empty")));
   }
   if (request->series_size() > options_.max_series_per_request) {
-    return log.Done(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
-        "series: ", request->series_size(), " series exceed the limit of ",
-        options_.max_series_per_request,
-        " per request (--max-series-per-request)"))));
+    return log.Done(ToGrpc(absl::InvalidArgumentError(
+        absl::StrCat("series: ", request->series_size(), " series exceed the limit of ",
+                     options_.max_series_per_request, " per request (--max-series-per-request)"))));
   }
   std::vector<SeriesRecord> batch;
   batch.reserve(request->series_size());
@@ -273,9 +263,8 @@ grpc::Status AdoptionServiceImpl::UpsertSeries(
     }
     auto [it, inserted] = seen.emplace(r.id, i);
     if (!inserted) {
-      return log.Done(ToGrpc(absl::InvalidArgumentError(
-          absl::StrCat(prefix, ".id: duplicate id \"", r.id, "\" (also series[",
-                       it->second, "])"))));
+      return log.Done(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
+          prefix, ".id: duplicate id \"", r.id, "\" (also series[", it->second, "])"))));
     }
     batch.push_back(std::move(r));
   }
@@ -304,9 +293,9 @@ grpc::Status AdoptionServiceImpl::GetSeries(grpc::ServerContext* context,
   return log.Done(grpc::Status::OK);
 }
 
-grpc::Status AdoptionServiceImpl::ListSeries(
-    grpc::ServerContext* context, const v1::ListSeriesRequest* request,
-    v1::ListSeriesResponse* response) {
+grpc::Status AdoptionServiceImpl::ListSeries(grpc::ServerContext* context,
+                                             const v1::ListSeriesRequest* request,
+                                             v1::ListSeriesResponse* response) {
   RpcLog log("ListSeries", metrics_);
   RequestGate::Ticket ticket;
   if (absl::Status a = Admit("ListSeries", context, &ticket); !a.ok()) {
@@ -314,19 +303,17 @@ grpc::Status AdoptionServiceImpl::ListSeries(
   }
   int page_size = request->page_size();
   if (page_size < 0 || page_size > kMaxPageSize) {
-    return log.Done(ToGrpc(absl::InvalidArgumentError(absl::StrCat(
-        "page_size: must be 0..", kMaxPageSize, ", got ", page_size))));
+    return log.Done(ToGrpc(absl::InvalidArgumentError(
+        absl::StrCat("page_size: must be 0..", kMaxPageSize, ", got ", page_size))));
   }
   if (page_size == 0) page_size = kDefaultPageSize;
-  if (absl::Status s = ValidateMetadataFilter(request->metadata_filter(),
-                                              "metadata_filter",
+  if (absl::Status s = ValidateMetadataFilter(request->metadata_filter(), "metadata_filter",
                                               options_.series_limits);
       !s.ok()) {
     return log.Done(ToGrpc(s));
   }
   ListQuery q;
-  q.metadata_filter.insert(request->metadata_filter().begin(),
-                           request->metadata_filter().end());
+  q.metadata_filter.insert(request->metadata_filter().begin(), request->metadata_filter().end());
   q.limit = page_size;
   q.include_points = request->include_points();
   if (!request->page_token().empty()) {
@@ -346,9 +333,9 @@ grpc::Status AdoptionServiceImpl::ListSeries(
   return log.Done(grpc::Status::OK);
 }
 
-grpc::Status AdoptionServiceImpl::DeleteSeries(
-    grpc::ServerContext* context, const v1::DeleteSeriesRequest* request,
-    v1::DeleteSeriesResponse* response) {
+grpc::Status AdoptionServiceImpl::DeleteSeries(grpc::ServerContext* context,
+                                               const v1::DeleteSeriesRequest* request,
+                                               v1::DeleteSeriesResponse* response) {
   RpcLog log("DeleteSeries", metrics_);
   RequestGate::Ticket ticket;
   if (absl::Status a = Admit("DeleteSeries", context, &ticket); !a.ok()) {
@@ -360,8 +347,8 @@ grpc::Status AdoptionServiceImpl::DeleteSeries(
   absl::StatusOr<bool> deleted = store_->Delete(request->id());
   if (!deleted.ok()) return log.Done(ToGrpc(deleted.status()));
   if (!*deleted && !request->allow_missing()) {
-    return log.Done(ToGrpc(absl::NotFoundError(
-        absl::StrCat("id: no series \"", request->id(), "\""))));
+    return log.Done(
+        ToGrpc(absl::NotFoundError(absl::StrCat("id: no series \"", request->id(), "\""))));
   }
   response->set_deleted(*deleted);
   return log.Done(grpc::Status::OK);
@@ -404,15 +391,15 @@ grpc::Status AdoptionServiceImpl::ListFitters(grpc::ServerContext* context,
   return log.Done(grpc::Status::OK);
 }
 
-grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
-                                      const v1::FitRequest* request,
+grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context, const v1::FitRequest* request,
                                       v1::FitResponse* response) {
   RpcLog log("Fit", metrics_);
   RequestGate::Ticket ticket;
   if (absl::Status a = Admit("Fit", context, &ticket); !a.ok()) {
     return log.Done(ToGrpc(a));
   }
-  if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits); !s.ok()) {
+  if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits);
+      !s.ok()) {
     return log.Done(ToGrpc(s));
   }
   absl::StatusOr<const Fitter*> fitter = FindFitter(request->fitter(), "fitter");
@@ -426,19 +413,18 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context,
   }
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
   if (!series.ok()) return log.Done(ToGrpc(InField(series.status(), "series_id")));
-  std::vector<TaskResult> run =
-      RunTasks({{&*series, *fitter, &options, 0, {}}}, context);
+  std::vector<TaskResult> run = RunTasks({{&*series, *fitter, &options, 0, {}}}, context);
   if (absl::Status s = CheckNotShutDown(); !s.ok()) return log.Done(ToGrpc(s));
   // A single fit is "compared" against nothing: rank 1 if it is rankable.
-  v1::SeriesReport report = BuildSeriesReport(*series, {run[0].outcome}, v1::CRITERION_AICC,
-                                              run[0].outcome.loss_name);
+  v1::SeriesReport report =
+      BuildSeriesReport(*series, {run[0].outcome}, v1::CRITERION_AICC, run[0].outcome.loss_name);
   *response->mutable_result() = report.fits(0);
   return log.Done(grpc::Status::OK);
 }
 
-grpc::Status AdoptionServiceImpl::CompareModels(
-    grpc::ServerContext* context, const v1::CompareModelsRequest* request,
-    v1::CompareModelsResponse* response) {
+grpc::Status AdoptionServiceImpl::CompareModels(grpc::ServerContext* context,
+                                                const v1::CompareModelsRequest* request,
+                                                v1::CompareModelsResponse* response) {
   RpcLog log("CompareModels", metrics_);
   RequestGate::Ticket ticket;
   if (absl::Status a = Admit("CompareModels", context, &ticket); !a.ok()) {
@@ -449,14 +435,14 @@ grpc::Status AdoptionServiceImpl::CompareModels(
 
   // Selection: exactly one way of choosing series.
   const auto& sel = request->selection();
-  const int ways = (sel.ids_size() > 0) + (!sel.metadata_filter().empty()) +
-                   (sel.all() ? 1 : 0);
+  const int ways = (sel.ids_size() > 0) + (!sel.metadata_filter().empty()) + (sel.all() ? 1 : 0);
   if (ways != 1) {
-    return fail(absl::InvalidArgumentError(
-        "selection: set exactly one of ids, metadata_filter or all"));
+    return fail(
+        absl::InvalidArgumentError("selection: set exactly one of ids, metadata_filter or all"));
   }
   for (int i = 0; i < sel.ids_size(); ++i) {
-    if (absl::Status s = ValidateSeriesId(sel.ids(i), absl::StrCat("selection.ids[", i, "]"), options_.series_limits);
+    if (absl::Status s = ValidateSeriesId(sel.ids(i), absl::StrCat("selection.ids[", i, "]"),
+                                          options_.series_limits);
         !s.ok()) {
       return fail(s);
     }
@@ -470,19 +456,17 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     return fail(absl::InvalidArgumentError(
         absl::StrCat("criterion: unknown value ", request->criterion())));
   }
-  const v1::Criterion criterion = request->criterion() == v1::CRITERION_UNSPECIFIED
-                                      ? v1::CRITERION_AICC
-                                      : request->criterion();
-  absl::StatusOr<CvPlan> cv =
-      CvPlanFromProto(request->cross_validation(), "cross_validation");
+  const v1::Criterion criterion =
+      request->criterion() == v1::CRITERION_UNSPECIFIED ? v1::CRITERION_AICC : request->criterion();
+  absl::StatusOr<CvPlan> cv = CvPlanFromProto(request->cross_validation(), "cross_validation");
   if (!cv.ok()) return fail(cv.status());
-  std::string target_loss = request->loss().empty() ? ADOPTION_LOSS_SSE_CUMULATIVE
-                                                    : request->loss();
+  std::string target_loss =
+      request->loss().empty() ? ADOPTION_LOSS_SSE_CUMULATIVE : request->loss();
   if (target_loss != ADOPTION_LOSS_SSE_CUMULATIVE &&
       target_loss != ADOPTION_LOSS_POISSON_INCREMENTS) {
-    return fail(absl::InvalidArgumentError(absl::StrCat(
-        "loss: expected \"", ADOPTION_LOSS_SSE_CUMULATIVE, "\" or \"",
-        ADOPTION_LOSS_POISSON_INCREMENTS, "\", got \"", request->loss(), "\"")));
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("loss: expected \"", ADOPTION_LOSS_SSE_CUMULATIVE, "\" or \"",
+                     ADOPTION_LOSS_POISSON_INCREMENTS, "\", got \"", request->loss(), "\"")));
   }
 
   // Fitters and their options.
@@ -532,12 +516,11 @@ grpc::Status AdoptionServiceImpl::CompareModels(
         return fail(s);
       }
       if (pooled) {  // only one option can be pooled today: citation's m
-        return fail(absl::InvalidArgumentError(absl::StrCat(
-            option_field, ": only one option per request can be \"", kPooledValue,
-            "\" (", pooled->field, " is too)")));
+        return fail(absl::InvalidArgumentError(
+            absl::StrCat(option_field, ": only one option per request can be \"", kPooledValue,
+                         "\" (", pooled->field, " is too)")));
       }
-      pooled = PooledRequest{registry_->Find(name), key, option_field,
-                             PooledCandidates(name, key)};
+      pooled = PooledRequest{registry_->Find(name), key, option_field, PooledCandidates(name, key)};
       pooled_key = key;
     }
     if (pooled_key.empty()) {
@@ -556,10 +539,10 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     }
   }
   if (pooled && !cv->enabled) {
-    return fail(absl::InvalidArgumentError(absl::StrCat(
-        pooled->field, ": \"", kPooledValue,
-        "\" chooses the value by rolling-origin cross-validation, which this request "
-        "disables (cross_validation.disabled)")));
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat(pooled->field, ": \"", kPooledValue,
+                     "\" chooses the value by rolling-origin cross-validation, which this request "
+                     "disables (cross_validation.disabled)")));
   }
 
   // A count-likelihood comparison: every fitter with a `loss` option fits
@@ -625,10 +608,12 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     if (!cancelled_fits_fail) return absl::OkStatus();
     for (const TaskResult& r : results) {
       if (r.outcome.status == FitStatus::kCancelled && absl::Now() >= control.deadline) {
-        return absl::DeadlineExceededError(absl::StrCat(
-            pooled->field, ": the request's deadline passed while choosing the pooled value "
-            "by cross-validation (", pooled->grid->candidates.size(), " candidates x ",
-            num_origins, " rolling origins); allow more time or select fewer series"));
+        return absl::DeadlineExceededError(
+            absl::StrCat(pooled->field,
+                         ": the request's deadline passed while choosing the pooled value "
+                         "by cross-validation (",
+                         pooled->grid->candidates.size(), " candidates x ", num_origins,
+                         " rolling origins); allow more time or select fewer series"));
       }
     }
     return absl::OkStatus();
@@ -650,9 +635,10 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     }
     if (num_origins == 0) {
       return fail(absl::FailedPreconditionError(absl::StrCat(
-          pooled->field, ": \"", kPooledValue, "\" needs series that rolling-origin "
-          "cross-validation can score, and none of the ", series.size(),
-          " selected series has an origin (at least ", cv->min_train_points,
+          pooled->field, ": \"", kPooledValue,
+          "\" needs series that rolling-origin "
+          "cross-validation can score, and none of the ",
+          series.size(), " selected series has an origin (at least ", cv->min_train_points,
           " points up to a non-zero value, and a later point at a horizon)")));
     }
     const std::vector<std::string>& candidates = pooled->grid->candidates;
@@ -695,12 +681,13 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     const PooledChoice choice =
         ChoosePooledCandidate(pooled->grid->default_index, series, *cv, origins, views);
     if (choice.chosen < 0) {
-      return fail(absl::FailedPreconditionError(absl::StrCat(
-          pooled->field, ": \"", kPooledValue, "\" needs series that rolling-origin "
-          "cross-validation can score under every candidate, and none of the ",
-          series.size(), " selected series could be scored (", num_origins,
-          " origins, but no forecast of the fitter there or no change to scale the "
-          "errors by)")));
+      return fail(absl::FailedPreconditionError(
+          absl::StrCat(pooled->field, ": \"", kPooledValue,
+                       "\" needs series that rolling-origin "
+                       "cross-validation can score under every candidate, and none of the ",
+                       series.size(), " selected series could be scored (", num_origins,
+                       " origins, but no forecast of the fitter there or no change to scale the "
+                       "errors by)")));
     }
     pooled_chosen = choice.chosen;
     options[pooled->fitter->name()][pooled->option] = candidates[pooled_chosen];
@@ -718,9 +705,8 @@ grpc::Status AdoptionServiceImpl::CompareModels(
     spdlog::info(
         "event=pooled fitter={} option={} chosen={} score={:.4f} series_scored={} "
         "candidates={} fits={} elapsed_s={:.3f}",
-        report->fitter(), report->option(), report->chosen(),
-        choice.scores[pooled_chosen], choice.series_scored, candidates.size(), pooled_fits,
-        report->elapsed_seconds());
+        report->fitter(), report->option(), report->chosen(), choice.scores[pooled_chosen],
+        choice.series_scored, candidates.size(), pooled_fits, report->elapsed_seconds());
   }
 
   // Every series x fitter on the whole series, then (cross-validation)
@@ -781,8 +767,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(
   response->set_elapsed_seconds(absl::ToDoubleSeconds(absl::Now() - start));
   spdlog::info("event=compare series={} fitters={} fits={} cv_fits={} elapsed_s={:.3f}",
                series.size(), fitters.size(), series.size() * nf,
-               tasks.size() - series.size() * nf + pooled_fits,
-               response->elapsed_seconds());
+               tasks.size() - series.size() * nf + pooled_fits, response->elapsed_seconds());
   return log.Done(grpc::Status::OK);
 }
 
@@ -795,8 +780,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     return log.Done(ToGrpc(a));
   }
   auto fail = [&](const absl::Status& s) { return log.Done(ToGrpc(s)); };
-  if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id",
-                                        options_.series_limits);
+  if (absl::Status s = ValidateSeriesId(request->series_id(), "series_id", options_.series_limits);
       !s.ok()) {
     return fail(s);
   }
@@ -804,8 +788,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   std::vector<const Fitter*> fitters;
   if (combined) {
     if (!request->options().empty()) {
-      return fail(absl::InvalidArgumentError(
-          "options: not allowed with the combined forecaster"));
+      return fail(absl::InvalidArgumentError("options: not allowed with the combined forecaster"));
     }
     fitters = registry_->fitters();
     if (fitters.empty()) {
@@ -818,14 +801,13 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   }
   if (request->horizon() < 1 || request->horizon() > options_.max_horizon) {
     return fail(absl::InvalidArgumentError(absl::StrCat(
-        "horizon: must be 1..", options_.max_horizon, " months, got ",
-        request->horizon())));
+        "horizon: must be 1..", options_.max_horizon, " months, got ", request->horizon())));
   }
   double level = request->interval_level();
   if (level == 0) level = 0.95;
   if (!(level > 0 && level < 1)) {
-    return fail(absl::InvalidArgumentError(absl::StrCat(
-        "interval_level: must be in (0, 1), got ", request->interval_level())));
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("interval_level: must be in (0, 1), got ", request->interval_level())));
   }
   const FitterOptions options = ToOptions(request->options());
   if (!combined) {
@@ -852,8 +834,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   CvPlan plan;
   plan.horizons.clear();
   for (int h = 1; h <= std::min(request->horizon(), 12); ++h) plan.horizons.push_back(h);
-  plan.min_train_points =
-      std::max(3, std::min(6, static_cast<int>(series->points.size()) / 2));
+  plan.min_train_points = std::max(3, std::min(6, static_cast<int>(series->points.size()) / 2));
   const std::vector<CvOrigin> origins = RollingOrigins(*series, plan);
 
   std::vector<FitTask> tasks;
@@ -921,22 +902,22 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   if (!combined) {
     const Fitter* fitter = fitters[0];
     const TaskResult& r = run[0];
-    v1::SeriesReport report = BuildSeriesReport(*series, {r.outcome}, v1::CRITERION_AICC,
-                                                r.outcome.loss_name);
+    v1::SeriesReport report =
+        BuildSeriesReport(*series, {r.outcome}, v1::CRITERION_AICC, r.outcome.loss_name);
     *response->mutable_fit() = report.fits(0);
     if (!IsUsable(r.outcome.status)) {
-      return fail(absl::FailedPreconditionError(absl::StrCat(
-          "fitter \"", fitter->name(), "\" could not fit series \"", series->id,
-          "\": ", r.outcome.message)));
+      return fail(absl::FailedPreconditionError(
+          absl::StrCat("fitter \"", fitter->name(), "\" could not fit series \"", series->id,
+                       "\": ", r.outcome.message)));
     }
     if (r.predictions.empty()) {
-      return fail(absl::InternalError(absl::StrCat(
-          "fitter \"", fitter->name(), "\" could not forecast: ", r.predict_error)));
+      return fail(absl::InternalError(
+          absl::StrCat("fitter \"", fitter->name(), "\" could not forecast: ", r.predict_error)));
     }
     std::string why;
     if (!plausible(r.predictions, &why)) {
-      return fail(absl::FailedPreconditionError(absl::StrCat(
-          "fitter \"", fitter->name(), "\" ", why, ": not served")));
+      return fail(absl::FailedPreconditionError(
+          absl::StrCat("fitter \"", fitter->name(), "\" ", why, ": not served")));
     }
     values = r.predictions;
     // The fitter's own rolling-origin errors, fold forecasts floored at
@@ -952,8 +933,8 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     // value first).
     std::vector<FitOutcome> outcomes;
     for (size_t j = 0; j < fitters.size(); ++j) outcomes.push_back(run[j].outcome);
-    v1::SeriesReport report = BuildSeriesReport(*series, outcomes, v1::CRITERION_AICC,
-                                                ADOPTION_LOSS_SSE_CUMULATIVE);
+    v1::SeriesReport report =
+        BuildSeriesReport(*series, outcomes, v1::CRITERION_AICC, ADOPTION_LOSS_SSE_CUMULATIVE);
     std::vector<std::vector<v1::HorizonError>> errors;
     for (size_t j = 0; j < fitters.size(); ++j) {
       errors.push_back(ScoreForecasts(*series, plan, origins, folds_of(j)));
@@ -986,7 +967,8 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     fit->set_series_id(series->id);
     fit->set_fitter(kCombinedFitter);
     fit->set_status(v1::FIT_STATUS_CONVERGED);
-    fit->set_message("weights proportional to 1 / cv_score^2 over fitters within 2x the best score");
+    fit->set_message(
+        "weights proportional to 1 / cv_score^2 over fitters within 2x the best score");
     double weight_sum = 0;
     std::vector<std::string> raised_components;
     for (size_t j = 0; j < fitters.size(); ++j) {
@@ -1010,14 +992,14 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
       }
     }
     if (!raised_components.empty()) {
-      response->add_warnings(absl::StrCat(
-          "forecasts of ", absl::StrJoin(raised_components, ", "),
-          " fall below the last observed value (", last, ") and were raised to it "
-          "before combining"));
+      response->add_warnings(absl::StrCat("forecasts of ", absl::StrJoin(raised_components, ", "),
+                                          " fall below the last observed value (", last,
+                                          ") and were raised to it "
+                                          "before combining"));
     }
     if (weight_sum == 0) {
-      return fail(absl::FailedPreconditionError(absl::StrCat(
-          "no fitter produced a usable forecast for series \"", series->id, "\"")));
+      return fail(absl::FailedPreconditionError(
+          absl::StrCat("no fitter produced a usable forecast for series \"", series->id, "\"")));
     }
     // The combination's own rolling-origin errors: the same weights on the
     // fold forecasts (a fitter missing a fold leaves the others' weights
@@ -1062,17 +1044,16 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
     }
   }
   if (surge != nullptr) {
-    response->add_warnings(absl::StrCat(
-        "surge risk: a tenfold rise (to ", 10 * surge->value(), " or more by month ",
-        surge->t(), ") has probability ",
-        std::round(1000 * surge->tenfold_probability()) / 10, "%, beyond the ",
-        100 * level, "% interval (series with such histories sometimes surge; "
-        "tenfold_probability gives it per point)"));
+    response->add_warnings(absl::StrCat("surge risk: a tenfold rise (to ", 10 * surge->value(),
+                                        " or more by month ", surge->t(), ") has probability ",
+                                        std::round(1000 * surge->tenfold_probability()) / 10,
+                                        "%, beyond the ", 100 * level,
+                                        "% interval (series with such histories sometimes surge; "
+                                        "tenfold_probability gives it per point)"));
   }
   if (raised) {
-    response->add_warnings(absl::StrCat(
-        "the model falls below the last observed value (", last,
-        "); forecasts are raised to it"));
+    response->add_warnings(absl::StrCat("the model falls below the last observed value (", last,
+                                        "); forecasts are raised to it"));
   }
   if (intervals && intervals->origins == 0) {
     response->add_warnings(

@@ -21,9 +21,9 @@
 #include "adoption/v1/adoption.grpc.pb.h"
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
-#include "engine/store/series_store.h"
 #include "engine/service/metrics.h"
 #include "engine/service/request_gate.h"
+#include "engine/store/series_store.h"
 #include "engine/store/validation.h"
 
 namespace adoption {
@@ -52,32 +52,24 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
  public:
   // store, registry, planner and metrics are not owned and must outlive the
   // service; metrics may be null.
-  AdoptionServiceImpl(SeriesStore* store, const FitterRegistry* registry,
-                      Planner* planner, const ServiceOptions& options,
-                      Metrics* metrics = nullptr);
+  AdoptionServiceImpl(SeriesStore* store, const FitterRegistry* registry, Planner* planner,
+                      const ServiceOptions& options, Metrics* metrics = nullptr);
 
-  grpc::Status UpsertSeries(grpc::ServerContext* context,
-                            const v1::UpsertSeriesRequest* request,
+  grpc::Status UpsertSeries(grpc::ServerContext* context, const v1::UpsertSeriesRequest* request,
                             v1::UpsertSeriesResponse* response) override;
-  grpc::Status GetSeries(grpc::ServerContext* context,
-                         const v1::GetSeriesRequest* request,
+  grpc::Status GetSeries(grpc::ServerContext* context, const v1::GetSeriesRequest* request,
                          v1::Series* response) override;
-  grpc::Status ListSeries(grpc::ServerContext* context,
-                          const v1::ListSeriesRequest* request,
+  grpc::Status ListSeries(grpc::ServerContext* context, const v1::ListSeriesRequest* request,
                           v1::ListSeriesResponse* response) override;
-  grpc::Status DeleteSeries(grpc::ServerContext* context,
-                            const v1::DeleteSeriesRequest* request,
+  grpc::Status DeleteSeries(grpc::ServerContext* context, const v1::DeleteSeriesRequest* request,
                             v1::DeleteSeriesResponse* response) override;
-  grpc::Status ListFitters(grpc::ServerContext* context,
-                           const v1::ListFittersRequest* request,
+  grpc::Status ListFitters(grpc::ServerContext* context, const v1::ListFittersRequest* request,
                            v1::ListFittersResponse* response) override;
   grpc::Status Fit(grpc::ServerContext* context, const v1::FitRequest* request,
                    v1::FitResponse* response) override;
-  grpc::Status CompareModels(grpc::ServerContext* context,
-                             const v1::CompareModelsRequest* request,
+  grpc::Status CompareModels(grpc::ServerContext* context, const v1::CompareModelsRequest* request,
                              v1::CompareModelsResponse* response) override;
-  grpc::Status Forecast(grpc::ServerContext* context,
-                        const v1::ForecastRequest* request,
+  grpc::Status Forecast(grpc::ServerContext* context, const v1::ForecastRequest* request,
                         v1::ForecastResponse* response) override;
 
   // Admission control: main() drains it on shutdown; metrics read it.
@@ -86,25 +78,21 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
  private:
   // Authorizes, then admits the call through the gate: OK with *ticket
   // holding its place, or the status to answer (rejections are counted).
-  absl::Status Admit(const char* method, grpc::ServerContext* context,
-                     RequestGate::Ticket* ticket);
+  absl::Status Admit(const char* method, grpc::ServerContext* context, RequestGate::Ticket* ticket);
   // UNAVAILABLE when the planner cancelled every run (shutdown), else OK.
   absl::Status CheckNotShutDown() const;
   RunControl MakeRunControl(grpc::ServerContext* context) const;
   // OK, or UNAUTHENTICATED when a token is required and not presented.
   absl::Status Authorize(grpc::ServerContext* context) const;
-  absl::StatusOr<const Fitter*> FindFitter(const std::string& name,
-                                           const std::string& field) const;
+  absl::StatusOr<const Fitter*> FindFitter(const std::string& name, const std::string& field) const;
 
   SeriesStore* store_;
   const FitterRegistry* registry_;
   // Runs the tasks and counts their fits by fitter and status. The first
   // form stops them at the request's deadline from now; a request that runs
   // the planner several times passes one control made at its start.
-  std::vector<TaskResult> RunTasks(const std::vector<FitTask>& tasks,
-                                   grpc::ServerContext* context);
-  std::vector<TaskResult> RunTasks(const std::vector<FitTask>& tasks,
-                                   const RunControl& control);
+  std::vector<TaskResult> RunTasks(const std::vector<FitTask>& tasks, grpc::ServerContext* context);
+  std::vector<TaskResult> RunTasks(const std::vector<FitTask>& tasks, const RunControl& control);
 
   Planner* planner_;
   ServiceOptions options_;

@@ -5,8 +5,7 @@
 
 namespace adoption {
 
-void Metrics::RecordRpc(const std::string& method, const std::string& code,
-                        double seconds) {
+void Metrics::RecordRpc(const std::string& method, const std::string& code, double seconds) {
   absl::MutexLock lock(&mu_);
   ++requests_[{method, code}];
   Histogram& h = latency_[method];
@@ -17,8 +16,7 @@ void Metrics::RecordRpc(const std::string& method, const std::string& code,
   h.sum += seconds;
 }
 
-void Metrics::RecordFit(const std::string& fitter, const std::string& status,
-                        int64_t count) {
+void Metrics::RecordFit(const std::string& fitter, const std::string& status, int64_t count) {
   absl::MutexLock lock(&mu_);
   fits_[{fitter, status}] += count;
 }
@@ -52,8 +50,8 @@ void AppendCounter(std::string* out, const char* name, const char* help, const c
 std::string Metrics::Render(const Gauges& g) const {
   absl::MutexLock lock(&mu_);
   std::string out;
-  AppendCounter(&out, "adoption_rpc_requests_total",
-                "RPCs handled, by method and status code.", "method", "code", requests_);
+  AppendCounter(&out, "adoption_rpc_requests_total", "RPCs handled, by method and status code.",
+                "method", "code", requests_);
   absl::StrAppend(&out,
                   "# HELP adoption_rpc_latency_seconds RPC latency, by method.\n"
                   "# TYPE adoption_rpc_latency_seconds histogram\n");
@@ -61,20 +59,19 @@ std::string Metrics::Render(const Gauges& g) const {
     uint64_t cumulative = 0;
     for (size_t b = 0; b < kBuckets.size(); ++b) {
       cumulative += h.buckets[b];
-      absl::StrAppend(&out, "adoption_rpc_latency_seconds_bucket{method=\"", method,
-                      "\",le=\"", absl::StrFormat("%g", kBuckets[b]), "\"} ", cumulative,
-                      "\n");
+      absl::StrAppend(&out, "adoption_rpc_latency_seconds_bucket{method=\"", method, "\",le=\"",
+                      absl::StrFormat("%g", kBuckets[b]), "\"} ", cumulative, "\n");
     }
     absl::StrAppend(&out, "adoption_rpc_latency_seconds_bucket{method=\"", method,
                     "\",le=\"+Inf\"} ", h.count, "\n");
     absl::StrAppend(&out, "adoption_rpc_latency_seconds_sum{method=\"", method, "\"} ",
                     absl::StrFormat("%.6f", h.sum), "\n");
-    absl::StrAppend(&out, "adoption_rpc_latency_seconds_count{method=\"", method, "\"} ",
-                    h.count, "\n");
+    absl::StrAppend(&out, "adoption_rpc_latency_seconds_count{method=\"", method, "\"} ", h.count,
+                    "\n");
   }
   AppendCounter(&out, "adoption_fits_total",
-                "Fits run (including cross-validation folds), by fitter and status.",
-                "fitter", "status", fits_);
+                "Fits run (including cross-validation folds), by fitter and status.", "fitter",
+                "status", fits_);
   AppendCounter(&out, "adoption_rpc_rejected_total",
                 "Calls refused before any work, by method and reason (concurrency_limit: "
                 "RESOURCE_EXHAUSTED over --max-concurrent-requests; draining: UNAVAILABLE "
@@ -89,24 +86,30 @@ std::string Metrics::Render(const Gauges& g) const {
   absl::StrAppend(&out,
                   "# HELP adoption_rpc_in_flight AdoptionService calls admitted and running.\n"
                   "# TYPE adoption_rpc_in_flight gauge\n"
-                  "adoption_rpc_in_flight ", g.in_flight, "\n",
+                  "adoption_rpc_in_flight ",
+                  g.in_flight, "\n",
                   "# HELP adoption_rpc_max_concurrent Calls admitted at once "
                   "(--max-concurrent-requests).\n"
                   "# TYPE adoption_rpc_max_concurrent gauge\n"
-                  "adoption_rpc_max_concurrent ", g.max_in_flight, "\n",
+                  "adoption_rpc_max_concurrent ",
+                  g.max_in_flight, "\n",
                   "# HELP adoption_draining 1 while the server shuts down.\n"
                   "# TYPE adoption_draining gauge\n"
-                  "adoption_draining ", g.draining ? 1 : 0, "\n");
+                  "adoption_draining ",
+                  g.draining ? 1 : 0, "\n");
   absl::StrAppend(&out,
                   "# HELP adoption_store_series Series in the store.\n"
                   "# TYPE adoption_store_series gauge\n"
-                  "adoption_store_series ", g.store_series, "\n",
+                  "adoption_store_series ",
+                  g.store_series, "\n",
                   "# HELP adoption_plugins_loaded Fitter plugins loaded.\n"
                   "# TYPE adoption_plugins_loaded gauge\n"
-                  "adoption_plugins_loaded ", g.plugins_loaded, "\n",
+                  "adoption_plugins_loaded ",
+                  g.plugins_loaded, "\n",
                   "# HELP adoption_plugins_rejected Plugin files refused at start.\n"
                   "# TYPE adoption_plugins_rejected gauge\n"
-                  "adoption_plugins_rejected ", g.plugins_rejected, "\n");
+                  "adoption_plugins_rejected ",
+                  g.plugins_rejected, "\n");
   return out;
 }
 

@@ -30,13 +30,11 @@ namespace adoption {
 class Metrics {
  public:
   // Upper bounds of the latency buckets, seconds (+Inf is implied).
-  static constexpr std::array<double, 12> kBuckets = {
-      0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+  static constexpr std::array<double, 12> kBuckets = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                                      0.1,   0.25,   0.5,   1,    2.5,   10};
 
-  void RecordRpc(const std::string& method, const std::string& code,
-                 double seconds);
-  void RecordFit(const std::string& fitter, const std::string& status,
-                 int64_t count = 1);
+  void RecordRpc(const std::string& method, const std::string& code, double seconds);
+  void RecordFit(const std::string& fitter, const std::string& status, int64_t count = 1);
   // A call refused before any work; reason "concurrency_limit" or "draining".
   void RecordRejection(const std::string& method, const std::string& reason);
   // A fitter host (--plugin-isolation=process) that failed a call: kind
@@ -64,15 +62,11 @@ class Metrics {
     double sum = 0;
   };
   mutable absl::Mutex mu_;
-  std::map<std::pair<std::string, std::string>, uint64_t> requests_
-      ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, uint64_t> requests_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<std::string, std::string>, uint64_t> fits_
-      ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<std::string, std::string>, uint64_t> rejected_
-      ABSL_GUARDED_BY(mu_);
-  std::map<std::pair<std::string, std::string>, uint64_t> host_faults_
-      ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, uint64_t> fits_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, uint64_t> rejected_ ABSL_GUARDED_BY(mu_);
+  std::map<std::pair<std::string, std::string>, uint64_t> host_faults_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace adoption

@@ -36,9 +36,9 @@ absl::Status RequestGate::Enter(Ticket* ticket, Refusal* refusal) {
   }
   if (in_flight_ >= max_in_flight_) {
     if (refusal != nullptr) *refusal = Refusal::kLimit;
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "too many concurrent requests: ", in_flight_, " in flight, the limit is ",
-        max_in_flight_, " (--max-concurrent-requests); retry later"));
+    return absl::ResourceExhaustedError(absl::StrCat("too many concurrent requests: ", in_flight_,
+                                                     " in flight, the limit is ", max_in_flight_,
+                                                     " (--max-concurrent-requests); retry later"));
   }
   ++in_flight_;
   *ticket = Ticket(this);

@@ -19,8 +19,7 @@
 namespace adoption {
 namespace {
 
-bool MatchesFilter(const SeriesRecord& s,
-                   const std::map<std::string, std::string>& filter) {
+bool MatchesFilter(const SeriesRecord& s, const std::map<std::string, std::string>& filter) {
   for (const auto& [key, value] : filter) {
     auto it = s.metadata.find(key);
     if (it == s.metadata.end() || it->second != value) return false;
@@ -34,8 +33,7 @@ class MemoryStore final : public SeriesStore {
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
 
-  absl::StatusOr<UpsertStats> Upsert(
-      const std::vector<SeriesRecord>& batch) override {
+  absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch) override {
     // Checked before anything changes, so a refused batch stores nothing.
     if (absl::Status s = store_internal::CheckUniqueIds(batch); !s.ok()) {
       return s;
@@ -76,8 +74,7 @@ class MemoryStore final : public SeriesStore {
       if (!MatchesFilter(it->second, query.metadata_filter)) continue;
       ++result.total_matching;
       if (it->first <= query.after_id && !query.after_id.empty()) continue;
-      if (query.limit > 0 &&
-          result.series.size() == static_cast<size_t>(query.limit)) {
+      if (query.limit > 0 && result.series.size() == static_cast<size_t>(query.limit)) {
         result.has_more = true;
         continue;
       }
@@ -87,8 +84,7 @@ class MemoryStore final : public SeriesStore {
     return result;
   }
 
-  absl::StatusOr<std::vector<SeriesRecord>> GetMany(
-      const std::vector<std::string>& ids) override {
+  absl::StatusOr<std::vector<SeriesRecord>> GetMany(const std::vector<std::string>& ids) override {
     std::vector<SeriesRecord> out;
     out.reserve(ids.size());
     absl::ReaderMutexLock lock(&mu_);
@@ -119,8 +115,6 @@ class MemoryStore final : public SeriesStore {
 
 }  // namespace
 
-std::unique_ptr<SeriesStore> NewMemoryStore() {
-  return std::make_unique<MemoryStore>();
-}
+std::unique_ptr<SeriesStore> NewMemoryStore() { return std::make_unique<MemoryStore>(); }
 
 }  // namespace adoption

@@ -28,9 +28,7 @@ namespace adoption {
 struct SeriesPoint {
   double t = 0;
   double value = 0;
-  bool operator==(const SeriesPoint& o) const {
-    return t == o.t && value == o.value;
-  }
+  bool operator==(const SeriesPoint& o) const { return t == o.t && value == o.value; }
 };
 
 // A cumulative adoption series and its metadata.
@@ -46,8 +44,7 @@ struct SeriesRecord {
 
   // Same content (id, metadata, unit, points), ignoring revision and time.
   bool SameContent(const SeriesRecord& o) const {
-    return id == o.id && metadata == o.metadata && unit == o.unit &&
-           points == o.points;
+    return id == o.id && metadata == o.metadata && unit == o.unit && points == o.points;
   }
 };
 
@@ -83,8 +80,7 @@ class SeriesStore {
 
   // Creates or replaces every series in batch, all or nothing. Ids in the
   // batch must be unique (INVALID_ARGUMENT otherwise).
-  virtual absl::StatusOr<UpsertStats> Upsert(
-      const std::vector<SeriesRecord>& batch) = 0;
+  virtual absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch) = 0;
 
   // NOT_FOUND if no series has this id.
   virtual absl::StatusOr<SeriesRecord> Get(const std::string& id) = 0;
@@ -118,8 +114,7 @@ struct SqliteStoreOptions {
 // FAILED_PRECONDITION and a clear message, files that are not SQLite
 // databases or are SQLite databases of another application; never
 // overwrites them.
-absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(
-    const SqliteStoreOptions& options);
+absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(const SqliteStoreOptions& options);
 
 // A store in memory (tests, and --db :memory:). Not durable.
 std::unique_ptr<SeriesStore> NewMemoryStore();

@@ -126,9 +126,9 @@ std::string EncodePoints(const std::vector<SeriesPoint>& points) {
 absl::StatusOr<std::vector<SeriesPoint>> DecodePoints(absl::string_view blob,
                                                       absl::string_view id) {
   if (blob.size() % 16 != 0) {
-    return absl::InternalError(absl::StrCat(
-        "corrupt points of series \"", absl::Utf8SafeCHexEscape(id),
-        "\": ", blob.size(), " bytes is not a multiple of 16"));
+    return absl::InternalError(absl::StrCat("corrupt points of series \"",
+                                            absl::Utf8SafeCHexEscape(id), "\": ", blob.size(),
+                                            " bytes is not a multiple of 16"));
   }
   std::vector<SeriesPoint> points(blob.size() / 16);
   const auto* in = reinterpret_cast<const unsigned char*>(blob.data());
@@ -150,10 +150,7 @@ class Statement {
   Statement(Connection* conn, sqlite3_stmt* stmt, bool* in_use)
       : conn_(conn), stmt_(stmt), in_use_(in_use) {}
   Statement(Statement&& o) noexcept
-      : conn_(o.conn_),
-        stmt_(o.stmt_),
-        in_use_(o.in_use_),
-        bind_rc_(o.bind_rc_) {
+      : conn_(o.conn_), stmt_(o.stmt_), in_use_(o.in_use_), bind_rc_(o.bind_rc_) {
     o.stmt_ = nullptr;
   }
   Statement(const Statement&) = delete;
@@ -171,17 +168,15 @@ class Statement {
   }
 
   void BindText(int index, absl::string_view text) {
-    Check(sqlite3_bind_text64(stmt_, index, text.data(), text.size(),
-                              SQLITE_TRANSIENT, SQLITE_UTF8));
+    Check(
+        sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   }
   void BindBlob(int index, absl::string_view blob) {
     // A zero-length blob, not NULL, for a series without points.
-    Check(sqlite3_bind_blob64(stmt_, index, blob.empty() ? "" : blob.data(),
-                              blob.size(), SQLITE_TRANSIENT));
+    Check(sqlite3_bind_blob64(stmt_, index, blob.empty() ? "" : blob.data(), blob.size(),
+                              SQLITE_TRANSIENT));
   }
-  void BindInt64(int index, int64_t value) {
-    Check(sqlite3_bind_int64(stmt_, index, value));
-  }
+  void BindInt64(int index, int64_t value) { Check(sqlite3_bind_int64(stmt_, index, value)); }
 
   // True if a row is ready, false when done.
   absl::StatusOr<bool> Step();
@@ -191,9 +186,7 @@ class Statement {
     return row.ok() ? absl::OkStatus() : row.status();
   }
 
-  int64_t ColumnInt64(int col) const {
-    return sqlite3_column_int64(stmt_, col);
-  }
+  int64_t ColumnInt64(int col) const { return sqlite3_column_int64(stmt_, col); }
   // Valid until the next Step() or the statement's destruction.
   absl::string_view ColumnView(int col) const {
     const void* data = sqlite3_column_blob(stmt_, col);
@@ -201,9 +194,7 @@ class Statement {
     if (data == nullptr) return {};
     return {static_cast<const char*>(data), static_cast<size_t>(size)};
   }
-  std::string ColumnString(int col) const {
-    return std::string(ColumnView(col));
-  }
+  std::string ColumnString(int col) const { return std::string(ColumnView(col)); }
 
  private:
   void Check(int rc) {
@@ -221,16 +212,14 @@ class Statement {
 class Connection {
  public:
   // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_NOMUTEX is added).
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(
-      const std::string& path, int flags, int busy_timeout_ms) {
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, int flags,
+                                                          int busy_timeout_ms) {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db,
-                                   flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
     if (rc != SQLITE_OK) {
-      absl::Status status = SqliteError(
-          rc, absl::StrCat(
-                  "cannot open SQLite database ", path, ": ",
-                  db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+      absl::Status status =
+          SqliteError(rc, absl::StrCat("cannot open SQLite database ", path, ": ",
+                                       db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
       sqlite3_close_v2(db);
       return status;
     }
@@ -251,8 +240,8 @@ class Connection {
 
   // The error for result code rc of the last call on this connection.
   absl::Status Error(int rc, absl::string_view what) const {
-    return SqliteError(rc, absl::StrCat("SQLite error in ", what, " on ", path_,
-                                        ": ", sqlite3_errmsg(db_)));
+    return SqliteError(
+        rc, absl::StrCat("SQLite error in ", what, " on ", path_, ": ", sqlite3_errmsg(db_)));
   }
 
   // Executes SQL that returns no rows (may hold several statements).
@@ -271,9 +260,8 @@ class Connection {
       return Statement(this, entry.stmt, &entry.in_use);
     }
     sqlite3_stmt* stmt = nullptr;
-    const int rc =
-        sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                           SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK) {
       if (entry.stmt == nullptr) cache_.erase(sql);
       return Error(rc, absl::StrCat("preparing \"", sql, "\""));
@@ -310,9 +298,8 @@ class Connection {
 absl::StatusOr<bool> Statement::Step() {
   if (bind_rc_ != SQLITE_OK) {
     return SqliteError(bind_rc_,
-                       absl::StrCat("SQLite error binding parameters of \"",
-                                    sqlite3_sql(stmt_), "\" on ", conn_->path(),
-                                    ": ", sqlite3_errstr(bind_rc_)));
+                       absl::StrCat("SQLite error binding parameters of \"", sqlite3_sql(stmt_),
+                                    "\" on ", conn_->path(), ": ", sqlite3_errstr(bind_rc_)));
   }
   const int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -324,8 +311,7 @@ absl::StatusOr<bool> Statement::Step() {
 class Transaction {
  public:
   // begin_sql: "BEGIN" (reads) or "BEGIN IMMEDIATE" (writes).
-  static absl::StatusOr<Transaction> Begin(Connection* conn,
-                                           const char* begin_sql) {
+  static absl::StatusOr<Transaction> Begin(Connection* conn, const char* begin_sql) {
     STORE_RETURN_IF_ERROR(conn->Exec(begin_sql));
     return Transaction(conn);
   }
@@ -355,29 +341,25 @@ class Transaction {
 // Reads the metadata of one series.
 absl::Status LoadMetadata(Connection& conn, const std::string& id,
                           std::map<std::string, std::string>* metadata) {
-  STORE_ASSIGN_OR_RETURN(Statement stmt,
-                         conn.Prepare("SELECT key, value FROM series_metadata "
-                                      "WHERE series_id = ?1 ORDER BY key"));
+  STORE_ASSIGN_OR_RETURN(Statement stmt, conn.Prepare("SELECT key, value FROM series_metadata "
+                                                      "WHERE series_id = ?1 ORDER BY key"));
   stmt.BindText(1, id);
   while (true) {
     STORE_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) break;
-    metadata->emplace_hint(metadata->end(), stmt.ColumnString(0),
-                           stmt.ColumnString(1));
+    metadata->emplace_hint(metadata->end(), stmt.ColumnString(0), stmt.ColumnString(1));
   }
   return absl::OkStatus();
 }
 
 // Reads one series (with points and metadata); nullopt if absent. The
 // caller holds a transaction so that row and metadata are consistent.
-absl::StatusOr<std::optional<SeriesRecord>> LoadSeries(Connection& conn,
-                                                       const std::string& id) {
+absl::StatusOr<std::optional<SeriesRecord>> LoadSeries(Connection& conn, const std::string& id) {
   SeriesRecord s;
   {
-    STORE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        conn.Prepare("SELECT unit, points, revision, update_time "
-                     "FROM series WHERE id = ?1"));
+    STORE_ASSIGN_OR_RETURN(Statement stmt,
+                           conn.Prepare("SELECT unit, points, revision, update_time "
+                                        "FROM series WHERE id = ?1"));
     stmt.BindText(1, id);
     STORE_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return std::nullopt;
@@ -393,10 +375,9 @@ absl::StatusOr<std::optional<SeriesRecord>> LoadSeries(Connection& conn,
 
 absl::Status InsertMetadata(Connection& conn, const SeriesRecord& s) {
   for (const auto& [key, value] : s.metadata) {
-    STORE_ASSIGN_OR_RETURN(
-        Statement stmt,
-        conn.Prepare("INSERT INTO series_metadata (series_id, key, value) "
-                     "VALUES (?1, ?2, ?3)"));
+    STORE_ASSIGN_OR_RETURN(Statement stmt,
+                           conn.Prepare("INSERT INTO series_metadata (series_id, key, value) "
+                                        "VALUES (?1, ?2, ?3)"));
     stmt.BindText(1, s.id);
     stmt.BindText(2, key);
     stmt.BindText(3, value);
@@ -407,8 +388,7 @@ absl::Status InsertMetadata(Connection& conn, const SeriesRecord& s) {
 
 // The WHERE clause (on table alias s) for a metadata filter, with parameters
 // numbered from first_param; BindFilter binds them in the same order.
-std::string FilterSql(const std::map<std::string, std::string>& filter,
-                      int first_param) {
+std::string FilterSql(const std::map<std::string, std::string>& filter, int first_param) {
   std::string sql = "1";
   int p = first_param;
   for (size_t i = 0; i < filter.size(); ++i, p += 2) {
@@ -420,8 +400,7 @@ std::string FilterSql(const std::map<std::string, std::string>& filter,
   return sql;
 }
 
-void BindFilter(Statement& stmt,
-                const std::map<std::string, std::string>& filter,
+void BindFilter(Statement& stmt, const std::map<std::string, std::string>& filter,
                 int first_param) {
   int p = first_param;
   for (const auto& [key, value] : filter) {
@@ -439,8 +418,7 @@ absl::Status CheckFileHeader(const std::string& path) {
         absl::StrCat("cannot stat ", path, ": ", std::strerror(errno)));
   }
   if (!S_ISREG(st.st_mode)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(path, " is not a regular file"));
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
   }
   if (st.st_size == 0) return absl::OkStatus();  // empty: gets the schema
   std::ifstream in(path, std::ios::binary);
@@ -453,22 +431,20 @@ absl::Status CheckFileHeader(const std::string& path) {
   static constexpr char kMagic[] = "SQLite format 3";  // and its NUL
   if (in.gcount() < static_cast<std::streamsize>(sizeof header) ||
       std::memcmp(header, kMagic, sizeof kMagic) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path, " is not a SQLite database; refusing to use or change it"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is not a SQLite database; refusing to use or change it"));
   }
   const auto be32 = [&](int offset) {
     return static_cast<int32_t>((uint32_t{header[offset]} << 24) |
                                 (uint32_t{header[offset + 1]} << 16) |
-                                (uint32_t{header[offset + 2]} << 8) |
-                                uint32_t{header[offset + 3]});
+                                (uint32_t{header[offset + 2]} << 8) | uint32_t{header[offset + 3]});
   };
   const int32_t application_id = be32(68);
   if (application_id != 0 && application_id != kApplicationId) {
     return absl::FailedPreconditionError(absl::StrFormat(
         "%s is a SQLite database of another application (application_id "
         "0x%08X, ours is 0x%08X); refusing to use or change it",
-        path, static_cast<uint32_t>(application_id),
-        static_cast<uint32_t>(kApplicationId)));
+        path, static_cast<uint32_t>(application_id), static_cast<uint32_t>(kApplicationId)));
   }
   return absl::OkStatus();
 }
@@ -477,37 +453,31 @@ absl::Status CheckFileHeader(const std::string& path) {
 // version, gives an empty database the schema, refuses anything else.
 absl::Status CheckOrCreateSchema(Connection& conn) {
   const std::string& path = conn.path();
-  STORE_ASSIGN_OR_RETURN(int64_t application_id,
-                         conn.QueryInt("PRAGMA application_id"));
-  STORE_ASSIGN_OR_RETURN(int64_t user_version,
-                         conn.QueryInt("PRAGMA user_version"));
-  STORE_ASSIGN_OR_RETURN(int64_t objects,
-                         conn.QueryInt("SELECT COUNT(*) FROM sqlite_schema"));
+  STORE_ASSIGN_OR_RETURN(int64_t application_id, conn.QueryInt("PRAGMA application_id"));
+  STORE_ASSIGN_OR_RETURN(int64_t user_version, conn.QueryInt("PRAGMA user_version"));
+  STORE_ASSIGN_OR_RETURN(int64_t objects, conn.QueryInt("SELECT COUNT(*) FROM sqlite_schema"));
   if (application_id == kApplicationId) {
     if (user_version > kSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, " has schema version ", user_version,
-                       ", newer than this adoptiond knows (", kSchemaVersion,
-                       "); upgrade adoptiond or use another file"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " has schema version ", user_version, ", newer than this adoptiond knows (",
+          kSchemaVersion, "); upgrade adoptiond or use another file"));
     }
     if (user_version < kSchemaVersion) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(path, " has unknown schema version ", user_version,
-                       " (expected ", kSchemaVersion, ")"));
+      return absl::FailedPreconditionError(absl::StrCat(
+          path, " has unknown schema version ", user_version, " (expected ", kSchemaVersion, ")"));
     }
     return absl::OkStatus();
   }
   if (application_id != 0 || objects != 0 || user_version != 0) {
-    return absl::FailedPreconditionError(absl::StrFormat(
-        "%s is a SQLite database of another application (application_id "
-        "0x%08X, %d schema objects); refusing to use or change it",
-        path, static_cast<uint32_t>(application_id), objects));
+    return absl::FailedPreconditionError(
+        absl::StrFormat("%s is a SQLite database of another application (application_id "
+                        "0x%08X, %d schema objects); refusing to use or change it",
+                        path, static_cast<uint32_t>(application_id), objects));
   }
   STORE_RETURN_IF_ERROR(conn.Exec(kSchemaSql));
-  STORE_RETURN_IF_ERROR(conn.Exec(
-      absl::StrCat("PRAGMA application_id = ", kApplicationId).c_str()));
-  STORE_RETURN_IF_ERROR(conn.Exec(
-      absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str()));
+  STORE_RETURN_IF_ERROR(
+      conn.Exec(absl::StrCat("PRAGMA application_id = ", kApplicationId).c_str()));
+  STORE_RETURN_IF_ERROR(conn.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str()));
   return absl::OkStatus();
 }
 
@@ -527,8 +497,7 @@ class SqliteStore final : public SeriesStore {
     writer_.reset();
   }
 
-  absl::StatusOr<UpsertStats> Upsert(
-      const std::vector<SeriesRecord>& batch) override {
+  absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch) override {
     STORE_RETURN_IF_ERROR(store_internal::CheckUniqueIds(batch));
     UpsertStats stats;
     if (batch.empty()) return stats;
@@ -536,39 +505,34 @@ class SqliteStore final : public SeriesStore {
 
     absl::MutexLock lock(&write_mu_);
     Connection& conn = *writer_;
-    STORE_ASSIGN_OR_RETURN(Transaction txn,
-                           Transaction::Begin(&conn, "BEGIN IMMEDIATE"));
+    STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(&conn, "BEGIN IMMEDIATE"));
     for (const SeriesRecord& s : batch) {
-      STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> stored,
-                             LoadSeries(conn, s.id));
+      STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> stored, LoadSeries(conn, s.id));
       if (stored.has_value() && stored->SameContent(s)) {
         ++stats.unchanged;
         continue;
       }
       const std::string blob = EncodePoints(s.points);
       if (stored.has_value()) {
-        STORE_ASSIGN_OR_RETURN(
-            Statement update,
-            conn.Prepare("UPDATE series SET unit = ?2, points = ?3, "
-                         "revision = revision + 1, update_time = ?4 "
-                         "WHERE id = ?1"));
+        STORE_ASSIGN_OR_RETURN(Statement update,
+                               conn.Prepare("UPDATE series SET unit = ?2, points = ?3, "
+                                            "revision = revision + 1, update_time = ?4 "
+                                            "WHERE id = ?1"));
         update.BindText(1, s.id);
         update.BindText(2, s.unit);
         update.BindBlob(3, blob);
         update.BindInt64(4, now);
         STORE_RETURN_IF_ERROR(update.Run());
-        STORE_ASSIGN_OR_RETURN(
-            Statement clear,
-            conn.Prepare("DELETE FROM series_metadata WHERE series_id = ?1"));
+        STORE_ASSIGN_OR_RETURN(Statement clear,
+                               conn.Prepare("DELETE FROM series_metadata WHERE series_id = ?1"));
         clear.BindText(1, s.id);
         STORE_RETURN_IF_ERROR(clear.Run());
         ++stats.updated;
       } else {
-        STORE_ASSIGN_OR_RETURN(
-            Statement insert,
-            conn.Prepare("INSERT INTO series "
-                         "(id, unit, points, revision, update_time) "
-                         "VALUES (?1, ?2, ?3, 1, ?4)"));
+        STORE_ASSIGN_OR_RETURN(Statement insert,
+                               conn.Prepare("INSERT INTO series "
+                                            "(id, unit, points, revision, update_time) "
+                                            "VALUES (?1, ?2, ?3, 1, ?4)"));
         insert.BindText(1, s.id);
         insert.BindText(2, s.unit);
         insert.BindBlob(3, blob);
@@ -585,10 +549,8 @@ class SqliteStore final : public SeriesStore {
 
   absl::StatusOr<SeriesRecord> Get(const std::string& id) override {
     STORE_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
-    STORE_ASSIGN_OR_RETURN(Transaction txn,
-                           Transaction::Begin(reader.get(), "BEGIN"));
-    STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> s,
-                           LoadSeries(*reader, id));
+    STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(reader.get(), "BEGIN"));
+    STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> s, LoadSeries(*reader, id));
     if (!s.has_value()) return store_internal::SeriesNotFound(id);
     STORE_RETURN_IF_ERROR(txn.Commit());
     return *std::move(s);
@@ -603,10 +565,9 @@ class SqliteStore final : public SeriesStore {
     ListResult result;
     {
       // Parameters: filter from ?1.
-      STORE_ASSIGN_OR_RETURN(
-          Statement count,
-          conn.Prepare(absl::StrCat("SELECT COUNT(*) FROM series s WHERE ",
-                                    FilterSql(query.metadata_filter, 1))));
+      STORE_ASSIGN_OR_RETURN(Statement count,
+                             conn.Prepare(absl::StrCat("SELECT COUNT(*) FROM series s WHERE ",
+                                                       FilterSql(query.metadata_filter, 1))));
       BindFilter(count, query.metadata_filter, 1);
       STORE_ASSIGN_OR_RETURN(bool row, count.Step());
       if (row) result.total_matching = static_cast<int>(count.ColumnInt64(0));
@@ -617,20 +578,17 @@ class SqliteStore final : public SeriesStore {
       std::string sql = absl::StrCat(
           "SELECT s.id, s.unit, s.revision, s.update_time",
           query.include_points ? ", s.points" : "", " FROM series s WHERE ",
-          query.after_id.empty() ? "" : "s.id > ?1 AND ",
-          FilterSql(query.metadata_filter, 3), " ORDER BY s.id",
-          query.limit > 0 ? " LIMIT ?2" : "");
+          query.after_id.empty() ? "" : "s.id > ?1 AND ", FilterSql(query.metadata_filter, 3),
+          " ORDER BY s.id", query.limit > 0 ? " LIMIT ?2" : "");
       STORE_ASSIGN_OR_RETURN(Statement page, conn.Prepare(sql));
       if (!query.after_id.empty()) page.BindText(1, query.after_id);
       if (query.limit > 0) page.BindInt64(2, int64_t{query.limit} + 1);
       BindFilter(page, query.metadata_filter, 3);
-      result.series.reserve(query.limit > 0 ? query.limit
-                                            : result.total_matching);
+      result.series.reserve(query.limit > 0 ? query.limit : result.total_matching);
       while (true) {
         STORE_ASSIGN_OR_RETURN(bool row, page.Step());
         if (!row) break;
-        if (query.limit > 0 &&
-            result.series.size() == static_cast<size_t>(query.limit)) {
+        if (query.limit > 0 && result.series.size() == static_cast<size_t>(query.limit)) {
           result.has_more = true;
           break;
         }
@@ -640,19 +598,17 @@ class SqliteStore final : public SeriesStore {
         s.revision = page.ColumnInt64(2);
         s.update_time_unix = page.ColumnInt64(3);
         if (query.include_points) {
-          STORE_ASSIGN_OR_RETURN(s.points,
-                                 DecodePoints(page.ColumnView(4), s.id));
+          STORE_ASSIGN_OR_RETURN(s.points, DecodePoints(page.ColumnView(4), s.id));
         }
       }
     }
     if (!result.series.empty()) {
       // The page's metadata in one range scan, merged by id (byte order in
       // both std::string and SQLite's BINARY collation).
-      STORE_ASSIGN_OR_RETURN(
-          Statement meta,
-          conn.Prepare("SELECT series_id, key, value FROM series_metadata "
-                       "WHERE series_id >= ?1 AND series_id <= ?2 "
-                       "ORDER BY series_id, key"));
+      STORE_ASSIGN_OR_RETURN(Statement meta,
+                             conn.Prepare("SELECT series_id, key, value FROM series_metadata "
+                                          "WHERE series_id >= ?1 AND series_id <= ?2 "
+                                          "ORDER BY series_id, key"));
       meta.BindText(1, result.series.front().id);
       meta.BindText(2, result.series.back().id);
       auto it = result.series.begin();
@@ -663,24 +619,20 @@ class SqliteStore final : public SeriesStore {
         while (it != result.series.end() && it->id < series_id) ++it;
         if (it == result.series.end()) break;
         if (it->id != series_id) continue;  // a series not on this page
-        it->metadata.emplace_hint(it->metadata.end(), meta.ColumnString(1),
-                                  meta.ColumnString(2));
+        it->metadata.emplace_hint(it->metadata.end(), meta.ColumnString(1), meta.ColumnString(2));
       }
     }
     STORE_RETURN_IF_ERROR(txn.Commit());
     return result;
   }
 
-  absl::StatusOr<std::vector<SeriesRecord>> GetMany(
-      const std::vector<std::string>& ids) override {
+  absl::StatusOr<std::vector<SeriesRecord>> GetMany(const std::vector<std::string>& ids) override {
     STORE_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
-    STORE_ASSIGN_OR_RETURN(Transaction txn,
-                           Transaction::Begin(reader.get(), "BEGIN"));
+    STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(reader.get(), "BEGIN"));
     std::vector<SeriesRecord> out;
     out.reserve(ids.size());
     for (const std::string& id : ids) {
-      STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> s,
-                             LoadSeries(*reader, id));
+      STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> s, LoadSeries(*reader, id));
       if (!s.has_value()) return store_internal::SeriesNotFound(id);
       out.push_back(*std::move(s));
     }
@@ -692,8 +644,7 @@ class SqliteStore final : public SeriesStore {
     absl::MutexLock lock(&write_mu_);
     // One statement in autocommit mode: atomic and durable on return; the
     // metadata goes with it (ON DELETE CASCADE, foreign_keys=ON).
-    STORE_ASSIGN_OR_RETURN(
-        Statement stmt, writer_->Prepare("DELETE FROM series WHERE id = ?1"));
+    STORE_ASSIGN_OR_RETURN(Statement stmt, writer_->Prepare("DELETE FROM series WHERE id = ?1"));
     stmt.BindText(1, id);
     STORE_RETURN_IF_ERROR(stmt.Run());
     return sqlite3_changes(writer_->db()) > 0;
@@ -760,8 +711,7 @@ class SqliteStore final : public SeriesStore {
   absl::StatusOr<std::unique_ptr<Connection>> OpenReader() {
     STORE_ASSIGN_OR_RETURN(
         std::unique_ptr<Connection> conn,
-        Connection::Open(options_.path, SQLITE_OPEN_READWRITE,
-                         options_.busy_timeout_ms));
+        Connection::Open(options_.path, SQLITE_OPEN_READWRITE, options_.busy_timeout_ms));
     // Read-write (not READONLY) so WAL and its index always open, but
     // refusing writes: only the writer connection writes.
     STORE_RETURN_IF_ERROR(conn->Exec("PRAGMA query_only = ON"));
@@ -776,21 +726,18 @@ class SqliteStore final : public SeriesStore {
 
   // Guards the reader pool. A leased reader belongs to its lease's thread.
   absl::Mutex pool_mu_;
-  std::vector<std::unique_ptr<Connection>> idle_readers_
-      ABSL_GUARDED_BY(pool_mu_);
+  std::vector<std::unique_ptr<Connection>> idle_readers_ ABSL_GUARDED_BY(pool_mu_);
   // Readers open, idle or leased (or being opened).
   int open_readers_ ABSL_GUARDED_BY(pool_mu_) = 0;
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(
-    const SqliteStoreOptions& options) {
-  if (options.path.empty() || options.path == ":memory:" ||
-      options.path.rfind("file:", 0) == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "SqliteStoreOptions.path: must name a database file, got \"",
-        options.path, "\" (use NewMemoryStore() for a store in memory)"));
+absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(const SqliteStoreOptions& options) {
+  if (options.path.empty() || options.path == ":memory:" || options.path.rfind("file:", 0) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("SqliteStoreOptions.path: must name a database file, got \"", options.path,
+                     "\" (use NewMemoryStore() for a store in memory)"));
   }
   if (options.busy_timeout_ms < 0) {
     return absl::InvalidArgumentError(
@@ -801,31 +748,27 @@ absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(
   struct stat st;
   const bool exists = stat(options.path.c_str(), &st) == 0;
   if (!exists && options.must_exist) {
-    return absl::NotFoundError(
-        absl::StrCat("database ", options.path, " does not exist"));
+    return absl::NotFoundError(absl::StrCat("database ", options.path, " does not exist"));
   }
   // Refuse foreign files before SQLite touches them at all.
   if (exists) STORE_RETURN_IF_ERROR(CheckFileHeader(options.path));
 
   int flags = SQLITE_OPEN_READWRITE;
   if (!options.must_exist) flags |= SQLITE_OPEN_CREATE;
-  STORE_ASSIGN_OR_RETURN(
-      std::unique_ptr<Connection> writer,
-      Connection::Open(options.path, flags, options.busy_timeout_ms));
+  STORE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
+                         Connection::Open(options.path, flags, options.busy_timeout_ms));
   sqlite3* db = writer->db();
   // Until the file is known to be ours, closing must not checkpoint a WAL
   // into it (a foreign WAL-mode database stays byte-identical).
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
   {
-    absl::StatusOr<Transaction> txn =
-        Transaction::Begin(writer.get(), "BEGIN IMMEDIATE");
+    absl::StatusOr<Transaction> txn = Transaction::Begin(writer.get(), "BEGIN IMMEDIATE");
     if (!txn.ok()) {
       // Locked by another process past the busy timeout: retryable.
       if (absl::IsUnavailable(txn.status())) return txn.status();
       // Otherwise e.g. SQLITE_NOTADB from a file whose header looked right.
-      return absl::FailedPreconditionError(
-          absl::StrCat("cannot use ", options.path,
-                       " as a series database: ", txn.status().message()));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot use ", options.path, " as a series database: ", txn.status().message()));
     }
     STORE_RETURN_IF_ERROR(CheckOrCreateSchema(*writer));
     STORE_RETURN_IF_ERROR(txn->Commit());
@@ -833,19 +776,17 @@ absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 0, nullptr);
 
   {
-    STORE_ASSIGN_OR_RETURN(Statement stmt,
-                           writer->Prepare("PRAGMA journal_mode = WAL"));
+    STORE_ASSIGN_OR_RETURN(Statement stmt, writer->Prepare("PRAGMA journal_mode = WAL"));
     STORE_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row || stmt.ColumnView(0) != "wal") {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "cannot switch ", options.path, " to WAL journal mode (got \"",
-          row ? stmt.ColumnString(0) : "", "\")"));
+      return absl::FailedPreconditionError(absl::StrCat("cannot switch ", options.path,
+                                                        " to WAL journal mode (got \"",
+                                                        row ? stmt.ColumnString(0) : "", "\")"));
     }
   }
   STORE_RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous = FULL"));
   STORE_RETURN_IF_ERROR(writer->Exec("PRAGMA foreign_keys = ON"));
-  return std::unique_ptr<SeriesStore>(
-      new SqliteStore(options, std::move(writer)));
+  return std::unique_ptr<SeriesStore>(new SqliteStore(options, std::move(writer)));
 }
 
 #undef STORE_ASSIGN_OR_RETURN

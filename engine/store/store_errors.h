@@ -29,9 +29,9 @@ inline absl::Status CheckUniqueIds(const std::vector<SeriesRecord>& batch) {
   seen.reserve(batch.size());
   for (const SeriesRecord& s : batch) {
     if (!seen.insert(s.id).second) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("duplicate series id \"", absl::Utf8SafeCHexEscape(s.id),
-                       "\" in batch; nothing was stored"));
+      return absl::InvalidArgumentError(absl::StrCat("duplicate series id \"",
+                                                     absl::Utf8SafeCHexEscape(s.id),
+                                                     "\" in batch; nothing was stored"));
     }
   }
   return absl::OkStatus();

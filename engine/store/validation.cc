@@ -75,23 +75,20 @@ bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 
 // Checks that `text` is well-formed UTF-8 without control characters (except
 // tab, LF and CR when allow_line_breaks).
-absl::Status CheckText(absl::string_view text, absl::string_view field,
-                       bool allow_line_breaks) {
+absl::Status CheckText(absl::string_view text, absl::string_view field, bool allow_line_breaks) {
   for (size_t i = 0; i < text.size();) {
     uint32_t cp = 0;
     const int len = DecodeUtf8(text, i, &cp);
     if (len == 0) {
-      return Invalid(
-          field, absl::StrFormat("must be valid UTF-8 (invalid byte 0x%02X at "
-                                 "offset %d)",
-                                 static_cast<uint8_t>(text[i]), i));
+      return Invalid(field, absl::StrFormat("must be valid UTF-8 (invalid byte 0x%02X at "
+                                            "offset %d)",
+                                            static_cast<uint8_t>(text[i]), i));
     }
     const bool line_break = cp == '\t' || cp == '\n' || cp == '\r';
     if (IsControl(cp) && !(allow_line_breaks && line_break)) {
-      return Invalid(field,
-                     absl::StrFormat("must not contain control characters "
-                                     "(U+%04X at offset %d)",
-                                     cp, i));
+      return Invalid(field, absl::StrFormat("must not contain control characters "
+                                            "(U+%04X at offset %d)",
+                                            cp, i));
     }
     i += len;
   }
@@ -99,15 +96,13 @@ absl::Status CheckText(absl::string_view text, absl::string_view field,
 }
 
 bool IsKeyChar(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '.' || c == '-';
 }
 
-absl::Status CheckMaxBytes(absl::string_view text, int max,
-                           absl::string_view field) {
+absl::Status CheckMaxBytes(absl::string_view text, int max, absl::string_view field) {
   if (text.size() > static_cast<size_t>(max)) {
-    return Invalid(field, absl::StrCat("must be at most ", max, " bytes, got ",
-                                       text.size()));
+    return Invalid(field, absl::StrCat("must be at most ", max, " bytes, got ", text.size()));
   }
   return absl::OkStatus();
 }
@@ -145,16 +140,12 @@ absl::Status ValidateSeriesId(std::string_view id_in, std::string_view field_in,
 absl::Status ValidateSeries(const SeriesRecord& s, const SeriesLimits& limits,
                             std::string_view field_prefix_in) {
   const absl::string_view field_prefix = ToAbsl(field_prefix_in);
-  if (absl::Status st =
-          ValidateSeriesId(s.id, FieldPath(field_prefix, "id"), limits);
-      !st.ok()) {
+  if (absl::Status st = ValidateSeriesId(s.id, FieldPath(field_prefix, "id"), limits); !st.ok()) {
     return st;
   }
 
   const std::string unit_field = FieldPath(field_prefix, "unit");
-  if (absl::Status st =
-          CheckMaxBytes(s.unit, limits.max_unit_bytes, unit_field);
-      !st.ok()) {
+  if (absl::Status st = CheckMaxBytes(s.unit, limits.max_unit_bytes, unit_field); !st.ok()) {
     return st;
   }
   if (absl::Status st = CheckText(s.unit, unit_field, false); !st.ok()) {
@@ -163,29 +154,24 @@ absl::Status ValidateSeries(const SeriesRecord& s, const SeriesLimits& limits,
 
   const std::string metadata_field = FieldPath(field_prefix, "metadata");
   if (s.metadata.size() > static_cast<size_t>(limits.max_metadata_entries)) {
-    return Invalid(
-        metadata_field,
-        absl::StrCat("must have at most ", limits.max_metadata_entries,
-                     " entries, got ", s.metadata.size()));
+    return Invalid(metadata_field, absl::StrCat("must have at most ", limits.max_metadata_entries,
+                                                " entries, got ", s.metadata.size()));
   }
   for (const auto& [key, value] : s.metadata) {
     // The key is escaped so that the path stays printable whatever it holds.
-    const std::string entry_field = absl::StrCat(
-        metadata_field, "[\"", absl::Utf8SafeCHexEscape(key), "\"]");
+    const std::string entry_field =
+        absl::StrCat(metadata_field, "[\"", absl::Utf8SafeCHexEscape(key), "\"]");
     if (key.empty()) return Invalid(entry_field, "key must not be empty");
     if (key.size() > static_cast<size_t>(limits.max_key_bytes)) {
-      return Invalid(entry_field,
-                     absl::StrCat("key must be at most ", limits.max_key_bytes,
-                                  " bytes, got ", key.size()));
+      return Invalid(entry_field, absl::StrCat("key must be at most ", limits.max_key_bytes,
+                                               " bytes, got ", key.size()));
     }
     for (char c : key) {
       if (!IsKeyChar(c)) {
         return Invalid(entry_field, "key must contain only [A-Za-z0-9_.-]");
       }
     }
-    if (absl::Status st =
-            CheckMaxBytes(value, limits.max_value_bytes, entry_field);
-        !st.ok()) {
+    if (absl::Status st = CheckMaxBytes(value, limits.max_value_bytes, entry_field); !st.ok()) {
       return st;
     }
     if (absl::Status st = CheckText(value, entry_field, true); !st.ok()) {
@@ -195,9 +181,8 @@ absl::Status ValidateSeries(const SeriesRecord& s, const SeriesLimits& limits,
 
   const std::string points_field = FieldPath(field_prefix, "points");
   if (s.points.size() > static_cast<size_t>(limits.max_points)) {
-    return Invalid(points_field,
-                   absl::StrCat("must have at most ", limits.max_points,
-                                " points, got ", s.points.size()));
+    return Invalid(points_field, absl::StrCat("must have at most ", limits.max_points,
+                                              " points, got ", s.points.size()));
   }
   for (size_t i = 0; i < s.points.size(); ++i) {
     const SeriesPoint& p = s.points[i];
@@ -205,34 +190,28 @@ absl::Status ValidateSeries(const SeriesRecord& s, const SeriesLimits& limits,
     const std::string t_field = absl::StrCat(point_field, ".t");
     const std::string value_field = absl::StrCat(point_field, ".value");
     if (!std::isfinite(p.t)) {
-      return Invalid(t_field,
-                     absl::StrCat("must be finite, got ", FormatNumber(p.t)));
+      return Invalid(t_field, absl::StrCat("must be finite, got ", FormatNumber(p.t)));
     }
     if (p.t < 0) {
-      return Invalid(t_field, absl::StrCat("must not be negative, got ",
-                                           FormatNumber(p.t)));
+      return Invalid(t_field, absl::StrCat("must not be negative, got ", FormatNumber(p.t)));
     }
     if (!std::isfinite(p.value)) {
-      return Invalid(value_field, absl::StrCat("must be finite, got ",
-                                               FormatNumber(p.value)));
+      return Invalid(value_field, absl::StrCat("must be finite, got ", FormatNumber(p.value)));
     }
     if (p.value < 0) {
-      return Invalid(value_field, absl::StrCat("must not be negative, got ",
-                                               FormatNumber(p.value)));
+      return Invalid(value_field,
+                     absl::StrCat("must not be negative, got ", FormatNumber(p.value)));
     }
     if (i > 0) {
       const SeriesPoint& prev = s.points[i - 1];
       if (!(p.t > prev.t)) {
-        return Invalid(
-            t_field,
-            absl::StrCat("must be strictly greater than the previous t (",
-                         FormatNumber(prev.t), ")"));
+        return Invalid(t_field, absl::StrCat("must be strictly greater than the previous t (",
+                                             FormatNumber(prev.t), ")"));
       }
       if (p.value < prev.value) {
         return Invalid(value_field,
-                       absl::StrCat("cumulative values must not decrease (",
-                                    FormatNumber(p.value), " after ",
-                                    FormatNumber(prev.value), ")"));
+                       absl::StrCat("cumulative values must not decrease (", FormatNumber(p.value),
+                                    " after ", FormatNumber(prev.value), ")"));
       }
     }
   }

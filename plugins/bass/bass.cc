@@ -99,34 +99,31 @@ struct BassFitter : sdk::CurveFitterBase {
       {"p", "coefficient of innovation, per month"},
       {"q", "coefficient of imitation, per month"},
   };
-  static constexpr adoption_option_spec_v1 kOptions[] = {
-      sdk::kLossOption, sdk::MaxStartsOption("4")};
+  static constexpr adoption_option_spec_v1 kOptions[] = {sdk::kLossOption,
+                                                         sdk::MaxStartsOption("4")};
 
-  static void Fit(const Config& config, const sdk::SeriesView& s,
-                  const sdk::Budget& budget, adoption_fit_result_v1* result) {
+  static void Fit(const Config& config, const sdk::SeriesView& s, const sdk::Budget& budget,
+                  adoption_fit_result_v1* result) {
     if (!sdk::CheckFittable(s, 4, true, 3, result, config.loss)) return;
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     BassModel model(facts.max_value);
     sdk::BestStarts<3> best(config.max_starts);
     for (double p : {1e-4, 1e-3, 0.005, 0.02, 0.05, 0.2}) {
       for (double q : {0.01, 0.05, 0.1, 0.2, 0.4, 0.8, 1.5}) {
-        sdk::OfferWithProfiledLogAmplitude(
-            model, s, BassModel::Params(0, std::log(p), std::log(q)), &best);
+        sdk::OfferWithProfiledLogAmplitude(model, s, BassModel::Params(0, std::log(p), std::log(q)),
+                                           &best);
       }
     }
-    if (!sdk::FitCurve(model, s, best.Take(),
-                       budget.MaxIterations(kDefaultMaxIterations), budget,
+    if (!sdk::FitCurve(model, s, best.Take(), budget.MaxIterations(kDefaultMaxIterations), budget,
                        config.loss, result)) {
       return;
     }
     const double p = result->params[1], q = result->params[2];
-    sdk::AddDerived(result, "peak_month",
-                    q > p ? std::log(q / p) / (p + q) : 0.0);
+    sdk::AddDerived(result, "peak_month", q > p ? std::log(q / p) / (p + q) : 0.0);
   }
 
-  static void Predict(const Config&, const double* params,
-                      const sdk::SeriesView&, const double* t, size_t n,
-                      double* out) {
+  static void Predict(const Config&, const double* params, const sdk::SeriesView&, const double* t,
+                      size_t n, double* out) {
     if (!(params[0] > 0) || !(params[1] > 0) || !(params[2] > 0)) {
       throw std::invalid_argument("M, p and q must be > 0");
     }

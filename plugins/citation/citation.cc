@@ -70,7 +70,7 @@ constexpr double kMaxSigma = 1e4;
 // went that far.
 constexpr double kMuBelow = 15;
 constexpr double kMuAbove = 1000;
-constexpr double kMaxRatio = 1e5;  // |mu / sigma| in kRatio
+constexpr double kMaxRatio = 1e5;       // |mu / sigma| in kRatio
 constexpr uint32_t kPolishFactor = 10;  // continuation cap, see FitAndFill
 constexpr double kMinM = 1e-6;
 constexpr double kMaxM = 1e12;
@@ -105,15 +105,14 @@ inline ExpPair ExpAndExpm1(double x) {
 // c(t) for reported parameters; t in months. For predict(): throws
 // sdk::ModelOverflow rather than return inf when lambda Phi > 700 or
 // m (e^(lambda Phi) - 1) overflows.
-double Curve(const Config& config, double lambda, double mu, double sigma,
-             double m, double t_month) {
+double Curve(const Config& config, double lambda, double mu, double sigma, double m,
+             double t_month) {
   if (t_month <= 0) return 0;
   const double z = (std::log(t_month / config.months_per_unit) - mu) / sigma;
   const double x = lambda * NormalCdf(z);
   if (!(x <= sdk::kMaxExponent)) {
-    throw sdk::ModelOverflow(sdk::Format(
-        "c(t = %g): lambda Phi = %.6g exceeds %g", t_month, x,
-        sdk::kMaxExponent));
+    throw sdk::ModelOverflow(
+        sdk::Format("c(t = %g): lambda Phi = %.6g exceeds %g", t_month, x, sdk::kMaxExponent));
   }
   return sdk::CheckedValue(m * std::expm1(x), "c(t)", t_month);
 }
@@ -135,7 +134,8 @@ class CitationModel {
   using Params = ParamVector<kNumParams>;
 
   CitationModel(const Config& config, Parametrization parametrization)
-      : config_(config), log_unit_(std::log(config.months_per_unit)),
+      : config_(config),
+        log_unit_(std::log(config.months_per_unit)),
         ratio_(parametrization == Parametrization::kRatio) {
     const double mu_center = std::log(12.0 / config.months_per_unit);
     box_.lower.template head<3>() << std::log(kMinLambda),
@@ -246,24 +246,20 @@ void FitAndFill(const Config& config, const sdk::SeriesView& s,
                 uint32_t max_iterations, const sdk::Budget& budget,
                 adoption_fit_result_v1* result) {
   CitationModel<kFreeM> mu_model(config, Parametrization::kMu);
-  auto fit = sdk::RunCurveFit(mu_model, s, starts, max_iterations, budget,
-                              config.loss);
+  auto fit = sdk::RunCurveFit(mu_model, s, starts, max_iterations, budget, config.loss);
   if (!fit.cancelled && std::isfinite(fit.best.sse) &&
       fit.best.termination == sdk::Termination::kMaxIterations) {
     CitationModel<kFreeM> ratio_model(config, Parametrization::kRatio);
-    auto polish = sdk::ContinueFit(ratio_model, s,
-                                   mu_model.ToRatio(fit.best.theta),
-                                   budget.HasIterationCap()
-                                       ? max_iterations
-                                       : kPolishFactor * max_iterations,
-                                   budget, config.loss);
+    auto polish =
+        sdk::ContinueFit(ratio_model, s, mu_model.ToRatio(fit.best.theta),
+                         budget.HasIterationCap() ? max_iterations : kPolishFactor * max_iterations,
+                         budget, config.loss);
     fit.iterations += polish.iterations;
     fit.cancelled = polish.cancelled;
     if (!polish.cancelled && polish.best.sse <= fit.best.sse) {
       polish.iterations = fit.iterations;
       polish.starts = fit.starts;
-      sdk::FillCurveResult(ratio_model, s, polish, result,
-                           sdk::OptionsFor(config.loss));
+      sdk::FillCurveResult(ratio_model, s, polish, result, sdk::OptionsFor(config.loss));
       return;
     }
   }
@@ -272,8 +268,8 @@ void FitAndFill(const Config& config, const sdk::SeriesView& s,
 
 // The least-squares lambda for fixed (mu, sigma): a 1-D problem. Returns the
 // SSE and writes lambda. p[i] = Phi(z_i) at the points with t > 0.
-double ProfileLambda(const std::vector<double>& p, const std::vector<double>& y,
-                     double m, double* lambda_out) {
+double ProfileLambda(const std::vector<double>& p, const std::vector<double>& y, double m,
+                     double* lambda_out) {
   const size_t n = p.size();
   // Start: the lambda that reproduces the last value exactly.
   double lambda = p[n - 1] > 0 ? std::log1p(y[n - 1] / m) / p[n - 1] : 1.0;
@@ -303,8 +299,7 @@ double ProfileLambda(const std::vector<double>& p, const std::vector<double>& y,
 
 // Data-driven starts in the fixed-m parametrisation (log lambda, mu,
 // log sigma), best first.
-std::vector<ParamVector<3>> FixedMStarts(const Config& config,
-                                         const sdk::SeriesView& s,
+std::vector<ParamVector<3>> FixedMStarts(const Config& config, const sdk::SeriesView& s,
                                          size_t how_many) {
   std::vector<double> u, y;  // ln t (model unit) and y at t > 0
   for (size_t i = 0; i < s.n; ++i) {
@@ -363,12 +358,9 @@ std::vector<ParamVector<3>> FixedMStarts(const Config& config,
 // z = 12, so roots exist; for large lambda there can be two maxima (f has
 // several roots): take the root with the largest log(dc/dt). For lambda -> 0
 // this is the lognormal mode e^(mu - sigma^2).
-double PeakMonth(double lambda, double mu, double sigma,
-                 double months_per_unit) {
+double PeakMonth(double lambda, double mu, double sigma, double months_per_unit) {
   auto f = [&](double z) { return lambda * NormalPdf(z) - z - sigma; };
-  auto h = [&](double z) {
-    return lambda * NormalCdf(z) - 0.5 * z * z - sigma * z;
-  };
+  auto h = [&](double z) { return lambda * NormalCdf(z) - 0.5 * z * z - sigma * z; };
   std::vector<double> roots;
   constexpr double kLo = -12, kHi = 12, kStep = 0.05;
   double za = kLo, fa = f(za);
@@ -423,21 +415,21 @@ struct CitationFitter {
   static Config ParseOptions(sdk::OptionReader& reader) {
     Config config;
     config.m = reader.Double("m", kMinM, kMaxM);
-    config.months_per_unit =
-        reader.Enum("time_unit", {"years", "months"}) == 0 ? 12.0 : 1.0;
+    config.months_per_unit = reader.Enum("time_unit", {"years", "months"}) == 0 ? 12.0 : 1.0;
     config.free_m = reader.Bool("free_m");
     config.loss = sdk::ReadLoss(reader);
     return config;
   }
 
-  static void Fit(const Config& config, const sdk::SeriesView& s,
-                  const sdk::Budget& budget, adoption_fit_result_v1* result) {
+  static void Fit(const Config& config, const sdk::SeriesView& s, const sdk::Budget& budget,
+                  adoption_fit_result_v1* result) {
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     sdk::SetLossFields(s, config.loss, config.free_m ? 4 : 3, result);
     if (s.n < 2) {
       sdk::SetStatus(result, ADOPTION_FIT_NOT_FITTED,
                      sdk::Format("too few points: need at least 2 (month 0 "
-                                 "and a later month), got %zu", s.n));
+                                 "and a later month), got %zu",
+                                 s.n));
       return;
     }
     size_t positive_t_nonzero = 0;
@@ -445,8 +437,7 @@ struct CitationFitter {
       if (s.t[i] > 0 && s.y[i] > 0) ++positive_t_nonzero;
     }
     if (facts.num_nonzero == 0) {
-      sdk::SetStatus(result, ADOPTION_FIT_NOT_FITTED,
-                     "all values are zero: no adoption to fit");
+      sdk::SetStatus(result, ADOPTION_FIT_NOT_FITTED, "all values are zero: no adoption to fit");
       return;
     }
     if (positive_t_nonzero == 0) {
@@ -456,10 +447,8 @@ struct CitationFitter {
     }
     if (!sdk::CheckPoissonSeries(s, config.loss, result)) return;
 
-    const uint32_t max_iterations =
-        budget.MaxIterations(kDefaultMaxIterations);
-    const std::vector<ParamVector<3>> starts3 =
-        FixedMStarts(config, s, kNumLmStarts);
+    const uint32_t max_iterations = budget.MaxIterations(kDefaultMaxIterations);
+    const std::vector<ParamVector<3>> starts3 = FixedMStarts(config, s, kNumLmStarts);
     if (!config.free_m) {
       FitAndFill<false>(config, s, starts3, max_iterations, budget, result);
     } else {
@@ -469,46 +458,46 @@ struct CitationFitter {
       }
       FitAndFill<true>(config, s, starts4, max_iterations, budget, result);
     }
-    if (result->status != ADOPTION_FIT_CONVERGED &&
-        result->status != ADOPTION_FIT_MAX_ITERATIONS) {
+    if (result->status != ADOPTION_FIT_CONVERGED && result->status != ADOPTION_FIT_MAX_ITERATIONS) {
       return;
     }
-    const double lambda = result->params[0], mu = result->params[1],
-                 sigma = result->params[2], m = result->params[3];
+    const double lambda = result->params[0], mu = result->params[1], sigma = result->params[2],
+                 m = result->params[3];
 
     // Derived quantities.
     if (!sdk::AddDerived(result, "c_inf", m * std::expm1(lambda))) {
-      sdk::AppendMessage(result, sdk::Format(
-          "c_inf omitted: m (e^lambda - 1) overflows (lambda = %.4g), "
-          "ultimate adoption not identified", lambda));
+      sdk::AppendMessage(result,
+                         sdk::Format("c_inf omitted: m (e^lambda - 1) overflows (lambda = %.4g), "
+                                     "ultimate adoption not identified",
+                                     lambda));
     }
     const double peak = PeakMonth(lambda, mu, sigma, config.months_per_unit);
     if (!sdk::AddDerived(result, "peak_month", peak)) {
       sdk::AppendMessage(result, "peak_month omitted: not representable");
     } else if (peak > 10 * std::max(facts.last_t, 1.0)) {
-      sdk::AppendMessage(result, sdk::Format(
-          "peak_month %.3g is far beyond the data (still accelerating): an "
-          "extrapolation, not identified", peak));
+      sdk::AppendMessage(
+          result, sdk::Format("peak_month %.3g is far beyond the data (still accelerating): an "
+                              "extrapolation, not identified",
+                              peak));
     }
     if (facts.num_distinct_nonzero < 2) {
       result->has_covariance = 0;
       std::memset(result->covariance, 0, sizeof(result->covariance));
-      sdk::CopyString("not computed: mu and sigma not identified (step-like "
-                      "series)", result->covariance_note);
-      sdk::AppendMessage(
-          result, facts.num_nonzero == 1
-                      ? "only one non-zero observation: mu and sigma are not "
-                        "identified (any steep enough step fits)"
-                      : "step-like series (one distinct non-zero value): mu "
-                        "and sigma are not identified");
+      sdk::CopyString(
+          "not computed: mu and sigma not identified (step-like "
+          "series)",
+          result->covariance_note);
+      sdk::AppendMessage(result, facts.num_nonzero == 1
+                                     ? "only one non-zero observation: mu and sigma are not "
+                                       "identified (any steep enough step fits)"
+                                     : "step-like series (one distinct non-zero value): mu "
+                                       "and sigma are not identified");
     }
   }
 
   static void Predict(const Config& config, const double* params,
-                      const sdk::SeriesView& /*history*/, const double* t,
-                      size_t n, double* out) {
-    const double lambda = params[0], mu = params[1], sigma = params[2],
-                 m = params[3];
+                      const sdk::SeriesView& /*history*/, const double* t, size_t n, double* out) {
+    const double lambda = params[0], mu = params[1], sigma = params[2], m = params[3];
     if (!(sigma > 0)) throw std::invalid_argument("sigma must be > 0");
     if (!(lambda >= 0)) throw std::invalid_argument("lambda must be >= 0");
     if (!(m > 0)) throw std::invalid_argument("m must be > 0");

@@ -67,11 +67,11 @@ struct GompertzFitter : sdk::CurveFitterBase {
       {"b", "displacement: c(0) = K e^-b"},
       {"c", "growth rate, per month"},
   };
-  static constexpr adoption_option_spec_v1 kOptions[] = {
-      sdk::kLossOption, sdk::MaxStartsOption("4")};
+  static constexpr adoption_option_spec_v1 kOptions[] = {sdk::kLossOption,
+                                                         sdk::MaxStartsOption("4")};
 
-  static void Fit(const Config& config, const sdk::SeriesView& s,
-                  const sdk::Budget& budget, adoption_fit_result_v1* result) {
+  static void Fit(const Config& config, const sdk::SeriesView& s, const sdk::Budget& budget,
+                  adoption_fit_result_v1* result) {
     if (!sdk::CheckFittable(s, 4, true, 3, result, config.loss)) return;
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     GompertzModel model(facts.max_value);
@@ -79,23 +79,19 @@ struct GompertzFitter : sdk::CurveFitterBase {
     for (double rate : {0.02, 0.05, 0.1, 0.2, 0.4, 0.8, 1.6}) {
       for (double b : {0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 100.0, 1000.0}) {
         sdk::OfferWithProfiledLogAmplitude(
-            model, s, GompertzModel::Params(0, std::log(b), std::log(rate)),
-            &best);
+            model, s, GompertzModel::Params(0, std::log(b), std::log(rate)), &best);
       }
     }
-    if (!sdk::FitCurve(model, s, best.Take(),
-                       budget.MaxIterations(kDefaultMaxIterations), budget,
+    if (!sdk::FitCurve(model, s, best.Take(), budget.MaxIterations(kDefaultMaxIterations), budget,
                        config.loss, result)) {
       return;
     }
     // Peak of monthly adoption: dc/dt is maximal where b e^-ct = 1.
-    sdk::AddDerived(result, "peak_month",
-                    std::log(result->params[1]) / result->params[2]);
+    sdk::AddDerived(result, "peak_month", std::log(result->params[1]) / result->params[2]);
   }
 
-  static void Predict(const Config&, const double* params,
-                      const sdk::SeriesView&, const double* t, size_t n,
-                      double* out) {
+  static void Predict(const Config&, const double* params, const sdk::SeriesView&, const double* t,
+                      size_t n, double* out) {
     if (!(params[0] > 0) || !(params[1] > 0) || !(params[2] > 0)) {
       throw std::invalid_argument("K, b and c must be > 0");
     }

@@ -44,8 +44,7 @@ class LogisticModel {
     const double r = std::exp(theta[1]);
     const double a = r * (t - theta[2]);
     // Stable in both tails.
-    const double s = a >= 0 ? 1 / (1 + std::exp(-a))
-                            : std::exp(a) / (1 + std::exp(a));
+    const double s = a >= 0 ? 1 / (1 + std::exp(-a)) : std::exp(a) / (1 + std::exp(a));
     const double c = k * s;
     if (gradient) {
       const double ds = k * s * (1 - s);
@@ -77,11 +76,11 @@ struct LogisticFitter : sdk::CurveFitterBase {
       {"r", "growth rate, per month"},
       {"t0", "midpoint: month where c = K/2 and monthly adoption peaks"},
   };
-  static constexpr adoption_option_spec_v1 kOptions[] = {
-      sdk::kLossOption, sdk::MaxStartsOption("4")};
+  static constexpr adoption_option_spec_v1 kOptions[] = {sdk::kLossOption,
+                                                         sdk::MaxStartsOption("4")};
 
-  static void Fit(const Config& config, const sdk::SeriesView& s,
-                  const sdk::Budget& budget, adoption_fit_result_v1* result) {
+  static void Fit(const Config& config, const sdk::SeriesView& s, const sdk::Budget& budget,
+                  adoption_fit_result_v1* result) {
     if (!sdk::CheckFittable(s, 4, true, 3, result, config.loss)) return;
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     LogisticModel model(facts);
@@ -90,26 +89,23 @@ struct LogisticFitter : sdk::CurveFitterBase {
     for (double r : {0.03, 0.06, 0.12, 0.25, 0.5, 1.0, 2.0, 4.0}) {
       for (int i = 0; i < 8; ++i) {
         const double t0 = facts.first_t + i * (2.0 * span) / 7;
-        sdk::OfferWithProfiledLogAmplitude(
-            model, s, LogisticModel::Params(0, std::log(r), t0), &best);
+        sdk::OfferWithProfiledLogAmplitude(model, s, LogisticModel::Params(0, std::log(r), t0),
+                                           &best);
       }
     }
-    if (!sdk::FitCurve(model, s, best.Take(),
-                       budget.MaxIterations(kDefaultMaxIterations), budget,
+    if (!sdk::FitCurve(model, s, best.Take(), budget.MaxIterations(kDefaultMaxIterations), budget,
                        config.loss, result)) {
       return;
     }
     sdk::AddDerived(result, "peak_month", result->params[2]);
   }
 
-  static void Predict(const Config&, const double* params,
-                      const sdk::SeriesView&, const double* t, size_t n,
-                      double* out) {
+  static void Predict(const Config&, const double* params, const sdk::SeriesView&, const double* t,
+                      size_t n, double* out) {
     if (!(params[0] > 0) || !(params[1] > 0)) {
       throw std::invalid_argument("K and r must be > 0");
     }
-    LogisticModel::Params theta(std::log(params[0]), std::log(params[1]),
-                                params[2]);
+    LogisticModel::Params theta(std::log(params[0]), std::log(params[1]), params[2]);
     sdk::SeriesFacts dummy;
     dummy.max_value = 1;
     LogisticModel model(dummy);

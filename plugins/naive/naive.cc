@@ -48,7 +48,8 @@ struct NaiveFitter {
     if (s.n < 2) {
       sdk::SetStatus(result, ADOPTION_FIT_NOT_FITTED,
                      sdk::Format("too few points: need at least 2 (one "
-                                 "one-step-ahead error), got %zu", s.n));
+                                 "one-step-ahead error), got %zu",
+                                 s.n));
       return;
     }
     if (sdk::DescribeSeries(s).num_nonzero == 0) {
@@ -68,15 +69,12 @@ struct NaiveFitter {
     result->iterations = 0;
     result->starts = 1;
     result->has_covariance = 0;
-    sdk::CopyString("baseline: no estimated parameters",
-                    result->covariance_note);
-    sdk::SetStatus(result, ADOPTION_FIT_CONVERGED,
-                   "closed form (last value carried forward)");
+    sdk::CopyString("baseline: no estimated parameters", result->covariance_note);
+    sdk::SetStatus(result, ADOPTION_FIT_CONVERGED, "closed form (last value carried forward)");
   }
 
-  static void Predict(const Config&, const double* params,
-                      const sdk::SeriesView& history, const double* t,
-                      size_t n, double* out) {
+  static void Predict(const Config&, const double* params, const sdk::SeriesView& history,
+                      const double* t, size_t n, double* out) {
     const double last_value = params[0], last_month = params[1];
     for (size_t i = 0; i < n; ++i) {
       if (t[i] > last_month) {
@@ -84,8 +82,7 @@ struct NaiveFitter {
         continue;
       }
       if (history.n == 0) {
-        throw std::invalid_argument(
-            "the history is needed to predict inside it (t <= last_month)");
+        throw std::invalid_argument("the history is needed to predict inside it (t <= last_month)");
       }
       // Latest history point strictly before t[i] (binary search).
       const double* end = history.t + history.n;

@@ -57,17 +57,16 @@ class PowerLawModel {
 struct PowerLawFitter : sdk::CurveFitterBase {
   static constexpr const char* kName = "powerlaw";
   static constexpr const char* kVersion = "1.0.0";
-  static constexpr const char* kDescription =
-      "Power law: c(t) = a t^b, t in months, c(0) = 0";
+  static constexpr const char* kDescription = "Power law: c(t) = a t^b, t in months, c(0) = 0";
   static constexpr adoption_param_spec_v1 kParams[] = {
       {"a", "level at month 1, counts"},
       {"b", "exponent (dimensionless), in [0, 10]"},
   };
-  static constexpr adoption_option_spec_v1 kOptions[] = {
-      sdk::kLossOption, sdk::MaxStartsOption("3")};
+  static constexpr adoption_option_spec_v1 kOptions[] = {sdk::kLossOption,
+                                                         sdk::MaxStartsOption("3")};
 
-  static void Fit(const Config& config, const sdk::SeriesView& s,
-                  const sdk::Budget& budget, adoption_fit_result_v1* result) {
+  static void Fit(const Config& config, const sdk::SeriesView& s, const sdk::Budget& budget,
+                  adoption_fit_result_v1* result) {
     if (!sdk::CheckFittable(s, 3, true, 2, result, config.loss)) return;
     const sdk::SeriesFacts facts = sdk::DescribeSeries(s);
     PowerLawModel model(facts.max_value);
@@ -86,23 +85,19 @@ struct PowerLawFitter : sdk::CurveFitterBase {
     }
     const double det = count * sxx - sx * sx;
     if (count >= 2 && det > 0) {
-      PowerLawModel::Params theta((sy * sxx - sx * sxy) / det,
-                                  (count * sxy - sx * sy) / det);
+      PowerLawModel::Params theta((sy * sxx - sx * sxy) / det, (count * sxy - sx * sy) / det);
       sdk::ProjectToBox(model.box(), &theta);
       best.Offer(theta, sdk::SumOfSquares(model, s, theta));
     }
     for (double b : {0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0}) {
-      sdk::OfferWithProfiledLogAmplitude(model, s, PowerLawModel::Params(0, b),
-                                         &best);
+      sdk::OfferWithProfiledLogAmplitude(model, s, PowerLawModel::Params(0, b), &best);
     }
-    sdk::FitCurve(model, s, best.Take(),
-                  budget.MaxIterations(kDefaultMaxIterations), budget,
+    sdk::FitCurve(model, s, best.Take(), budget.MaxIterations(kDefaultMaxIterations), budget,
                   config.loss, result);
   }
 
-  static void Predict(const Config&, const double* params,
-                      const sdk::SeriesView&, const double* t, size_t n,
-                      double* out) {
+  static void Predict(const Config&, const double* params, const sdk::SeriesView&, const double* t,
+                      size_t n, double* out) {
     if (!(params[0] > 0)) throw std::invalid_argument("a must be > 0");
     if (!(params[1] >= 0)) {
       throw std::invalid_argument("b must be >= 0 (cumulative counts)");
@@ -110,9 +105,7 @@ struct PowerLawFitter : sdk::CurveFitterBase {
     const double log_a = std::log(params[0]);
     for (size_t i = 0; i < n; ++i) {
       // a t^b = exp(ln a + b ln t), refused (not inf) past exp(700).
-      out[i] = t[i] > 0 ? sdk::CheckedExp(log_a + params[1] * std::log(t[i]),
-                                          "a t^b")
-                        : 0.0;
+      out[i] = t[i] > 0 ? sdk::CheckedExp(log_a + params[1] * std::log(t[i]), "a t^b") : 0.0;
     }
   }
 };

@@ -57,8 +57,7 @@ double Slope(const double* t, const double* y, size_t b, size_t e) {
 }
 
 // The forecast of time `at` from the first `count` points of the series.
-double ForecastFromPrefix(const sdk::SeriesView& s, size_t count,
-                          size_t window, double at) {
+double ForecastFromPrefix(const sdk::SeriesView& s, size_t count, size_t window, double at) {
   if (count == 0) return 0;
   const size_t last = count - 1;
   const size_t begin = count > window ? count - window : 0;
@@ -75,8 +74,9 @@ struct TrendFitter {
   static constexpr adoption_param_spec_v1 kParams[] = {
       {"last_value", "last observed cumulative value"},
       {"last_month", "month of the last observation"},
-      {"slope", "least-squares slope of the last `window` points, counts per "
-                "month, clamped at >= 0"},
+      {"slope",
+       "least-squares slope of the last `window` points, counts per "
+       "month, clamped at >= 0"},
   };
   static constexpr adoption_option_spec_v1 kOptions[] = {
       {"window", "3", "points the slope is fitted to, 2..12"},
@@ -87,13 +87,12 @@ struct TrendFitter {
   };
   static Config ParseOptions(sdk::OptionReader& reader) {
     Config config;
-    config.window =
-        static_cast<size_t>(reader.Int("window", kMinWindow, kMaxWindow));
+    config.window = static_cast<size_t>(reader.Int("window", kMinWindow, kMaxWindow));
     return config;
   }
 
-  static void Fit(const Config& config, const sdk::SeriesView& s,
-                  const sdk::Budget&, adoption_fit_result_v1* result) {
+  static void Fit(const Config& config, const sdk::SeriesView& s, const sdk::Budget&,
+                  adoption_fit_result_v1* result) {
     sdk::CopyString(ADOPTION_LOSS_SSE_ONE_STEP, result->loss_name);
     result->k = 0;
     result->n = s.n > 2 ? static_cast<uint32_t>(s.n - 2) : 0;
@@ -101,7 +100,8 @@ struct TrendFitter {
       sdk::SetStatus(result, ADOPTION_FIT_NOT_FITTED,
                      sdk::Format("too few points: need at least 3 (a slope "
                                  "from 2 points and one one-step-ahead "
-                                 "error), got %zu", s.n));
+                                 "error), got %zu",
+                                 s.n));
       return;
     }
     if (sdk::DescribeSeries(s).num_nonzero == 0) {
@@ -117,42 +117,36 @@ struct TrendFitter {
     result->loss = loss;
     result->params[0] = s.y[s.n - 1];
     result->params[1] = s.t[s.n - 1];
-    result->params[2] =
-        Slope(s.t, s.y, s.n > config.window ? s.n - config.window : 0, s.n);
+    result->params[2] = Slope(s.t, s.y, s.n > config.window ? s.n - config.window : 0, s.n);
     result->fixed[0] = result->fixed[1] = result->fixed[2] = 1;  // read off
     result->iterations = 0;
     result->starts = 1;
     result->has_covariance = 0;
-    sdk::CopyString("baseline: no estimated parameters",
-                    result->covariance_note);
+    sdk::CopyString("baseline: no estimated parameters", result->covariance_note);
     sdk::SetStatus(result, ADOPTION_FIT_CONVERGED,
                    sdk::Format("closed form (linear trend of the last %zu "
-                               "points)", config.window));
+                               "points)",
+                               config.window));
   }
 
-  static void Predict(const Config& config, const double* params,
-                      const sdk::SeriesView& history, const double* t,
-                      size_t n, double* out) {
-    const double last_value = params[0], last_month = params[1],
-                 slope = params[2];
+  static void Predict(const Config& config, const double* params, const sdk::SeriesView& history,
+                      const double* t, size_t n, double* out) {
+    const double last_value = params[0], last_month = params[1], slope = params[2];
     if (!(slope >= 0)) {
       throw std::invalid_argument("slope must be >= 0 (cumulative counts)");
     }
     for (size_t i = 0; i < n; ++i) {
       if (t[i] > last_month) {
         out[i] = sdk::CheckedValue(last_value + slope * (t[i] - last_month),
-                                   "last_value + slope (t - last_month)",
-                                   t[i]);
+                                   "last_value + slope (t - last_month)", t[i]);
         continue;
       }
       if (history.n == 0) {
-        throw std::invalid_argument(
-            "the history is needed to predict inside it (t <= last_month)");
+        throw std::invalid_argument("the history is needed to predict inside it (t <= last_month)");
       }
       // Points strictly before t[i] (binary search).
-      const size_t count = static_cast<size_t>(
-          std::lower_bound(history.t, history.t + history.n, t[i]) -
-          history.t);
+      const size_t count =
+          static_cast<size_t>(std::lower_bound(history.t, history.t + history.n, t[i]) - history.t);
       out[i] = ForecastFromPrefix(history, count, config.window, t[i]);
     }
   }

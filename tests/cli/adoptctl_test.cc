@@ -54,8 +54,7 @@ class AdoptctlTest : public ::testing::Test {
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::unsetenv("ADOPTION_SERVER");
-      if (!std::freopen(out.c_str(), "w", stdout) ||
-          !std::freopen(err.c_str(), "w", stderr)) {
+      if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) {
         ::_exit(127);
       }
       std::vector<char*> argv = {const_cast<char*>(ADOPTCTL)};
@@ -80,9 +79,10 @@ class AdoptctlTest : public ::testing::Test {
 };
 
 TEST_F(AdoptctlTest, HelpExitsZero) {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{"--help"}, {"compare", "--help"}, {"load-csv", "--help"},
-        {"forecast", "--help"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{"--help"},
+                                               {"compare", "--help"},
+                                               {"load-csv", "--help"},
+                                               {"forecast", "--help"}}) {
     Result r = Run(args);
     EXPECT_EQ(r.exit_code, 0) << args[0];
     EXPECT_THAT(r.out, HasSubstr("Usage:"));
@@ -92,15 +92,15 @@ TEST_F(AdoptctlTest, HelpExitsZero) {
 
 TEST_F(AdoptctlTest, UsageErrorsExitTwo) {
   const std::vector<std::vector<std::string>> cases = {
-      {},                                              // no command
-      {"frobnicate"},                                  // unknown command
-      {"compare"},                                     // no selection
-      {"compare", "--all", "--series", "a"},           // two selections
-      {"compare", "--filter", "company"},              // not key=value
-      {"compare", "--all", "--option", "m=100"},       // not fitter.key=value
+      {},                                         // no command
+      {"frobnicate"},                             // unknown command
+      {"compare"},                                // no selection
+      {"compare", "--all", "--series", "a"},      // two selections
+      {"compare", "--filter", "company"},         // not key=value
+      {"compare", "--all", "--option", "m=100"},  // not fitter.key=value
       {"compare", "--all", "--criterion", "aic"},
       {"compare", "--all", "--format", "xml"},
-      {"fit", "--series", "a"},                        // --fitter missing
+      {"fit", "--series", "a"},  // --fitter missing
       {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "0"},
       {"fitters", "--format", "csv"},
       {"--timeout", "-1", "fitters"},

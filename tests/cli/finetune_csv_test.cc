@@ -99,12 +99,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"MissingModel", "name,0-month,1-month\nx,0,1\n",
                 "f.csv:1: header has no \"model\" column"},
         BadCase{"NoMonths", "model,company\nx,Y\n", "f.csv:1: header has no month columns"},
-        BadCase{"MonthGapInHeader", "model,0-month,2-month\nx,0,1\n",
-                "1-month is missing"},
+        BadCase{"MonthGapInHeader", "model,0-month,2-month\nx,0,1\n", "1-month is missing"},
         BadCase{"UnterminatedQuote", std::string(kHeader) + "\"a,0,1,2,1.5,X\n",
                 "f.csv:2: field 1: unterminated quoted field"},
-        BadCase{"UnterminatedQuoteLater",
-                std::string(kHeader) + "a,0,1,2,1.5,X\nb,0,1,2,1.5,\"X\n",
+        BadCase{"UnterminatedQuoteLater", std::string(kHeader) + "a,0,1,2,1.5,X\nb,0,1,2,1.5,\"X\n",
                 "f.csv:3: field 6: unterminated quoted field"},
         BadCase{"TextAfterQuote", std::string(kHeader) + "\"a\"b,0,1,2,1.5,X\n",
                 "f.csv:2: field 1: text after a closing quote"},
@@ -118,7 +116,8 @@ INSTANTIATE_TEST_SUITE_P(
                 "f.csv:1: column \"01-month\" repeats month 1"},
         BadCase{"DuplicateColumn", "model,0-month,company,company\nx,0,A,B\n",
                 "f.csv:1: duplicate column \"company\""},
-        BadCase{"EmptyId", std::string(kHeader) + ",0,1,2,1.5,X\n", "f.csv:2: model: must not be empty"},
+        BadCase{"EmptyId", std::string(kHeader) + ",0,1,2,1.5,X\n",
+                "f.csv:2: model: must not be empty"},
         BadCase{"BadParameter", std::string(kHeader) + "a,0,1,2,abc,X\n",
                 "f.csv:2: lambda_i: not a number"},
         BadCase{"Empty", "", "empty file"}),
@@ -126,8 +125,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(FinetuneCsvTest, LineNumbersSkipBlankLines) {
   std::vector<int> lines;
-  auto r = ParseFinetuneCsv(std::string(kHeader) + "a,0,1,2,1.5,X\n\n\nb,0,,,,\n",
-                            "f.csv", &lines);
+  auto r = ParseFinetuneCsv(std::string(kHeader) + "a,0,1,2,1.5,X\n\n\nb,0,,,,\n", "f.csv", &lines);
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->size(), 2u);
   EXPECT_THAT(lines, ::testing::ElementsAre(2, 5));
@@ -198,7 +196,8 @@ TEST(FinetuneCsvFilesTest, FirstMalformedFileFailsTheLoad) {
 
 TEST(FinetuneCsvTest, QuotesCrlfAndShortSeries) {
   auto r = ParseFinetuneCsv(
-      "model,0-month,1-month,2-month,company\r\n\"org/with,comma\",0,1,,\"A \"\"quoted\"\" co\"\r\n",
+      "model,0-month,1-month,2-month,company\r\n\"org/with,comma\",0,1,,\"A \"\"quoted\"\" "
+      "co\"\r\n",
       "q.csv");
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->size(), 1u);

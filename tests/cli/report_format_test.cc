@@ -105,7 +105,8 @@ TEST(ReportFormatTest, CompareCsvCrossValidationColumns) {
   e->set_mase(0.5);
   std::vector<std::string> lines = absl::StrSplit(CompareToCsv(r), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_THAT(lines[0], HasSubstr(",param_lambda,cv_score,cv_rank,mae_h3,mape_h3,mase_h3,verdict,"));
+  EXPECT_THAT(lines[0],
+              HasSubstr(",param_lambda,cv_score,cv_rank,mae_h3,mape_h3,mase_h3,verdict,"));
   EXPECT_THAT(lines[1], HasSubstr(",2.25,0.5,1,12.5,,0.5,fits,"));
   EXPECT_THAT(lines[2], HasSubstr(",false,,,,,,,fits,"));
 }
@@ -115,8 +116,8 @@ void AddPooledM(v1::CompareModelsResponse* r) {
   p->set_fitter("citation");
   p->set_option("m");
   p->set_chosen("100");
-  for (auto [c, score] : std::vector<std::pair<const char*, double>>{
-           {"1", 1.375}, {"100", 1.25}, {"10000", 1.5}}) {
+  for (auto [c, score] :
+       std::vector<std::pair<const char*, double>>{{"1", 1.375}, {"100", 1.25}, {"10000", 1.5}}) {
     p->add_candidates(c);
     p->add_scores(score);
   }
@@ -130,8 +131,8 @@ TEST(ReportFormatTest, CompareCsvPooledColumnsOnEveryRow) {
   AddPooledM(&r);
   std::vector<std::string> lines = absl::StrSplit(CompareToCsv(r), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);
-  EXPECT_THAT(lines[0], ::testing::EndsWith(
-                            ",paper_label,pooled_citation_m,pooled_citation_m_scores"));
+  EXPECT_THAT(lines[0],
+              ::testing::EndsWith(",paper_label,pooled_citation_m,pooled_citation_m_scores"));
   EXPECT_THAT(lines[1], ::testing::EndsWith(",Fit the model,100,1=1.375;100=1.25;10000=1.5"));
   EXPECT_THAT(lines[2], ::testing::EndsWith(",Fit the model,100,1=1.375;100=1.25;10000=1.5"));
   // Without pooling the columns are absent (the header above is unchanged).
@@ -173,7 +174,8 @@ TEST(ReportFormatTest, JsonRoundTrips) {
   const std::string json = ToJson(in);
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &out).ok()) << json;
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(in, out))
-      << in.DebugString() << "\n" << out.DebugString();
+      << in.DebugString() << "\n"
+      << out.DebugString();
   EXPECT_THAT(json, HasSubstr("\"seriesId\": \"org/model\""));
   // Fields at their defaults are printed, optional ones only when set.
   EXPECT_THAT(json, HasSubstr("\"elapsedSeconds\": 0"));
@@ -317,7 +319,8 @@ TEST(ReportFormatTest, SeriesFormats) {
   }
   EXPECT_EQ(SeriesPointsToCsv(s),
             "series_id,t,value\n\"a,b\",0,0\n\"a,b\",1,123456789\n\"a,b\",2,246913578\n");
-  EXPECT_EQ(SeriesListToCsv({s}), "id,revision,points,last_value,company\n\"a,b\",0,3,246913578,X\n");
+  EXPECT_EQ(SeriesListToCsv({s}),
+            "id,revision,points,last_value,company\n\"a,b\",0,3,246913578,X\n");
   EXPECT_THAT(SeriesListToTable({s}), HasSubstr("a,b       3  246913578  X "));
 }
 

@@ -16,8 +16,8 @@ using ::testing::UnorderedElementsAre;
 TEST(RequestArgsTest, KeyValues) {
   auto kv = ParseKeyValues({"company=Meta", "expr=a=b", "empty="}, "--filter");
   ASSERT_TRUE(kv.ok()) << kv.status();
-  EXPECT_THAT(*kv, UnorderedElementsAre(Pair("company", "Meta"), Pair("expr", "a=b"),
-                                        Pair("empty", "")));
+  EXPECT_THAT(
+      *kv, UnorderedElementsAre(Pair("company", "Meta"), Pair("expr", "a=b"), Pair("empty", "")));
   EXPECT_THAT(KeyValueProblem("company"), HasSubstr("expected key=value"));
   EXPECT_THAT(KeyValueProblem("=x"), HasSubstr("empty key"));
   EXPECT_THAT(KeyValueProblem("a=b"), IsEmpty());
@@ -40,9 +40,9 @@ TEST(RequestArgsTest, FitterOptions) {
                                &req)
                   .ok());
   ASSERT_EQ(req.fitter_options().size(), 2u);
-  EXPECT_THAT(req.fitter_options().at("citation").options(),
-              UnorderedElementsAre(Pair("m", "100"), Pair("time_unit", "months"),
-                                   Pair("a.b", "1.5")));
+  EXPECT_THAT(
+      req.fitter_options().at("citation").options(),
+      UnorderedElementsAre(Pair("m", "100"), Pair("time_unit", "months"), Pair("a.b", "1.5")));
   EXPECT_EQ(req.fitter_options().at("logistic").options().at("loss"), "poisson");
 
   EXPECT_THAT(FitterOptionProblem("m=100"), HasSubstr("expected fitter.key=value"));

@@ -4,11 +4,11 @@
 // published parameters on >= 99% of the non-zero series.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <dirent.h>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -60,8 +60,7 @@ std::vector<PaperRow> ReadCorpus(const std::string& dir) {
       auto it = std::find(header.begin(), header.end(), name);
       return it == header.end() ? -1 : static_cast<int>(it - header.begin());
     };
-    const int model = col("model"), lam = col("lambda_i"), mu = col("mu_i"),
-              sig = col("sigma_i");
+    const int model = col("model"), lam = col("lambda_i"), mu = col("mu_i"), sig = col("sigma_i");
     std::vector<int> months;
     for (int k = 0; k <= 34; ++k) months.push_back(col(std::to_string(k) + "-month"));
     while (std::getline(in, line)) {
@@ -124,8 +123,8 @@ TEST(CitationRealData, SseNoWorseThanPaperOn99PercentOfNonZeroSeries) {
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     iterations += result->iterations;
     starts += result->starts;
-    const bool ok = result->status == ADOPTION_FIT_CONVERGED ||
-                    result->status == ADOPTION_FIT_MAX_ITERATIONS;
+    const bool ok =
+        result->status == ADOPTION_FIT_CONVERGED || result->status == ADOPTION_FIT_MAX_ITERATIONS;
     if (ok) ++usable;
     EXPECT_TRUE(ok) << row.model << ": " << result->message;
     if (!row.has_params) {
@@ -143,22 +142,22 @@ TEST(CitationRealData, SseNoWorseThanPaperOn99PercentOfNonZeroSeries) {
       std::snprintf(buf, sizeof(buf),
                     "%s n=%zu ours=%.6g paper=%.6g (lambda %.4g mu %.4g sigma %.4g)"
                     " ours(%.4g %.4g %.4g) status=%d %s",
-                    row.model.c_str(), row.y.size(), result->loss, paper, row.lambda,
-                    row.mu, row.sigma, result->params[0], result->params[1],
-                    result->params[2], result->status, result->message);
+                    row.model.c_str(), row.y.size(), result->loss, paper, row.lambda, row.mu,
+                    row.sigma, result->params[0], result->params[1], result->params[2],
+                    result->status, result->message);
       worse.push_back(buf);
     }
   }
   for (const auto& w : worse) std::printf("  worse: %s\n", w.c_str());
   // Series without paper parameters count as passes when we fit them.
-  const double share = static_cast<double>(at_least_as_good + no_paper_fit_but_ours) /
-                       static_cast<double>(nonzero);
+  const double share =
+      static_cast<double>(at_least_as_good + no_paper_fit_but_ours) / static_cast<double>(nonzero);
   std::printf(
       "[citation real data] non-zero series: %zu (with paper params: %zu); "
       "SSE <= paper: %zu of %zu comparable (%.2f%%; %zu strictly better); "
       "share over all non-zero: %.2f%%; usable fits: %zu\n",
-      nonzero, comparable, at_least_as_good, comparable,
-      100.0 * at_least_as_good / comparable, strictly_better, 100.0 * share, usable);
+      nonzero, comparable, at_least_as_good, comparable, 100.0 * at_least_as_good / comparable,
+      strictly_better, 100.0 * share, usable);
   std::printf(
       "[citation real data] total fit time %.3f s single thread, %.1f us per fit, "
       "%.2f starts and %.1f iterations per fit, %.3f us per iteration (incl. starts search)\n",
@@ -168,14 +167,16 @@ TEST(CitationRealData, SseNoWorseThanPaperOn99PercentOfNonZeroSeries) {
   EXPECT_GE(share, 0.99);
 }
 
-
 // Every fitter on every non-zero series: never FAILED, never a non-finite
 // number in a usable result (informational counts and times are printed).
 TEST(AllFittersRealData, NoFailuresAndFiniteResultsOnTheCorpus) {
   const std::vector<PaperRow> rows = ReadCorpus(ADOPTION_TEST_DATA_DIR);
   // Every fitter with its default options, then every curve with
   // loss=poisson (the count likelihood on the increments).
-  struct Run { const char* name; bool poisson; };
+  struct Run {
+    const char* name;
+    bool poisson;
+  };
   const Run runs[] = {{"citation", false}, {"logistic", false}, {"powerlaw", false},
                       {"gompertz", false}, {"bass", false},     {"naive", false},
                       {"trend", false},    {"citation", true},  {"logistic", true},
@@ -208,16 +209,16 @@ TEST(AllFittersRealData, NoFailuresAndFiniteResultsOnTheCorpus) {
         for (size_t j = 0; j < fitter->num_params; ++j) {
           EXPECT_TRUE(std::isfinite(r->params[j])) << name << " " << row.model;
         }
-        EXPECT_STREQ(r->loss_name, run.poisson ? ADOPTION_LOSS_POISSON_INCREMENTS
-                                               : r->loss_name);
+        EXPECT_STREQ(r->loss_name, run.poisson ? ADOPTION_LOSS_POISSON_INCREMENTS : r->loss_name);
         if (std::string(r->covariance_note).find("quasi-Poisson") != std::string::npos) ++quasi;
       }
     }
-    std::printf("[%s%s%s] %zu series: converged %zu, max_iterations %zu, not_fitted %zu, "
-                "failed %zu; %.3f s, %.1f us per fit",
-                name, std::string(name) == "citation" ? " months m=100" : "",
-                run.poisson ? " loss=poisson" : "", fits,
-                counts[0], counts[1], counts[2], counts[3], seconds, 1e6 * seconds / fits);
+    std::printf(
+        "[%s%s%s] %zu series: converged %zu, max_iterations %zu, not_fitted %zu, "
+        "failed %zu; %.3f s, %.1f us per fit",
+        name, std::string(name) == "citation" ? " months m=100" : "",
+        run.poisson ? " loss=poisson" : "", fits, counts[0], counts[1], counts[2], counts[3],
+        seconds, 1e6 * seconds / fits);
     if (run.poisson) std::printf("; quasi-Poisson (overdispersed) %zu", quasi);
     std::printf("\n");
   }

@@ -5,8 +5,8 @@
 #include <Eigen/Dense>
 
 #include <chrono>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <functional>
 #include <random>
 #include <string>
@@ -21,12 +21,10 @@ namespace {
 
 const char* const kAllFitters[] = {"citation", "logistic", "powerlaw", "naive",
                                    "trend",    "gompertz", "bass"};
-const char* const kCurveFitters[] = {"citation", "logistic", "powerlaw",
-                                     "gompertz", "bass"};
+const char* const kCurveFitters[] = {"citation", "logistic", "powerlaw", "gompertz", "bass"};
 
 bool Usable(const adoption_fit_result_v1& r) {
-  return r.status == ADOPTION_FIT_CONVERGED ||
-         r.status == ADOPTION_FIT_MAX_ITERATIONS;
+  return r.status == ADOPTION_FIT_CONVERGED || r.status == ADOPTION_FIT_MAX_ITERATIONS;
 }
 
 const adoption_fitter_descriptor_v1* Load(const std::string& name) {
@@ -37,19 +35,15 @@ const adoption_fitter_descriptor_v1* Load(const std::string& name) {
 }
 
 // Calls predict() with the fit's parameters; empty on error (reported).
-std::vector<double> Predict(const adoption_fitter_descriptor_v1* f,
-                            const adoption_fit_result_v1& r,
-                            const std::vector<double>& t_hist,
-                            const std::vector<double>& y_hist,
-                            const std::vector<double>& t,
-                            const Options& options = {}) {
+std::vector<double> Predict(const adoption_fitter_descriptor_v1* f, const adoption_fit_result_v1& r,
+                            const std::vector<double>& t_hist, const std::vector<double>& y_hist,
+                            const std::vector<double>& t, const Options& options = {}) {
   std::vector<double> out(t.size());
   char error[256] = "";
   adoption_series_v1 history{t_hist.data(), y_hist.data(), t_hist.size()};
   OptionList list(options);
-  const int rc = f->predict(r.params, f->num_params, list.data(), list.size(),
-                            &history, t.data(), t.size(), out.data(), error,
-                            sizeof(error));
+  const int rc = f->predict(r.params, f->num_params, list.data(), list.size(), &history, t.data(),
+                            t.size(), out.data(), error, sizeof(error));
   EXPECT_EQ(rc, 0) << f->name << ": " << error;
   if (rc != 0) out.clear();
   return out;
@@ -57,8 +51,8 @@ std::vector<double> Predict(const adoption_fitter_descriptor_v1* f,
 
 // A synthetic series: the true curve (in months 0..n-1) plus Gaussian noise
 // with standard deviation noise_sd, clamped at 0 (counts are non-negative).
-std::vector<double> Synthetic(const std::function<double(double)>& curve,
-                              size_t n, double noise_sd, uint32_t seed) {
+std::vector<double> Synthetic(const std::function<double(double)>& curve, size_t n, double noise_sd,
+                              uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> noise(0, noise_sd);
   std::vector<double> y(n);
@@ -70,8 +64,7 @@ std::vector<double> Synthetic(const std::function<double(double)>& curve,
 
 double Wsb(double lambda, double mu, double sigma, double m, double t) {
   if (t <= 0) return 0;
-  return m * std::expm1(lambda * 0.5 *
-                        std::erfc(-(std::log(t) - mu) / sigma / std::sqrt(2.0)));
+  return m * std::expm1(lambda * 0.5 * std::erfc(-(std::log(t) - mu) / sigma / std::sqrt(2.0)));
 }
 
 // Positive-definiteness of the covariance block of the free parameters.
@@ -166,12 +159,11 @@ void ExpectRecovers(const RecoveryCase& c) {
     }
     EXPECT_LE(r->loss, true_sse * (1 + 1e-9)) << c.fitter << " seed " << seed;
     for (size_t j = 0; j < c.truth.size(); ++j) {
-      const double err = c.absolute[j]
-                             ? std::abs(r->params[j] - c.truth[j])
-                             : std::abs(r->params[j] / c.truth[j] - 1);
+      const double err = c.absolute[j] ? std::abs(r->params[j] - c.truth[j])
+                                       : std::abs(r->params[j] / c.truth[j] - 1);
       EXPECT_LE(err, c.tolerance[j])
-          << c.fitter << " seed " << seed << " param " << f->params[j].name
-          << " = " << r->params[j] << ", truth " << c.truth[j];
+          << c.fitter << " seed " << seed << " param " << f->params[j].name << " = " << r->params[j]
+          << ", truth " << c.truth[j];
     }
     EXPECT_STREQ(r->loss_name, ADOPTION_LOSS_SSE_CUMULATIVE);
     EXPECT_EQ(r->n, c.n);
@@ -192,8 +184,13 @@ TEST(Recovery, CitationYearsM1) {
   // median time near the end of the window, lambda and sigma are weakly
   // identified and errors of 20% occur: a property of the data.)
   const double lambda = 6, mu = 0.0, sigma = 0.6;
-  ExpectRecovers({"citation", {}, {lambda, mu, sigma}, {0.10, 0.10, 0.15},
-                  {false, true, false}, 34, 3.0,
+  ExpectRecovers({"citation",
+                  {},
+                  {lambda, mu, sigma},
+                  {0.10, 0.10, 0.15},
+                  {false, true, false},
+                  34,
+                  3.0,
                   [=](double t) { return Wsb(lambda, mu, sigma, 1, t / 12); }});
 }
 
@@ -206,7 +203,9 @@ TEST(Recovery, CitationMonthsM100) {
                   {{"m", "100"}, {"time_unit", "months"}},
                   {lambda, mu, sigma, 100},
                   {0.10, 0.10, 0.15, 1e-12},
-                  {false, true, false, false}, 30, 3.0,
+                  {false, true, false, false},
+                  30,
+                  3.0,
                   [=](double t) { return Wsb(lambda, mu, sigma, 100, t); }});
 }
 
@@ -214,25 +213,32 @@ TEST(Recovery, Logistic) {
   // K 500, r 0.35/month, midpoint month 14; 30 months, noise sd 5 (1% of K).
   // Tolerances: 5% K, 10% r, 0.5 month t0.
   const double k = 500, r = 0.35, t0 = 14;
-  ExpectRecovers({"logistic", {}, {k, r, t0}, {0.05, 0.10, 0.5},
-                  {false, false, true}, 30, 5.0,
-                  [=](double t) { return k / (1 + std::exp(-r * (t - t0))); }});
+  ExpectRecovers(
+      {"logistic", {}, {k, r, t0}, {0.05, 0.10, 0.5}, {false, false, true}, 30, 5.0, [=](double t) {
+         return k / (1 + std::exp(-r * (t - t0)));
+       }});
 }
 
 TEST(Recovery, PowerLaw) {
   // a 3, b 1.6 over 24 months (c(23) ~ 450), noise sd 3. Tolerances: 15% a
   // (a and b are strongly correlated), 3% b.
   const double a = 3, b = 1.6;
-  ExpectRecovers({"powerlaw", {}, {a, b}, {0.15, 0.03}, {false, false}, 24,
-                  3.0, [=](double t) { return a * std::pow(t, b); }});
+  ExpectRecovers({"powerlaw", {}, {a, b}, {0.15, 0.03}, {false, false}, 24, 3.0, [=](double t) {
+                    return a * std::pow(t, b);
+                  }});
 }
 
 TEST(Recovery, Gompertz) {
   // K 800, b 6, c 0.15/month (peak at ln 6 / 0.15 = 12 months); 35 months,
   // noise sd 5. Tolerances: 5% K, 15% b, 10% c.
   const double k = 800, b = 6, c = 0.15;
-  ExpectRecovers({"gompertz", {}, {k, b, c}, {0.05, 0.15, 0.10},
-                  {false, false, false}, 35, 5.0,
+  ExpectRecovers({"gompertz",
+                  {},
+                  {k, b, c},
+                  {0.05, 0.15, 0.10},
+                  {false, false, false},
+                  35,
+                  5.0,
                   [=](double t) { return k * std::exp(-b * std::exp(-c * t)); }});
 }
 
@@ -241,11 +247,11 @@ TEST(Recovery, Bass) {
   // 35 months, noise sd 5. Tolerances: 5% M, 30% p (innovation is weakly
   // identified by the first few months), 10% q.
   const double m = 1000, p = 0.01, q = 0.3;
-  ExpectRecovers({"bass", {}, {m, p, q}, {0.05, 0.30, 0.10},
-                  {false, false, false}, 35, 5.0, [=](double t) {
-                    const double e = std::exp(-(p + q) * t);
-                    return m * (1 - e) / (1 + (q / p) * e);
-                  }});
+  ExpectRecovers(
+      {"bass", {}, {m, p, q}, {0.05, 0.30, 0.10}, {false, false, false}, 35, 5.0, [=](double t) {
+         const double e = std::exp(-(p + q) * t);
+         return m * (1 - e) / (1 + (q / p) * e);
+       }});
 }
 
 TEST(Recovery, CitationFreeMEstimatesFourParameters) {
@@ -254,9 +260,8 @@ TEST(Recovery, CitationFreeMEstimatesFourParameters) {
   // at least as well as the fixed-m fit of the same data.
   const adoption_fitter_descriptor_v1* f = Load("citation");
   const std::vector<double> t = Months(30);
-  const std::vector<double> y = Synthetic(
-      [](double x) { return Wsb(2.0, std::log(1.2), 0.6, 50, x / 12); }, 30,
-      2.0, 7);
+  const std::vector<double> y =
+      Synthetic([](double x) { return Wsb(2.0, std::log(1.2), 0.6, 50, x / 12); }, 30, 2.0, 7);
   auto fixed = RunFit(f, t, y, {{"m", "50"}});
   auto freed = RunFit(f, t, y, {{"m", "50"}, {"free_m", "true"}});
   ASSERT_TRUE(Usable(*fixed)) << fixed->message;
@@ -330,8 +335,7 @@ TEST(NotFitted, ShortSeriesSayHowManyPointsAreNeeded) {
   for (const char* name : {"logistic", "gompertz", "bass"}) {
     auto r = RunFit(Load(name), {0, 1, 2}, {0, 1, 3});
     EXPECT_EQ(r->status, ADOPTION_FIT_NOT_FITTED) << name;
-    EXPECT_NE(std::string(r->message).find("need at least 4"), std::string::npos)
-        << r->message;
+    EXPECT_NE(std::string(r->message).find("need at least 4"), std::string::npos) << r->message;
   }
 }
 
@@ -341,8 +345,8 @@ TEST(NotFitted, FlatAndSingleNonZeroSeriesForSaturatingCurves) {
     const adoption_fitter_descriptor_v1* f = Load(name);
     auto single = RunFit(f, Months(8), {0, 0, 0, 0, 0, 0, 0, 4});
     EXPECT_EQ(single->status, ADOPTION_FIT_NOT_FITTED) << name;
-    EXPECT_NE(std::string(single->message).find("not identifiable"),
-              std::string::npos) << single->message;
+    EXPECT_NE(std::string(single->message).find("not identifiable"), std::string::npos)
+        << single->message;
     auto flat = RunFit(f, Months(8), {0, 5, 5, 5, 5, 5, 5, 5});
     EXPECT_EQ(flat->status, ADOPTION_FIT_NOT_FITTED) << name;
     auto constant = RunFit(f, Months(8), std::vector<double>(8, 7.0));
@@ -396,9 +400,8 @@ TEST(NotFitted, InvalidSeriesIsRefusedNotTrusted) {
 // ---------------------------------------------------------------------------
 
 // A realistic series (a real-data shape) for the generic tests.
-const std::vector<double> kSeries = {0,   3,   9,   20,  38,  61,  90,  121,
-                                     150, 178, 199, 216, 230, 241, 249, 255,
-                                     261, 264, 268, 270, 272, 273};
+const std::vector<double> kSeries = {0,   3,   9,   20,  38,  61,  90,  121, 150, 178, 199,
+                                     216, 230, 241, 249, 255, 261, 264, 268, 270, 272, 273};
 
 TEST(Predict, RoundTripsTheFittedValuesForEveryCurve) {
   const std::vector<double> t = Months(kSeries.size());
@@ -426,20 +429,23 @@ TEST(Predict, RejectsWrongParameterCountAndNonFiniteParameters) {
     double params[ADOPTION_MAX_PARAMS] = {1, 1, 1, 1};
     double t = 5, out = 0;
     char error[256] = "";
-    EXPECT_NE(f->predict(params, f->num_params + 1, nullptr, 0, nullptr, &t, 1,
-                         &out, error, sizeof(error)), 0) << name;
+    EXPECT_NE(f->predict(params, f->num_params + 1, nullptr, 0, nullptr, &t, 1, &out, error,
+                         sizeof(error)),
+              0)
+        << name;
     EXPECT_NE(std::string(error).find("parameters"), std::string::npos) << error;
     params[0] = NAN;
-    EXPECT_NE(f->predict(params, f->num_params, nullptr, 0, nullptr, &t, 1, &out,
-                         error, sizeof(error)), 0) << name;
+    EXPECT_NE(
+        f->predict(params, f->num_params, nullptr, 0, nullptr, &t, 1, &out, error, sizeof(error)),
+        0)
+        << name;
   }
   // Invalid model parameters: reason, not a crash or NaN.
   const adoption_fitter_descriptor_v1* citation = Load("citation");
   double bad[4] = {1, 0, -1, 1};  // sigma < 0
   double t = 5, out = 0;
   char error[256] = "";
-  EXPECT_NE(citation->predict(bad, 4, nullptr, 0, nullptr, &t, 1, &out, error,
-                              sizeof(error)), 0);
+  EXPECT_NE(citation->predict(bad, 4, nullptr, 0, nullptr, &t, 1, &out, error, sizeof(error)), 0);
   EXPECT_NE(std::string(error).find("sigma"), std::string::npos) << error;
 }
 
@@ -480,8 +486,8 @@ TEST(Budget, ShouldStopYieldsCancelledQuickly) {
     adoption_budget_v1 budget{0, &AlwaysStop, &calls};
     const auto start = std::chrono::steady_clock::now();
     auto r = RunFit(f, t, kSeries, {}, &budget);
-    const double ms = std::chrono::duration<double, std::milli>(
-                          std::chrono::steady_clock::now() - start).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     EXPECT_EQ(r->status, ADOPTION_FIT_CANCELLED) << name << ": " << r->message;
     EXPECT_GE(calls, 1) << name;
     EXPECT_LT(ms, 50) << name;
@@ -506,19 +512,16 @@ TEST(Budget, IterationCapGivesMaxIterationsWithAUsableEstimate) {
 // Options
 // ---------------------------------------------------------------------------
 
-void ExpectInvalid(const char* fitter, const Options& options,
-                   const std::string& option_name) {
+void ExpectInvalid(const char* fitter, const Options& options, const std::string& option_name) {
   const adoption_fitter_descriptor_v1* f = Load(fitter);
   OptionList list(options);
   char error[256] = "";
-  EXPECT_NE(f->validate_options(list.data(), list.size(), error, sizeof(error)), 0)
-      << fitter;
+  EXPECT_NE(f->validate_options(list.data(), list.size(), error, sizeof(error)), 0) << fitter;
   EXPECT_NE(std::string(error).find("'" + option_name + "'"), std::string::npos)
       << fitter << ": " << error;
   auto r = RunFit(f, Months(kSeries.size()), kSeries, options);
   EXPECT_EQ(r->status, ADOPTION_FIT_INVALID_OPTIONS) << fitter;
-  EXPECT_NE(std::string(r->message).find("'" + option_name + "'"), std::string::npos)
-      << r->message;
+  EXPECT_NE(std::string(r->message).find("'" + option_name + "'"), std::string::npos) << r->message;
 }
 
 TEST(Options, BadValuesAreRejectedWithAMessageNamingTheOption) {
@@ -545,8 +548,7 @@ TEST(Options, ValidValuesAreAccepted) {
   Options ok = {{"m", "100"}, {"time_unit", "months"}, {"free_m", "false"}};
   OptionList list(ok);
   char error[256] = "";
-  EXPECT_EQ(f->validate_options(list.data(), list.size(), error, sizeof(error)), 0)
-      << error;
+  EXPECT_EQ(f->validate_options(list.data(), list.size(), error, sizeof(error)), 0) << error;
 }
 
 // ---------------------------------------------------------------------------
@@ -578,8 +580,9 @@ TEST(Naive, OneStepLossAndBaselineContract) {
   // Forecasts need no history.
   double future = 7, out = 0;
   char error[128] = "";
-  EXPECT_EQ(f->predict(r->params, 2, nullptr, 0, nullptr, &future, 1, &out, error,
-                       sizeof(error)), 0) << error;
+  EXPECT_EQ(f->predict(r->params, 2, nullptr, 0, nullptr, &future, 1, &out, error, sizeof(error)),
+            0)
+      << error;
   EXPECT_EQ(out, 9);
 }
 
@@ -612,11 +615,10 @@ TEST(Trend, OneStepLossAndBaselineContract) {
   EXPECT_FALSE(r->has_covariance);
   // Inside the history: the one-step forecast from the points strictly
   // before t (0 with none, the previous value with one); after: the trend.
-  std::vector<double> p =
-      Predict(f, *r, t, y, {-1, 0, 0.5, 1, 2, 3, 5, 6, 100});
+  std::vector<double> p = Predict(f, *r, t, y, {-1, 0, 0.5, 1, 2, 3, 5, 6, 100});
   ASSERT_EQ(p.size(), 9u);
-  const std::vector<double> expected = {0, 0, 0, 0, 4, 7.5, 8,
-                                        9 + 60.0 / 42.0, 9 + 95 * 60.0 / 42.0};
+  const std::vector<double> expected = {
+      0, 0, 0, 0, 4, 7.5, 8, 9 + 60.0 / 42.0, 9 + 95 * 60.0 / 42.0};
   for (size_t i = 0; i < p.size(); ++i) EXPECT_NEAR(p[i], expected[i], 1e-9) << i;
   // Round trip: predict() at t[2..] reproduces the one-step loss.
   std::vector<double> one_step = Predict(f, *r, t, y, t);
@@ -628,13 +630,14 @@ TEST(Trend, OneStepLossAndBaselineContract) {
   // Forecasts need no history.
   double future = 7, out = 0;
   char error[128] = "";
-  EXPECT_EQ(f->predict(r->params, 3, nullptr, 0, nullptr, &future, 1, &out,
-                       error, sizeof(error)), 0) << error;
+  EXPECT_EQ(f->predict(r->params, 3, nullptr, 0, nullptr, &future, 1, &out, error, sizeof(error)),
+            0)
+      << error;
   EXPECT_NEAR(out, 9 + 2 * 60.0 / 42.0, 1e-12);
   // Inside the history without it: refused with a reason.
   double inside = 2;
-  EXPECT_NE(f->predict(r->params, 3, nullptr, 0, nullptr, &inside, 1, &out,
-                       error, sizeof(error)), 0);
+  EXPECT_NE(f->predict(r->params, 3, nullptr, 0, nullptr, &inside, 1, &out, error, sizeof(error)),
+            0);
   EXPECT_NE(std::string(error).find("history"), std::string::npos) << error;
 }
 
@@ -665,8 +668,7 @@ TEST(Trend, WindowOptionAndNonNegativeSlope) {
   // A negative slope parameter is refused by predict.
   double params[3] = {9, 5, -1}, at = 6, out = 0;
   char error[128] = "";
-  EXPECT_NE(f->predict(params, 3, nullptr, 0, nullptr, &at, 1, &out, error,
-                       sizeof(error)), 0);
+  EXPECT_NE(f->predict(params, 3, nullptr, 0, nullptr, &at, 1, &out, error, sizeof(error)), 0);
   EXPECT_NE(std::string(error).find("slope"), std::string::npos) << error;
 }
 

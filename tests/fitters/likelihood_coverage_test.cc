@@ -33,8 +33,7 @@ namespace {
 using Curve = std::function<double(double)>;
 
 bool Usable(const adoption_fit_result_v1& r) {
-  return r.status == ADOPTION_FIT_CONVERGED ||
-         r.status == ADOPTION_FIT_MAX_ITERATIONS;
+  return r.status == ADOPTION_FIT_CONVERGED || r.status == ADOPTION_FIT_MAX_ITERATIONS;
 }
 
 const adoption_fitter_descriptor_v1* Load(const std::string& name) {
@@ -46,8 +45,7 @@ const adoption_fitter_descriptor_v1* Load(const std::string& name) {
 
 double Wsb(double lambda, double mu, double sigma, double m, double t) {
   if (t <= 0) return 0;
-  return m * std::expm1(lambda * 0.5 *
-                        std::erfc(-(std::log(t) - mu) / sigma / std::sqrt(2.0)));
+  return m * std::expm1(lambda * 0.5 * std::erfc(-(std::log(t) - mu) / sigma / std::sqrt(2.0)));
 }
 
 double Logistic(double k, double r, double t0, double t) {
@@ -71,8 +69,7 @@ std::vector<double> PoissonSeries(const Curve& c, size_t n, uint32_t seed) {
 }
 
 // Truth + Gaussian noise, clamped at 0 (y_0 = c(0)).
-std::vector<double> GaussianSeries(const Curve& c, size_t n, double sd,
-                                   uint32_t seed) {
+std::vector<double> GaussianSeries(const Curve& c, size_t n, double sd, uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<double> noise(0, sd);
   std::vector<double> y(n);
@@ -123,8 +120,7 @@ CoverageResult RunCoverage(const CoverageCase& c, int seeds) {
       }
     }
   }
-  out.seconds = std::chrono::duration<double>(
-                    std::chrono::steady_clock::now() - start).count();
+  out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;
 }
 
@@ -132,29 +128,25 @@ void ExpectCoverage(const CoverageCase& c, int seeds, double lo, double hi) {
   const adoption_fitter_descriptor_v1* f = Load(c.fitter);
   ASSERT_NE(f, nullptr);
   const CoverageResult r = RunCoverage(c, seeds);
-  const std::string loss =
-      c.options.empty() ? "sse" : c.options.back().second;
+  const std::string loss = c.options.empty() ? "sse" : c.options.back().second;
   EXPECT_GE(r.with_covariance, seeds * 95 / 100)
       << c.fitter << ": usable " << r.usable << " of " << seeds;
   std::string line = std::string(c.fitter) + " loss=" + loss + ":";
   for (size_t j = 0; j < c.truth.size(); ++j) {
-    const double rate =
-        static_cast<double>(r.covered[j]) / std::max(r.with_covariance, 1);
+    const double rate = static_cast<double>(r.covered[j]) / std::max(r.with_covariance, 1);
     char buf[96];
-    std::snprintf(buf, sizeof buf, " %s %.1f%%", f->params[j].name,
-                  100 * rate);
+    std::snprintf(buf, sizeof buf, " %s %.1f%%", f->params[j].name, 100 * rate);
     line += buf;
     ::testing::Test::RecordProperty(
-        std::string("coverage_") + c.fitter + "_" + loss + "_" +
-            f->params[j].name,
+        std::string("coverage_") + c.fitter + "_" + loss + "_" + f->params[j].name,
         std::to_string(rate));
     EXPECT_GE(rate, lo) << c.fitter << " " << f->params[j].name;
     EXPECT_LE(rate, hi) << c.fitter << " " << f->params[j].name;
   }
-  std::printf("[coverage] %s over %d fits with covariance (%d usable of %d), "
-              "%.0f us per fit\n",
-              line.c_str(), r.with_covariance, r.usable, r.fits,
-              1e6 * r.seconds / std::max(r.fits, 1));
+  std::printf(
+      "[coverage] %s over %d fits with covariance (%d usable of %d), "
+      "%.0f us per fit\n",
+      line.c_str(), r.with_covariance, r.usable, r.fits, 1e6 * r.seconds / std::max(r.fits, 1));
 }
 
 // Curves of the coverage and recovery cases.
@@ -173,9 +165,7 @@ Curve PoissonLogisticCurve() {
   return [](double t) { return Logistic(kPLogK, kPLogR, kPLogT0, t); };
 }
 Curve PoissonCitationCurve() {
-  return [](double t) {
-    return Wsb(kPCitLambda, kPCitMu, kPCitSigma, 1, t / 12);
-  };
+  return [](double t) { return Wsb(kPCitLambda, kPCitMu, kPCitSigma, 1, t / 12); };
 }
 
 // ---------------------------------------------------------------------------
@@ -184,14 +174,22 @@ Curve PoissonCitationCurve() {
 
 TEST(Coverage, LeastSquaresLogisticWaldIntervalsCoverAtAbout95Percent) {
   const Curve c = LogisticCurve();
-  ExpectCoverage({"logistic", {}, {kLogK, kLogR, kLogT0}, 30, c,
+  ExpectCoverage({"logistic",
+                  {},
+                  {kLogK, kLogR, kLogT0},
+                  30,
+                  c,
                   [&](uint32_t seed) { return GaussianSeries(c, 30, 5.0, seed); }},
                  200, 0.88, 0.99);
 }
 
 TEST(Coverage, LeastSquaresCitationWaldIntervalsCoverAtAbout95Percent) {
   const Curve c = CitationCurve();
-  ExpectCoverage({"citation", {}, {kCitLambda, kCitMu, kCitSigma}, 34, c,
+  ExpectCoverage({"citation",
+                  {},
+                  {kCitLambda, kCitMu, kCitSigma},
+                  34,
+                  c,
                   [&](uint32_t seed) { return GaussianSeries(c, 34, 3.0, seed); }},
                  200, 0.88, 0.99);
 }
@@ -202,15 +200,22 @@ TEST(Coverage, LeastSquaresCitationWaldIntervalsCoverAtAbout95Percent) {
 
 TEST(Poisson, CoverageOfInverseFisherIntervalsLogistic) {
   const Curve c = PoissonLogisticCurve();
-  ExpectCoverage({"logistic", {{"loss", "poisson"}}, {kPLogK, kPLogR, kPLogT0},
-                  36, c, [&](uint32_t seed) { return PoissonSeries(c, 36, seed); }},
+  ExpectCoverage({"logistic",
+                  {{"loss", "poisson"}},
+                  {kPLogK, kPLogR, kPLogT0},
+                  36,
+                  c,
+                  [&](uint32_t seed) { return PoissonSeries(c, 36, seed); }},
                  200, 0.85, 1.0);
 }
 
 TEST(Poisson, CoverageOfInverseFisherIntervalsCitation) {
   const Curve c = PoissonCitationCurve();
-  ExpectCoverage({"citation", {{"loss", "poisson"}},
-                  {kPCitLambda, kPCitMu, kPCitSigma}, 36, c,
+  ExpectCoverage({"citation",
+                  {{"loss", "poisson"}},
+                  {kPCitLambda, kPCitMu, kPCitSigma},
+                  36,
+                  c,
                   [&](uint32_t seed) { return PoissonSeries(c, 36, seed); }},
                  200, 0.85, 1.0);
 }
@@ -247,17 +252,17 @@ void ExpectPoissonRecovery(const RecoveryCase& c) {
     ASSERT_TRUE(Usable(*r)) << c.fitter << " seed " << seed << ": " << r->message;
     EXPECT_STREQ(r->loss_name, ADOPTION_LOSS_POISSON_INCREMENTS);
     EXPECT_EQ(r->n, c.n);  // increments, the first point's (y_0) included
-    EXPECT_NE(std::string(r->message).find("Poisson"), std::string::npos)
-        << r->message;
+    EXPECT_NE(std::string(r->message).find("Poisson"), std::string::npos) << r->message;
     // The loss is the deviance of the fitted curve, and no worse than the
     // truth's (the optimiser's own job).
     std::vector<double> fitted(c.n);
     OptionList list(c.options);
     char error[256] = "";
     adoption_series_v1 history{t.data(), y.data(), t.size()};
-    ASSERT_EQ(f->predict(r->params, f->num_params, list.data(), list.size(),
-                         &history, t.data(), t.size(), fitted.data(), error,
-                         sizeof error), 0) << error;
+    ASSERT_EQ(f->predict(r->params, f->num_params, list.data(), list.size(), &history, t.data(),
+                         t.size(), fitted.data(), error, sizeof error),
+              0)
+        << error;
     EXPECT_NEAR(r->loss, Deviance(y, fitted), 1e-6 * (1 + r->loss));
     std::vector<double> truth_curve(c.n);
     for (size_t i = 0; i < c.n; ++i) truth_curve[i] = c.curve(t[i]);
@@ -266,9 +271,8 @@ void ExpectPoissonRecovery(const RecoveryCase& c) {
     for (size_t j = 0; j < c.truth.size(); ++j) {
       const double err = c.absolute[j] ? std::abs(r->params[j] - c.truth[j])
                                        : std::abs(r->params[j] / c.truth[j] - 1);
-      EXPECT_LE(err, c.tolerance[j])
-          << c.fitter << " seed " << seed << " " << f->params[j].name << " = "
-          << r->params[j] << ", truth " << c.truth[j];
+      EXPECT_LE(err, c.tolerance[j]) << c.fitter << " seed " << seed << " " << f->params[j].name
+                                     << " = " << r->params[j] << ", truth " << c.truth[j];
     }
     EXPECT_TRUE(r->has_covariance) << r->covariance_note;
   }
@@ -277,34 +281,49 @@ void ExpectPoissonRecovery(const RecoveryCase& c) {
 TEST(Poisson, RecoversLogisticParameters) {
   // K 2000, r 0.3/month, midpoint 15; 36 months of Poisson increments.
   // Tolerances: 5% K, 10% r, 0.6 month t0 (about 3 standard errors).
-  ExpectPoissonRecovery({"logistic", {{"loss", "poisson"}},
-                         {kPLogK, kPLogR, kPLogT0}, {0.05, 0.10, 0.6},
-                         {false, false, true}, 36, PoissonLogisticCurve()});
+  ExpectPoissonRecovery({"logistic",
+                         {{"loss", "poisson"}},
+                         {kPLogK, kPLogR, kPLogT0},
+                         {0.05, 0.10, 0.6},
+                         {false, false, true},
+                         36,
+                         PoissonLogisticCurve()});
 }
 
 TEST(Poisson, RecoversCitationParameters) {
   // lambda 7.5 (c_inf = 1807), mu 0.3 (median 16 months), sigma 0.7, years,
   // m = 1; 36 months. Tolerances: 5% lambda, 0.15 mu, 15% sigma.
-  ExpectPoissonRecovery({"citation", {{"loss", "poisson"}},
-                         {kPCitLambda, kPCitMu, kPCitSigma}, {0.05, 0.15, 0.15},
-                         {false, true, false}, 36, PoissonCitationCurve()});
+  ExpectPoissonRecovery({"citation",
+                         {{"loss", "poisson"}},
+                         {kPCitLambda, kPCitMu, kPCitSigma},
+                         {0.05, 0.15, 0.15},
+                         {false, true, false},
+                         36,
+                         PoissonCitationCurve()});
 }
 
 TEST(Poisson, RecoversGompertzBassAndPowerLawParameters) {
-  ExpectPoissonRecovery({"gompertz", {{"loss", "poisson"}}, {2000, 6, 0.15},
-                         {0.05, 0.2, 0.1}, {false, false, false}, 36,
-                         [](double t) {
-                           return 2000 * std::exp(-6 * std::exp(-0.15 * t));
-                         }});
-  ExpectPoissonRecovery({"bass", {{"loss", "poisson"}}, {2000, 0.01, 0.3},
-                         {0.05, 0.35, 0.12}, {false, false, false}, 36,
+  ExpectPoissonRecovery({"gompertz",
+                         {{"loss", "poisson"}},
+                         {2000, 6, 0.15},
+                         {0.05, 0.2, 0.1},
+                         {false, false, false},
+                         36,
+                         [](double t) { return 2000 * std::exp(-6 * std::exp(-0.15 * t)); }});
+  ExpectPoissonRecovery({"bass",
+                         {{"loss", "poisson"}},
+                         {2000, 0.01, 0.3},
+                         {0.05, 0.35, 0.12},
+                         {false, false, false},
+                         36,
                          [](double t) {
                            const double e = std::exp(-0.31 * t);
                            return 2000 * (1 - e) / (1 + 30 * e);
                          }});
-  ExpectPoissonRecovery({"powerlaw", {{"loss", "poisson"}}, {3, 1.6},
-                         {0.4, 0.1}, {false, false}, 30,
-                         [](double t) { return 3 * std::pow(t, 1.6); }});
+  ExpectPoissonRecovery(
+      {"powerlaw", {{"loss", "poisson"}}, {3, 1.6}, {0.4, 0.1}, {false, false}, 30, [](double t) {
+         return 3 * std::pow(t, 1.6);
+       }});
 }
 
 TEST(Poisson, OverdispersedIncrementsGetQuasiPoissonIntervals) {
@@ -320,13 +339,13 @@ TEST(Poisson, OverdispersedIncrementsGetQuasiPoissonIntervals) {
   auto r = RunFit(f, Months(36), y, {{"loss", "poisson"}});
   ASSERT_TRUE(Usable(*r)) << r->message;
   ASSERT_TRUE(r->has_covariance) << r->covariance_note;
-  EXPECT_NE(std::string(r->covariance_note).find("quasi-Poisson"),
-            std::string::npos) << r->covariance_note;
+  EXPECT_NE(std::string(r->covariance_note).find("quasi-Poisson"), std::string::npos)
+      << r->covariance_note;
   // And plain Poisson data says it was not scaled.
   auto plain = RunFit(f, Months(36), PoissonSeries(c, 36, 3), {{"loss", "poisson"}});
   ASSERT_TRUE(plain->has_covariance);
-  EXPECT_NE(std::string(plain->covariance_note).find("not scaled"),
-            std::string::npos) << plain->covariance_note;
+  EXPECT_NE(std::string(plain->covariance_note).find("not scaled"), std::string::npos)
+      << plain->covariance_note;
 }
 
 TEST(Poisson, RefusesDecreasingSeriesAndReportsTheLossWhenNotFitted) {
@@ -359,18 +378,17 @@ TEST(Poisson, FirstPointAfterMonthZeroIsAnIncrement) {
 }
 
 // The fitted curve at the series' months (predict()).
-std::vector<double> Fitted(const adoption_fitter_descriptor_v1* f,
-                           const adoption_fit_result_v1& r,
-                           const std::vector<double>& t,
-                           const std::vector<double>& y) {
+std::vector<double> Fitted(const adoption_fitter_descriptor_v1* f, const adoption_fit_result_v1& r,
+                           const std::vector<double>& t, const std::vector<double>& y) {
   std::vector<double> out(t.size());
   const Options options = {{"loss", "poisson"}};
   OptionList list(options);
   char error[256] = "";
   adoption_series_v1 history{t.data(), y.data(), t.size()};
-  EXPECT_EQ(f->predict(r.params, f->num_params, list.data(), list.size(),
-                       &history, t.data(), t.size(), out.data(), error,
-                       sizeof error), 0) << error;
+  EXPECT_EQ(f->predict(r.params, f->num_params, list.data(), list.size(), &history, t.data(),
+                       t.size(), out.data(), error, sizeof error),
+            0)
+      << error;
   return out;
 }
 
@@ -388,9 +406,15 @@ TEST(Poisson, LevelIsAnchoredAtMonthZero) {
     Curve curve;
   };
   const std::vector<Case> cases = {
-      {"logistic", {2000, 0.3, 8}, {0.05, 0.1, 0.6}, {false, false, true},
+      {"logistic",
+       {2000, 0.3, 8},
+       {0.05, 0.1, 0.6},
+       {false, false, true},
        [](double t) { return Logistic(2000, 0.3, 8, t); }},
-      {"gompertz", {2000, 2, 0.15}, {0.08, 0.1, 0.1}, {false, false, false},
+      {"gompertz",
+       {2000, 2, 0.15},
+       {0.08, 0.1, 0.1},
+       {false, false, false},
        [](double t) { return 2000 * std::exp(-2 * std::exp(-0.15 * t)); }},
   };
   const size_t n = 30;
@@ -407,17 +431,15 @@ TEST(Poisson, LevelIsAnchoredAtMonthZero) {
         const double err = c.absolute[j] ? std::abs(r->params[j] - c.truth[j])
                                          : std::abs(r->params[j] / c.truth[j] - 1);
         EXPECT_LE(err, c.tolerance[j])
-            << c.fitter << " seed " << seed << " " << f->params[j].name << " = "
-            << r->params[j] << ", truth " << c.truth[j] << ", sd "
+            << c.fitter << " seed " << seed << " " << f->params[j].name << " = " << r->params[j]
+            << ", truth " << c.truth[j] << ", sd "
             << std::sqrt(r->covariance[j * f->num_params + j]);
       }
       const std::vector<double> fitted = Fitted(f, *r, t, y);
-      EXPECT_NEAR(fitted[0], y[0], 3 * std::sqrt(c.curve(0)))
-          << c.fitter << " seed " << seed;
+      EXPECT_NEAR(fitted[0], y[0], 3 * std::sqrt(c.curve(0))) << c.fitter << " seed " << seed;
       double mean_residual = 0;
       for (size_t i = 0; i < n; ++i) mean_residual += (y[i] - fitted[i]) / n;
-      EXPECT_LE(std::abs(mean_residual), 0.01 * y.back())
-          << c.fitter << " seed " << seed;
+      EXPECT_LE(std::abs(mean_residual), 0.01 * y.back()) << c.fitter << " seed " << seed;
     }
   }
 }
@@ -435,8 +457,7 @@ TEST(Poisson, SeriesStartingAtZeroPullsTheCurveToZero) {
   const std::vector<double> t = Months(n);
   const std::vector<std::pair<const char*, Curve>> cases = {
       {"logistic", [](double x) { return Logistic(2000, 0.3, 10, x); }},
-      {"gompertz",
-       [](double x) { return 2000 * std::exp(-3 * std::exp(-0.15 * x)); }}};
+      {"gompertz", [](double x) { return 2000 * std::exp(-3 * std::exp(-0.15 * x)); }}};
   auto r2 = [&](const std::vector<double>& y, const std::vector<double>& fitted) {
     double sse = 0, sst = 0, mean = 0;
     for (double v : y) mean += v / n;
@@ -453,8 +474,8 @@ TEST(Poisson, SeriesStartingAtZeroPullsTheCurveToZero) {
       std::mt19937_64 rng(seed);
       std::vector<double> y(n, 0.0);
       for (size_t i = 1; i < n; ++i) {
-        y[i] = y[i - 1] + static_cast<double>(
-                              std::poisson_distribution<long>(c(i) - c(i - 1.0))(rng));
+        y[i] =
+            y[i - 1] + static_cast<double>(std::poisson_distribution<long>(c(i) - c(i - 1.0))(rng));
       }
       auto r = RunFit(f, t, y, {{"loss", "poisson"}});
       ASSERT_TRUE(Usable(*r)) << name << ": " << r->message;
@@ -462,8 +483,7 @@ TEST(Poisson, SeriesStartingAtZeroPullsTheCurveToZero) {
       auto ls = RunFit(f, t, y);
       ASSERT_TRUE(Usable(*ls)) << name << ": " << ls->message;
       const std::vector<double> ls_fitted = Fitted(f, *ls, t, y);
-      EXPECT_LE(std::abs(fitted[0] - y[0]),
-                std::abs(ls_fitted[0] - y[0]) + 0.01 * y.back())
+      EXPECT_LE(std::abs(fitted[0] - y[0]), std::abs(ls_fitted[0] - y[0]) + 0.01 * y.back())
           << name << " seed " << seed << ": least squares " << ls_fitted[0];
       double mean_residual = 0;
       for (size_t i = 0; i < n; ++i) mean_residual += (y[i] - fitted[i]) / n;
@@ -488,12 +508,14 @@ TEST(Poisson, EveryCurveFitsTheRealisticSeriesAndTimingIsReported) {
       const Options options = {{"loss", which == 0 ? "sse" : "poisson"}};
       const auto start = std::chrono::steady_clock::now();
       for (const auto& y : series) usable[which] += Usable(*RunFit(f, t, y, options));
-      us[which] = 1e6 * std::chrono::duration<double>(
-                            std::chrono::steady_clock::now() - start).count() /
+      us[which] = 1e6 *
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
                   series.size();
     }
-    std::printf("[timing] %-9s sse %7.0f us/fit (%d/100 usable)   poisson %7.0f "
-                "us/fit (%d/100 usable)\n", name, us[0], usable[0], us[1], usable[1]);
+    std::printf(
+        "[timing] %-9s sse %7.0f us/fit (%d/100 usable)   poisson %7.0f "
+        "us/fit (%d/100 usable)\n",
+        name, us[0], usable[0], us[1], usable[1]);
     ::testing::Test::RecordProperty(std::string("us_per_fit_") + name + "_sse",
                                     std::to_string(us[0]));
     ::testing::Test::RecordProperty(std::string("us_per_fit_") + name + "_poisson",
@@ -510,16 +532,18 @@ TEST(Poisson, EveryCurveFitsTheRealisticSeriesAndTimingIsReported) {
 TEST(Guard, PredictNeverReturnsNonFiniteValues) {
   // Fitted parameters, then extreme times and extreme parameters: predict()
   // either succeeds with finite values or refuses with a reason.
-  const std::vector<double> times = {-1e300, -1e6, -1, 0, 1e-300, 1, 1e3, 1e6,
-                                     1e15, 1e300};
-  struct Case { const char* fitter; std::vector<double> params; };
+  const std::vector<double> times = {-1e300, -1e6, -1, 0, 1e-300, 1, 1e3, 1e6, 1e15, 1e300};
+  struct Case {
+    const char* fitter;
+    std::vector<double> params;
+  };
   const std::vector<Case> cases = {
-      {"citation", {6, 0, 0.6, 1}},     {"citation", {1e9, -10, 1e-3, 1}},
-      {"citation", {700, 0, 1, 1e12}},  {"citation", {1e-8, 1000, 1e4, 1e12}},
-      {"logistic", {500, 0.35, 14}},    {"logistic", {1e300, 1e300, -1e300}},
-      {"gompertz", {800, 6, 0.15}},     {"gompertz", {1e300, 1e300, 1e300}},
-      {"bass", {1000, 0.01, 0.3}},      {"bass", {1e300, 1e-300, 1e300}},
-      {"powerlaw", {3, 1.6}},           {"powerlaw", {1e300, 10}},
+      {"citation", {6, 0, 0.6, 1}},    {"citation", {1e9, -10, 1e-3, 1}},
+      {"citation", {700, 0, 1, 1e12}}, {"citation", {1e-8, 1000, 1e4, 1e12}},
+      {"logistic", {500, 0.35, 14}},   {"logistic", {1e300, 1e300, -1e300}},
+      {"gompertz", {800, 6, 0.15}},    {"gompertz", {1e300, 1e300, 1e300}},
+      {"bass", {1000, 0.01, 0.3}},     {"bass", {1e300, 1e-300, 1e300}},
+      {"powerlaw", {3, 1.6}},          {"powerlaw", {1e300, 10}},
       {"trend", {10, 5, 1e300}},
   };
   for (const auto& c : cases) {
@@ -529,8 +553,8 @@ TEST(Guard, PredictNeverReturnsNonFiniteValues) {
       if (std::string(c.fitter) == "trend" && t <= 5) continue;  // needs history
       double out = 0;
       char error[256] = "";
-      const int rc = f->predict(c.params.data(), c.params.size(), nullptr, 0,
-                                nullptr, &t, 1, &out, error, sizeof error);
+      const int rc = f->predict(c.params.data(), c.params.size(), nullptr, 0, nullptr, &t, 1, &out,
+                                error, sizeof error);
       if (rc == 0) {
         EXPECT_TRUE(std::isfinite(out)) << c.fitter << " t=" << t;
       } else {
@@ -546,27 +570,24 @@ TEST(Guard, OverflowingParametersAreRefusedWithAReason) {
   double p[4] = {1e6, 0, 1, 1};
   double t = 1200, out = 0;  // 100 years: Phi ~ 1
   char error[256] = "";
-  EXPECT_NE(citation->predict(p, 4, nullptr, 0, nullptr, &t, 1, &out, error,
-                              sizeof error), 0);
+  EXPECT_NE(citation->predict(p, 4, nullptr, 0, nullptr, &t, 1, &out, error, sizeof error), 0);
   EXPECT_NE(std::string(error).find("overflows"), std::string::npos) << error;
   // ... while the same parameters early enough (lambda Phi small) are fine.
   double early = 0.01;
-  EXPECT_EQ(citation->predict(p, 4, nullptr, 0, nullptr, &early, 1, &out,
-                              error, sizeof error), 0) << error;
+  EXPECT_EQ(citation->predict(p, 4, nullptr, 0, nullptr, &early, 1, &out, error, sizeof error), 0)
+      << error;
   EXPECT_TRUE(std::isfinite(out));
   // Power law: a t^b past 1e304.
   const adoption_fitter_descriptor_v1* powerlaw = Load("powerlaw");
   double q[2] = {1e10, 10};
   double far = 1e30;
-  EXPECT_NE(powerlaw->predict(q, 2, nullptr, 0, nullptr, &far, 1, &out, error,
-                              sizeof error), 0);
+  EXPECT_NE(powerlaw->predict(q, 2, nullptr, 0, nullptr, &far, 1, &out, error, sizeof error), 0);
   EXPECT_NE(std::string(error).find("overflows"), std::string::npos) << error;
   // Bass: q/p not representable.
   const adoption_fitter_descriptor_v1* bass = Load("bass");
   double b[3] = {1000, 1e-310, 1e10};
   double one = 1;
-  EXPECT_NE(bass->predict(b, 3, nullptr, 0, nullptr, &one, 1, &out, error,
-                          sizeof error), 0);
+  EXPECT_NE(bass->predict(b, 3, nullptr, 0, nullptr, &one, 1, &out, error, sizeof error), 0);
   EXPECT_NE(std::string(error).find("overflows"), std::string::npos) << error;
 }
 

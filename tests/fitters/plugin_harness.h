@@ -27,26 +27,24 @@ using Options = std::vector<std::pair<std::string, std::string>>;
 // process (never dlclose()d, like the server). Returns nullptr and sets
 // *error on failure. Not thread-safe (tests are single-threaded).
 inline const adoption_fitter_descriptor_v1* LoadFitter(const std::string& name,
-                                            std::string* error = nullptr) {
+                                                       std::string* error = nullptr) {
   static std::map<std::string, const adoption_fitter_descriptor_v1*> cache;
   auto it = cache.find(name);
   if (it != cache.end()) return it->second;
-  const std::string path = std::string(ADOPTION_TEST_PLUGIN_DIR) +
-                           "/adoption-fitter-" + name + ".so";
+  const std::string path =
+      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-" + name + ".so";
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     if (error) *error = std::string("dlopen: ") + dlerror();
     return nullptr;
   }
-  auto entry = reinterpret_cast<adoption_fitter_entry_v1>(
-      dlsym(handle, ADOPTION_FITTER_ENTRY_V1));
+  auto entry = reinterpret_cast<adoption_fitter_entry_v1>(dlsym(handle, ADOPTION_FITTER_ENTRY_V1));
   if (entry == nullptr) {
     if (error) *error = "no symbol " ADOPTION_FITTER_ENTRY_V1 " in " + path;
     return nullptr;
   }
   const adoption_fitter_descriptor_v1* descriptor = entry();
-  if (descriptor == nullptr ||
-      descriptor->abi_major != ADOPTION_FITTER_ABI_MAJOR) {
+  if (descriptor == nullptr || descriptor->abi_major != ADOPTION_FITTER_ABI_MAJOR) {
     if (error) *error = "wrong ABI major in " + path;
     return nullptr;
   }
@@ -62,9 +60,7 @@ class OptionList {
       view_.push_back({kv.first.c_str(), kv.second.c_str()});
     }
   }
-  const adoption_option_v1* data() const {
-    return view_.empty() ? nullptr : view_.data();
-  }
+  const adoption_option_v1* data() const { return view_.empty() ? nullptr : view_.data(); }
   size_t size() const { return view_.size(); }
 
  private:
@@ -74,10 +70,11 @@ class OptionList {
 
 // A fit result on the heap (it is ~2.5 KB), zero-initialised with
 // struct_size set, as the host does.
-inline std::unique_ptr<adoption_fit_result_v1> RunFit(
-    const adoption_fitter_descriptor_v1* fitter, const std::vector<double>& t,
-    const std::vector<double>& y, const Options& options = {},
-    const adoption_budget_v1* budget = nullptr) {
+inline std::unique_ptr<adoption_fit_result_v1> RunFit(const adoption_fitter_descriptor_v1* fitter,
+                                                      const std::vector<double>& t,
+                                                      const std::vector<double>& y,
+                                                      const Options& options = {},
+                                                      const adoption_budget_v1* budget = nullptr) {
   auto result = std::make_unique<adoption_fit_result_v1>();
   std::memset(result.get(), 0, sizeof(*result));
   result->struct_size = sizeof(*result);

@@ -53,8 +53,8 @@ class CollectCliTest : public ::testing::Test {
     return RunCommand(argv, 240);
   }
   testing::CommandResult Collect(std::vector<std::string> extra) {
-    std::vector<std::string> args = {"collect", "--hub", hub_->BaseUrl(), "--until",
-                                     fx::kPublishedUntil, "--format", "csv"};
+    std::vector<std::string> args = {
+        "collect", "--hub", hub_->BaseUrl(), "--until", fx::kPublishedUntil, "--format", "csv"};
     args.insert(args.end(), extra.begin(), extra.end());
     return Adoptctl(args);
   }
@@ -66,29 +66,30 @@ class CollectCliTest : public ::testing::Test {
 };
 
 TEST_F(CollectCliTest, CollectsStoresAndReCollectsInPlace) {
-  const std::vector<std::string> bases = {"--base", "google/gemma-2b", "--base",
-                                          "HuggingFaceH4/zephyr-7b-beta", "--base",
-                                          "mistral-7b-legacy"};
+  const std::vector<std::string> bases = {"--base", "google/gemma-2b",
+                                          "--base", "HuggingFaceH4/zephyr-7b-beta",
+                                          "--base", "mistral-7b-legacy"};
   testing::CommandResult first = Collect(bases);
   ASSERT_EQ(first.exit_code, 0) << first.err << first.out;
-  EXPECT_THAT(first.out, HasSubstr("base_model:finetune:google/gemma-2b,google/gemma-2b,finetune,12,26948,"
-                                   "2024-02-08T08:11:26Z,created,"));
+  EXPECT_THAT(first.out,
+              HasSubstr("base_model:finetune:google/gemma-2b,google/gemma-2b,finetune,12,26948,"
+                        "2024-02-08T08:11:26Z,created,"));
   EXPECT_THAT(first.out, HasSubstr("base_model:finetune:mistralai/Mistral-7B-v0.1,"
                                    "mistralai/Mistral-7B-v0.1,finetune,17,3848,"));
   EXPECT_THAT(first.out, HasSubstr("redirected to mistralai/Mistral-7B-v0.1"));
   EXPECT_THAT(first.err, HasSubstr("[3/3]"));  // progress on stderr
 
-  testing::CommandResult got = Adoptctl({"get", "base_model:finetune:HuggingFaceH4/zephyr-7b-beta",
-                                         "--format", "csv"});
+  testing::CommandResult got =
+      Adoptctl({"get", "base_model:finetune:HuggingFaceH4/zephyr-7b-beta", "--format", "csv"});
   ASSERT_EQ(got.exit_code, 0) << got.err;
   std::vector<std::string> values;
   for (absl::string_view line : absl::StrSplit(got.out, '\n', absl::SkipEmpty())) {
     std::vector<std::string> cells = absl::StrSplit(line, ',');
     if (cells.size() == 3 && cells[0] != "series_id") values.push_back(cells[2]);
   }
-  EXPECT_THAT(values, ::testing::ElementsAre("0", "65", "136", "217", "289", "337", "409", "464",
-                                             "504", "517", "530", "551", "564", "572", "582",
-                                             "718"));
+  EXPECT_THAT(values,
+              ::testing::ElementsAre("0", "65", "136", "217", "289", "337", "409", "464", "504",
+                                     "517", "530", "551", "564", "572", "582", "718"));
 
   // Same collection instant: nothing changes, nothing is duplicated.
   testing::CommandResult again = Collect(bases);
@@ -104,9 +105,10 @@ TEST_F(CollectCliTest, CollectsStoresAndReCollectsInPlace) {
       Adoptctl({"compare", "--filter", "source=huggingface-hub:" + hub_->BaseUrl(), "--format",
                 "csv", "--fitters", "citation,logistic,naive"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
-  for (const char* id : {"google/gemma-2b", "HuggingFaceH4/zephyr-7b-beta",
-                         "mistralai/Mistral-7B-v0.1"}) {
-    EXPECT_THAT(report.out, HasSubstr(absl::StrCat("base_model:finetune:", id, ",citation,converged")))
+  for (const char* id :
+       {"google/gemma-2b", "HuggingFaceH4/zephyr-7b-beta", "mistralai/Mistral-7B-v0.1"}) {
+    EXPECT_THAT(report.out,
+                HasSubstr(absl::StrCat("base_model:finetune:", id, ",citation,converged")))
         << report.out.substr(0, 2000);
   }
 }
@@ -120,8 +122,9 @@ TEST_F(CollectCliTest, AllRelationsMakeOneSeriesEach) {
         "base_model:meta-llama/Llama-3.1-8B"}) {
     EXPECT_THAT(r.out, HasSubstr(absl::StrCat(id, ",meta-llama/Llama-3.1-8B,"))) << r.out;
   }
-  EXPECT_THAT(r.out, HasSubstr("base_model:finetune:meta-llama/Llama-3.1-8B,meta-llama/Llama-3.1-8B,"
-                               "finetune,7,3404,"));
+  EXPECT_THAT(r.out,
+              HasSubstr("base_model:finetune:meta-llama/Llama-3.1-8B,meta-llama/Llama-3.1-8B,"
+                        "finetune,7,3404,"));
 }
 
 TEST_F(CollectCliTest, MissingModelsAreReportedAndTheRunGoesOn) {
@@ -135,7 +138,8 @@ TEST_F(CollectCliTest, MissingModelsAreReportedAndTheRunGoesOn) {
 
 TEST_F(CollectCliTest, TokenComesFromTheEnvironmentAndIsNeverPrinted) {
   setenv("HF_TOKEN", "hf_not_a_valid_token", 1);
-  testing::CommandResult bad = Collect({"--base", "google/gemma-2b", "--base", "meta-llama/Llama-3.1-8B"});
+  testing::CommandResult bad =
+      Collect({"--base", "google/gemma-2b", "--base", "meta-llama/Llama-3.1-8B"});
   EXPECT_EQ(bad.exit_code, 1);
   EXPECT_THAT(bad.err, HasSubstr("UNAUTHENTICATED"));
   EXPECT_THAT(bad.err, HasSubstr("run stopped"));
@@ -153,9 +157,9 @@ TEST_F(CollectCliTest, TokenComesFromTheEnvironmentAndIsNeverPrinted) {
 }
 
 TEST_F(CollectCliTest, DryRunNeedsNoServerAndStoresNothing) {
-  testing::CommandResult r = RunCommand({ADOPTCTL, "--server", "127.0.0.1:1", "collect", "--hub",
-                                         hub_->BaseUrl(), "--until", "2025-02-20", "--dry-run",
-                                         "--base", "meta-llama/Llama-3.1-8B"});
+  testing::CommandResult r =
+      RunCommand({ADOPTCTL, "--server", "127.0.0.1:1", "collect", "--hub", hub_->BaseUrl(),
+                  "--until", "2025-02-20", "--dry-run", "--base", "meta-llama/Llama-3.1-8B"});
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("dry-run"));
 }

@@ -27,8 +27,8 @@ namespace fx = ::adoption::hubfixture;
 const std::map<std::string, std::vector<int64_t>>& Published() {
   static const auto* series = new std::map<std::string, std::vector<int64_t>>{
       {"mistralai/Mistral-7B-v0.1",
-       {0, 83, 324, 562, 955, 1358, 1797, 2236, 2523, 2694, 2775, 2857, 2907, 2971, 3027,
-        3162, 3278, 3848}},
+       {0, 83, 324, 562, 955, 1358, 1797, 2236, 2523, 2694, 2775, 2857, 2907, 2971, 3027, 3162,
+        3278, 3848}},
       {"meta-llama/Llama-3.1-8B", {0, 394, 803, 1225, 1655, 2213, 2880, 3404}},
       {"google/gemma-2b",
        {0, 243, 615, 973, 1455, 2024, 4473, 12069, 25387, 26227, 26672, 26766, 26948}},
@@ -118,7 +118,8 @@ TEST_F(CollectorTest, FollowsNextLinksVerbatimAcrossManyPages) {
   for (const auto& r : hub_->Requests()) {
     if (r.path != "/api/models") continue;
     if (absl::StrContains(r.raw_query, "cursor=")) ++with_cursor;
-    if (absl::StrContains(r.raw_query, "filter=base_model%3Afinetune%3AHuggingFaceH4%2Fzephyr-7b-beta")) {
+    if (absl::StrContains(r.raw_query,
+                          "filter=base_model%3Afinetune%3AHuggingFaceH4%2Fzephyr-7b-beta")) {
       encoded = true;
     }
   }
@@ -137,12 +138,12 @@ TEST_F(CollectorTest, CountsEachRelationAndAllOnce) {
     for (const auto& rel : relations) r.tags.push_back("base_model:" + rel + ":" + base);
     hub_->AddRepo(r);
   };
-  derived("u1/ft-a", "2024-01-20T00:00:00.000Z", {"finetune"});       // month 1
-  derived("u2/ft-b", "2024-02-15T00:00:00.000Z", {"finetune"});       // month 1 (boundary)
-  derived("u3/ft-c", "2024-03-01T00:00:00.000Z", {"finetune"});       // month 2
-  derived("u4/lora", "2024-01-16T00:00:00.000Z", {"adapter"});        // month 1
-  derived("u5/gguf", "2024-03-14T00:00:00.000Z", {"quantized"});      // month 2
-  derived("u6/gguf-late", "2025-02-19T00:00:00.000Z", {"quantized"}); // after month 13: not whole
+  derived("u1/ft-a", "2024-01-20T00:00:00.000Z", {"finetune"});        // month 1
+  derived("u2/ft-b", "2024-02-15T00:00:00.000Z", {"finetune"});        // month 1 (boundary)
+  derived("u3/ft-c", "2024-03-01T00:00:00.000Z", {"finetune"});        // month 2
+  derived("u4/lora", "2024-01-16T00:00:00.000Z", {"adapter"});         // month 1
+  derived("u5/gguf", "2024-03-14T00:00:00.000Z", {"quantized"});       // month 2
+  derived("u6/gguf-late", "2025-02-19T00:00:00.000Z", {"quantized"});  // after month 13: not whole
   {  // A merge of this base and another: one tag pair per parent.
     fx::Repo m = MakeRepo("u7/merge", "2024-04-01T00:00:00.000Z");
     m.tags = {std::string("base_model:") + base, std::string("base_model:merge:") + base,

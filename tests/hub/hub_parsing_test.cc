@@ -58,12 +58,9 @@ TEST(CumulativeByMonth, BoundariesCountInTheirMonth) {
       T("2024-03-31T12:00:00Z"),  // month 2 boundary
       T("2024-04-15T00:00:00Z"),  // month 3, which is not whole yet: left out
   };
-  EXPECT_THAT(CumulativeByMonth(base, T("2024-04-20T00:00:00Z"), created),
-              ElementsAre(1, 3, 5));
-  EXPECT_THAT(CumulativeByMonth(base, T("2024-04-30T12:00:00Z"), created),
-              ElementsAre(1, 3, 5, 6));
-  EXPECT_THAT(CumulativeByMonth(base, T("2024-04-30T12:00:00Z"), created, 1),
-              ElementsAre(1, 3));
+  EXPECT_THAT(CumulativeByMonth(base, T("2024-04-20T00:00:00Z"), created), ElementsAre(1, 3, 5));
+  EXPECT_THAT(CumulativeByMonth(base, T("2024-04-30T12:00:00Z"), created), ElementsAre(1, 3, 5, 6));
+  EXPECT_THAT(CumulativeByMonth(base, T("2024-04-30T12:00:00Z"), created, 1), ElementsAre(1, 3));
   EXPECT_TRUE(CumulativeByMonth(base, T("2024-01-01T00:00:00Z"), created).empty());
 }
 

@@ -1,13 +1,13 @@
 // End to end: a real adoptiond (SQLite file, plugins from the build) and
 // adoptctl as a user runs it, on the bundled real data.
+#include <signal.h>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <map>
-#include <atomic>
 #include <mutex>
-#include <signal.h>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -31,8 +31,8 @@ namespace {
 
 using ::adoption::testing::CommandResult;
 using ::adoption::testing::RunCommand;
-using ::adoption::testing::Scrape;
 using ::adoption::testing::Scaled;
+using ::adoption::testing::Scrape;
 using ::adoption::testing::ServerProcess;
 using ::adoption::testing::TempDir;
 using ::testing::HasSubstr;
@@ -62,8 +62,8 @@ double PaperCitation(double lambda, double mu, double sigma, double month) {
 class EndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(ServerProcess::Options{
-        ADOPTIOND, dir_.File("adoption.db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+    server_ = std::make_unique<ServerProcess>(
+        ServerProcess::Options{ADOPTIOND, dir_.File("adoption.db"), ADOPTION_TEST_PLUGIN_DIR, {}});
     ASSERT_TRUE(server_->Start()) << server_->log();
   }
   void LoadBundledData() {
@@ -98,7 +98,8 @@ TEST_F(EndToEndTest, FullCorpusComparison) {
   v1::CompareModelsResponse resp;
   const auto start = std::chrono::steady_clock::now();
   grpc::Status st = stub->CompareModels(&ctx, req, &resp);
-  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double wall =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_TRUE(st.ok()) << st.error_message();
   std::printf("[ info ] CompareModels over %d series x %d fitters: %.3f s wall (server %.3f s)\n",
               resp.series_count(), resp.fitters_size(), wall, resp.elapsed_seconds());
@@ -130,7 +131,8 @@ TEST_F(EndToEndTest, FullCorpusComparison) {
     ASSERT_EQ(s.fits_size(), resp.fitters_size()) << s.series_id();
     for (const auto& f : s.fits()) {
       EXPECT_NE(f.status(), v1::FIT_STATUS_UNSPECIFIED);
-      EXPECT_NE(f.status(), v1::FIT_STATUS_FAILED) << s.series_id() << " " << f.fitter() << ": " << f.message();
+      EXPECT_NE(f.status(), v1::FIT_STATUS_FAILED)
+          << s.series_id() << " " << f.fitter() << ": " << f.message();
       EXPECT_NE(f.status(), v1::FIT_STATUS_CANCELLED);
       for (double v : {f.sse(), f.rmse(), f.r2(), f.aicc(), f.bic(), f.akaike_weight()}) {
         EXPECT_TRUE(std::isfinite(v)) << s.series_id() << " " << f.fitter();
@@ -231,17 +233,19 @@ TEST_F(EndToEndTest, AdoptctlFormats) {
   LoadBundledData();
   const std::string llama = "meta-llama/Llama-2-7b";
 
-  CommandResult csv = Adoptctl(server_->address(),
-                               {"compare", "--filter", "company=Meta", "--format", "csv"});
+  CommandResult csv =
+      Adoptctl(server_->address(), {"compare", "--filter", "company=Meta", "--format", "csv"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   std::vector<std::string> lines = absl::StrSplit(csv.out, '\n', absl::SkipEmpty());
   ASSERT_GT(lines.size(), 1u);
-  EXPECT_THAT(lines[0], ::testing::StartsWith(
-      "series_id,fitter,status,n,k,sse,rmse,r2,aicc,bic,akaike_weight,winner,param_"));
+  EXPECT_THAT(lines[0],
+              ::testing::StartsWith(
+                  "series_id,fitter,status,n,k,sse,rmse,r2,aicc,bic,akaike_weight,winner,param_"));
   auto fitters = Adoptctl(server_->address(), {"fitters", "--format", "json"});
   ASSERT_EQ(fitters.exit_code, 0) << fitters.err;
   v1::ListFittersResponse loaded;
-  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(fitters.out, &loaded).ok()) << fitters.out;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(fitters.out, &loaded).ok())
+      << fitters.out;
   // One row per Meta series (1,662) x fitter, plus the header.
   EXPECT_EQ(lines.size(), 1 + 1662u * loaded.fitters_size());
   int winners = 0;
@@ -251,8 +255,8 @@ TEST_F(EndToEndTest, AdoptctlFormats) {
   }
   EXPECT_GT(winners, 250);
 
-  CommandResult json = Adoptctl(server_->address(),
-                                {"compare", "--series", llama, "--format", "json"});
+  CommandResult json =
+      Adoptctl(server_->address(), {"compare", "--series", llama, "--format", "json"});
   ASSERT_EQ(json.exit_code, 0) << json.err;
   v1::CompareModelsResponse parsed;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &parsed).ok()) << json.out;
@@ -266,9 +270,9 @@ TEST_F(EndToEndTest, AdoptctlFormats) {
   EXPECT_THAT(table.out, HasSubstr("*"));
   EXPECT_THAT(table.out, HasSubstr(parsed.series(0).winner()));
 
-  CommandResult forecast = Adoptctl(server_->address(), {"forecast", "--series", llama,
-                                                        "--fitter", "citation", "--horizon", "6",
-                                                        "--format", "json"});
+  CommandResult forecast =
+      Adoptctl(server_->address(), {"forecast", "--series", llama, "--fitter", "citation",
+                                    "--horizon", "6", "--format", "json"});
   ASSERT_EQ(forecast.exit_code, 0) << forecast.err;
   v1::ForecastResponse fr;
   ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(forecast.out, &fr).ok());
@@ -280,8 +284,8 @@ TEST_F(EndToEndTest, AdoptctlFormats) {
 }
 
 TEST_F(EndToEndTest, RestartKeepsData) {
-  CommandResult r = Adoptctl(server_->address(),
-                             {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  CommandResult r =
+      Adoptctl(server_->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const int before = TotalSeries();
   ASSERT_EQ(before, 23);
@@ -308,8 +312,8 @@ TEST_F(EndToEndTest, RestartKeepsData) {
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(after, original))
       << after.DebugString() << original.DebugString();
   // Loading the same file again is idempotent.
-  CommandResult again = Adoptctl(server_->address(),
-                                 {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  CommandResult again =
+      Adoptctl(server_->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_THAT(again.out, HasSubstr("23 unchanged"));
   EXPECT_EQ(TotalSeries(), before);
@@ -451,8 +455,8 @@ TEST(BrokenPluginsTest, ServerKeepsServing) {
     EXPECT_THAT(reasons, HasSubstr("ABI major version 99"));
     EXPECT_THAT(reasons, HasSubstr("missing entry point"));
   }
-  CommandResult load = Adoptctl(server.address(),
-                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  CommandResult load =
+      Adoptctl(server.address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(load.exit_code, 0) << load.err;
   v1::CompareModelsRequest req;
   req.mutable_selection()->set_all(true);
@@ -507,8 +511,8 @@ TEST(BrokenPluginsTest, ServerKeepsServing) {
 }
 
 TEST_F(EndToEndTest, ForecastsWithIntervals) {
-  CommandResult r = Adoptctl(server_->address(),
-                             {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  CommandResult r =
+      Adoptctl(server_->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto stub = server_->NewStub();
   const double last = 3848;  // mistralai/Mistral-7B-v0.1, month 17
@@ -547,7 +551,8 @@ TEST_F(EndToEndTest, ForecastsWithIntervals) {
     }
     // Bands widen with the horizon.
     EXPECT_GE(out.points(5).upper() - out.points(5).lower(),
-              out.points(0).upper() - out.points(0).lower()) << fitter;
+              out.points(0).upper() - out.points(0).lower())
+        << fitter;
     // Conformal for every forecaster, with this series' own rolling-origin
     // errors (17 points: origins from 6 points on).
     EXPECT_EQ(out.interval_method(), "conformal") << fitter;
@@ -681,24 +686,21 @@ TEST_F(EndToEndTest, ResultsAreIdenticalWhateverTheLoadAndScheduling) {
   // at once on one server (TBB interleaving their fits), or on a second
   // server with a single fit thread (--max-concurrent-fits 1).
   for (const char* f : {"MistralAI.csv", "Meta.csv"}) {
-    CommandResult r = Adoptctl(server_->address(),
-                               {"load-csv", std::string(ADOPTION_DATA_DIR) + "/" + f});
+    CommandResult r =
+        Adoptctl(server_->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/" + f});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
   ServerProcess serial(ServerProcess::Options{
-      ADOPTIOND, dir_.File("serial.db"), ADOPTION_TEST_PLUGIN_DIR,
-      {"--max-concurrent-fits", "1"}});
+      ADOPTIOND, dir_.File("serial.db"), ADOPTION_TEST_PLUGIN_DIR, {"--max-concurrent-fits", "1"}});
   ASSERT_TRUE(serial.Start()) << serial.log();
   for (const char* f : {"MistralAI.csv", "Meta.csv"}) {
-    CommandResult r = Adoptctl(serial.address(),
-                               {"load-csv", std::string(ADOPTION_DATA_DIR) + "/" + f});
+    CommandResult r =
+        Adoptctl(serial.address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/" + f});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  const std::vector<std::string> ids = {"mistralai/Mistral-7B-v0.1",
-                                        "meta-llama/Llama-2-7b-hf",
+  const std::vector<std::string> ids = {"mistralai/Mistral-7B-v0.1", "meta-llama/Llama-2-7b-hf",
                                         "meta-llama/Meta-Llama-3-8B"};
-  auto forecast = [](const ServerProcess& server, const std::string& id,
-                     std::string* out) {
+  auto forecast = [](const ServerProcess& server, const std::string& id, std::string* out) {
     auto stub = server.NewStub();
     grpc::ClientContext ctx;
     v1::ForecastRequest req;
@@ -755,8 +757,7 @@ TEST_F(EndToEndTest, ResultsAreIdenticalWhateverTheLoadAndScheduling) {
       for (int k = 0; k < 4; ++k) {
         const int which = (c + k) % 4;  // 0..2: a forecast, 3: the comparison
         std::string got;
-        grpc::Status st = which < 3 ? forecast(*server, ids[which], &got)
-                                    : compare(*server, &got);
+        grpc::Status st = which < 3 ? forecast(*server, ids[which], &got) : compare(*server, &got);
         const std::string name = which < 3 ? ids[which] : "CompareModels";
         if (!st.ok()) {
           ++failures;
@@ -840,13 +841,13 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveSigkill) {
       }
       token = page.next_page_token();
     } while (!token.empty());
-    EXPECT_TRUE(acknowledged.empty()) << acknowledged.size() << " acknowledged series lost, e.g. "
-                                      << *acknowledged.begin();
+    EXPECT_TRUE(acknowledged.empty())
+        << acknowledged.size() << " acknowledged series lost, e.g. " << *acknowledged.begin();
     for (const auto& [batch, count] : stored) {
       EXPECT_EQ(count, kBatch) << "half-written batch " << batch;
     }
-    std::printf("[ info ] round %d: %zu batches stored, every acknowledged one among them\n",
-                round, stored.size());
+    std::printf("[ info ] round %d: %zu batches stored, every acknowledged one among them\n", round,
+                stored.size());
     stub.reset();
     server.Kill();
   }
@@ -857,13 +858,15 @@ TEST(DurabilityTest, AcknowledgedWritesSurviveSigkill) {
 // UNAUTHENTICATED, with it they are served; health checks stay open.
 TEST(SecurityTest, TlsAndBearerToken) {
   TempDir dir;
-  CommandResult cert = RunCommand(
-      {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-       "-keyout", dir.File("server.key"), "-out", dir.File("server.crt"), "-subj", "/CN=localhost",
-       "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"});
+  CommandResult cert =
+      RunCommand({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                  "-keyout", dir.File("server.key"), "-out", dir.File("server.crt"), "-subj",
+                  "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"});
   ASSERT_EQ(cert.exit_code, 0) << cert.err;
   std::ofstream(dir.File("token")) << "s3cret-token\n";
-  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
+  ServerProcess server({ADOPTIOND,
+                        dir.File("db"),
+                        ADOPTION_TEST_PLUGIN_DIR,
                         {"--tls-cert", dir.File("server.crt"), "--tls-key", dir.File("server.key"),
                          "--token-file", dir.File("token")}});
   ASSERT_TRUE(server.Start()) << server.log();
@@ -891,13 +894,13 @@ TEST(SecurityTest, TlsAndBearerToken) {
   EXPECT_TRUE(call(grpc::SslCredentials(ssl), "s3cret-token").ok());
 
   // adoptctl with the CA and the token file.
-  CommandResult ok = RunCommand({ADOPTCTL, "--server", server.address(), "--tls-ca",
-                                 dir.File("server.crt"), "--token-file", dir.File("token"),
-                                 "fitters"});
+  CommandResult ok =
+      RunCommand({ADOPTCTL, "--server", server.address(), "--tls-ca", dir.File("server.crt"),
+                  "--token-file", dir.File("token"), "fitters"});
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
   EXPECT_THAT(ok.out, HasSubstr("citation"));
-  CommandResult denied = RunCommand({ADOPTCTL, "--server", server.address(), "--tls-ca",
-                                     dir.File("server.crt"), "fitters"});
+  CommandResult denied = RunCommand(
+      {ADOPTCTL, "--server", server.address(), "--tls-ca", dir.File("server.crt"), "fitters"});
   EXPECT_EQ(denied.exit_code, 1);
   EXPECT_THAT(denied.err, HasSubstr("UNAUTHENTICATED"));
   EXPECT_EQ(server.Stop(), 0);
@@ -907,14 +910,15 @@ TEST(SecurityTest, TlsAndBearerToken) {
 // by method and code, fits by fitter and status, the store's size.
 TEST(MetricsTest, PrometheusText) {
   TempDir dir;
-  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
-                        {"--metrics-listen", "127.0.0.1:0"}});
+  ServerProcess server(
+      {ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {"--metrics-listen", "127.0.0.1:0"}});
   ASSERT_TRUE(server.Start()) << server.log();
   ASSERT_FALSE(server.metrics_address().empty());
-  CommandResult load = Adoptctl(server.address(),
-                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  CommandResult load =
+      Adoptctl(server.address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(load.exit_code, 0) << load.err;
-  CommandResult cmp = Adoptctl(server.address(), {"compare", "--all", "--fitters", "citation,naive"});
+  CommandResult cmp =
+      Adoptctl(server.address(), {"compare", "--all", "--fitters", "citation,naive"});
   ASSERT_EQ(cmp.exit_code, 0) << cmp.err;
   CommandResult bad = Adoptctl(server.address(), {"get", "no/such"});
   EXPECT_EQ(bad.exit_code, 1);
@@ -922,11 +926,16 @@ TEST(MetricsTest, PrometheusText) {
   const std::string addr = server.metrics_address();
   const std::string text = Scrape(addr);
   ASSERT_FALSE(text.empty()) << "no 200 answer from " << addr;
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"UpsertSeries\",code=\"OK\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"CompareModels\",code=\"OK\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"GetSeries\",code=\"NOT_FOUND\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("adoption_rpc_requests_total{method=\"UpsertSeries\",code=\"OK\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("adoption_rpc_requests_total{method=\"CompareModels\",code=\"OK\"} 1\n"));
+  EXPECT_THAT(
+      text, HasSubstr("adoption_rpc_requests_total{method=\"GetSeries\",code=\"NOT_FOUND\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("adoption_rpc_latency_seconds_count{method=\"CompareModels\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_latency_seconds_bucket{method=\"CompareModels\",le=\"+Inf\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("adoption_rpc_latency_seconds_bucket{method=\"CompareModels\",le=\"+Inf\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("adoption_fits_total{fitter=\"citation\",status=\"converged\"}"));
   EXPECT_THAT(text, HasSubstr("adoption_fits_total{fitter=\"naive\",status=\"converged\"}"));
   EXPECT_THAT(text, HasSubstr("adoption_store_series 23\n"));
@@ -948,11 +957,11 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
   // The server's cap (2 s, stretched like every time bound in sanitizer
   // builds, where the other fits may take that long to get a thread).
   const int cap_s = static_cast<int>(2 * ::adoption::testing::TimeScale());
-  ServerProcess server({ADOPTIOND, dir.File("db"), plugins,
-                        {"--request-timeout", std::to_string(cap_s)}});
+  ServerProcess server(
+      {ADOPTIOND, dir.File("db"), plugins, {"--request-timeout", std::to_string(cap_s)}});
   ASSERT_TRUE(server.Start()) << server.log();
-  CommandResult load = Adoptctl(server.address(),
-                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  CommandResult load =
+      Adoptctl(server.address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(load.exit_code, 0) << load.err;
   auto stub = server.NewStub();
   {
@@ -1018,7 +1027,9 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
 // offending field, and leaves the store exactly as it was.
 TEST(BadInputTest, TableOfMalformedRequests) {
   TempDir dir;
-  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
+  ServerProcess server({ADOPTIOND,
+                        dir.File("db"),
+                        ADOPTION_TEST_PLUGIN_DIR,
                         {"--max-points-per-series", "500", "--max-series-per-request", "50",
                          "--max-message-mb", "4"}});
   ASSERT_TRUE(server.Start()) << server.log();
@@ -1116,55 +1127,166 @@ TEST(BadInputTest, TableOfMalformedRequests) {
   const std::vector<Case> cases = {
       {"empty request", upsert({}), C::INVALID_ARGUMENT, "series"},
       {"empty id", upsert({series("", {{0, 1}})}), C::INVALID_ARGUMENT, "series[0].id"},
-      {"huge id", upsert({series(std::string(300, 'a'), {{0, 1}})}), C::INVALID_ARGUMENT, "series[0].id"},
+      {"huge id", upsert({series(std::string(300, 'a'), {{0, 1}})}), C::INVALID_ARGUMENT,
+       "series[0].id"},
       {"control char id", upsert({series("a\nb", {{0, 1}})}), C::INVALID_ARGUMENT, "series[0].id"},
-      {"nan value", upsert({series("x", {{0, 0}, {1, nan}})}), C::INVALID_ARGUMENT, "series[0].points[1].value"},
-      {"inf value", upsert({series("x", {{0, 0}, {1, inf}})}), C::INVALID_ARGUMENT, "series[0].points[1].value"},
-      {"negative value", upsert({series("x", {{0, -1}})}), C::INVALID_ARGUMENT, "series[0].points[0].value"},
+      {"nan value", upsert({series("x", {{0, 0}, {1, nan}})}), C::INVALID_ARGUMENT,
+       "series[0].points[1].value"},
+      {"inf value", upsert({series("x", {{0, 0}, {1, inf}})}), C::INVALID_ARGUMENT,
+       "series[0].points[1].value"},
+      {"negative value", upsert({series("x", {{0, -1}})}), C::INVALID_ARGUMENT,
+       "series[0].points[0].value"},
       {"nan t", upsert({series("x", {{nan, 1}})}), C::INVALID_ARGUMENT, "series[0].points[0].t"},
-      {"negative t", upsert({series("x", {{-1, 1}})}), C::INVALID_ARGUMENT, "series[0].points[0].t"},
-      {"decreasing values", upsert({series("x", {{0, 5}, {1, 4}})}), C::INVALID_ARGUMENT, "series[0].points[1].value"},
-      {"unsorted t", upsert({series("x", {{0, 1}, {2, 2}, {1, 3}})}), C::INVALID_ARGUMENT, "series[0].points[2].t"},
-      {"duplicate t", upsert({series("x", {{0, 1}, {0, 2}})}), C::INVALID_ARGUMENT, "series[0].points[1].t"},
+      {"negative t", upsert({series("x", {{-1, 1}})}), C::INVALID_ARGUMENT,
+       "series[0].points[0].t"},
+      {"decreasing values", upsert({series("x", {{0, 5}, {1, 4}})}), C::INVALID_ARGUMENT,
+       "series[0].points[1].value"},
+      {"unsorted t", upsert({series("x", {{0, 1}, {2, 2}, {1, 3}})}), C::INVALID_ARGUMENT,
+       "series[0].points[2].t"},
+      {"duplicate t", upsert({series("x", {{0, 1}, {0, 2}})}), C::INVALID_ARGUMENT,
+       "series[0].points[1].t"},
       {"too many points", upsert({many}), C::INVALID_ARGUMENT, "series[0].points"},
       {"too many series", upsert(too_many_series), C::INVALID_ARGUMENT, "series"},
-      {"duplicate ids in batch", upsert({good, series("y", {{0, 1}}), good}), C::INVALID_ARGUMENT, "series[2].id"},
+      {"duplicate ids in batch", upsert({good, series("y", {{0, 1}}), good}), C::INVALID_ARGUMENT,
+       "series[2].id"},
       {"bad metadata key", upsert({with_meta}), C::INVALID_ARGUMENT, "series[0].metadata"},
-      {"bad second of a batch", upsert({series("ok/one", {{0, 1}}), series("", {})}), C::INVALID_ARGUMENT, "series[1].id"},
+      {"bad second of a batch", upsert({series("ok/one", {{0, 1}}), series("", {})}),
+       C::INVALID_ARGUMENT, "series[1].id"},
       {"oversize message", upsert({oversize}), C::RESOURCE_EXHAUSTED, ""},
-      {"get unknown", [&]() { grpc::ClientContext c; v1::GetSeriesRequest r; r.set_id("no/such"); v1::Series s; return stub->GetSeries(&c, r, &s); }, C::NOT_FOUND, "id"},
-      {"get empty id", [&]() { grpc::ClientContext c; v1::GetSeriesRequest r; v1::Series s; return stub->GetSeries(&c, r, &s); }, C::INVALID_ARGUMENT, "id"},
-      {"delete unknown", [&]() { grpc::ClientContext c; v1::DeleteSeriesRequest r; r.set_id("no/such"); v1::DeleteSeriesResponse s; return stub->DeleteSeries(&c, r, &s); }, C::NOT_FOUND, "id"},
-      {"list page size", [&]() { grpc::ClientContext c; v1::ListSeriesRequest r; r.set_page_size(5000); v1::ListSeriesResponse s; return stub->ListSeries(&c, r, &s); }, C::INVALID_ARGUMENT, "page_size"},
-      {"list bad token", [&]() { grpc::ClientContext c; v1::ListSeriesRequest r; r.set_page_token("!!"); v1::ListSeriesResponse s; return stub->ListSeries(&c, r, &s); }, C::INVALID_ARGUMENT, "page_token"},
+      {"get unknown",
+       [&]() {
+         grpc::ClientContext c;
+         v1::GetSeriesRequest r;
+         r.set_id("no/such");
+         v1::Series s;
+         return stub->GetSeries(&c, r, &s);
+       },
+       C::NOT_FOUND, "id"},
+      {"get empty id",
+       [&]() {
+         grpc::ClientContext c;
+         v1::GetSeriesRequest r;
+         v1::Series s;
+         return stub->GetSeries(&c, r, &s);
+       },
+       C::INVALID_ARGUMENT, "id"},
+      {"delete unknown",
+       [&]() {
+         grpc::ClientContext c;
+         v1::DeleteSeriesRequest r;
+         r.set_id("no/such");
+         v1::DeleteSeriesResponse s;
+         return stub->DeleteSeries(&c, r, &s);
+       },
+       C::NOT_FOUND, "id"},
+      {"list page size",
+       [&]() {
+         grpc::ClientContext c;
+         v1::ListSeriesRequest r;
+         r.set_page_size(5000);
+         v1::ListSeriesResponse s;
+         return stub->ListSeries(&c, r, &s);
+       },
+       C::INVALID_ARGUMENT, "page_size"},
+      {"list bad token",
+       [&]() {
+         grpc::ClientContext c;
+         v1::ListSeriesRequest r;
+         r.set_page_token("!!");
+         v1::ListSeriesResponse s;
+         return stub->ListSeries(&c, r, &s);
+       },
+       C::INVALID_ARGUMENT, "page_token"},
       {"fit unknown fitter", fit("org/good", "nope", {}), C::INVALID_ARGUMENT, "fitter"},
       {"fit empty fitter", fit("org/good", "", {}), C::INVALID_ARGUMENT, "fitter"},
       {"fit unknown series", fit("no/such", "citation", {}), C::NOT_FOUND, "series_id"},
-      {"fit unknown option", fit("org/good", "citation", {{"nope", "1"}}), C::INVALID_ARGUMENT, "options"},
-      {"fit bad option value", fit("org/good", "citation", {{"m", "-3"}}), C::INVALID_ARGUMENT, "options"},
-      {"fit bad time unit", fit("org/good", "citation", {{"time_unit", "weeks"}}), C::INVALID_ARGUMENT, "options"},
+      {"fit unknown option", fit("org/good", "citation", {{"nope", "1"}}), C::INVALID_ARGUMENT,
+       "options"},
+      {"fit bad option value", fit("org/good", "citation", {{"m", "-3"}}), C::INVALID_ARGUMENT,
+       "options"},
+      {"fit bad time unit", fit("org/good", "citation", {{"time_unit", "weeks"}}),
+       C::INVALID_ARGUMENT, "options"},
       {"forecast horizon 0", forecast("citation", 0, 0), C::INVALID_ARGUMENT, "horizon"},
       {"forecast absurd horizon", forecast("citation", 100000, 0), C::INVALID_ARGUMENT, "horizon"},
       {"forecast bad level", forecast("citation", 3, 1.5), C::INVALID_ARGUMENT, "interval_level"},
-      {"compare two selections", compare([](auto* r) { r->mutable_selection()->add_ids("org/good"); }), C::INVALID_ARGUMENT, "selection"},
-      {"compare unknown id", compare([](auto* r) { r->mutable_selection()->set_all(false); r->mutable_selection()->add_ids("no/such"); }), C::NOT_FOUND, "selection.ids"},
-      {"compare unknown fitter", compare([](auto* r) { r->add_fitters("nope"); }), C::INVALID_ARGUMENT, "fitters[0]"},
-      {"compare fitter twice", compare([](auto* r) { r->add_fitters("naive"); r->add_fitters("naive"); }), C::INVALID_ARGUMENT, "fitters[1]"},
-      {"compare options of absent fitter", compare([](auto* r) { r->add_fitters("naive"); (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "2"; }), C::INVALID_ARGUMENT, "fitter_options[citation]"},
-      {"compare bad criterion", compare([](auto* r) { r->set_criterion(static_cast<v1::Criterion>(42)); }), C::INVALID_ARGUMENT, "criterion"},
-      {"compare bad horizon", compare([](auto* r) { r->mutable_cross_validation()->add_horizons(-1); }), C::INVALID_ARGUMENT, "cross_validation.horizons[0]"},
-      {"compare bad min train", compare([](auto* r) { r->mutable_cross_validation()->set_min_train_points(1); }), C::INVALID_ARGUMENT, "cross_validation.min_train_points"},
+      {"compare two selections",
+       compare([](auto* r) { r->mutable_selection()->add_ids("org/good"); }), C::INVALID_ARGUMENT,
+       "selection"},
+      {"compare unknown id", compare([](auto* r) {
+         r->mutable_selection()->set_all(false);
+         r->mutable_selection()->add_ids("no/such");
+       }),
+       C::NOT_FOUND, "selection.ids"},
+      {"compare unknown fitter", compare([](auto* r) { r->add_fitters("nope"); }),
+       C::INVALID_ARGUMENT, "fitters[0]"},
+      {"compare fitter twice", compare([](auto* r) {
+         r->add_fitters("naive");
+         r->add_fitters("naive");
+       }),
+       C::INVALID_ARGUMENT, "fitters[1]"},
+      {"compare options of absent fitter", compare([](auto* r) {
+         r->add_fitters("naive");
+         (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "2";
+       }),
+       C::INVALID_ARGUMENT, "fitter_options[citation]"},
+      {"compare bad criterion",
+       compare([](auto* r) { r->set_criterion(static_cast<v1::Criterion>(42)); }),
+       C::INVALID_ARGUMENT, "criterion"},
+      {"compare bad horizon",
+       compare([](auto* r) { r->mutable_cross_validation()->add_horizons(-1); }),
+       C::INVALID_ARGUMENT, "cross_validation.horizons[0]"},
+      {"compare bad min train",
+       compare([](auto* r) { r->mutable_cross_validation()->set_min_train_points(1); }),
+       C::INVALID_ARGUMENT, "cross_validation.min_train_points"},
       // "pooled": citation's m only, not with free_m, only with cross-validation,
       // only in CompareModels; and it needs a series the CV can score.
-      {"compare pooled time unit", compare([](auto* r) { (*(*r->mutable_fitter_options())["citation"].mutable_options())["time_unit"] = "pooled"; }), C::INVALID_ARGUMENT, "fitter_options[citation].options[time_unit]: \"pooled\""},
-      {"compare pooled other fitter", compare([](auto* r) { (*(*r->mutable_fitter_options())["logistic"].mutable_options())["loss"] = "pooled"; }), C::INVALID_ARGUMENT, "fitter_options[logistic].options[loss]: \"pooled\""},
-      {"compare pooled unknown option", compare([](auto* r) { (*(*r->mutable_fitter_options())["bass"].mutable_options())["m"] = "pooled"; }), C::INVALID_ARGUMENT, "fitter_options[bass].options[m]"},
-      {"compare pooled with free m", compare([](auto* r) { auto& o = *(*r->mutable_fitter_options())["citation"].mutable_options(); o["m"] = "pooled"; o["free_m"] = "true"; }), C::INVALID_ARGUMENT, "fitter_options[citation].options[m]"},
-      {"compare pooled bad other option", compare([](auto* r) { auto& o = *(*r->mutable_fitter_options())["citation"].mutable_options(); o["m"] = "pooled"; o["time_unit"] = "weeks"; }), C::INVALID_ARGUMENT, "fitter_options[citation]"},
-      {"compare pooled without cv", compare([](auto* r) { (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "pooled"; r->mutable_cross_validation()->set_disabled(true); }), C::INVALID_ARGUMENT, "fitter_options[citation].options[m]"},
-      {"compare pooled nothing to score", compare([](auto* r) { (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "pooled"; }), C::FAILED_PRECONDITION, "fitter_options[citation].options[m]"},
-      {"fit pooled", fit("org/good", "citation", {{"m", "pooled"}}), C::INVALID_ARGUMENT, "options[m]"},
-      {"forecast pooled", [&]() { grpc::ClientContext c; v1::ForecastRequest r; r.set_series_id("org/good"); r.set_fitter("citation"); r.set_horizon(3); (*r.mutable_options())["m"] = "pooled"; v1::ForecastResponse s; return stub->Forecast(&c, r, &s); }, C::INVALID_ARGUMENT, "options[m]"},
+      {"compare pooled time unit", compare([](auto* r) {
+         (*(*r->mutable_fitter_options())["citation"].mutable_options())["time_unit"] = "pooled";
+       }),
+       C::INVALID_ARGUMENT, "fitter_options[citation].options[time_unit]: \"pooled\""},
+      {"compare pooled other fitter", compare([](auto* r) {
+         (*(*r->mutable_fitter_options())["logistic"].mutable_options())["loss"] = "pooled";
+       }),
+       C::INVALID_ARGUMENT, "fitter_options[logistic].options[loss]: \"pooled\""},
+      {"compare pooled unknown option", compare([](auto* r) {
+         (*(*r->mutable_fitter_options())["bass"].mutable_options())["m"] = "pooled";
+       }),
+       C::INVALID_ARGUMENT, "fitter_options[bass].options[m]"},
+      {"compare pooled with free m", compare([](auto* r) {
+         auto& o = *(*r->mutable_fitter_options())["citation"].mutable_options();
+         o["m"] = "pooled";
+         o["free_m"] = "true";
+       }),
+       C::INVALID_ARGUMENT, "fitter_options[citation].options[m]"},
+      {"compare pooled bad other option", compare([](auto* r) {
+         auto& o = *(*r->mutable_fitter_options())["citation"].mutable_options();
+         o["m"] = "pooled";
+         o["time_unit"] = "weeks";
+       }),
+       C::INVALID_ARGUMENT, "fitter_options[citation]"},
+      {"compare pooled without cv", compare([](auto* r) {
+         (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "pooled";
+         r->mutable_cross_validation()->set_disabled(true);
+       }),
+       C::INVALID_ARGUMENT, "fitter_options[citation].options[m]"},
+      {"compare pooled nothing to score", compare([](auto* r) {
+         (*(*r->mutable_fitter_options())["citation"].mutable_options())["m"] = "pooled";
+       }),
+       C::FAILED_PRECONDITION, "fitter_options[citation].options[m]"},
+      {"fit pooled", fit("org/good", "citation", {{"m", "pooled"}}), C::INVALID_ARGUMENT,
+       "options[m]"},
+      {"forecast pooled",
+       [&]() {
+         grpc::ClientContext c;
+         v1::ForecastRequest r;
+         r.set_series_id("org/good");
+         r.set_fitter("citation");
+         r.set_horizon(3);
+         (*r.mutable_options())["m"] = "pooled";
+         v1::ForecastResponse s;
+         return stub->Forecast(&c, r, &s);
+       },
+       C::INVALID_ARGUMENT, "options[m]"},
   };
   for (const auto& c : cases) {
     grpc::Status st = c.call();
@@ -1178,7 +1300,6 @@ TEST(BadInputTest, TableOfMalformedRequests) {
   stub.reset();
   EXPECT_EQ(server.Stop(), 0);
 }
-
 
 // --- Out-of-process plugins (--plugin-isolation=process) ---------------------
 
@@ -1274,27 +1395,29 @@ std::string CopyPlugins(const TempDir& dir, const std::vector<std::string>& file
 // server keeps serving, reaps every host it kills and leaves none behind.
 TEST(IsolationEndToEndTest, CrashAndHangCostOneFitEach) {
   TempDir dir;
-  const std::string plugins = CopyPlugins(dir, {
-      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-citation.so",
-      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-logistic.so",
-      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
-      std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-segfault.so",
-      std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-spin.so"});
-  ServerProcess server({ADOPTIOND, dir.File("db"), plugins,
-                        {"--plugin-isolation", "process", "--fit-timeout", "1",
-                         "--metrics-listen", "127.0.0.1:0"}});
+  const std::string plugins =
+      CopyPlugins(dir, {std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-citation.so",
+                        std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-logistic.so",
+                        std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
+                        std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-segfault.so",
+                        std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-spin.so"});
+  ServerProcess server(
+      {ADOPTIOND,
+       dir.File("db"),
+       plugins,
+       {"--plugin-isolation", "process", "--fit-timeout", "1", "--metrics-listen", "127.0.0.1:0"}});
   ASSERT_TRUE(server.Start()) << server.log();
   // The reference: the same real fitters in process.
   TempDir ref_dir;
-  const std::string ref_plugins = CopyPlugins(ref_dir, {
-      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-citation.so",
-      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-logistic.so",
-      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so"});
+  const std::string ref_plugins =
+      CopyPlugins(ref_dir, {std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-citation.so",
+                            std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-logistic.so",
+                            std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so"});
   ServerProcess reference({ADOPTIOND, ref_dir.File("db"), ref_plugins, {}});
   ASSERT_TRUE(reference.Start()) << reference.log();
   for (const ServerProcess* s : {&server, &reference}) {
-    CommandResult load = Adoptctl(s->address(),
-                                  {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+    CommandResult load =
+        Adoptctl(s->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
     ASSERT_EQ(load.exit_code, 0) << load.err;
   }
   EXPECT_GE(HostsFor(plugins).size(), 5u);  // one per plugin at least
@@ -1420,13 +1543,13 @@ TEST(IsolationEndToEndTest, CrashAndHangCostOneFitEach) {
 // not even one stuck in a plugin that never returns.
 TEST(IsolationEndToEndTest, HostsDieWithAKilledServer) {
   TempDir dir;
-  const std::string plugins = CopyPlugins(dir, {
-      std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
-      std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-spin.so"});
+  const std::string plugins =
+      CopyPlugins(dir, {std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-naive.so",
+                        std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/bad-spin.so"});
   ServerProcess server({ADOPTIOND, dir.File("db"), plugins, {"--plugin-isolation", "process"}});
   ASSERT_TRUE(server.Start()) << server.log();
-  CommandResult load = Adoptctl(server.address(),
-                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  CommandResult load =
+      Adoptctl(server.address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(load.exit_code, 0) << load.err;
   std::thread caller([&] {
     auto stub = server.NewStub();
@@ -1453,14 +1576,14 @@ TEST(IsolationEndToEndTest, HostsDieWithAKilledServer) {
 TEST(IsolationEndToEndTest, ResultsEqualInProcess) {
   TempDir a_dir, b_dir;
   ServerProcess in_process({ADOPTIOND, a_dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {}});
-  ServerProcess isolated({ADOPTIOND, b_dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
-                          {"--plugin-isolation", "process"}});
+  ServerProcess isolated(
+      {ADOPTIOND, b_dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {"--plugin-isolation", "process"}});
   ASSERT_TRUE(in_process.Start()) << in_process.log();
   ASSERT_TRUE(isolated.Start()) << isolated.log();
   for (const ServerProcess* s : {&in_process, &isolated}) {
-    CommandResult load = Adoptctl(s->address(),
-                                  {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv",
-                                   std::string(ADOPTION_DATA_DIR) + "/Google.csv"});
+    CommandResult load =
+        Adoptctl(s->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv",
+                                std::string(ADOPTION_DATA_DIR) + "/Google.csv"});
     ASSERT_EQ(load.exit_code, 0) << load.err;
   }
   auto a = in_process.NewStub();

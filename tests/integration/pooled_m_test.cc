@@ -2,8 +2,8 @@
 // "pooled"), end to end: a real adoptiond on synthetic series generated with
 // a known m, adoptctl's three formats, and the request's deadline.
 #include <cmath>
-#include <cstdio>
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -99,8 +99,8 @@ std::vector<v1::Series> SyntheticBatch(const std::string& prefix, double m, doub
 class PooledMTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_ = std::make_unique<ServerProcess>(ServerProcess::Options{
-        ADOPTIOND, dir_.File("adoption.db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+    server_ = std::make_unique<ServerProcess>(
+        ServerProcess::Options{ADOPTIOND, dir_.File("adoption.db"), ADOPTION_TEST_PLUGIN_DIR, {}});
     ASSERT_TRUE(server_->Start()) << server_->log();
     stub_ = server_->NewStub();
   }
@@ -196,11 +196,11 @@ TEST_F(PooledMTest, SyntheticSeriesWithAKnownMGetIt) {
 }
 
 TEST_F(PooledMTest, AdoptctlShowsTheChoiceInEveryFormat) {
-  CommandResult load = Adoptctl(server_->address(),
-                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  CommandResult load =
+      Adoptctl(server_->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
   ASSERT_EQ(load.exit_code, 0) << load.err;
-  const std::vector<std::string> compare = {"compare", "--filter", "company=MistralAI",
-                                            "--option", "citation.m=pooled"};
+  const std::vector<std::string> compare = {"compare", "--filter", "company=MistralAI", "--option",
+                                            "citation.m=pooled"};
 
   auto with = [&](std::vector<std::string> extra) {
     std::vector<std::string> args = compare;
@@ -229,8 +229,8 @@ TEST_F(PooledMTest, AdoptctlShowsTheChoiceInEveryFormat) {
 
   CommandResult table = with({"--summary-only"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
-  EXPECT_THAT(table.out, HasSubstr(absl::StrCat("Pooled citation.m = ", p.chosen(),
-                                                " for every series")));
+  EXPECT_THAT(table.out,
+              HasSubstr(absl::StrCat("Pooled citation.m = ", p.chosen(), " for every series")));
   EXPECT_THAT(table.out, HasSubstr(absl::StrCat("median over ", p.series_scored(), " series")));
   for (int g = 0; g < p.candidates_size(); ++g) {
     char row[64];
@@ -251,15 +251,14 @@ TEST_F(PooledMTest, AdoptctlShowsTheChoiceInEveryFormat) {
   EXPECT_THAT(no_cv.err, HasSubstr("error: INVALID_ARGUMENT: fitter_options[citation].options[m]"));
   EXPECT_THAT(no_cv.err, HasSubstr("cross_validation.disabled"));
   // Only citation's m.
-  CommandResult other = Adoptctl(server_->address(),
-                                 {"compare", "--filter", "company=MistralAI", "--option",
-                                  "logistic.loss=pooled"});
+  CommandResult other = Adoptctl(server_->address(), {"compare", "--filter", "company=MistralAI",
+                                                      "--option", "logistic.loss=pooled"});
   EXPECT_EQ(other.exit_code, 1);
   EXPECT_THAT(other.err,
               HasSubstr("error: INVALID_ARGUMENT: fitter_options[logistic].options[loss]"));
   // Default behaviour unchanged: no pooled section without the option.
-  CommandResult plain = Adoptctl(server_->address(),
-                                 {"compare", "--filter", "company=MistralAI", "--summary-only"});
+  CommandResult plain =
+      Adoptctl(server_->address(), {"compare", "--filter", "company=MistralAI", "--summary-only"});
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
   EXPECT_THAT(plain.out, ::testing::Not(HasSubstr("Pooled")));
 }
@@ -269,11 +268,13 @@ TEST_F(PooledMTest, AdoptctlShowsTheChoiceInEveryFormat) {
 // and the server keeps serving.
 TEST(PooledMDeadlineTest, SearchIsCutOffByTheRequestTimeout) {
   TempDir dir;
-  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR,
+  ServerProcess server({ADOPTIOND,
+                        dir.File("db"),
+                        ADOPTION_TEST_PLUGIN_DIR,
                         {"--request-timeout", "1", "--max-concurrent-fits", "1"}});
   ASSERT_TRUE(server.Start()) << server.log();
-  CommandResult load = Adoptctl(server.address(),
-                                {"load-csv", std::string(ADOPTION_DATA_DIR) + "/Meta.csv"});
+  CommandResult load =
+      Adoptctl(server.address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/Meta.csv"});
   ASSERT_EQ(load.exit_code, 0) << load.err;
   auto stub = server.NewStub();
   grpc::ClientContext ctx;

@@ -42,10 +42,10 @@ std::string PluginDir(const TempDir& dir, const std::vector<std::string>& names)
   const std::string plugins = dir.File("plugins");
   std::filesystem::create_directory(plugins);
   for (const auto& name : names) {
-    const std::string src = name.rfind("bad-", 0) == 0
-                                ? std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/" + name + ".so"
-                                : std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-" +
-                                      name + ".so";
+    const std::string src =
+        name.rfind("bad-", 0) == 0
+            ? std::string(ADOPTION_TEST_BAD_PLUGIN_DIR) + "/" + name + ".so"
+            : std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-" + name + ".so";
     std::filesystem::copy_file(src, plugins + "/" + std::filesystem::path(src).filename().string());
   }
   return plugins;
@@ -108,7 +108,9 @@ double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 // succeed, and afterwards calls are served again. Rejections are counted.
 TEST(ConcurrencyLimitTest, ExcessCallsAreRefusedPromptlyThenServedAgain) {
   TempDir dir;
-  ServerProcess server({ADOPTIOND, dir.File("db"), PluginDir(dir, {"naive", "bad-delay"}),
+  ServerProcess server({ADOPTIOND,
+                        dir.File("db"),
+                        PluginDir(dir, {"naive", "bad-delay"}),
                         {"--max-concurrent-requests", "2", "--max-concurrent-fits", "2",
                          "--metrics-listen", "127.0.0.1:0"}});
   ASSERT_TRUE(server.Start()) << server.log();
@@ -133,8 +135,14 @@ TEST(ConcurrencyLimitTest, ExcessCallsAreRefusedPromptlyThenServedAgain) {
 
   // Six more calls at once, of every kind.
   std::vector<std::function<grpc::Status()>> calls = {
-      [&] { v1::FitResponse r; return FitDelay(stub.get(), "org/a", 0, &r); },
-      [&] { v1::FitResponse r; return FitDelay(stub.get(), "org/a", 0, &r); },
+      [&] {
+        v1::FitResponse r;
+        return FitDelay(stub.get(), "org/a", 0, &r);
+      },
+      [&] {
+        v1::FitResponse r;
+        return FitDelay(stub.get(), "org/a", 0, &r);
+      },
       [&] {
         grpc::ClientContext ctx;
         v1::CompareModelsRequest req;
@@ -151,7 +159,10 @@ TEST(ConcurrencyLimitTest, ExcessCallsAreRefusedPromptlyThenServedAgain) {
         v1::ForecastResponse r;
         return stub->Forecast(&ctx, req, &r);
       },
-      [&] { v1::Series s; return Get(stub.get(), "org/a", &s); },
+      [&] {
+        v1::Series s;
+        return Get(stub.get(), "org/a", &s);
+      },
       [&] {
         grpc::ClientContext ctx;
         v1::ListFittersResponse r;
@@ -200,12 +211,26 @@ TEST(ConcurrencyLimitTest, ExcessCallsAreRefusedPromptlyThenServedAgain) {
   EXPECT_EQ(fit.result().status(), v1::FIT_STATUS_CONVERGED);
 
   const std::string text = Scrape(metrics);
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_rejected_total{method=\"Fit\",reason=\"concurrency_limit\"} 2\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_rejected_total{method=\"CompareModels\",reason=\"concurrency_limit\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_rejected_total{method=\"Forecast\",reason=\"concurrency_limit\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_rejected_total{method=\"GetSeries\",reason=\"concurrency_limit\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_rejected_total{method=\"ListFitters\",reason=\"concurrency_limit\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"Fit\",code=\"RESOURCE_EXHAUSTED\"} 2\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("adoption_rpc_rejected_total{method=\"Fit\",reason=\"concurrency_limit\"} 2\n"));
+  EXPECT_THAT(text, HasSubstr("adoption_rpc_rejected_total{method=\"CompareModels\",reason="
+                              "\"concurrency_limit\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "adoption_rpc_rejected_total{method=\"Forecast\",reason=\"concurrency_limit\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "adoption_rpc_rejected_total{method=\"GetSeries\",reason=\"concurrency_limit\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "adoption_rpc_rejected_total{method=\"ListFitters\",reason=\"concurrency_limit\"} 1\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("adoption_rpc_requests_total{method=\"Fit\",code=\"RESOURCE_EXHAUSTED\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"Fit\",code=\"OK\"} 3\n"));
   stub.reset();
   EXPECT_EQ(server.Stop(), 0) << server.log();
@@ -217,9 +242,11 @@ TEST(ConcurrencyLimitTest, ExcessCallsAreRefusedPromptlyThenServedAgain) {
 TEST(ShutdownTest, InFlightCallCompletesWhileNewCallsAreRefused) {
   TempDir dir;
   const std::string plugins = PluginDir(dir, {"naive", "bad-delay"});
-  ServerProcess server({ADOPTIOND, dir.File("db"), plugins,
-                        {"--shutdown-grace", "30", "--max-concurrent-fits", "2",
-                         "--metrics-listen", "127.0.0.1:0"}});
+  ServerProcess server({ADOPTIOND,
+                        dir.File("db"),
+                        plugins,
+                        {"--shutdown-grace", "30", "--max-concurrent-fits", "2", "--metrics-listen",
+                         "127.0.0.1:0"}});
   ASSERT_TRUE(server.Start()) << server.log();
   const std::string metrics = server.metrics_address();
   v1::Series original;
@@ -275,7 +302,9 @@ TEST(ShutdownTest, InFlightCallCompletesWhileNewCallsAreRefused) {
   }
   const std::string draining = Scrape(metrics);
   EXPECT_THAT(draining, HasSubstr("adoption_draining 1\n"));
-  EXPECT_THAT(draining, HasSubstr("adoption_rpc_rejected_total{method=\"GetSeries\",reason=\"draining\"} 1\n"));
+  EXPECT_THAT(
+      draining,
+      HasSubstr("adoption_rpc_rejected_total{method=\"GetSeries\",reason=\"draining\"} 1\n"));
   // All of that happened while the comparison was still running.
   EXPECT_FALSE(compare_done.load()) << "the comparison ended before the drain was observed";
 
@@ -284,11 +313,12 @@ TEST(ShutdownTest, InFlightCallCompletesWhileNewCallsAreRefused) {
   ASSERT_EQ(compare.series_size(), 2);
   for (const auto& s : compare.series()) {
     for (const auto& f : s.fits()) {
-      EXPECT_EQ(f.status(), v1::FIT_STATUS_CONVERGED) << s.series_id() << " " << f.fitter()
-                                                      << ": " << f.message();
+      EXPECT_EQ(f.status(), v1::FIT_STATUS_CONVERGED)
+          << s.series_id() << " " << f.fitter() << ": " << f.message();
     }
   }
-  EXPECT_GT(Seconds(compare_end - sigterm), 1.0) << "the comparison ended too early to test a drain";
+  EXPECT_GT(Seconds(compare_end - sigterm), 1.0)
+      << "the comparison ended too early to test a drain";
 
   const int code = server.WaitExit(std::chrono::seconds(20));
   const double exit_after = Seconds(Clock::now() - sigterm);
@@ -321,7 +351,9 @@ TEST(ShutdownTest, InFlightCallCompletesWhileNewCallsAreRefused) {
 class SlowFitInFlight {
  public:
   SlowFitInFlight(TempDir& dir, const std::string& shutdown_grace)
-      : server({ADOPTIOND, dir.File("db"), PluginDir(dir, {"naive", "bad-slow"}),
+      : server({ADOPTIOND,
+                dir.File("db"),
+                PluginDir(dir, {"naive", "bad-slow"}),
                 {"--shutdown-grace", shutdown_grace, "--metrics-listen", "127.0.0.1:0"}}) {}
   ~SlowFitInFlight() {
     if (caller_.joinable()) {  // a failed test: end the call, then wait for it
@@ -469,7 +501,9 @@ TEST(HealthTest, ServingWithFittersNotServingWithout) {
   TempDir dir;
   std::ofstream(dir.File("token")) << "t0ken\n";
   {
-    ServerProcess server({ADOPTIOND, dir.File("db1"), ADOPTION_TEST_PLUGIN_DIR,
+    ServerProcess server({ADOPTIOND,
+                          dir.File("db1"),
+                          ADOPTION_TEST_PLUGIN_DIR,
                           {"--token-file", dir.File("token")}});
     ASSERT_TRUE(server.Start()) << server.log();
     for (const std::string service : {"", kService}) {
@@ -487,9 +521,8 @@ TEST(HealthTest, ServingWithFittersNotServingWithout) {
   TempDir refused_dir;
   const std::string refused = PluginDir(refused_dir, {"bad-wrong_abi", "bad-no_entry"});
   int n = 0;
-  for (const auto& [plugins, rejected] :
-       std::vector<std::pair<std::string, std::string>>{{empty, "(0 rejected)"},
-                                                        {refused, "(2 rejected)"}}) {
+  for (const auto& [plugins, rejected] : std::vector<std::pair<std::string, std::string>>{
+           {empty, "(0 rejected)"}, {refused, "(2 rejected)"}}) {
     ServerProcess server({ADOPTIOND, dir.File("db-" + std::to_string(n++)), plugins, {}});
     ASSERT_TRUE(server.Start()) << server.log();
     HealthResult service = CheckHealth(server.address(), kService);
@@ -499,7 +532,8 @@ TEST(HealthTest, ServingWithFittersNotServingWithout) {
     ASSERT_TRUE(overall.status.ok()) << overall.status.error_message();
     EXPECT_EQ(overall.serving_status, kServing) << plugins;
     const std::string log = server.log();
-    EXPECT_THAT(log, HasSubstr("event=health service=adoption.v1.AdoptionService status=NOT_SERVING"));
+    EXPECT_THAT(log,
+                HasSubstr("event=health service=adoption.v1.AdoptionService status=NOT_SERVING"));
     EXPECT_THAT(log, HasSubstr("no fitter plugin loaded from " + plugins + " " + rejected));
     // The store still serves; fitting cannot.
     auto stub = server.NewStub();

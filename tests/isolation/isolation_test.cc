@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdlib>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -125,13 +125,11 @@ TEST(IsolationTest, ResultsAreBitForBitThoseOfInProcessFits) {
   FitterRegistry local, isolated;
   ASSERT_TRUE(local.LoadDirectory(kGood).ok());
   ASSERT_TRUE(LoadDirectoryIsolated(&isolated, kGood, Options()).ok());
-  const std::vector<SeriesRecord> series = {Logistic(20, 5000, 0.4, 8, 1),
-                                            Logistic(14, 800, 0.7, 5, 2),
-                                            Series({0, 0, 3, 9, 20, 41, 60, 71, 80, 84}),
-                                            Series({0, 0, 0})};
+  const std::vector<SeriesRecord> series = {
+      Logistic(20, 5000, 0.4, 8, 1), Logistic(14, 800, 0.7, 5, 2),
+      Series({0, 0, 3, 9, 20, 41, 60, 71, 80, 84}), Series({0, 0, 0})};
   for (const Fitter* f : local.fitters()) {
-    for (const FitterOptions& options :
-         {FitterOptions{}, FitterOptions{{"loss", "poisson"}}}) {
+    for (const FitterOptions& options : {FitterOptions{}, FitterOptions{{"loss", "poisson"}}}) {
       if (!options.empty() && !f->ValidateOptions(options, "options").ok()) continue;
       for (const auto& s : series) {
         for (bool status_only : {false, true}) {
@@ -297,8 +295,8 @@ class FakeHostTest : public ::testing::Test {
     std::ofstream(dir_.File("hello.bin"), std::ios::binary) << Frame(Encode(h));
     const std::string script = dir_.File("host.sh");
     std::ofstream(script) << "#!/bin/sh\n"
-                          << (hello ? "cat '" + dir_.File("hello.bin") + "' >&3\n" : "")
-                          << body << "\n";
+                          << (hello ? "cat '" + dir_.File("hello.bin") + "' >&3\n" : "") << body
+                          << "\n";
     std::filesystem::permissions(script, std::filesystem::perms::owner_all);
     IsolationOptions o = Options();
     o.host_path = script;
@@ -321,7 +319,8 @@ class FakeHostTest : public ::testing::Test {
 };
 
 TEST_F(FakeHostTest, GarbageHelloIsARefusal) {
-  EXPECT_EQ(Load(Script("printf '\\005\\000\\000\\000\\001abcd' >&3; exec sleep 5", false)), nullptr);
+  EXPECT_EQ(Load(Script("printf '\\005\\000\\000\\000\\001abcd' >&3; exec sleep 5", false)),
+            nullptr);
   ASSERT_EQ(registry_.rejected().size(), 1u);
   EXPECT_THAT(registry_.rejected()[0].reason, HasSubstr("malformed hello"));
   EXPECT_FALSE(HadZombie());
@@ -343,7 +342,8 @@ TEST_F(FakeHostTest, HostExitingWhileLoadingIsARefusal) {
 }
 
 TEST_F(FakeHostTest, GarbageReplyFailsTheFit) {
-  const Fitter* fake = Load(Script("head -c 4 <&3 >/dev/null; printf '\\003\\000\\000\\000xyz' >&3; exec sleep 30"));
+  const Fitter* fake =
+      Load(Script("head -c 4 <&3 >/dev/null; printf '\\003\\000\\000\\000xyz' >&3; exec sleep 30"));
   ASSERT_NE(fake, nullptr);
   const absl::Time start = absl::Now();
   FitOutcome o = fake->Fit(Series({0, 1, 2}), {}, FitBudget{});
@@ -354,7 +354,8 @@ TEST_F(FakeHostTest, GarbageReplyFailsTheFit) {
 }
 
 TEST_F(FakeHostTest, BadFrameLengthFailsTheFit) {
-  const Fitter* fake = Load(Script("head -c 4 <&3 >/dev/null; printf '\\377\\377\\377\\377' >&3; exec sleep 30"));
+  const Fitter* fake =
+      Load(Script("head -c 4 <&3 >/dev/null; printf '\\377\\377\\377\\377' >&3; exec sleep 30"));
   ASSERT_NE(fake, nullptr);
   FitOutcome o = fake->Fit(Series({0, 1, 2}), {}, FitBudget{});
   EXPECT_EQ(o.status, FitStatus::kFailed);
@@ -386,8 +387,8 @@ TEST_F(FakeHostTest, InconsistentResultIsRefused) {
   run.outcome.n = 3;
   run.outcome.params = {{"a", std::nan(""), false, std::nullopt}};
   std::ofstream(dir_.File("reply.bin"), std::ios::binary) << Frame(EncodeFitReply(run));
-  const Fitter* fake = Load(Script("head -c 4 <&3 >/dev/null; cat '" + dir_.File("reply.bin") +
-                                   "' >&3; exec sleep 30"));
+  const Fitter* fake = Load(
+      Script("head -c 4 <&3 >/dev/null; cat '" + dir_.File("reply.bin") + "' >&3; exec sleep 30"));
   ASSERT_NE(fake, nullptr);
   FitOutcome o = fake->Fit(Series({0, 1, 2}), {}, FitBudget{});
   EXPECT_EQ(o.status, FitStatus::kFailed);

@@ -96,7 +96,8 @@ TEST(FitterRegistryTest, UnknownOptionIsRefusedWithField) {
   ASSERT_TRUE(registry.LoadDirectory(kGood).ok());
   absl::Status s = registry.Find("citation")->ValidateOptions({{"nope", "1"}}, "options");
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(s.message()), HasSubstr("options: fitter \"citation\" has no option \"nope\""));
+  EXPECT_THAT(std::string(s.message()),
+              HasSubstr("options: fitter \"citation\" has no option \"nope\""));
   EXPECT_TRUE(registry.Find("citation")->ValidateOptions({{"m", "100"}}, "options").ok());
 }
 

@@ -48,8 +48,8 @@ TEST(PooledGridTest, Validation) {
                                    {{"m", "pooled"}, {"free_m", "false"}, {"time_unit", "months"}},
                                    field)
                   .ok());
-  absl::Status free = ValidatePooledOption("citation", "m", {{"m", "pooled"}, {"free_m", "true"}},
-                                           field);
+  absl::Status free =
+      ValidatePooledOption("citation", "m", {{"m", "pooled"}, {"free_m", "true"}}, field);
   EXPECT_EQ(free.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(free.message()), StartsWith(field));
   EXPECT_THAT(std::string(free.message()), HasSubstr("free_m"));
@@ -82,12 +82,12 @@ TEST(PooledChoiceTest, MedianOfSeriesScoresByHand) {
   ASSERT_TRUE(origins[2].empty());
   // a: candidate 0 errs by 1 and 1 at h1, 1 at h2 -> (2/6 + 1/6) / 2 = 0.25;
   //    candidate 1 is exact -> 0; candidate 2 is the last value -> 1.
-  std::vector<double> a00 = {7, 11}, a01 = {9, 12}, a10 = {8, 10}, a11 = {10, 0},
-                      a20 = {4, 4}, a21 = {8, 8};
+  std::vector<double> a00 = {7, 11}, a01 = {9, 12}, a10 = {8, 10}, a11 = {10, 0}, a20 = {4, 4},
+                      a21 = {8, 8};
   // b: candidate 0 exact -> 0; candidate 1 last value -> 1; candidate 2 errs
   //    by 2 and 2 at h1 (4/2), 2 at h2 (2/2) -> 1.5.
-  std::vector<double> b00 = {3, 4}, b01 = {4, 5}, b10 = {2, 2}, b11 = {3, 3},
-                      b20 = {5, 6}, b21 = {6, 7};
+  std::vector<double> b00 = {3, 4}, b01 = {4, 5}, b10 = {2, 2}, b11 = {3, 3}, b20 = {5, 6},
+                      b21 = {6, 7};
   std::vector<double> d0 = {6, 10}, d1 = {10, 15};
   std::vector<std::vector<Folds>> forecasts = {
       {{&a00, &a01}, {&b00, &b01}, {}, {&d0, &d1}},

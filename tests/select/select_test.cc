@@ -85,9 +85,8 @@ TEST(ReportTest, RanksWeightsAndWinner) {
   FitOutcome base = Outcome("naive", 9, 9, 0);
   base.forecast_baseline = true;
   base.loss_name = "sse_one_step";
-  auto report = BuildSeriesReport(
-      s, {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1), base},
-      v1::CRITERION_AICC, "sse_cumulative");
+  auto report = BuildSeriesReport(s, {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1), base},
+                                  v1::CRITERION_AICC, "sse_cumulative");
   // a: AIC = 10 ln 0.1 + 6 = -17.02585, AICc = AIC + 24/6 = -13.02585
   // b: AIC = 10 ln 0.2 + 4 = -12.09438, AICc = AIC + 12/7 = -10.38009
   const auto& a = report.fits(0);
@@ -119,8 +118,9 @@ TEST(ReportTest, RanksWeightsAndWinner) {
 }
 
 TEST(ReportTest, VerdictsAndReasons) {
-  auto zero = BuildSeriesReport(Series("z", {0, 0, 0}), {Outcome("a", 0, 3, 1, FitStatus::kNotFitted)},
-                                v1::CRITERION_AICC, "sse_cumulative");
+  auto zero =
+      BuildSeriesReport(Series("z", {0, 0, 0}), {Outcome("a", 0, 3, 1, FitStatus::kNotFitted)},
+                        v1::CRITERION_AICC, "sse_cumulative");
   EXPECT_EQ(zero.verdict(), v1::SERIES_VERDICT_NOT_ENOUGH_DATA);
   EXPECT_THAT(zero.verdict_reason(), HasSubstr("all values are zero"));
   EXPECT_EQ(zero.winner(), "");
@@ -134,8 +134,8 @@ TEST(ReportTest, VerdictsAndReasons) {
   // Failed fits are reported with their reason but not ranked.
   FitOutcome failed = Outcome("a", 0, 0, 0, FitStatus::kFailed);
   failed.message = "plugin threw";
-  auto f = BuildSeriesReport(Series("f", {0, 1, 3, 7}), {failed}, v1::CRITERION_AICC,
-                             "sse_cumulative");
+  auto f =
+      BuildSeriesReport(Series("f", {0, 1, 3, 7}), {failed}, v1::CRITERION_AICC, "sse_cumulative");
   EXPECT_EQ(f.fits(0).status(), v1::FIT_STATUS_FAILED);
   EXPECT_EQ(f.fits(0).message(), "plugin threw");
   EXPECT_EQ(f.fits(0).parameters_size(), 0);
@@ -144,16 +144,16 @@ TEST(ReportTest, VerdictsAndReasons) {
 
 TEST(ReportTest, SummaryAndGroups) {
   v1::CompareModelsResponse r;
-  *r.add_series() = BuildSeriesReport(Series("x", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {{"company", "A"}}),
-                                      {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1)},
-                                      v1::CRITERION_AICC, "sse_cumulative");
-  *r.add_series() = BuildSeriesReport(Series("y", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {{"company", "B"}}),
-                                      {Outcome("a", 2, 10, 2), Outcome("b", 1, 10, 1)},
-                                      v1::CRITERION_AICC, "sse_cumulative");
-  *r.add_series() = BuildSeriesReport(Series("z", {0, 0}, {{"company", "B"}}),
-                                      {Outcome("a", 0, 2, 2, FitStatus::kNotFitted),
-                                       Outcome("b", 0, 2, 1, FitStatus::kNotFitted)},
-                                      v1::CRITERION_AICC, "sse_cumulative");
+  *r.add_series() = BuildSeriesReport(
+      Series("x", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {{"company", "A"}}),
+      {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1)}, v1::CRITERION_AICC, "sse_cumulative");
+  *r.add_series() = BuildSeriesReport(
+      Series("y", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, {{"company", "B"}}),
+      {Outcome("a", 2, 10, 2), Outcome("b", 1, 10, 1)}, v1::CRITERION_AICC, "sse_cumulative");
+  *r.add_series() = BuildSeriesReport(
+      Series("z", {0, 0}, {{"company", "B"}}),
+      {Outcome("a", 0, 2, 2, FitStatus::kNotFitted), Outcome("b", 0, 2, 1, FitStatus::kNotFitted)},
+      v1::CRITERION_AICC, "sse_cumulative");
   Summarize({"a", "b"}, "company", &r);
   EXPECT_EQ(r.series_count(), 3);
   EXPECT_EQ(r.not_enough_data(), 1);
@@ -174,7 +174,6 @@ TEST(ReportTest, SummaryAndGroups) {
   EXPECT_EQ(r.groups(1).not_enough_data(), 1);
   EXPECT_EQ(r.groups(1).fitters(1).wins(), 1);
 }
-
 
 TEST(CrossValidationTest, TinySeriesByHand) {
   // y = 0, 2, 4, 8, 10 at t = 0..4; horizons 1 and 2; min 3 training points.
@@ -259,9 +258,9 @@ TEST(CrossValidationTest, OptionsValidation) {
 
 TEST(CrossValidationTest, RanksByScoreWithCoverageRule) {
   SeriesRecord s = Series("s", {0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
-  auto report = BuildSeriesReport(
-      s, {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1), Outcome("c", 2, 10, 1)},
-      v1::CRITERION_AICC, "sse_cumulative");
+  auto report =
+      BuildSeriesReport(s, {Outcome("a", 1, 10, 2), Outcome("b", 2, 10, 1), Outcome("c", 2, 10, 1)},
+                        v1::CRITERION_AICC, "sse_cumulative");
   auto err = [](int folds, double mase) {
     v1::HorizonError e;
     e.set_horizon(1);
@@ -279,7 +278,6 @@ TEST(CrossValidationTest, RanksByScoreWithCoverageRule) {
   EXPECT_FALSE(report.fits(2).has_cv_score());
   EXPECT_DOUBLE_EQ(report.fits(0).cv_score(), 0.8);
 }
-
 
 TEST(ForecastMathTest, CombinationWeightsByHand) {
   // Scores 0.5, 0.8, 1.2 (> 2 x 0.5: dropped), none:
@@ -455,16 +453,15 @@ TEST(ForecastMathTest, PlausibilityBound) {
   EXPECT_EQ(ImplausibleAbove(Series("flat", {0, 0, 0}), 2), 20);
 }
 
-
 TEST(ReportTest, AbruptSurgeIsNamed) {
   // Increments 5, 6, 5, 7, then 60: median 5.5, MAD 0.5 (x 1.4826 = 0.74);
   // 60 >= 20, >= 5 x 5.5 and > 5.5 + 6 x 0.74: a surge at month 5.
   SeriesRecord s = Series("surge", {0, 5, 11, 16, 23, 83, 88});
   EXPECT_EQ(FindSurges(s), (std::vector<double>{5}));
-  auto report = BuildSeriesReport(s, {Outcome("a", 1, 7, 2)}, v1::CRITERION_AICC,
-                                  "sse_cumulative");
+  auto report = BuildSeriesReport(s, {Outcome("a", 1, 7, 2)}, v1::CRITERION_AICC, "sse_cumulative");
   EXPECT_EQ(report.verdict(), v1::SERIES_VERDICT_DOES_NOT_FIT);
-  EXPECT_THAT(report.verdict_reason(), HasSubstr("abrupt surge at month 5: +60 against a typical +5.5"));
+  EXPECT_THAT(report.verdict_reason(),
+              HasSubstr("abrupt surge at month 5: +60 against a typical +5.5"));
   ASSERT_EQ(report.surge_months_size(), 1);
   // Small counts are never surges (+15 < 20), nor are steady series, nor
   // jumps in the first three increments.

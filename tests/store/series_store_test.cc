@@ -56,9 +56,9 @@ class SeriesStoreTest : public ::testing::TestWithParam<StoreFactory> {
 };
 
 TEST_P(SeriesStoreTest, RoundTripKeepsMetadataUnitAndPointsExactly) {
-  SeriesRecord s = MakeSeries(
-      "meta-llama/Llama-2-7b", 0, 0,
-      {{"org", "Meta"}, {"license", "llama2"}, {"note", "line one\nline two"}});
+  SeriesRecord s =
+      MakeSeries("meta-llama/Llama-2-7b", 0, 0,
+                 {{"org", "Meta"}, {"license", "llama2"}, {"note", "line one\nline two"}});
   s.unit = "models";
   // Values that a text or float32 encoding would not keep exactly.
   s.points = {{0, 0},
@@ -97,8 +97,7 @@ TEST_P(SeriesStoreTest, EmptyPointsAndMetadataRoundTrip) {
 }
 
 TEST_P(SeriesStoreTest, IdenticalUpsertChangesNothing) {
-  std::vector<SeriesRecord> batch = {MakeSeries("a"), MakeSeries("b"),
-                                     MakeSeries("c")};
+  std::vector<SeriesRecord> batch = {MakeSeries("a"), MakeSeries("b"), MakeSeries("c")};
   absl::StatusOr<UpsertStats> first = store_->Upsert(batch);
   ASSERT_TRUE(first.ok()) << first.status();
   EXPECT_EQ(first->created, 3);
@@ -165,9 +164,8 @@ TEST_P(SeriesStoreTest, MixedBatchCountsEachKind) {
 
 TEST_P(SeriesStoreTest, BatchWithDuplicateIdStoresNothing) {
   ASSERT_TRUE(store_->Upsert({MakeSeries("existing")}).ok());
-  absl::StatusOr<UpsertStats> stats =
-      store_->Upsert({MakeSeries("fresh"), MakeSeries("existing", 9),
-                      MakeSeries("dup"), MakeSeries("dup", 2)});
+  absl::StatusOr<UpsertStats> stats = store_->Upsert(
+      {MakeSeries("fresh"), MakeSeries("existing", 9), MakeSeries("dup"), MakeSeries("dup", 2)});
   ASSERT_FALSE(stats.ok());
   EXPECT_EQ(stats.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(stats.status().message(), HasSubstr("\"dup\""));
@@ -195,14 +193,13 @@ class SeriesStoreListTest : public SeriesStoreTest {
  protected:
   void SetUp() override {
     SeriesStoreTest::SetUp();
-    ASSERT_TRUE(
-        store_
-            ->Upsert({MakeSeries("e", 3, 1, {{"org", "acme"}}),
-                      MakeSeries("a", 3, 1, {{"org", "acme"}, {"k", "1"}}),
-                      MakeSeries("c", 3, 1, {{"org", "zeta"}, {"k", "1"}}),
-                      MakeSeries("b", 3, 1, {{"org", "acme"}, {"k", "2"}}),
-                      MakeSeries("d", 3, 1, {})})
-            .ok());
+    ASSERT_TRUE(store_
+                    ->Upsert({MakeSeries("e", 3, 1, {{"org", "acme"}}),
+                              MakeSeries("a", 3, 1, {{"org", "acme"}, {"k", "1"}}),
+                              MakeSeries("c", 3, 1, {{"org", "zeta"}, {"k", "1"}}),
+                              MakeSeries("b", 3, 1, {{"org", "acme"}, {"k", "2"}}),
+                              MakeSeries("d", 3, 1, {})})
+                    .ok());
   }
 };
 
@@ -303,13 +300,11 @@ TEST_P(SeriesStoreListTest, FilterWithPagingCountsAllMatches) {
 TEST_P(SeriesStoreListTest, NegativeLimitIsInvalid) {
   ListQuery q;
   q.limit = -1;
-  EXPECT_EQ(store_->List(q).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->List(q).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_P(SeriesStoreListTest, GetManyKeepsOrderAndNamesFirstMissing) {
-  absl::StatusOr<std::vector<SeriesRecord>> got =
-      store_->GetMany({"d", "a", "c", "a"});
+  absl::StatusOr<std::vector<SeriesRecord>> got = store_->GetMany({"d", "a", "c", "a"});
   ASSERT_TRUE(got.ok()) << got.status();
   std::vector<std::string> ids;
   for (const SeriesRecord& s : *got) {
@@ -350,14 +345,12 @@ TEST_P(SeriesStoreListTest, DeleteRemovesSeriesAndItsMetadata) {
   absl::StatusOr<SeriesRecord> again = store_->Get("a");
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->revision, 1);
-  EXPECT_EQ(again->metadata,
-            (std::map<std::string, std::string>{{"new", "yes"}}));
+  EXPECT_EQ(again->metadata, (std::map<std::string, std::string>{{"new", "yes"}}));
 }
 
 TEST_P(SeriesStoreTest, IdsOrderByBytes) {
   // Byte order, as std::string compares: uppercase < lowercase < non-ASCII.
-  std::vector<std::string> ids = {"b", "B",    "a b", "a",
-                                  "é", "日本", "a-",  "a/"};
+  std::vector<std::string> ids = {"b", "B", "a b", "a", "é", "日本", "a-", "a/"};
   std::vector<SeriesRecord> batch;
   for (const std::string& id : ids) batch.push_back(MakeSeries(id));
   ASSERT_TRUE(store_->Upsert(batch).ok());
@@ -381,8 +374,7 @@ TEST_P(SeriesStoreTest, ConcurrentWritersAndReadersLoseNothing) {
       for (int b = 0; b < kBatches; ++b) {
         std::vector<SeriesRecord> batch;
         for (int i = 0; i < kBatchSize; ++i) {
-          batch.push_back(MakeSeries(absl::StrCat("w", w, "-", b, "-", i),
-                                     4 + i, 1.0 + w,
+          batch.push_back(MakeSeries(absl::StrCat("w", w, "-", b, "-", i), 4 + i, 1.0 + w,
                                      {{"writer", absl::StrCat(w)}}));
         }
         if (!store_->Upsert(batch).ok()) ++failures;
@@ -434,8 +426,7 @@ TEST_P(SeriesStoreTest, ConcurrentWritersAndReadersLoseNothing) {
     EXPECT_EQ(mine->total_matching, kBatches * kBatchSize);
     for (const SeriesRecord& s : mine->series) {
       const int i = s.id.back() - '0';
-      EXPECT_TRUE(s.SameContent(
-          MakeSeries(s.id, 4 + i, 1.0 + w, {{"writer", absl::StrCat(w)}})))
+      EXPECT_TRUE(s.SameContent(MakeSeries(s.id, 4 + i, 1.0 + w, {{"writer", absl::StrCat(w)}})))
           << s.id;
     }
   }
@@ -446,8 +437,7 @@ TEST_P(SeriesStoreTest, ListsTheWholeCorpusQuickly) {
   constexpr int kSeries = 3130;
   std::vector<SeriesRecord> batch;
   for (int i = 0; i < kSeries; ++i) {
-    batch.push_back(MakeSeries(absl::StrCat("org", i % 12, "/model-", i),
-                               24 + i % 30, 3,
+    batch.push_back(MakeSeries(absl::StrCat("org", i % 12, "/model-", i), 24 + i % 30, 3,
                                {{"org", absl::StrCat("org", i % 12)},
                                 {"base_model", absl::StrCat("base-", i)},
                                 {"license", "apache-2.0"}}));
@@ -469,9 +459,7 @@ TEST_P(SeriesStoreTest, ListsTheWholeCorpusQuickly) {
   ASSERT_EQ(all->series.size(), static_cast<size_t>(kSeries));
   EXPECT_EQ(all->series[0].metadata.size(), 3u);
 
-  const auto ms = [](auto d) {
-    return std::chrono::duration<double, std::milli>(d).count();
-  };
+  const auto ms = [](auto d) { return std::chrono::duration<double, std::milli>(d).count(); };
   std::printf("[ %s ] upsert %d series: %.1f ms; list with points: %.1f ms\n",
               GetParam().name.c_str(), kSeries, ms(t1 - t0), ms(t3 - t2));
   RecordProperty("list_all_ms", static_cast<int>(ms(t3 - t2)));
@@ -496,10 +484,9 @@ std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {
   return info.param.name;
 }
 
-INSTANTIATE_TEST_SUITE_P(AllStores, SeriesStoreTest,
-                         ::testing::ValuesIn(kFactories), FactoryName);
-INSTANTIATE_TEST_SUITE_P(AllStores, SeriesStoreListTest,
-                         ::testing::ValuesIn(kFactories), FactoryName);
+INSTANTIATE_TEST_SUITE_P(AllStores, SeriesStoreTest, ::testing::ValuesIn(kFactories), FactoryName);
+INSTANTIATE_TEST_SUITE_P(AllStores, SeriesStoreListTest, ::testing::ValuesIn(kFactories),
+                         FactoryName);
 
 }  // namespace
 }  // namespace adoption

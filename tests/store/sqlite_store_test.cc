@@ -65,8 +65,7 @@ class RawDb {
   std::string QueryText(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
     std::string out;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr),
-              SQLITE_OK);
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK);
     if (sqlite3_step(stmt) == SQLITE_ROW) {
       const unsigned char* text = sqlite3_column_text(stmt, 0);
       if (text != nullptr) out = reinterpret_cast<const char*>(text);
@@ -90,8 +89,7 @@ TEST(SqliteStoreTest, RestartKeepsEverything) {
     ASSERT_TRUE((*store)->Upsert({MakeSeries("a", 7)}).ok());
     written = *(*store)->GetMany({"a", "b"});
   }
-  absl::StatusOr<std::unique_ptr<SeriesStore>> store =
-      Open(path, /*must_exist=*/true);
+  absl::StatusOr<std::unique_ptr<SeriesStore>> store = Open(path, /*must_exist=*/true);
   ASSERT_TRUE(store.ok()) << store.status();
   absl::StatusOr<std::vector<SeriesRecord>> got = (*store)->GetMany({"a", "b"});
   ASSERT_TRUE(got.ok()) << got.status();
@@ -106,8 +104,7 @@ TEST(SqliteStoreTest, RestartKeepsEverything) {
 TEST(SqliteStoreTest, MustExistRefusesMissingFileAndCreatesNothing) {
   TempDir dir;
   const std::string path = dir.File("missing.db");
-  absl::StatusOr<std::unique_ptr<SeriesStore>> store =
-      Open(path, /*must_exist=*/true);
+  absl::StatusOr<std::unique_ptr<SeriesStore>> store = Open(path, /*must_exist=*/true);
   EXPECT_EQ(store.status().code(), absl::StatusCode::kNotFound);
   EXPECT_THAT(store.status().message(), HasSubstr(path));
   EXPECT_FALSE(FileExists(path));
@@ -120,14 +117,12 @@ TEST(SqliteStoreTest, NewFileGetsSchemaMarkersAndWal) {
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->Upsert({MakeSeries("a")}).ok());
   RawDb raw(path);
-  EXPECT_EQ(raw.QueryText("PRAGMA application_id"),
-            std::to_string(kOurApplicationId));
+  EXPECT_EQ(raw.QueryText("PRAGMA application_id"), std::to_string(kOurApplicationId));
   EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "1");
   EXPECT_EQ(raw.QueryText("PRAGMA journal_mode"), "wal");
   EXPECT_TRUE(FileExists(path + "-wal"));
   // Points are 16 bytes per point; metadata is in its own table.
-  EXPECT_EQ(raw.QueryText("SELECT length(points) FROM series WHERE id = 'a'"),
-            "80");
+  EXPECT_EQ(raw.QueryText("SELECT length(points) FROM series WHERE id = 'a'"), "80");
   EXPECT_EQ(raw.QueryText("SELECT value FROM series_metadata "
                           "WHERE series_id = 'a' AND key = 'org'"),
             "acme");
@@ -144,12 +139,10 @@ TEST(SqliteStoreTest, EmptyExistingFileGetsSchema) {
 
 // Opening `path` fails with FAILED_PRECONDITION naming it, and leaves the
 // file byte-identical.
-void ExpectRefusedUntouched(const std::string& path,
-                            const std::string& why_substring) {
+void ExpectRefusedUntouched(const std::string& path, const std::string& why_substring) {
   const std::string before = ReadFileBytes(path);
   absl::StatusOr<std::unique_ptr<SeriesStore>> store = Open(path);
-  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition)
-      << store.status();
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition) << store.status();
   EXPECT_THAT(store.status().message(), HasSubstr(path));
   EXPECT_THAT(store.status().message(), HasSubstr(why_substring));
   store = Open(path, /*must_exist=*/true);
@@ -245,8 +238,7 @@ TEST(SqliteStoreTest, RefusesDirectory) {
 
 TEST(SqliteStoreTest, RefusesMemoryAndEmptyPaths) {
   EXPECT_EQ(Open("").status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Open(":memory:").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Open(":memory:").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SqliteStoreTest, CorruptPointsBlobIsInternal) {
@@ -275,8 +267,7 @@ TEST(SqliteStoreTest, TwoStoresOnOneFileLoseNoWrites) {
   ASSERT_TRUE(second.ok()) << second.status();
   auto write = [](SeriesStore* store, const std::string& prefix) {
     for (int i = 0; i < 50; ++i) {
-      absl::StatusOr<UpsertStats> stats =
-          store->Upsert({MakeSeries(absl::StrCat(prefix, i))});
+      absl::StatusOr<UpsertStats> stats = store->Upsert({MakeSeries(absl::StrCat(prefix, i))});
       EXPECT_TRUE(stats.ok()) << stats.status();
     }
   };
@@ -316,8 +307,7 @@ TEST(SqliteStoreTest, AcknowledgedWritesSurviveSigkill) {
   close(fds[1]);
   std::set<int32_t> acked;
   int32_t b;
-  while (acked.size() < kAcksBeforeKill &&
-         read(fds[0], &b, sizeof b) == sizeof b) {
+  while (acked.size() < kAcksBeforeKill && read(fds[0], &b, sizeof b) == sizeof b) {
     acked.insert(b);
   }
   kill(child, SIGKILL);
@@ -344,8 +334,7 @@ TEST(SqliteStoreTest, AcknowledgedWritesSurviveSigkill) {
     EXPECT_EQ(n, kBatchSize) << "half-written batch " << batch;
   }
   for (int32_t a : acked) {
-    EXPECT_EQ(per_batch.count(absl::StrCat("b", a)), 1u)
-        << "acknowledged batch " << a << " lost";
+    EXPECT_EQ(per_batch.count(absl::StrCat("b", a)), 1u) << "acknowledged batch " << a << " lost";
   }
 }
 

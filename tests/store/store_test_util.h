@@ -24,8 +24,7 @@ class TempDir {
   TempDir() {
     const char* base = std::getenv("TMPDIR");
     std::string pattern =
-        std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
-        "/store_test.XXXXXX";
+        std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/store_test.XXXXXX";
     if (mkdtemp(pattern.data()) == nullptr) {
       ADD_FAILURE() << "mkdtemp(" << pattern << ") failed";
     }
@@ -57,10 +56,8 @@ inline void WriteFileBytes(const std::string& path, const std::string& bytes) {
 
 // A valid cumulative series: n points at t = 0..n-1, values growing by
 // `step`, with the given metadata.
-inline SeriesRecord MakeSeries(const std::string& id, int n = 5,
-                               double step = 1.5,
-                               std::map<std::string, std::string> metadata = {
-                                   {"org", "acme"}}) {
+inline SeriesRecord MakeSeries(const std::string& id, int n = 5, double step = 1.5,
+                               std::map<std::string, std::string> metadata = {{"org", "acme"}}) {
   SeriesRecord s;
   s.id = id;
   s.unit = "finetunes";

@@ -51,10 +51,8 @@ std::vector<Case> Cases() {
        ""},
       {"NonAsciiId", [](SeriesRecord& s) { s.id = "modèle/日本語-😀"; }, ""},
       {"IdAtLimit", [](SeriesRecord& s) { s.id = std::string(256, 'x'); }, ""},
-      {"ValueWithLineBreaks",
-       [](SeriesRecord& s) { s.metadata["note"] = "a\tb\r\nc"; }, ""},
-      {"EqualValuesAllowed",
-       [](SeriesRecord& s) { s.points[5].value = s.points[4].value; }, ""},
+      {"ValueWithLineBreaks", [](SeriesRecord& s) { s.metadata["note"] = "a\tb\r\nc"; }, ""},
+      {"EqualValuesAllowed", [](SeriesRecord& s) { s.points[5].value = s.points[4].value; }, ""},
       {"MaxPoints",
        [](SeriesRecord& s) {
          s.points.clear();
@@ -62,8 +60,7 @@ std::vector<Case> Cases() {
        },
        ""},
       // id
-      {"EmptyId", [](SeriesRecord& s) { s.id.clear(); },
-       "series[3].id: must not be empty"},
+      {"EmptyId", [](SeriesRecord& s) { s.id.clear(); }, "series[3].id: must not be empty"},
       {"LongId", [](SeriesRecord& s) { s.id = std::string(257, 'x'); },
        "series[3].id: must be at most 256 bytes, got 257"},
       {"IdNewline", [](SeriesRecord& s) { s.id = "a\nb"; },
@@ -110,12 +107,10 @@ std::vector<Case> Cases() {
        "series[3].metadata[\"clé\"]: key must contain only"},
       {"KeyWithQuote", [](SeriesRecord& s) { s.metadata["a\"b"] = "v"; },
        "series[3].metadata[\"a\\\"b\"]: key must contain only"},
-      {"LongKey",
-       [](SeriesRecord& s) { s.metadata[std::string(65, 'k')] = "v"; },
+      {"LongKey", [](SeriesRecord& s) { s.metadata[std::string(65, 'k')] = "v"; },
        "series[3].metadata[\"" + std::string(65, 'k') +
            "\"]: key must be at most 64 bytes, got 65"},
-      {"LongValue",
-       [](SeriesRecord& s) { s.metadata["org"] = std::string(4097, 'v'); },
+      {"LongValue", [](SeriesRecord& s) { s.metadata["org"] = std::string(4097, 'v'); },
        "series[3].metadata[\"org\"]: must be at most 4096 bytes, got 4097"},
       {"ValueInvalidUtf8", [](SeriesRecord& s) { s.metadata["org"] = "\xfe"; },
        "series[3].metadata[\"org\"]: must be valid UTF-8"},
@@ -167,8 +162,7 @@ std::vector<Case> Cases() {
   small.max_points = 3;
   small.max_id_bytes = 4;
   cases.push_back({"CustomMaxPoints", [](SeriesRecord& s) { s.id = "abcd"; },
-                   "series[3].points: must have at most 3 points, got 10",
-                   small});
+                   "series[3].points: must have at most 3 points, got 10", small});
   cases.push_back({"CustomMaxIdBytes", [](SeriesRecord& s) { s.id = "abcde"; },
                    "series[3].id: must be at most 4 bytes, got 5", small});
   return cases;
@@ -192,8 +186,7 @@ TEST_P(ValidateSeriesTest, CodeAndFieldPath) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Rules, ValidateSeriesTest,
-                         ::testing::ValuesIn(Cases()),
+INSTANTIATE_TEST_SUITE_P(Rules, ValidateSeriesTest, ::testing::ValuesIn(Cases()),
                          [](const ::testing::TestParamInfo<Case>& info) {
                            return info.param.name;
                          });

@@ -31,16 +31,20 @@ inline double TimeScale() {
 // d multiplied by TimeScale(), as milliseconds.
 template <class Rep, class Period>
 std::chrono::milliseconds Scaled(std::chrono::duration<Rep, Period> d) {
-  return std::chrono::milliseconds(static_cast<long long>(
-      std::chrono::duration<double, std::milli>(d).count() * TimeScale()));
+  return std::chrono::milliseconds(
+      static_cast<long long>(std::chrono::duration<double, std::milli>(d).count() * TimeScale()));
 }
 
 inline std::string SanitizerReport(const std::string& err) {
   static const char* const kMarkers[] = {
-      "ERROR: AddressSanitizer",       "AddressSanitizer:DEADLYSIGNAL",
-      "ERROR: LeakSanitizer",          "SUMMARY: UndefinedBehaviorSanitizer",
-      ": runtime error: ",             "WARNING: ThreadSanitizer",
-      "ThreadSanitizer:DEADLYSIGNAL",  "ERROR: ThreadSanitizer",
+      "ERROR: AddressSanitizer",
+      "AddressSanitizer:DEADLYSIGNAL",
+      "ERROR: LeakSanitizer",
+      "SUMMARY: UndefinedBehaviorSanitizer",
+      ": runtime error: ",
+      "WARNING: ThreadSanitizer",
+      "ThreadSanitizer:DEADLYSIGNAL",
+      "ERROR: ThreadSanitizer",
   };
   size_t first = std::string::npos;
   for (const char* m : kMarkers) {

@@ -54,8 +54,7 @@ int WaitFor(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& out,
-            const std::string& err) {
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out, const std::string& err) {
   pid_t pid = fork();
   if (pid == 0) {
     int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -115,9 +114,8 @@ HealthResult CheckHealth(const std::string& address, const std::string& service,
     for (const auto& s : slices) bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   // The response's only field: 08 <status>; empty means UNKNOWN (0).
-  r.serving_status = bytes.size() >= 2 && bytes[0] == 0x08
-                         ? static_cast<unsigned char>(bytes[1])
-                         : 0;
+  r.serving_status =
+      bytes.size() >= 2 && bytes[0] == 0x08 ? static_cast<unsigned char>(bytes[1]) : 0;
   return r;
 }
 
@@ -159,9 +157,9 @@ ServerProcess::~ServerProcess() {
 
 bool ServerProcess::Start() {
   const std::string ready = dir_.File("ready");
-  std::vector<std::string> argv = {options_.binary, "--listen", "127.0.0.1:0",
-                                   "--db", options_.db, "--plugins",
-                                   options_.plugin_dir, "--ready-file", ready};
+  std::vector<std::string> argv = {
+      options_.binary, "--listen",          "127.0.0.1:0",  "--db", options_.db,
+      "--plugins",     options_.plugin_dir, "--ready-file", ready};
   argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::remove(ready.c_str());
   pid_ = Spawn(argv, dir_.File("stdout"), dir_.File("stderr"));
@@ -224,8 +222,8 @@ std::string ServerProcess::log() const { return ReadFile(dir_.File("stderr")); }
 std::unique_ptr<adoption::v1::AdoptionService::Stub> ServerProcess::NewStub() const {
   grpc::ChannelArguments args;
   args.SetMaxReceiveMessageSize(512 * 1024 * 1024);
-  return adoption::v1::AdoptionService::NewStub(grpc::CreateCustomChannel(
-      address_, grpc::InsecureChannelCredentials(), args));
+  return adoption::v1::AdoptionService::NewStub(
+      grpc::CreateCustomChannel(address_, grpc::InsecureChannelCredentials(), args));
 }
 
 }  // namespace adoption::testing

@@ -55,8 +55,7 @@ constexpr int kNotServing = 2;
 
 // Runs argv[0] with argv, waits for it (killing it after timeout_s) and
 // returns its exit code and output.
-CommandResult RunCommand(const std::vector<std::string>& argv,
-                         int timeout_s = 300);
+CommandResult RunCommand(const std::vector<std::string>& argv, int timeout_s = 300);
 
 // adoptiond started on 127.0.0.1 with a free port (--listen :0 and
 // --ready-file), stopped with SIGTERM (then SIGKILL) by the destructor. Its

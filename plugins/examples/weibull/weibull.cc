@@ -38,8 +38,7 @@ class WeibullModel {
   explicit WeibullModel(const sdk::SeriesFacts& f) {
     const double span = std::max(f.last_t, 1.0);
     box_.lower << std::log(0.1 * f.max_value), std::log(1e-2), std::log(0.1);
-    box_.upper << std::log(1e4 * f.max_value), std::log(1e3 * span),
-        std::log(20.0);
+    box_.upper << std::log(1e4 * f.max_value), std::log(1e3 * span), std::log(20.0);
   }
 
   // With x = a (ln t - ln s), u = e^x = (t/s)^a, e = exp(-u), c = K (1 - e):
@@ -92,11 +91,11 @@ struct WeibullFitter : sdk::CurveFitterBase {
       {"s", "scale, months: c(s) = (1 - 1/e) K"},
       {"a", "shape: < 1 front-loaded, > 1 S-shaped"},
   };
-  static constexpr adoption_option_spec_v1 kOptions[] = {
-      sdk::kLossOption, sdk::MaxStartsOption("4")};
+  static constexpr adoption_option_spec_v1 kOptions[] = {sdk::kLossOption,
+                                                         sdk::MaxStartsOption("4")};
 
-  static void Fit(const Config& config, const sdk::SeriesView& s,
-                  const sdk::Budget& budget, adoption_fit_result_v1* result) {
+  static void Fit(const Config& config, const sdk::SeriesView& s, const sdk::Budget& budget,
+                  adoption_fit_result_v1* result) {
     // The shared NOT_FITTED rules: >= 4 points, not all zero, >= 2 distinct
     // non-zero values (k = 3), and a non-decreasing series for loss=poisson.
     if (!sdk::CheckFittable(s, 4, true, 3, result, config.loss)) return;
@@ -110,26 +109,23 @@ struct WeibullFitter : sdk::CurveFitterBase {
     for (double scale : {0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 20.0}) {
       for (double shape : {0.5, 0.8, 1.2, 1.8, 2.5, 4.0}) {
         sdk::OfferWithProfiledLogAmplitude(
-            model, s,
-            WeibullModel::Params(0, std::log(scale * span), std::log(shape)),
-            &best);
+            model, s, WeibullModel::Params(0, std::log(scale * span), std::log(shape)), &best);
       }
     }
     // Multi-start LM for the chosen loss, then params, loss, n, k,
     // covariance (or why not), status and message.
-    if (!sdk::FitCurve(model, s, best.Take(), budget.MaxIterations(200),
-                       budget, config.loss, result)) {
+    if (!sdk::FitCurve(model, s, best.Take(), budget.MaxIterations(200), budget, config.loss,
+                       result)) {
       return;
     }
     const double sc = result->params[1], a = result->params[2];
-    sdk::AddDerived(result, "peak_month",
-                    a > 1 ? sc * std::pow((a - 1) / a, 1 / a) : 0.0);
+    sdk::AddDerived(result, "peak_month", a > 1 ? sc * std::pow((a - 1) / a, 1 / a) : 0.0);
   }
 
   // predict(): the curve at any t. Never inf/NaN: (t/s)^a only feeds
   // exp(-u), which underflows to 0 harmlessly.
-  static void Predict(const Config&, const double* p, const sdk::SeriesView&,
-                      const double* t, size_t n, double* out) {
+  static void Predict(const Config&, const double* p, const sdk::SeriesView&, const double* t,
+                      size_t n, double* out) {
     if (!(p[0] > 0) || !(p[1] > 0) || !(p[2] > 0)) {
       throw std::invalid_argument("K, s and a must be > 0");
     }

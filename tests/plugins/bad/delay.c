@@ -71,9 +71,14 @@ static void Fit(const adoption_series_v1* s, const adoption_option_v1* o, size_t
 }
 
 static int Predict(const double* p, size_t np, const adoption_option_v1* o, size_t no,
-                   const adoption_series_v1* h, const double* t, size_t n, double* out,
-                   char* e, size_t el) {
-  (void)np; (void)o; (void)no; (void)h; (void)e; (void)el;
+                   const adoption_series_v1* h, const double* t, size_t n, double* out, char* e,
+                   size_t el) {
+  (void)np;
+  (void)o;
+  (void)no;
+  (void)h;
+  (void)e;
+  (void)el;
   for (size_t i = 0; i < n; ++i) out[i] = p[0] * t[i];
   return 0;
 }
@@ -82,10 +87,22 @@ static const adoption_param_spec_v1 kParams[] = {{"a", "slope, count per month"}
 static const adoption_option_spec_v1 kOptions[] = {
     {"delay_ms", "1500", "milliseconds each fit takes before converging"}};
 static const adoption_fitter_descriptor_v1 kTable = {
-    sizeof(adoption_fitter_descriptor_v1), ADOPTION_FITTER_ABI_MAJOR, ADOPTION_FITTER_ABI_MINOR,
-    "delay", "0.0.1", "c(t) = a t, after a delay of delay_ms; honours should_stop", 0,
-    1, kParams, 1, kOptions, Validate, Fit, Predict};
+    sizeof(adoption_fitter_descriptor_v1),
+    ADOPTION_FITTER_ABI_MAJOR,
+    ADOPTION_FITTER_ABI_MINOR,
+    "delay",
+    "0.0.1",
+    "c(t) = a t, after a delay of delay_ms; honours should_stop",
+    0,
+    1,
+    kParams,
+    1,
+    kOptions,
+    Validate,
+    Fit,
+    Predict};
 
-__attribute__((visibility("default"))) const adoption_fitter_descriptor_v1* adoption_fitter_v1(void) {
+__attribute__((visibility("default"))) const adoption_fitter_descriptor_v1* adoption_fitter_v1(
+    void) {
   return &kTable;
 }

@@ -62,41 +62,37 @@ class AdoptionClient {
   // Creates the channel; the connection is made lazily, on the first call,
   // so an unreachable server shows up as UNAVAILABLE from that call.
   // INVALID_ARGUMENT if the address is empty or options are invalid.
-  static absl::StatusOr<std::unique_ptr<AdoptionClient>> Connect(
-      const std::string& address, const ClientOptions& options);
+  static absl::StatusOr<std::unique_ptr<AdoptionClient>> Connect(const std::string& address,
+                                                                 const ClientOptions& options);
 
   AdoptionClient(const AdoptionClient&) = delete;
   AdoptionClient& operator=(const AdoptionClient&) = delete;
 
   // See proto/adoption/v1/adoption.proto for each RPC's contract.
-  absl::StatusOr<v1::UpsertSeriesResponse> UpsertSeries(
-      const v1::UpsertSeriesRequest& request, const CallOptions& call = {});
+  absl::StatusOr<v1::UpsertSeriesResponse> UpsertSeries(const v1::UpsertSeriesRequest& request,
+                                                        const CallOptions& call = {});
   absl::StatusOr<v1::Series> GetSeries(const v1::GetSeriesRequest& request,
                                        const CallOptions& call = {});
-  absl::StatusOr<v1::ListSeriesResponse> ListSeries(
-      const v1::ListSeriesRequest& request, const CallOptions& call = {});
-  absl::StatusOr<v1::DeleteSeriesResponse> DeleteSeries(
-      const v1::DeleteSeriesRequest& request, const CallOptions& call = {});
-  absl::StatusOr<v1::ListFittersResponse> ListFitters(
-      const v1::ListFittersRequest& request = {},
-      const CallOptions& call = {});
-  absl::StatusOr<v1::FitResponse> Fit(const v1::FitRequest& request,
-                                      const CallOptions& call = {});
-  absl::StatusOr<v1::CompareModelsResponse> CompareModels(
-      const v1::CompareModelsRequest& request, const CallOptions& call = {});
-  absl::StatusOr<v1::ForecastResponse> Forecast(
-      const v1::ForecastRequest& request, const CallOptions& call = {});
+  absl::StatusOr<v1::ListSeriesResponse> ListSeries(const v1::ListSeriesRequest& request,
+                                                    const CallOptions& call = {});
+  absl::StatusOr<v1::DeleteSeriesResponse> DeleteSeries(const v1::DeleteSeriesRequest& request,
+                                                        const CallOptions& call = {});
+  absl::StatusOr<v1::ListFittersResponse> ListFitters(const v1::ListFittersRequest& request = {},
+                                                      const CallOptions& call = {});
+  absl::StatusOr<v1::FitResponse> Fit(const v1::FitRequest& request, const CallOptions& call = {});
+  absl::StatusOr<v1::CompareModelsResponse> CompareModels(const v1::CompareModelsRequest& request,
+                                                          const CallOptions& call = {});
+  absl::StatusOr<v1::ForecastResponse> Forecast(const v1::ForecastRequest& request,
+                                                const CallOptions& call = {});
 
   // The underlying stub, for calls that need their own ClientContext (e.g.
   // cancellation from another thread). Owned by this client.
   v1::AdoptionService::Stub* stub() { return stub_.get(); }
 
  private:
-  AdoptionClient(std::unique_ptr<v1::AdoptionService::Stub> stub,
-                 ClientOptions options);
+  AdoptionClient(std::unique_ptr<v1::AdoptionService::Stub> stub, ClientOptions options);
   template <typename Request, typename Response, typename Method>
-  absl::StatusOr<Response> Call(Method method, const Request& request,
-                                const CallOptions& call);
+  absl::StatusOr<Response> Call(Method method, const Request& request, const CallOptions& call);
 
   std::unique_ptr<v1::AdoptionService::Stub> stub_;
   const ClientOptions options_;

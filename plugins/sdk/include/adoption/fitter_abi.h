@@ -69,8 +69,8 @@ extern "C" {
 /* One series, read-only for the plugin. t is strictly increasing, values are
  * finite, non-negative and non-decreasing (the host validates this). */
 typedef struct adoption_series_v1 {
-  const double* t;      /* months since creation, length n */
-  const double* value;  /* cumulative count at t, length n */
+  const double* t;     /* months since creation, length n */
+  const double* value; /* cumulative count at t, length n */
   size_t n;
 } adoption_series_v1;
 
@@ -93,21 +93,21 @@ typedef struct adoption_budget_v1 {
 } adoption_budget_v1;
 
 typedef enum adoption_fit_status_v1 {
-  ADOPTION_FIT_CONVERGED = 0,       /* optimiser met its tolerance */
-  ADOPTION_FIT_MAX_ITERATIONS = 1,  /* usable estimate, iteration cap hit */
-  ADOPTION_FIT_NOT_FITTED = 2,      /* data cannot support the model (too few
-                                       points, all zero...): message says why */
-  ADOPTION_FIT_FAILED = 3,          /* numerical failure: message says why */
-  ADOPTION_FIT_CANCELLED = 4,       /* should_stop() asked to stop */
-  ADOPTION_FIT_INVALID_OPTIONS = 5  /* an option value is invalid */
+  ADOPTION_FIT_CONVERGED = 0,      /* optimiser met its tolerance */
+  ADOPTION_FIT_MAX_ITERATIONS = 1, /* usable estimate, iteration cap hit */
+  ADOPTION_FIT_NOT_FITTED = 2,     /* data cannot support the model (too few
+                                      points, all zero...): message says why */
+  ADOPTION_FIT_FAILED = 3,         /* numerical failure: message says why */
+  ADOPTION_FIT_CANCELLED = 4,      /* should_stop() asked to stop */
+  ADOPTION_FIT_INVALID_OPTIONS = 5 /* an option value is invalid */
 } adoption_fit_status_v1;
 
 /* Filled by the plugin. The host zero-initialises it and sets struct_size
  * before calling fit(). */
 typedef struct adoption_fit_result_v1 {
   size_t struct_size;
-  int32_t status;                        /* adoption_fit_status_v1 */
-  char message[ADOPTION_MESSAGE_LEN];    /* reason / details, NUL-terminated */
+  int32_t status;                     /* adoption_fit_status_v1 */
+  char message[ADOPTION_MESSAGE_LEN]; /* reason / details, NUL-terminated */
   /* All num_params parameters, in descriptor order, in the units the
    * descriptor documents (fixed ones too, at their fixed value). */
   double params[ADOPTION_MAX_PARAMS];
@@ -119,12 +119,12 @@ typedef struct adoption_fit_result_v1 {
   int32_t has_covariance;
   double covariance[ADOPTION_MAX_PARAMS * ADOPTION_MAX_PARAMS];
   char covariance_note[ADOPTION_MESSAGE_LEN];
-  char loss_name[ADOPTION_NAME_LEN];     /* e.g. ADOPTION_LOSS_SSE_CUMULATIVE */
-  double loss;                           /* value of that loss at the optimum */
-  uint32_t n;                            /* observations the loss is over */
-  uint32_t k;                            /* estimated (free) parameters */
-  uint32_t iterations;                   /* total over all starts */
-  uint32_t starts;                       /* starting points tried */
+  char loss_name[ADOPTION_NAME_LEN]; /* e.g. ADOPTION_LOSS_SSE_CUMULATIVE */
+  double loss;                       /* value of that loss at the optimum */
+  uint32_t n;                        /* observations the loss is over */
+  uint32_t k;                        /* estimated (free) parameters */
+  uint32_t iterations;               /* total over all starts */
+  uint32_t starts;                   /* starting points tried */
   /* Model-specific derived quantities, e.g. {"c_inf", ...}. */
   uint32_t num_derived;
   char derived_names[ADOPTION_MAX_DERIVED][ADOPTION_NAME_LEN];
@@ -132,13 +132,13 @@ typedef struct adoption_fit_result_v1 {
 } adoption_fit_result_v1;
 
 typedef struct adoption_param_spec_v1 {
-  const char* name;         /* identifier, e.g. "lambda" */
-  const char* description;  /* meaning and unit */
+  const char* name;        /* identifier, e.g. "lambda" */
+  const char* description; /* meaning and unit */
 } adoption_param_spec_v1;
 
 typedef struct adoption_option_spec_v1 {
-  const char* name;           /* identifier, e.g. "m" */
-  const char* default_value;  /* as a string */
+  const char* name;          /* identifier, e.g. "m" */
+  const char* default_value; /* as a string */
   const char* description;
 } adoption_option_spec_v1;
 
@@ -149,13 +149,13 @@ typedef struct adoption_option_spec_v1 {
 #define ADOPTION_FITTER_FLAG_FORECAST_BASELINE 0x1u
 
 typedef struct adoption_fitter_descriptor_v1 {
-  size_t struct_size;       /* sizeof(adoption_fitter_descriptor_v1) at build time */
-  uint32_t abi_major;       /* ADOPTION_FITTER_ABI_MAJOR */
-  uint32_t abi_minor;       /* ADOPTION_FITTER_ABI_MINOR */
-  const char* name;         /* unique, [a-z0-9_]+, e.g. "citation" */
-  const char* version;      /* the plugin's own version, e.g. "1.0.0" */
-  const char* description;  /* one line; the model's formula */
-  uint32_t flags;           /* ADOPTION_FITTER_FLAG_* */
+  size_t struct_size;      /* sizeof(adoption_fitter_descriptor_v1) at build time */
+  uint32_t abi_major;      /* ADOPTION_FITTER_ABI_MAJOR */
+  uint32_t abi_minor;      /* ADOPTION_FITTER_ABI_MINOR */
+  const char* name;        /* unique, [a-z0-9_]+, e.g. "citation" */
+  const char* version;     /* the plugin's own version, e.g. "1.0.0" */
+  const char* description; /* one line; the model's formula */
+  uint32_t flags;          /* ADOPTION_FITTER_FLAG_* */
   size_t num_params;
   const adoption_param_spec_v1* params;
   size_t num_options;
@@ -165,21 +165,19 @@ typedef struct adoption_fitter_descriptor_v1 {
    * writes a NUL-terminated reason naming the option into error (capacity
    * error_len) and returns non-zero. Unknown keys are rejected by the host
    * before this is called. */
-  int (*validate_options)(const adoption_option_v1* options, size_t num_options,
-                          char* error, size_t error_len);
+  int (*validate_options)(const adoption_option_v1* options, size_t num_options, char* error,
+                          size_t error_len);
 
   /* Fits the model to one series. Never throws; every outcome is in result. */
-  void (*fit)(const adoption_series_v1* series,
-              const adoption_option_v1* options, size_t num_options,
-              const adoption_budget_v1* budget, adoption_fit_result_v1* result);
+  void (*fit)(const adoption_series_v1* series, const adoption_option_v1* options,
+              size_t num_options, const adoption_budget_v1* budget, adoption_fit_result_v1* result);
 
   /* Evaluates the model with parameters params (num_params of them, as fit()
    * returned) at times t[0..n), writing out[0..n). history is the series the
    * parameters were fitted to (baselines need it; curve models may ignore
    * it). Returns 0 on success, non-zero with a reason in error otherwise. */
-  int (*predict)(const double* params, size_t num_params,
-                 const adoption_option_v1* options, size_t num_options,
-                 const adoption_series_v1* history, const double* t, size_t n,
+  int (*predict)(const double* params, size_t num_params, const adoption_option_v1* options,
+                 size_t num_options, const adoption_series_v1* history, const double* t, size_t n,
                  double* out, char* error, size_t error_len);
 } adoption_fitter_descriptor_v1;
 

@@ -98,8 +98,7 @@ std::string Format(const char* format, Args... args) {
   char buffer[512];
   int len = std::snprintf(buffer, sizeof(buffer), format, args...);
   if (len < 0) return std::string(format);
-  return std::string(buffer, std::min<size_t>(static_cast<size_t>(len),
-                                              sizeof(buffer) - 1));
+  return std::string(buffer, std::min<size_t>(static_cast<size_t>(len), sizeof(buffer) - 1));
 }
 
 // The standard normal CDF Phi(z) = (1 + erf(z / sqrt 2)) / 2, written with
@@ -127,8 +126,7 @@ inline double NormalPdf(double z) {
 // with "predict failed: model overflows: <what>".
 class ModelOverflow : public std::range_error {
  public:
-  explicit ModelOverflow(const std::string& what)
-      : std::range_error("model overflows: " + what) {}
+  explicit ModelOverflow(const std::string& what) : std::range_error("model overflows: " + what) {}
 };
 
 // exp(700) ~ 1e304 < DBL_MAX ~ 1.8e308: the largest exponent used anywhere.
@@ -138,8 +136,7 @@ constexpr double kMaxExponent = 700;
 // x is NaN); exp of anything at or below 700 is finite.
 inline double CheckedExp(double x, const char* what) {
   if (!(x <= kMaxExponent)) {
-    throw ModelOverflow(Format("%s: exponent %.6g exceeds %g", what, x,
-                               kMaxExponent));
+    throw ModelOverflow(Format("%s: exponent %.6g exceeds %g", what, x, kMaxExponent));
   }
   return std::exp(x);
 }
@@ -186,7 +183,7 @@ struct SeriesFacts {
   double max_value = 0;
   double last_value = 0;
   double first_t = 0, last_t = 0;
-  double sum_sq = 0;                // sum of y^2 (scale for "exact fit")
+  double sum_sq = 0;  // sum of y^2 (scale for "exact fit")
 };
 
 inline SeriesFacts DescribeSeries(const SeriesView& s) {
@@ -202,8 +199,8 @@ inline SeriesFacts DescribeSeries(const SeriesView& s) {
   }
   f.num_nonzero = nonzero.size();
   std::sort(nonzero.begin(), nonzero.end());
-  f.num_distinct_nonzero = static_cast<size_t>(
-      std::unique(nonzero.begin(), nonzero.end()) - nonzero.begin());
+  f.num_distinct_nonzero =
+      static_cast<size_t>(std::unique(nonzero.begin(), nonzero.end()) - nonzero.begin());
   f.last_value = s.y[s.n - 1];
   f.first_t = s.t[0];
   f.last_t = s.t[s.n - 1];
@@ -244,8 +241,10 @@ class OptionReader {
  public:
   OptionReader(const adoption_option_v1* options, size_t num_options,
                const adoption_option_spec_v1* specs, size_t num_specs)
-      : options_(options), num_options_(options ? num_options : 0),
-        specs_(specs), num_specs_(num_specs) {
+      : options_(options),
+        num_options_(options ? num_options : 0),
+        specs_(specs),
+        num_specs_(num_specs) {
     // Unknown, duplicated or NULL keys are errors (the host also rejects
     // unknown keys; a plugin must not trust that).
     for (size_t i = 0; i < num_options_ && ok(); ++i) {
@@ -279,11 +278,10 @@ class OptionReader {
     char* end = nullptr;
     errno = 0;
     double v = std::strtod(begin, &end);
-    bool parsed = end != begin && *end == '\0' && errno != ERANGE &&
-                  std::isfinite(v);
+    bool parsed = end != begin && *end == '\0' && errno != ERANGE && std::isfinite(v);
     if (!parsed || v < min_value || v > max_value) {
-      Fail(Format("option '%s': must be a number in [%g, %g], got '%s'", name,
-                  min_value, max_value, text.c_str()));
+      Fail(Format("option '%s': must be a number in [%g, %g], got '%s'", name, min_value, max_value,
+                  text.c_str()));
       return DefaultDouble(name);
     }
     return v;
@@ -296,11 +294,10 @@ class OptionReader {
     char* end = nullptr;
     errno = 0;
     long long v = std::strtoll(begin, &end, 10);
-    if (end == begin || *end != '\0' || errno == ERANGE || v < min_value ||
-        v > max_value) {
-      Fail(Format("option '%s': must be an integer in [%lld, %lld], got '%s'",
-                  name, static_cast<long long>(min_value),
-                  static_cast<long long>(max_value), text.c_str()));
+    if (end == begin || *end != '\0' || errno == ERANGE || v < min_value || v > max_value) {
+      Fail(Format("option '%s': must be an integer in [%lld, %lld], got '%s'", name,
+                  static_cast<long long>(min_value), static_cast<long long>(max_value),
+                  text.c_str()));
       return static_cast<int64_t>(DefaultDouble(name));
     }
     return v;
@@ -311,11 +308,9 @@ class OptionReader {
     std::string text = Raw(name);
     if (text == "true" || text == "1" || text == "yes") return true;
     if (text == "false" || text == "0" || text == "no") return false;
-    Fail(Format("option '%s': must be true or false, got '%s'", name,
-                text.c_str()));
+    Fail(Format("option '%s': must be true or false, got '%s'", name, text.c_str()));
     const adoption_option_spec_v1* spec = FindSpec(name);
-    return spec && spec->default_value &&
-           std::strcmp(spec->default_value, "true") == 0;
+    return spec && spec->default_value && std::strcmp(spec->default_value, "true") == 0;
   }
 
   // One of choices; returns its index (0 after an error).
@@ -329,8 +324,7 @@ class OptionReader {
       list += c;
       ++index;
     }
-    Fail(Format("option '%s': must be one of {%s}, got '%s'", name,
-                list.c_str(), text.c_str()));
+    Fail(Format("option '%s': must be one of {%s}, got '%s'", name, list.c_str(), text.c_str()));
     return 0;
   }
 
@@ -346,8 +340,7 @@ class OptionReader {
   // The given value, or the spec's default.
   std::string Raw(const char* name) const {
     for (size_t i = 0; i < num_options_; ++i) {
-      if (options_[i].key && options_[i].value &&
-          std::strcmp(options_[i].key, name) == 0) {
+      if (options_[i].key && options_[i].value && std::strcmp(options_[i].key, name) == 0) {
         return options_[i].value;
       }
     }
@@ -384,8 +377,7 @@ class OptionReader {
 enum class Loss { kSse, kPoisson };
 
 inline const char* LossName(Loss loss) {
-  return loss == Loss::kPoisson ? ADOPTION_LOSS_POISSON_INCREMENTS
-                                : ADOPTION_LOSS_SSE_CUMULATIVE;
+  return loss == Loss::kPoisson ? ADOPTION_LOSS_POISSON_INCREMENTS : ADOPTION_LOSS_SSE_CUMULATIVE;
 }
 
 // Option specs to put in a fitter's kOptions[], e.g.
@@ -397,14 +389,12 @@ inline constexpr adoption_option_spec_v1 kLossOption = {
     "poisson: Poisson maximum likelihood on the monthly increments (loss "
     "poisson_deviance_increments; ranked only against other poisson fits)"};
 constexpr adoption_option_spec_v1 MaxStartsOption(const char* default_value) {
-  return {"max_starts", default_value,
-          "Levenberg-Marquardt starts from the grid, 1..16"};
+  return {"max_starts", default_value, "Levenberg-Marquardt starts from the grid, 1..16"};
 }
 
 // Reads option `loss` (sse or poisson).
 inline Loss ReadLoss(OptionReader& reader) {
-  return reader.Enum("loss", {"sse", "poisson"}) == 1 ? Loss::kPoisson
-                                                      : Loss::kSse;
+  return reader.Enum("loss", {"sse", "poisson"}) == 1 ? Loss::kPoisson : Loss::kSse;
 }
 
 // The Config of a curve fitter whose only options are the shared ones.
@@ -428,9 +418,7 @@ inline CurveConfig ParseCurveOptions(OptionReader& reader) {
 struct CurveFitterBase {
   static constexpr uint32_t kFlags = 0;
   using Config = CurveConfig;
-  static Config ParseOptions(OptionReader& reader) {
-    return ParseCurveOptions(reader);
-  }
+  static Config ParseOptions(OptionReader& reader) { return ParseCurveOptions(reader); }
 };
 
 // ---------------------------------------------------------------------------
@@ -443,16 +431,12 @@ class Budget {
   explicit Budget(const adoption_budget_v1* budget) : budget_(budget) {}
   // Iterations per start: the host's cap, or the fitter's default.
   uint32_t MaxIterations(uint32_t fitter_default) const {
-    return budget_ && budget_->max_iterations ? budget_->max_iterations
-                                              : fitter_default;
+    return budget_ && budget_->max_iterations ? budget_->max_iterations : fitter_default;
   }
   // True when the host set its own per-start iteration cap.
-  bool HasIterationCap() const {
-    return budget_ && budget_->max_iterations != 0;
-  }
+  bool HasIterationCap() const { return budget_ && budget_->max_iterations != 0; }
   bool ShouldStop() const {
-    return budget_ && budget_->should_stop &&
-           budget_->should_stop(budget_->context) != 0;
+    return budget_ && budget_->should_stop && budget_->should_stop(budget_->context) != 0;
   }
 
  private:
@@ -492,8 +476,7 @@ struct Reported {
 // internal parameter (log_scaled[j] false) or exp of it (true: a positive
 // parameter fitted on the log scale), one to one and in the same order.
 template <int K>
-Reported<K> ReportElementwise(const ParamVector<K>& theta,
-                              const std::array<bool, K>& log_scaled) {
+Reported<K> ReportElementwise(const ParamVector<K>& theta, const std::array<bool, K>& log_scaled) {
   Reported<K> out;
   out.count = K;
   out.jacobian.setZero(K, K);
@@ -575,9 +558,8 @@ struct SolverSummary {
 // Residuals are r_i = y_i - c(t_i), so J'r (J = dc/dtheta) is the descent
 // direction of SSE / 2. Returns false if anything is not finite.
 template <class Model>
-bool Linearize(const Model& model, const SeriesView& s,
-               const typename Model::Params& theta, double* sse,
-               ParamMatrix<Model::kNumParams>* jtj,
+bool Linearize(const Model& model, const SeriesView& s, const typename Model::Params& theta,
+               double* sse, ParamMatrix<Model::kNumParams>* jtj,
                ParamVector<Model::kNumParams>* jtr) {
   // The loop writes only locals, so nothing it stores can alias theta or
   // the model: with -fno-math-errno (adoption_add_fitter) the compiler can
@@ -640,11 +622,9 @@ inline size_t PoissonIncrements(const SeriesView& s, size_t* bad = nullptr) {
 // c(0) = 0 at an empty month 0, is no conflict). Returns false when
 // anything is not finite.
 template <class Model>
-bool LinearizePoisson(const Model& model, const SeriesView& s,
-                      const typename Model::Params& theta, double floor,
-                      double* deviance, double* pearson,
-                      ParamMatrix<Model::kNumParams>* jtj,
-                      ParamVector<Model::kNumParams>* jtr,
+bool LinearizePoisson(const Model& model, const SeriesView& s, const typename Model::Params& theta,
+                      double floor, double* deviance, double* pearson,
+                      ParamMatrix<Model::kNumParams>* jtj, ParamVector<Model::kNumParams>* jtr,
                       size_t* clamped = nullptr) {
   using Params = typename Model::Params;
   // Locals only in the loop, as in Linearize.
@@ -680,21 +660,18 @@ bool LinearizePoisson(const Model& model, const SeriesView& s,
   *deviance = std::max(dev, 0.0);  // >= 0 exactly; rounding can dip below
   *pearson = chi2;
   if (clamped) *clamped = n_clamped;
-  return std::isfinite(dev) && std::isfinite(chi2) && jtj->allFinite() &&
-         jtr->allFinite();
+  return std::isfinite(dev) && std::isfinite(chi2) && jtj->allFinite() && jtr->allFinite();
 }
 
 // The objective of SolverOptions.loss with its linearisation: *objective is
 // the SSE or deviance, *residual_sq the (Pearson-weighted) residual norm^2.
 template <class Model>
-bool LinearizeLoss(const Model& model, const SeriesView& s,
-                   const typename Model::Params& theta,
-                   const SolverOptions& options, double* objective,
-                   double* residual_sq, ParamMatrix<Model::kNumParams>* jtj,
-                   ParamVector<Model::kNumParams>* jtr) {
+bool LinearizeLoss(const Model& model, const SeriesView& s, const typename Model::Params& theta,
+                   const SolverOptions& options, double* objective, double* residual_sq,
+                   ParamMatrix<Model::kNumParams>* jtj, ParamVector<Model::kNumParams>* jtr) {
   if (options.loss == Loss::kPoisson) {
-    return LinearizePoisson(model, s, theta, options.poisson_floor, objective,
-                            residual_sq, jtj, jtr);
+    return LinearizePoisson(model, s, theta, options.poisson_floor, objective, residual_sq, jtj,
+                            jtr);
   }
   const bool ok = Linearize(model, s, theta, objective, jtj, jtr);
   *residual_sq = *objective;
@@ -703,8 +680,7 @@ bool LinearizeLoss(const Model& model, const SeriesView& s,
 
 // SSE only.
 template <class Model>
-double SumOfSquares(const Model& model, const SeriesView& s,
-                    const typename Model::Params& theta) {
+double SumOfSquares(const Model& model, const SeriesView& s, const typename Model::Params& theta) {
   double total = 0;
   for (size_t i = 0; i < s.n; ++i) {
     const double r = s.y[i] - model.Evaluate(s.t[i], theta, nullptr);
@@ -744,8 +720,7 @@ void ProjectToBox(const Box<K>& box, ParamVector<K>* theta) {
 // form (D's local model is D - 2 delta'J'Wr + delta'J'WJ delta).
 template <class Model>
 SolverSummary<Model::kNumParams> LevenbergMarquardt(
-    const Model& model, const SeriesView& s,
-    typename Model::Params start, uint32_t max_iterations,
+    const Model& model, const SeriesView& s, typename Model::Params start, uint32_t max_iterations,
     const Budget& budget, const SolverOptions& options = SolverOptions()) {
   constexpr int K = Model::kNumParams;
   using Params = ParamVector<K>;
@@ -759,9 +734,7 @@ SolverSummary<Model::kNumParams> LevenbergMarquardt(
   // "Exact fit" is a least-squares notion (the data reproduced to rounding);
   // a Poisson fit stops early only at a deviance of exactly 0.
   const double exact_sse =
-      options.loss == Loss::kSse
-          ? options.exact_fit_tolerance * std::max(1.0, y_sq)
-          : 0.0;
+      options.loss == Loss::kSse ? options.exact_fit_tolerance * std::max(1.0, y_sq) : 0.0;
 
   Params theta = start;
   double sse, rsq;
@@ -800,8 +773,8 @@ SolverSummary<Model::kNumParams> LevenbergMarquardt(
     std::array<bool, K> frozen{};
     for (int j = 0; j < K; ++j) {
       // At a face with the descent direction (J'r) pointing outward.
-      frozen[j] = (theta[j] <= box.lower[j] && jtr[j] < 0) ||
-                  (theta[j] >= box.upper[j] && jtr[j] > 0);
+      frozen[j] =
+          (theta[j] <= box.lower[j] && jtr[j] < 0) || (theta[j] >= box.upper[j] && jtr[j] > 0);
       const double col = std::sqrt(jtj(j, j));
       if (!frozen[j] && col > 0) {
         max_cos = std::max(max_cos, std::abs(jtr[j]) / (col * r_norm));
@@ -813,8 +786,7 @@ SolverSummary<Model::kNumParams> LevenbergMarquardt(
 
     // Damped normal equations with Marquardt scaling; frozen parameters get
     // an identity row so their step is exactly zero.
-    const double diag_floor = 1e-12 * std::max(jtj.diagonal().maxCoeff(),
-                                               1e-300);
+    const double diag_floor = 1e-12 * std::max(jtj.diagonal().maxCoeff(), 1e-300);
     Matrix a = jtj;
     Params b = jtr;
     for (int j = 0; j < K; ++j) {
@@ -837,14 +809,13 @@ SolverSummary<Model::kNumParams> LevenbergMarquardt(
     Params candidate = theta + delta;
     ProjectToBox(box, &candidate);
     delta = candidate - theta;
-    if (delta.norm() <= options.step_tolerance *
-                            (theta.norm() + options.step_tolerance)) {
+    if (delta.norm() <= options.step_tolerance * (theta.norm() + options.step_tolerance)) {
       return finish(Termination::kConverged);
     }
 
     double trial_sse, trial_rsq;
-    const bool finite = LinearizeLoss(model, s, candidate, options, &trial_sse,
-                                      &trial_rsq, &trial_jtj, &trial_jtr);
+    const bool finite =
+        LinearizeLoss(model, s, candidate, options, &trial_sse, &trial_rsq, &trial_jtj, &trial_jtr);
     // Predicted decrease of SSE under the linear model:
     // |r|^2 - |r - J delta|^2 = 2 delta'J'r - delta'J'J delta.
     const double predicted = 2 * delta.dot(jtr) - delta.dot(jtj * delta);
@@ -935,21 +906,20 @@ void OfferWithProfiledLogAmplitude(const Model& model, const SeriesView& s,
 
 template <int K>
 struct MultiStartSummary {
-  SolverSummary<K> best;       // lowest SSE over the starts
-  uint32_t iterations = 0;     // total over all starts
-  uint32_t starts = 0;         // starts actually run
+  SolverSummary<K> best;    // lowest SSE over the starts
+  uint32_t iterations = 0;  // total over all starts
+  uint32_t starts = 0;      // starts actually run
   bool cancelled = false;
-  std::string last_failure;    // reason of the last failed start, if any
+  std::string last_failure;  // reason of the last failed start, if any
 };
 
 // Runs LevenbergMarquardt from each start and keeps the lowest SSE. Stops
 // early on an exact fit (nothing can beat it) or on cancellation.
 template <class Model>
-MultiStartSummary<Model::kNumParams> MultiStart(
-    const Model& model, const SeriesView& s,
-    const std::vector<typename Model::Params>& starts,
-    uint32_t max_iterations, const Budget& budget,
-    const SolverOptions& options = SolverOptions()) {
+MultiStartSummary<Model::kNumParams> MultiStart(const Model& model, const SeriesView& s,
+                                                const std::vector<typename Model::Params>& starts,
+                                                uint32_t max_iterations, const Budget& budget,
+                                                const SolverOptions& options = SolverOptions()) {
   MultiStartSummary<Model::kNumParams> out;
   out.best.sse = std::numeric_limits<double>::infinity();
   for (const auto& start : starts) {
@@ -957,8 +927,7 @@ MultiStartSummary<Model::kNumParams> MultiStart(
       out.cancelled = true;
       break;
     }
-    auto run = LevenbergMarquardt(model, s, start, max_iterations, budget,
-                                  options);
+    auto run = LevenbergMarquardt(model, s, start, max_iterations, budget, options);
     ++out.starts;
     out.iterations += run.iterations;
     if (run.termination == Termination::kCancelled) {
@@ -980,15 +949,14 @@ MultiStartSummary<Model::kNumParams> MultiStart(
 // ---------------------------------------------------------------------------
 
 // Sets status and message in one go.
-inline void SetStatus(adoption_fit_result_v1* result,
-                      adoption_fit_status_v1 status, std::string_view message) {
+inline void SetStatus(adoption_fit_result_v1* result, adoption_fit_status_v1 status,
+                      std::string_view message) {
   result->status = status;
   CopyString(message, result->message);
 }
 
 // Appends "; text" to the result message.
-inline void AppendMessage(adoption_fit_result_v1* result,
-                          std::string_view text) {
+inline void AppendMessage(adoption_fit_result_v1* result, std::string_view text) {
   std::string msg = result->message;
   if (!msg.empty()) msg += "; ";
   msg += text;
@@ -998,8 +966,7 @@ inline void AppendMessage(adoption_fit_result_v1* result,
 // Adds a derived quantity (e.g. {"c_inf", 12.5}); ignored past
 // ADOPTION_MAX_DERIVED. Non-finite values are not added: returns false so the
 // caller can say why in the message.
-inline bool AddDerived(adoption_fit_result_v1* result, const char* name,
-                       double value) {
+inline bool AddDerived(adoption_fit_result_v1* result, const char* name, double value) {
   if (!std::isfinite(value) || result->num_derived >= ADOPTION_MAX_DERIVED) {
     return false;
   }
@@ -1011,8 +978,7 @@ inline bool AddDerived(adoption_fit_result_v1* result, const char* name,
 
 // Names of internal parameters that ended on a face of the box.
 template <class Model>
-std::vector<int> ParamsAtBounds(const Model& model,
-                                const typename Model::Params& theta) {
+std::vector<int> ParamsAtBounds(const Model& model, const typename Model::Params& theta) {
   std::vector<int> at;
   const auto& box = model.box();
   for (int j = 0; j < Model::kNumParams; ++j) {
@@ -1037,18 +1003,16 @@ std::vector<int> ParamsAtBounds(const Model& model,
 // exceeds 1e12 (parameters not jointly identified, e.g. lambda and m of the
 // citation model). Returns true when the covariance was written.
 template <class Model>
-bool CovarianceFromInformation(const Model& model,
-                               const ParamMatrix<Model::kNumParams>& info,
-                               double factor,
-                               const Reported<Model::kNumParams>& reported,
+bool CovarianceFromInformation(const Model& model, const ParamMatrix<Model::kNumParams>& info,
+                               double factor, const Reported<Model::kNumParams>& reported,
                                adoption_fit_result_v1* result) {
   constexpr int K = Model::kNumParams;
   result->has_covariance = 0;
   ParamVector<K> scale;
   for (int j = 0; j < K; ++j) {
     if (!(info(j, j) > 0)) {
-      CopyString(std::string("not computed: parameter ") +
-                     model.InternalName(j) + " has no effect on the fit",
+      CopyString(std::string("not computed: parameter ") + model.InternalName(j) +
+                     " has no effect on the fit",
                  result->covariance_note);
       return false;
     }
@@ -1069,8 +1033,7 @@ bool CovarianceFromInformation(const Model& model,
   const ParamMatrix<K> inv_scaled = eig.eigenvectors() *
                                     eig.eigenvalues().cwiseInverse().asDiagonal() *
                                     eig.eigenvectors().transpose();
-  const ParamMatrix<K> cov =
-      factor * scale.asDiagonal() * inv_scaled * scale.asDiagonal();
+  const ParamMatrix<K> cov = factor * scale.asDiagonal() * inv_scaled * scale.asDiagonal();
   const Eigen::MatrixXd g = reported.jacobian;
   const Eigen::MatrixXd cov_reported = g * cov * g.transpose();
   if (!cov_reported.allFinite()) {
@@ -1081,8 +1044,7 @@ bool CovarianceFromInformation(const Model& model,
   for (int r = 0; r < p; ++r) {
     for (int c = 0; c < p; ++c) {
       // Symmetrise against rounding.
-      result->covariance[r * p + c] =
-          0.5 * (cov_reported(r, c) + cov_reported(c, r));
+      result->covariance[r * p + c] = 0.5 * (cov_reported(r, c) + cov_reported(c, r));
     }
   }
   result->has_covariance = 1;
@@ -1098,11 +1060,9 @@ bool NoParamsAtBounds(const Model& model, const typename Model::Params& theta,
   std::vector<int> at = ParamsAtBounds(model, theta);
   if (at.empty()) return true;
   std::string names;
-  for (int j : at) names += std::string(names.empty() ? "" : ", ") +
-                            model.InternalName(j);
+  for (int j : at) names += std::string(names.empty() ? "" : ", ") + model.InternalName(j);
   result->has_covariance = 0;
-  CopyString("not computed: parameter(s) at a bound (" + names +
-                 "): not identified by the data",
+  CopyString("not computed: parameter(s) at a bound (" + names + "): not identified by the data",
              result->covariance_note);
   return false;
 }
@@ -1120,15 +1080,15 @@ bool NoParamsAtBounds(const Model& model, const typename Model::Params& theta,
 // Gaussian noise the Wald 95% intervals p +/- 1.96 sd cover the true logistic
 // and citation parameters 92-96% of the time.
 template <class Model>
-void FillCovariance(const Model& model, const SeriesView& s,
-                    const typename Model::Params& theta, double sse,
-                    const Reported<Model::kNumParams>& reported,
+void FillCovariance(const Model& model, const SeriesView& s, const typename Model::Params& theta,
+                    double sse, const Reported<Model::kNumParams>& reported,
                     adoption_fit_result_v1* result) {
   constexpr int K = Model::kNumParams;
   result->has_covariance = 0;
   if (s.n <= static_cast<size_t>(K)) {
     CopyString(Format("not computed: n = %zu <= k = %d leaves no residual "
-                      "degrees of freedom", s.n, K),
+                      "degrees of freedom",
+                      s.n, K),
                result->covariance_note);
     return;
   }
@@ -1159,8 +1119,7 @@ void FillCovariance(const Model& model, const SeriesView& s,
 // when a parameter is on its bound or J'WJ is singular.
 template <class Model>
 void FillPoissonCovariance(const Model& model, const SeriesView& s,
-                           const typename Model::Params& theta,
-                           double poisson_floor,
+                           const typename Model::Params& theta, double poisson_floor,
                            const Reported<Model::kNumParams>& reported,
                            adoption_fit_result_v1* result) {
   constexpr int K = Model::kNumParams;
@@ -1169,8 +1128,7 @@ void FillPoissonCovariance(const Model& model, const SeriesView& s,
   ParamMatrix<K> info;
   ParamVector<K> unused_g;
   double deviance, pearson;
-  if (!LinearizePoisson(model, s, theta, poisson_floor, &deviance, &pearson,
-                        &info, &unused_g)) {
+  if (!LinearizePoisson(model, s, theta, poisson_floor, &deviance, &pearson, &info, &unused_g)) {
     CopyString("not computed: Jacobian not finite", result->covariance_note);
     return;
   }
@@ -1181,16 +1139,22 @@ void FillPoissonCovariance(const Model& model, const SeriesView& s,
     const double phi = deviance / static_cast<double>(n - K);
     if (phi > 1.5) {
       factor = phi;
-      note = Format("quasi-Poisson: inverse Fisher information (J'WJ)^-1 "
-                    "scaled by the dispersion deviance/(n-k) = %.3g "
-                    "(overdispersed increments)", phi);
+      note = Format(
+          "quasi-Poisson: inverse Fisher information (J'WJ)^-1 "
+          "scaled by the dispersion deviance/(n-k) = %.3g "
+          "(overdispersed increments)",
+          phi);
     } else {
-      note = Format("Poisson: inverse Fisher information (J'WJ)^-1, not "
-                    "scaled (dispersion deviance/(n-k) = %.3g <= 1.5)", phi);
+      note = Format(
+          "Poisson: inverse Fisher information (J'WJ)^-1, not "
+          "scaled (dispersion deviance/(n-k) = %.3g <= 1.5)",
+          phi);
     }
   } else {
-    note = Format("Poisson: inverse Fisher information (J'WJ)^-1; "
-                  "overdispersion not checked (n = %zu <= k = %d)", n, K);
+    note = Format(
+        "Poisson: inverse Fisher information (J'WJ)^-1; "
+        "overdispersion not checked (n = %zu <= k = %d)",
+        n, K);
   }
   if (CovarianceFromInformation(model, info, factor, reported, result)) {
     CopyString(note, result->covariance_note);
@@ -1201,9 +1165,7 @@ void FillPoissonCovariance(const Model& model, const SeriesView& s,
 inline void SetLossFields(const SeriesView& s, Loss loss, uint32_t k,
                           adoption_fit_result_v1* result) {
   CopyString(LossName(loss), result->loss_name);
-  result->n = static_cast<uint32_t>(loss == Loss::kPoisson
-                                        ? PoissonIncrements(s)
-                                        : s.n);
+  result->n = static_cast<uint32_t>(loss == Loss::kPoisson ? PoissonIncrements(s) : s.n);
   result->k = k;
 }
 
@@ -1230,8 +1192,7 @@ bool FillCurveResult(const Model& model, const SeriesView& s,
   if (!std::isfinite(fit.best.sse)) {
     SetStatus(result, ADOPTION_FIT_FAILED,
               "no start gave a finite fit" +
-                  (fit.last_failure.empty() ? std::string()
-                                            : ": " + fit.last_failure));
+                  (fit.last_failure.empty() ? std::string() : ": " + fit.last_failure));
     return false;
   }
   const Reported<Model::kNumParams> reported = model.Report(fit.best.theta);
@@ -1241,8 +1202,7 @@ bool FillCurveResult(const Model& model, const SeriesView& s,
   }
   result->loss = fit.best.sse;
   if (poisson) {
-    FillPoissonCovariance(model, s, fit.best.theta, options.poisson_floor,
-                          reported, result);
+    FillPoissonCovariance(model, s, fit.best.theta, options.poisson_floor, reported, result);
   } else if (fit.best.exact_fit) {
     result->has_covariance = 0;
     CopyString("not computed: exact fit (SSE ~ 0), the residual variance is 0",
@@ -1251,22 +1211,19 @@ bool FillCurveResult(const Model& model, const SeriesView& s,
     FillCovariance(model, s, fit.best.theta, fit.best.sse, reported, result);
   }
   if (fit.best.termination == Termination::kMaxIterations) {
-    SetStatus(result, ADOPTION_FIT_MAX_ITERATIONS,
-              "iteration cap reached; estimate usable");
+    SetStatus(result, ADOPTION_FIT_MAX_ITERATIONS, "iteration cap reached; estimate usable");
   } else {
     SetStatus(result, ADOPTION_FIT_CONVERGED,
-              fit.best.exact_fit && !poisson ? "converged (exact fit)"
-                                             : "converged");
+              fit.best.exact_fit && !poisson ? "converged (exact fit)" : "converged");
   }
   if (poisson) {
-    AppendMessage(result, Format("Poisson ML on %u monthly increments",
-                                 result->n));
+    AppendMessage(result, Format("Poisson ML on %u monthly increments", result->n));
     ParamMatrix<Model::kNumParams> unused_h;
     ParamVector<Model::kNumParams> unused_g;
     double unused_d, unused_p;
     size_t clamped = 0;
-    LinearizePoisson(model, s, fit.best.theta, options.poisson_floor,
-                     &unused_d, &unused_p, &unused_h, &unused_g, &clamped);
+    LinearizePoisson(model, s, fit.best.theta, options.poisson_floor, &unused_d, &unused_p,
+                     &unused_h, &unused_g, &clamped);
     if (clamped > 0) {
       AppendMessage(result, Format("%zu non-zero increment(s) with a model "
                                    "mean <= %g clamped to it (curve flat there)",
@@ -1300,10 +1257,10 @@ inline SolverOptions OptionsFor(Loss loss) {
 }
 
 template <class Model>
-MultiStartSummary<Model::kNumParams> RunCurveFit(
-    const Model& model, const SeriesView& s,
-    const std::vector<typename Model::Params>& starts,
-    uint32_t max_iterations, const Budget& budget, Loss loss) {
+MultiStartSummary<Model::kNumParams> RunCurveFit(const Model& model, const SeriesView& s,
+                                                 const std::vector<typename Model::Params>& starts,
+                                                 uint32_t max_iterations, const Budget& budget,
+                                                 Loss loss) {
   SolverOptions options;
   auto fit = MultiStart(model, s, starts, max_iterations, budget, options);
   if (loss == Loss::kPoisson) {
@@ -1324,10 +1281,10 @@ MultiStartSummary<Model::kNumParams> RunCurveFit(
 // Continues a fit (e.g. in another parametrisation, as the citation fitter
 // does) with the same loss: MultiStart from `theta` with loss `loss`.
 template <class Model>
-MultiStartSummary<Model::kNumParams> ContinueFit(
-    const Model& model, const SeriesView& s,
-    const typename Model::Params& theta, uint32_t max_iterations,
-    const Budget& budget, Loss loss) {
+MultiStartSummary<Model::kNumParams> ContinueFit(const Model& model, const SeriesView& s,
+                                                 const typename Model::Params& theta,
+                                                 uint32_t max_iterations, const Budget& budget,
+                                                 Loss loss) {
   SolverOptions options;
   options.loss = loss;
   return MultiStart(model, s, {theta}, max_iterations, budget, options);
@@ -1335,24 +1292,23 @@ MultiStartSummary<Model::kNumParams> ContinueFit(
 
 template <class Model>
 bool FitCurve(const Model& model, const SeriesView& s,
-              const std::vector<typename Model::Params>& starts,
-              uint32_t max_iterations, const Budget& budget, Loss loss,
-              adoption_fit_result_v1* result) {
+              const std::vector<typename Model::Params>& starts, uint32_t max_iterations,
+              const Budget& budget, Loss loss, adoption_fit_result_v1* result) {
   auto fit = RunCurveFit(model, s, starts, max_iterations, budget, loss);
   return FillCurveResult(model, s, fit, result, OptionsFor(loss));
 }
 
 // For loss poisson: NOT_FITTED (and false) when the series decreases
 // somewhere; true otherwise and for loss sse.
-inline bool CheckPoissonSeries(const SeriesView& s, Loss loss,
-                               adoption_fit_result_v1* result) {
+inline bool CheckPoissonSeries(const SeriesView& s, Loss loss, adoption_fit_result_v1* result) {
   if (loss != Loss::kPoisson) return true;
   size_t bad = 0;
   if (PoissonIncrements(s, &bad) == 0 && bad > 0) {
     SetStatus(result, ADOPTION_FIT_NOT_FITTED,
               Format("loss=poisson needs a non-decreasing series: value[%zu] "
                      "< value[%zu] (a negative monthly increment is not a "
-                     "count)", bad, bad - 1));
+                     "count)",
+                     bad, bad - 1));
     return false;
   }
   return true;
@@ -1367,31 +1323,26 @@ inline bool CheckPoissonSeries(const SeriesView& s, Loss loss,
 //     step (0,0,5,5,5) or a single non-zero point makes the model's rate
 //     parameter run off to infinity (any steep enough curve fits).
 //   - loss poisson: a decreasing value (a negative increment is no count).
-inline bool CheckFittable(const SeriesView& s, size_t min_points,
-                          bool need_two_levels, uint32_t k,
-                          adoption_fit_result_v1* result,
-                          Loss loss = Loss::kSse) {
+inline bool CheckFittable(const SeriesView& s, size_t min_points, bool need_two_levels, uint32_t k,
+                          adoption_fit_result_v1* result, Loss loss = Loss::kSse) {
   SetLossFields(s, loss, k, result);
   const SeriesFacts facts = DescribeSeries(s);
   if (s.n < min_points) {
     SetStatus(result, ADOPTION_FIT_NOT_FITTED,
-              Format("too few points: need at least %zu, got %zu", min_points,
-                     s.n));
+              Format("too few points: need at least %zu, got %zu", min_points, s.n));
     return false;
   }
   if (facts.num_nonzero == 0) {
-    SetStatus(result, ADOPTION_FIT_NOT_FITTED,
-              "all values are zero: no adoption to fit");
+    SetStatus(result, ADOPTION_FIT_NOT_FITTED, "all values are zero: no adoption to fit");
     return false;
   }
   if (need_two_levels && facts.num_distinct_nonzero < 2) {
     SetStatus(result, ADOPTION_FIT_NOT_FITTED,
-              facts.num_nonzero == 1
-                  ? "only one non-zero value: the curve is not identifiable "
-                    "(need at least 2 distinct non-zero values)"
-                  : "step-like series with one distinct non-zero value: the "
-                    "curve is not identifiable (need at least 2 distinct "
-                    "non-zero values)");
+              facts.num_nonzero == 1 ? "only one non-zero value: the curve is not identifiable "
+                                       "(need at least 2 distinct non-zero values)"
+                                     : "step-like series with one distinct non-zero value: the "
+                                       "curve is not identifiable (need at least 2 distinct "
+                                       "non-zero values)");
     return false;
   }
   return CheckPoissonSeries(s, loss, result);
@@ -1423,8 +1374,7 @@ inline bool CheckFittable(const SeriesView& s, size_t min_points,
 // what()), and screens the result for NaN/inf (FAILED with the reason).
 template <class Fitter>
 struct Entry {
-  static constexpr size_t kNumParams =
-      sizeof(Fitter::kParams) / sizeof(Fitter::kParams[0]);
+  static constexpr size_t kNumParams = sizeof(Fitter::kParams) / sizeof(Fitter::kParams[0]);
   // Options up to the first entry with a NULL name, so a fitter without
   // options declares kOptions[] = {{nullptr, nullptr, nullptr}} (C++ has no
   // empty arrays).
@@ -1439,8 +1389,7 @@ struct Entry {
   static constexpr size_t kNumOptions = CountOptions();
   static_assert(kNumParams <= ADOPTION_MAX_PARAMS, "too many parameters");
 
-  static int ValidateOptions(const adoption_option_v1* options,
-                             size_t num_options, char* error,
+  static int ValidateOptions(const adoption_option_v1* options, size_t num_options, char* error,
                              size_t error_len) noexcept {
     try {
       OptionReader reader(options, num_options, Fitter::kOptions, kNumOptions);
@@ -1448,24 +1397,20 @@ struct Entry {
       if (reader.ok()) return 0;
       CopyString(reader.error(), error, error_len);
     } catch (const std::exception& e) {
-      CopyString(std::string("exception while validating options: ") +
-                     e.what(), error, error_len);
+      CopyString(std::string("exception while validating options: ") + e.what(), error, error_len);
     } catch (...) {
-      CopyString("unknown exception while validating options", error,
-                 error_len);
+      CopyString("unknown exception while validating options", error, error_len);
     }
     return 1;
   }
 
-  static void Fit(const adoption_series_v1* series,
-                  const adoption_option_v1* options, size_t num_options,
-                  const adoption_budget_v1* budget,
+  static void Fit(const adoption_series_v1* series, const adoption_option_v1* options,
+                  size_t num_options, const adoption_budget_v1* budget,
                   adoption_fit_result_v1* result) noexcept {
     if (result == nullptr) return;
     // A v1.0 host always passes the full struct; anything smaller is a host
     // bug and only the leading status/message fields are safe to write.
-    if (result->struct_size != 0 &&
-        result->struct_size < sizeof(adoption_fit_result_v1)) {
+    if (result->struct_size != 0 && result->struct_size < sizeof(adoption_fit_result_v1)) {
       if (result->struct_size >= offsetof(adoption_fit_result_v1, params)) {
         SetStatus(result, ADOPTION_FIT_FAILED, "result struct too small");
       }
@@ -1487,34 +1432,29 @@ struct Entry {
       Fitter::Fit(config, view, Budget(budget), result);
       Screen(result);
     } catch (const std::exception& e) {
-      SetStatus(result, ADOPTION_FIT_FAILED,
-                std::string("exception in fit: ") + e.what());
+      SetStatus(result, ADOPTION_FIT_FAILED, std::string("exception in fit: ") + e.what());
     } catch (...) {
       SetStatus(result, ADOPTION_FIT_FAILED, "unknown exception in fit");
     }
   }
 
-  static int Predict(const double* params, size_t num_params,
-                     const adoption_option_v1* options, size_t num_options,
-                     const adoption_series_v1* history, const double* t,
-                     size_t n, double* out, char* error,
-                     size_t error_len) noexcept {
+  static int Predict(const double* params, size_t num_params, const adoption_option_v1* options,
+                     size_t num_options, const adoption_series_v1* history, const double* t,
+                     size_t n, double* out, char* error, size_t error_len) noexcept {
     try {
       if (n > 0 && (t == nullptr || out == nullptr)) {
         CopyString("t or out is NULL with n > 0", error, error_len);
         return 1;
       }
       if (params == nullptr || num_params != kNumParams) {
-        CopyString(Format("expected %zu parameters, got %zu", kNumParams,
-                          params ? num_params : 0),
+        CopyString(Format("expected %zu parameters, got %zu", kNumParams, params ? num_params : 0),
                    error, error_len);
         return 1;
       }
       for (size_t j = 0; j < num_params; ++j) {
         if (!std::isfinite(params[j])) {
-          CopyString(Format("parameter '%s' is not finite",
-                            Fitter::kParams[j].name),
-                     error, error_len);
+          CopyString(Format("parameter '%s' is not finite", Fitter::kParams[j].name), error,
+                     error_len);
           return 1;
         }
       }
@@ -1542,8 +1482,7 @@ struct Entry {
       Fitter::Predict(config, params, view, t, n, out);
       for (size_t i = 0; i < n; ++i) {
         if (!std::isfinite(out[i])) {
-          CopyString(Format("prediction at t = %g is not finite", t[i]), error,
-                     error_len);
+          CopyString(Format("prediction at t = %g is not finite", t[i]), error, error_len);
           return 1;
         }
       }
@@ -1559,15 +1498,13 @@ struct Entry {
   // A usable status with a non-finite number anywhere becomes FAILED; a
   // non-finite covariance is dropped with a note.
   static void Screen(adoption_fit_result_v1* result) {
-    if (result->status != ADOPTION_FIT_CONVERGED &&
-        result->status != ADOPTION_FIT_MAX_ITERATIONS) {
+    if (result->status != ADOPTION_FIT_CONVERGED && result->status != ADOPTION_FIT_MAX_ITERATIONS) {
       return;
     }
     for (size_t j = 0; j < kNumParams; ++j) {
       if (!std::isfinite(result->params[j])) {
         SetStatus(result, ADOPTION_FIT_FAILED,
-                  Format("parameter '%s' is not finite",
-                         Fitter::kParams[j].name));
+                  Format("parameter '%s' is not finite", Fitter::kParams[j].name));
         return;
       }
     }
@@ -1575,12 +1512,10 @@ struct Entry {
       SetStatus(result, ADOPTION_FIT_FAILED, "loss is not finite");
       return;
     }
-    for (uint32_t d = 0; d < result->num_derived && d < ADOPTION_MAX_DERIVED;
-         ++d) {
+    for (uint32_t d = 0; d < result->num_derived && d < ADOPTION_MAX_DERIVED; ++d) {
       if (!std::isfinite(result->derived[d])) {
         SetStatus(result, ADOPTION_FIT_FAILED,
-                  std::string("derived quantity '") + result->derived_names[d] +
-                      "' is not finite");
+                  std::string("derived quantity '") + result->derived_names[d] + "' is not finite");
         return;
       }
     }
@@ -1589,8 +1524,7 @@ struct Entry {
         if (!std::isfinite(result->covariance[i])) {
           result->has_covariance = 0;
           std::memset(result->covariance, 0, sizeof(result->covariance));
-          CopyString("dropped: covariance not finite",
-                     result->covariance_note);
+          CopyString("dropped: covariance not finite", result->covariance_note);
           break;
         }
       }
@@ -1624,10 +1558,10 @@ struct Entry {
 // Defines the plugin's one exported symbol, `adoption_fitter_v1`, returning
 // Entry<FitterClass>'s descriptor. Use exactly once per plugin, at namespace
 // scope.
-#define ADOPTION_EXPORT_FITTER(FitterClass)                                \
-  extern "C" __attribute__((visibility("default")))                        \
-  const adoption_fitter_descriptor_v1* adoption_fitter_v1(void) {          \
-    return ::adoption::sdk::Entry<FitterClass>::Descriptor();              \
+#define ADOPTION_EXPORT_FITTER(FitterClass)                                              \
+  extern "C" __attribute__((visibility("default"))) const adoption_fitter_descriptor_v1* \
+  adoption_fitter_v1(void) {                                                             \
+    return ::adoption::sdk::Entry<FitterClass>::Descriptor();                            \
   }
 
 #endif  // ADOPTION_FITTER_SDK_H_
