@@ -42,7 +42,7 @@
 #include "clients/cli/finetune_csv.h"
 #include "engine/isolation/host_pool.h"
 #include "engine/plugins/fitter_registry.h"
-#include "engine/store/series_store.h"
+#include "engine/store/series.h"
 
 namespace {
 

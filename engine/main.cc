@@ -32,6 +32,7 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "engine/isolation/host_pool.h"
@@ -39,7 +40,7 @@
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/adoption_service.h"
 #include "engine/service/metrics.h"
-#include "engine/store/series_store.h"
+#include "engine/store/open_store.h"
 #include "httplib.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
@@ -141,7 +142,9 @@ int main(int argc, char** argv) {
                  "address:port to serve on; port 0 picks a free port. Loopback "
                  "by default: bind other addresses only on purpose")
       ->capture_default_str();
-  app.add_option("--db", db, "SQLite database file (created if missing), or :memory:")
+  app.add_option(
+         "--db", db,
+         absl::StrCat("where the series live: ", absl::StrJoin(adoption::StoreUsage(), "; ")))
       ->capture_default_str();
   app.add_option("--plugins", plugin_dir,
                  "directory of fitter plugins (*.so); default: next to the binary");
@@ -244,21 +247,16 @@ int main(int argc, char** argv) {
   }
   service_options.max_request_time = absl::Seconds(request_timeout_s);
 
-  std::unique_ptr<adoption::SeriesStore> store;
-  if (db == ":memory:") {
-    store = adoption::NewMemoryStore();
-    spdlog::warn("event=store kind=memory note=\"not durable: data is lost at exit\"");
+  absl::StatusOr<adoption::OpenedStore> opened = adoption::OpenStore(db);
+  if (!opened.ok()) {
+    spdlog::critical("event=store_open_failed db={} error=\"{}\"", db, opened.status().ToString());
+    return 1;
+  }
+  std::unique_ptr<adoption::SeriesStore> store = std::move(opened->store);
+  if (opened->durable) {
+    spdlog::info("event=store kind={} path={}", opened->kind, opened->location);
   } else {
-    adoption::SqliteStoreOptions so;
-    so.path = db;
-    auto opened = adoption::OpenSqliteStore(so);
-    if (!opened.ok()) {
-      spdlog::critical("event=store_open_failed path={} error=\"{}\"", db,
-                       opened.status().ToString());
-      return 1;
-    }
-    store = std::move(*opened);
-    spdlog::info("event=store kind=sqlite path={}", db);
+    spdlog::warn("event=store kind={} note=\"not durable: data is lost at exit\"", opened->kind);
   }
 
   // Before the registry: fitter hosts report their faults to it.

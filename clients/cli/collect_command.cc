@@ -14,8 +14,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
-#include "engine/hub/collector.h"
-#include "engine/hub/months.h"
+#include "collector/collector.h"
+#include "collector/months.h"
 
 namespace adoption::cli {
 namespace {

@@ -1,5 +1,5 @@
 // `adoptctl collect`: builds adoption series from the Hugging Face Hub API
-// (engine/hub) and stores them in adoptiond, one UpsertSeries per base model
+// (collector/) and stores them in adoptiond, one UpsertSeries per base model
 // as soon as it is collected (a long run keeps what it has done).
 #ifndef ADOPTION_CLIENTS_CLI_COLLECT_COMMAND_H_
 #define ADOPTION_CLIENTS_CLI_COLLECT_COMMAND_H_

@@ -28,7 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "engine/plugins/fitter_registry.h"
-#include "engine/store/series_store.h"
+#include "engine/store/series.h"
 
 namespace adoption::isolation {
 

@@ -86,8 +86,8 @@ void Planner::CancelAll() {
 
 bool Planner::cancelled_all() const { return impl_->cancel_all.load(); }
 
-std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks, const RunControl& control) {
-  std::vector<TaskResult> out(tasks.size());
+std::vector<FitRun> Planner::Run(const std::vector<FitTask>& tasks, const RunControl& control) {
+  std::vector<FitRun> out(tasks.size());
   std::atomic<bool> cancelled{false};
   // Registered for CancelAll() while the run lasts (set here, under the lock,
   // when CancelAll() came first).
@@ -151,7 +151,7 @@ std::vector<TaskResult> Planner::Run(const std::vector<FitTask>& tasks, const Ru
   };
   auto run_one = [&](size_t i) {
     const FitTask& t = tasks[i];
-    TaskResult& r = out[i];
+    FitRun& r = out[i];
     if (stop_requested()) {
       r.outcome.fitter = t.fitter->name();
       r.outcome.forecast_baseline = t.fitter->forecast_baseline();

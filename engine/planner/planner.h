@@ -22,7 +22,7 @@
 
 #include "absl/time/time.h"
 #include "engine/plugins/fitter_registry.h"
-#include "engine/store/series_store.h"
+#include "engine/store/series.h"
 
 namespace adoption {
 
@@ -37,10 +37,6 @@ struct FitTask {
   // Keep only the status of the fit, not its parameters (CV folds).
   bool status_only = false;
 };
-
-// outcome, predictions (one per predict_at when the fit was usable and
-// predict succeeded), predict_error.
-using TaskResult = FitRun;
 
 struct PlannerOptions {
   // Fits running at once over all requests; 0 = one per hardware thread.
@@ -67,7 +63,7 @@ class Planner {
   Planner& operator=(const Planner&) = delete;
 
   // Results in task order.
-  std::vector<TaskResult> Run(const std::vector<FitTask>& tasks, const RunControl& control);
+  std::vector<FitRun> Run(const std::vector<FitTask>& tasks, const RunControl& control);
 
   int max_concurrency() const;
 

@@ -171,14 +171,14 @@ absl::Status AdoptionServiceImpl::CheckNotShutDown() const {
       "after the restart");
 }
 
-std::vector<TaskResult> AdoptionServiceImpl::RunTasks(const std::vector<FitTask>& tasks,
-                                                      grpc::ServerContext* context) {
+std::vector<FitRun> AdoptionServiceImpl::RunTasks(const std::vector<FitTask>& tasks,
+                                                  grpc::ServerContext* context) {
   return RunTasks(tasks, MakeRunControl(context));
 }
 
-std::vector<TaskResult> AdoptionServiceImpl::RunTasks(const std::vector<FitTask>& tasks,
-                                                      const RunControl& control) {
-  std::vector<TaskResult> results = planner_->Run(tasks, control);
+std::vector<FitRun> AdoptionServiceImpl::RunTasks(const std::vector<FitTask>& tasks,
+                                                  const RunControl& control) {
+  std::vector<FitRun> results = planner_->Run(tasks, control);
   if (metrics_ != nullptr) {
     std::map<std::pair<std::string, std::string>, int64_t> counts;
     for (const auto& r : results) {
@@ -413,7 +413,7 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context, const v1::Fi
   }
   absl::StatusOr<SeriesRecord> series = store_->Get(request->series_id());
   if (!series.ok()) return log.Done(ToGrpc(InField(series.status(), "series_id")));
-  std::vector<TaskResult> run = RunTasks({{&*series, *fitter, &options, 0, {}}}, context);
+  std::vector<FitRun> run = RunTasks({{&*series, *fitter, &options, 0, {}}}, context);
   if (absl::Status s = CheckNotShutDown(); !s.ok()) return log.Done(ToGrpc(s));
   // A single fit is "compared" against nothing: rank 1 if it is rankable.
   v1::SeriesReport report =
@@ -599,14 +599,14 @@ grpc::Status AdoptionServiceImpl::CompareModels(grpc::ServerContext* context,
   // After a run: why the request cannot go on, or OK. A run whose fits the
   // deadline cut off cannot choose a pooled value (some candidates would be
   // judged on fewer folds), so that is an error too.
-  auto run_failure = [&](const std::vector<TaskResult>& results,
+  auto run_failure = [&](const std::vector<FitRun>& results,
                          bool cancelled_fits_fail) -> absl::Status {
     if (absl::Status s = CheckNotShutDown(); !s.ok()) return s;
     if (context->IsCancelled()) {
       return absl::CancelledError("request cancelled by the client");
     }
     if (!cancelled_fits_fail) return absl::OkStatus();
-    for (const TaskResult& r : results) {
+    for (const FitRun& r : results) {
       if (r.outcome.status == FitStatus::kCancelled && absl::Now() >= control.deadline) {
         return absl::DeadlineExceededError(
             absl::StrCat(pooled->field,
@@ -656,7 +656,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(grpc::ServerContext* context,
           tasks.push_back(std::move(t));
         }
       }
-      std::vector<TaskResult> results = RunTasks(tasks, control);
+      std::vector<FitRun> results = RunTasks(tasks, control);
       if (absl::Status s = run_failure(results, true); !s.ok()) return fail(s);
       pooled_fits += tasks.size();
       auto& per_series = pooled_forecasts[g];
@@ -731,7 +731,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(grpc::ServerContext* context,
       }
     }
   }
-  std::vector<TaskResult> results = RunTasks(tasks, control);
+  std::vector<FitRun> results = RunTasks(tasks, control);
   if (absl::Status s = run_failure(results, false); !s.ok()) return fail(s);
 
   std::vector<std::string> names;
@@ -847,7 +847,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
       tasks.push_back(std::move(task));
     }
   }
-  std::vector<TaskResult> run = RunTasks(tasks, context);
+  std::vector<FitRun> run = RunTasks(tasks, context);
   if (absl::Status s = CheckNotShutDown(); !s.ok()) return fail(s);
   if (context->IsCancelled()) {
     return fail(absl::CancelledError("request cancelled by the client"));
@@ -856,7 +856,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   auto folds_of = [&](size_t j) {
     std::vector<const std::vector<double>*> f;
     for (size_t k = 0; k < origins.size(); ++k) {
-      const TaskResult& r = run[cv_first + j * origins.size() + k];
+      const FitRun& r = run[cv_first + j * origins.size() + k];
       f.push_back(r.predictions.empty() ? nullptr : &r.predictions);
     }
     return f;
@@ -901,7 +901,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
 
   if (!combined) {
     const Fitter* fitter = fitters[0];
-    const TaskResult& r = run[0];
+    const FitRun& r = run[0];
     v1::SeriesReport report =
         BuildSeriesReport(*series, {r.outcome}, v1::CRITERION_AICC, r.outcome.loss_name);
     *response->mutable_fit() = report.fits(0);

@@ -91,8 +91,8 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
   // Runs the tasks and counts their fits by fitter and status. The first
   // form stops them at the request's deadline from now; a request that runs
   // the planner several times passes one control made at its start.
-  std::vector<TaskResult> RunTasks(const std::vector<FitTask>& tasks, grpc::ServerContext* context);
-  std::vector<TaskResult> RunTasks(const std::vector<FitTask>& tasks, const RunControl& control);
+  std::vector<FitRun> RunTasks(const std::vector<FitTask>& tasks, grpc::ServerContext* context);
+  std::vector<FitRun> RunTasks(const std::vector<FitTask>& tasks, const RunControl& control);
 
   Planner* planner_;
   ServiceOptions options_;

@@ -21,32 +21,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/store/series.h"
 
 namespace adoption {
-
-// One observation: cumulative value at t months since creation.
-struct SeriesPoint {
-  double t = 0;
-  double value = 0;
-  bool operator==(const SeriesPoint& o) const { return t == o.t && value == o.value; }
-};
-
-// A cumulative adoption series and its metadata.
-struct SeriesRecord {
-  std::string id;
-  std::map<std::string, std::string> metadata;
-  std::string unit;
-  std::vector<SeriesPoint> points;
-  // Set by the store: incremented on every change; 0 before the first write.
-  int64_t revision = 0;
-  // Set by the store: Unix seconds of the last change.
-  int64_t update_time_unix = 0;
-
-  // Same content (id, metadata, unit, points), ignoring revision and time.
-  bool SameContent(const SeriesRecord& o) const {
-    return id == o.id && metadata == o.metadata && unit == o.unit && points == o.points;
-  }
-};
 
 struct UpsertStats {
   int created = 0;
@@ -99,25 +76,6 @@ class SeriesStore {
   // Number of series stored.
   virtual absl::StatusOr<int64_t> Count() = 0;
 };
-
-// Options for the SQLite store; every field has its default.
-struct SqliteStoreOptions {
-  // Path of the database file; created if missing.
-  std::string path;
-  // Refuse to create a new database (open existing only). Default false.
-  bool must_exist = false;
-  // SQLite busy timeout in milliseconds. Default 5000.
-  int busy_timeout_ms = 5000;
-};
-
-// Opens (creating if needed) a SQLite-backed store. Refuses, with
-// FAILED_PRECONDITION and a clear message, files that are not SQLite
-// databases or are SQLite databases of another application; never
-// overwrites them.
-absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(const SqliteStoreOptions& options);
-
-// A store in memory (tests, and --db :memory:). Not durable.
-std::unique_ptr<SeriesStore> NewMemoryStore();
 
 }  // namespace adoption
 

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "engine/hub/collector.h"
-#include "engine/hub/months.h"
+#include "collector/collector.h"
+#include "collector/months.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/hub/fixture/hub_fixture.h"

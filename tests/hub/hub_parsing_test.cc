@@ -4,9 +4,9 @@
 
 #include "absl/time/civil_time.h"
 #include "clients/cli/collect_command.h"
-#include "engine/hub/collector.h"
-#include "engine/hub/http.h"
-#include "engine/hub/months.h"
+#include "collector/collector.h"
+#include "collector/http.h"
+#include "collector/months.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -1,6 +1,7 @@
 // The SeriesStore contract, run against every implementation.
 
-#include "engine/store/series_store.h"
+#include "engine/store/memory/memory_store.h"
+#include "engine/store/sqlite/sqlite_store.h"
 
 #include <algorithm>
 #include <atomic>

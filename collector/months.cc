@@ -1,4 +1,4 @@
-#include "engine/hub/months.h"
+#include "collector/months.h"
 
 #include <algorithm>
 #include <string>

@@ -1,4 +1,4 @@
-#include "engine/hub/http.h"
+#include "collector/http.h"
 
 #include <algorithm>
 #include <cstdlib>

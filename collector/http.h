@@ -16,8 +16,8 @@
 // what the Hub sent for every character a base64 cursor or a repo id holds
 // (the fixture's cursors are real base64 with '+', '/' and '='). A cursor
 // holding a literal '&' or '%' would not survive; the Hub's do not.
-#ifndef ADOPTION_ENGINE_HUB_HTTP_H_
-#define ADOPTION_ENGINE_HUB_HTTP_H_
+#ifndef ADOPTION_COLLECTOR_HTTP_H_
+#define ADOPTION_COLLECTOR_HTTP_H_
 
 #include <cstdint>
 #include <functional>
@@ -124,4 +124,4 @@ class HubHttp {
 
 }  // namespace adoption::hub
 
-#endif  // ADOPTION_ENGINE_HUB_HTTP_H_
+#endif  // ADOPTION_COLLECTOR_HTTP_H_

@@ -13,7 +13,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "engine/store/series_store.h"
+#include "engine/store/memory/memory_store.h"
 #include "engine/store/store_errors.h"
 
 namespace adoption {

@@ -1,4 +1,4 @@
-#include "engine/hub/collector.h"
+#include "collector/collector.h"
 
 #include <algorithm>
 #include <set>
@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
-#include "engine/hub/months.h"
+#include "collector/months.h"
 #include "nlohmann/json.hpp"
 
 namespace adoption::hub {

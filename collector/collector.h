@@ -14,8 +14,8 @@
 // Every HTTP call goes through HubHttp (retries, back-off, rate limits).
 // A token the Hub rejects stops the run (UNAUTHENTICATED): every further
 // call would fail the same way.
-#ifndef ADOPTION_ENGINE_HUB_COLLECTOR_H_
-#define ADOPTION_ENGINE_HUB_COLLECTOR_H_
+#ifndef ADOPTION_COLLECTOR_COLLECTOR_H_
+#define ADOPTION_COLLECTOR_COLLECTOR_H_
 
 #include <cstdint>
 #include <functional>
@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "adoption/v1/adoption.pb.h"
-#include "engine/hub/http.h"
+#include "collector/http.h"
 
 namespace adoption::hub {
 
@@ -118,4 +118,4 @@ std::string SeriesIdFor(const std::string& canonical_id, const std::string& rela
 
 }  // namespace adoption::hub
 
-#endif  // ADOPTION_ENGINE_HUB_COLLECTOR_H_
+#endif  // ADOPTION_COLLECTOR_COLLECTOR_H_

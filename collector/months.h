@@ -9,8 +9,8 @@
 // the month (Jan 31 + 1 month = Feb 28 or 29), as python-dateutil's
 // relativedelta does: this reproduces the published lengths, e.g.
 // zephyr-7b-beta created 2023-10-26 and collected 2025-02-20 stops at k = 15.
-#ifndef ADOPTION_ENGINE_HUB_MONTHS_H_
-#define ADOPTION_ENGINE_HUB_MONTHS_H_
+#ifndef ADOPTION_COLLECTOR_MONTHS_H_
+#define ADOPTION_COLLECTOR_MONTHS_H_
 
 #include <cstdint>
 #include <vector>
@@ -50,4 +50,4 @@ bool IsLegacyCreationTime(absl::Time t);
 
 }  // namespace adoption::hub
 
-#endif  // ADOPTION_ENGINE_HUB_MONTHS_H_
+#endif  // ADOPTION_COLLECTOR_MONTHS_H_
