@@ -42,6 +42,7 @@
 #include "clients/cli/finetune_csv.h"
 #include "engine/isolation/host_pool.h"
 #include "engine/plugins/fitter_registry.h"
+#include "engine/service/series_proto.h"
 #include "engine/store/series.h"
 
 namespace {
@@ -52,16 +53,6 @@ using adoption::Fitter;
 using adoption::FitterOptions;
 using adoption::FitterRegistry;
 using adoption::SeriesRecord;
-
-SeriesRecord ToRecord(const adoption::v1::Series& s) {
-  SeriesRecord r;
-  r.id = s.id();
-  r.metadata.insert(s.metadata().begin(), s.metadata().end());
-  r.unit = s.unit();
-  r.points.reserve(s.points_size());
-  for (const auto& p : s.points()) r.points.push_back({p.t(), p.value()});
-  return r;
-}
 
 double WallNow() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
@@ -183,7 +174,7 @@ int main(int argc, char** argv) {
       std::cerr << "fit_bench: " << parsed.status() << "\n";
       return 1;
     }
-    for (const auto& s : *parsed) all.push_back(ToRecord(s));
+    for (const auto& s : *parsed) all.push_back(adoption::FromProto(s));
   }
   for (const auto& r : all) {
     double mx = 0;

@@ -18,7 +18,7 @@ under-forecast, lower > forecast / 10 for an over-forecast, and for an
 under-forecast the point's tenfold_probability is below the server's surge
 warning, 0.5%), and the median relative width
 (upper - lower) / forecast, over all of its forecasts and apart for the two
-halves of bench/interval_prior.py: the held-out half (crc32(id) odd), which
+halves of bench/corpus_band.py: the held-out half (crc32(id) odd), which
 the corpus band of the conformal intervals never saw (out of sample), and
 the calibration half (in sample for the corpus band).
 
@@ -62,7 +62,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from interval_prior import CALIBRATION_HALF, half_of  # noqa: E402
+from corpus_band import CALIBRATION_HALF, half_of  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 DATA = os.path.join(HERE, "..", "data", "hf-finetunes-2025-02-18")
@@ -566,7 +566,7 @@ def main():
             M.append("Every forecast of each forecaster (not only the common set), at "
                      "each requested level. \"held-out\": the series whose crc32(id) is "
                      "odd, which the corpus band of the conformal intervals "
-                     "(`bench/interval_prior.py`) never saw: the out-of-sample figure; "
+                     "(`bench/corpus_band.py`) never saw: the out-of-sample figure; "
                      "\"calibration\": the other half (in sample for the corpus band, "
                      "though not for the forecast: the band is calibrated on rolling "
                      "origins of the full series). Coverage: actual inside [lower, "

@@ -294,6 +294,9 @@ int main(int argc, char** argv) {
   po.max_concurrency = max_concurrent_fits;
   po.max_iterations = max_iterations;
   po.max_fit_time = absl::Seconds(fit_timeout_s);
+  po.on_run = [&metrics](const std::vector<adoption::FitRun>& runs) {
+    metrics.RecordFitRuns(runs);
+  };
   adoption::Planner planner(po);
   adoption::AdoptionServiceImpl service(store.get(), &registry, &planner, service_options,
                                         &metrics);

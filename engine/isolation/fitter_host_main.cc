@@ -82,6 +82,7 @@ iso::DescriptorInfo Describe(const Fitter& f) {
                          t.options[i].description ? t.options[i].description : ""});
   }
   d.has_validate_options = t.validate_options != nullptr;
+  d.pooled = f.pooled_options();
   return d;
 }
 

@@ -401,6 +401,18 @@ FitterHostPool::FitterHostPool(IsolationOptions options, std::string plugin_path
   table_.params = params_.empty() ? nullptr : params_.data();
   table_.num_options = opts_.size();
   table_.options = opts_.empty() ? nullptr : opts_.data();
+  for (const PooledGrid& g : descriptor_.pooled) {
+    std::vector<const char*> candidates;
+    for (const std::string& c : g.candidates) candidates.push_back(c.c_str());
+    pooled_candidates_.push_back(std::move(candidates));
+  }
+  for (size_t i = 0; i < descriptor_.pooled.size(); ++i) {
+    const PooledGrid& g = descriptor_.pooled[i];
+    pooled_.push_back(
+        {g.option.c_str(), pooled_candidates_[i].data(), g.candidates.size(), g.default_index});
+  }
+  table_.num_pooled_options = pooled_.size();
+  table_.pooled_options = pooled_.empty() ? nullptr : pooled_.data();
   table_.validate_options = descriptor_.has_validate_options ? &NeverValidate : nullptr;
   table_.fit = &NeverFit;
   table_.predict = &NeverPredict;

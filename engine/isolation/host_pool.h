@@ -145,6 +145,8 @@ class FitterHostPool : public FitterBackend {
   // Storage behind table_ (built once; the strings are descriptor_'s).
   std::vector<adoption_param_spec_v1> params_;
   std::vector<adoption_option_spec_v1> opts_;
+  std::vector<std::vector<const char*>> pooled_candidates_;
+  std::vector<adoption_pooled_option_v1> pooled_;
   adoption_fitter_descriptor_v1 table_{};
 
   mutable std::mutex mu_;

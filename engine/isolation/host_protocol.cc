@@ -214,6 +214,13 @@ std::string Encode(const Hello& m) {
     w.Str(o.description);
   }
   w.Bool(d.has_validate_options);
+  w.U32(static_cast<uint32_t>(d.pooled.size()));
+  for (const PooledGrid& g : d.pooled) {
+    w.Str(g.option);
+    w.U32(static_cast<uint32_t>(g.default_index));
+    w.U32(static_cast<uint32_t>(g.candidates.size()));
+    for (const std::string& c : g.candidates) w.Str(c);
+  }
   return w.Take();
 }
 
@@ -241,6 +248,13 @@ absl::Status Decode(std::string_view payload, Hello* m) {
     o.description = r.Str();
   }
   d.has_validate_options = r.Bool();
+  d.pooled.resize(r.Count(12));
+  for (PooledGrid& g : d.pooled) {
+    g.option = r.Str();
+    g.default_index = r.U32();
+    g.candidates.resize(r.Count(4));
+    for (std::string& c : g.candidates) c = r.Str();
+  }
   return r.Finish();
 }
 

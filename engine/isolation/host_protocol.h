@@ -32,7 +32,7 @@
 
 namespace adoption::isolation {
 
-inline constexpr uint32_t kProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
 // Largest frame either side accepts (a request carries one series).
 inline constexpr uint32_t kMaxFrameBytes = 256u << 20;
 
@@ -58,6 +58,7 @@ struct DescriptorInfo {
   };
   std::vector<Option> options;
   bool has_validate_options = false;
+  std::vector<PooledGrid> pooled;  // ABI 1.1 pooled options, as checked by the host
 };
 
 struct Hello {

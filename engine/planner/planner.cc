@@ -203,7 +203,21 @@ std::vector<FitRun> Planner::Run(const std::vector<FitTask>& tasks, const RunCon
   handoff.BeforeTasks();  // after everything the tasks read, run_all included
   impl_->arena.execute(run_all);
   handoff.AfterTasks();
+  if (impl_->options.on_run) impl_->options.on_run(out);
   return out;
+}
+
+absl::Status Planner::Interrupted(const RunControl& control) const {
+  if (cancelled_all()) {
+    return absl::UnavailableError(
+        "server is shutting down: the drain window (--shutdown-grace) ended before this "
+        "request finished, and its fits were cancelled; retry on another instance or after "
+        "the restart");
+  }
+  if (control.is_cancelled && control.is_cancelled()) {
+    return absl::CancelledError("request cancelled by the client");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace adoption

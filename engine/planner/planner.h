@@ -20,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/store/series.h"
@@ -46,6 +47,10 @@ struct PlannerOptions {
   // Each fit's own deadline, from its start (within the request's); zero =
   // only the request's deadline (--fit-timeout).
   absl::Duration max_fit_time = absl::ZeroDuration();
+  // Called with the results of every run, on the thread that called Run(),
+  // before Run() returns (e.g. to count fits by fitter and status). May be
+  // empty; must be thread-safe (runs of concurrent requests call it).
+  std::function<void(const std::vector<FitRun>&)> on_run;
 };
 
 // What ends a request early.
@@ -72,6 +77,11 @@ class Planner {
   void CancelAll();
   // True once CancelAll() was called.
   bool cancelled_all() const;
+
+  // Why a request that ran fits under `control` must stop now: UNAVAILABLE
+  // after CancelAll() (shutdown: its fits were cut off), CANCELLED when the
+  // client went away; OK otherwise.
+  absl::Status Interrupted(const RunControl& control) const;
 
  private:
   struct Impl;

@@ -82,9 +82,60 @@ std::vector<double> FitOutcome::param_values() const {
   return v;
 }
 
+absl::StatusOr<std::vector<PooledGrid>> PooledOptionsOf(const adoption_fitter_descriptor_v1& t) {
+  constexpr size_t kEnd = offsetof(adoption_fitter_descriptor_v1, pooled_options) +
+                          sizeof(adoption_fitter_descriptor_v1::pooled_options);
+  std::vector<PooledGrid> out;
+  if (t.abi_minor < 1 || t.struct_size < kEnd || t.num_pooled_options == 0) return out;
+  if (t.pooled_options == nullptr || t.num_pooled_options > 16) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("invalid pooled option table (", t.num_pooled_options, " entries)"));
+  }
+  for (size_t i = 0; i < t.num_pooled_options; ++i) {
+    const adoption_pooled_option_v1& p = t.pooled_options[i];
+    bool declared = false;
+    for (size_t j = 0; p.option != nullptr && j < t.num_options; ++j) {
+      declared = declared || std::strcmp(p.option, t.options[j].name) == 0;
+    }
+    if (!declared) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("pooled option ", i, " does not name one of the fitter's options"));
+    }
+    if (p.candidates == nullptr || p.num_candidates == 0 || p.num_candidates > 64 ||
+        p.default_index >= p.num_candidates) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "pooled option \"", p.option, "\": needs 1..64 candidates and a default among them"));
+    }
+    PooledGrid grid;
+    grid.option = p.option;
+    grid.default_index = p.default_index;
+    for (size_t k = 0; k < p.num_candidates; ++k) {
+      if (p.candidates[k] == nullptr || *p.candidates[k] == '\0' ||
+          std::strcmp(p.candidates[k], ADOPTION_POOLED_VALUE) == 0) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("pooled option \"", p.option, "\": candidate ", k, " is not a value"));
+      }
+      grid.candidates.push_back(p.candidates[k]);
+    }
+    out.push_back(std::move(grid));
+  }
+  return out;
+}
+
 Fitter::Fitter(const adoption_fitter_descriptor_v1* table, std::string path,
                std::shared_ptr<const FitterBackend> backend)
-    : table_(table), path_(std::move(path)), name_(table->name), backend_(std::move(backend)) {}
+    : table_(table),
+      path_(std::move(path)),
+      name_(table->name),
+      backend_(std::move(backend)),
+      pooled_(PooledOptionsOf(*table).value_or(std::vector<PooledGrid>{})) {}
+
+const PooledGrid* Fitter::pooled_option(const std::string& option) const {
+  for (const PooledGrid& g : pooled_) {
+    if (g.option == option) return &g;
+  }
+  return nullptr;
+}
 
 std::vector<std::string> Fitter::param_names() const {
   std::vector<std::string> names;

@@ -25,6 +25,20 @@
 
 namespace adoption {
 
+// An option the plugin lets the host choose for a whole batch of series by
+// cross-validation (ABI 1.1, adoption_pooled_option_v1 in fitter_abi.h).
+struct PooledGrid {
+  std::string option;
+  std::vector<std::string> candidates;  // increasing
+  size_t default_index = 0;             // the convention: ties go to it
+};
+
+// The pooled options a descriptor declares, checked: each names one of its
+// options, has 1..64 non-empty candidates and a default index among them.
+// Empty for plugins built for ABI 1.0; INVALID_ARGUMENT with the reason for
+// a malformed table.
+absl::StatusOr<std::vector<PooledGrid>> PooledOptionsOf(const adoption_fitter_descriptor_v1& table);
+
 // One loaded plugin. Immutable after loading; Fit and Predict may run
 // concurrently from any number of threads. With a backend, every plugin
 // call goes through it and table() is a copy of the plugin's descriptor
@@ -42,6 +56,15 @@ class Fitter {
   bool forecast_baseline() const {
     return (table_->flags & ADOPTION_FITTER_FLAG_FORECAST_BASELINE) != 0;
   }
+  // What a combined forecast falls back to when nothing can be scored
+  // (ADOPTION_FITTER_FLAG_FORECAST_REFERENCE, ABI 1.1).
+  bool forecast_reference() const {
+    return table_->abi_minor >= 1 && (table_->flags & ADOPTION_FITTER_FLAG_FORECAST_REFERENCE) != 0;
+  }
+  // The options the plugin lets the host choose for a batch (may be empty).
+  const std::vector<PooledGrid>& pooled_options() const { return pooled_; }
+  // The grid of `option`, or nullptr when it cannot be pooled.
+  const PooledGrid* pooled_option(const std::string& option) const;
   std::vector<std::string> param_names() const;
   bool isolated() const { return backend_ != nullptr; }
 
@@ -90,6 +113,7 @@ class Fitter {
   std::string path_;
   std::string name_;
   std::shared_ptr<const FitterBackend> backend_;
+  std::vector<PooledGrid> pooled_;
 };
 
 }  // namespace adoption

@@ -88,6 +88,9 @@ absl::Status FitterRegistry::Add(const adoption_fitter_descriptor_v1* t, const s
       return Reject(origin, absl::StrCat("option ", i, " has no name or default"));
     }
   }
+  if (absl::StatusOr<std::vector<PooledGrid>> pooled = PooledOptionsOf(*t); !pooled.ok()) {
+    return Reject(origin, std::string(pooled.status().message()));
+  }
   if (by_name_.count(t->name)) {
     return Reject(origin, absl::StrCat("a fitter named \"", t->name, "\" is already loaded from ",
                                        by_name_[t->name]->path()));
@@ -152,6 +155,20 @@ absl::Status FitterRegistry::LoadDirectory(const std::string& dir) {
 const Fitter* FitterRegistry::Find(const std::string& name) const {
   auto it = by_name_.find(name);
   return it == by_name_.end() ? nullptr : it->second.get();
+}
+
+absl::StatusOr<const Fitter*> FitterRegistry::Get(const std::string& name,
+                                                  const std::string& field) const {
+  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  const Fitter* f = Find(name);
+  if (f == nullptr) {
+    std::vector<std::string> names;
+    for (const Fitter* g : fitters()) names.push_back(g->name());
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": unknown fitter \"", name,
+                     "\" (loaded: ", names.empty() ? "none" : absl::StrJoin(names, ", "), ")"));
+  }
+  return f;
 }
 
 std::vector<const Fitter*> FitterRegistry::fitters() const {

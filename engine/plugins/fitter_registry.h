@@ -68,6 +68,9 @@ class FitterRegistry {
 
   // nullptr if no fitter has this name.
   const Fitter* Find(const std::string& name) const;
+  // The fitter `name` of a request field: INVALID_ARGUMENT naming `field`
+  // when it is empty or unknown (the message lists the loaded fitters).
+  absl::StatusOr<const Fitter*> Get(const std::string& name, const std::string& field) const;
   // All fitters in name order.
   std::vector<const Fitter*> fitters() const;
   const std::vector<RejectedPlugin>& rejected() const { return rejected_; }

@@ -7,42 +7,34 @@
 
 namespace adoption {
 
-absl::StatusOr<CvPlan> CvPlanFromProto(const v1::CrossValidationOptions& o,
-                                       const std::string& field) {
-  CvPlan plan;
-  plan.enabled = !o.disabled();
-  if (o.horizons_size() > 0) {
-    std::set<int> seen;
-    plan.horizons.clear();
-    for (int i = 0; i < o.horizons_size(); ++i) {
-      const int h = o.horizons(i);
-      if (h < 1 || h > 60) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ".horizons[", i, "]: must be 1..60 months, got ", h));
-      }
-      if (!seen.insert(h).second) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(field, ".horizons[", i, "]: horizon ", h, " listed twice"));
-      }
-      plan.horizons.push_back(h);
-    }
-    if (plan.horizons.size() > 12) {
-      return absl::InvalidArgumentError(absl::StrCat(field, ".horizons: at most 12 horizons"));
-    }
-  }
-  if (o.min_train_points() != 0) {
-    if (o.min_train_points() < 3 || o.min_train_points() > 1000) {
+absl::Status CvPlan::Validate(const std::string& field) const {
+  std::set<int> seen;
+  for (size_t i = 0; i < horizons.size(); ++i) {
+    const int h = horizons[i];
+    if (h < 1 || h > 60) {
       return absl::InvalidArgumentError(
-          absl::StrCat(field, ".min_train_points: must be 3..1000, got ", o.min_train_points()));
+          absl::StrCat(field, ".horizons[", i, "]: must be 1..60 months, got ", h));
     }
-    plan.min_train_points = o.min_train_points();
+    if (!seen.insert(h).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field, ".horizons[", i, "]: horizon ", h, " listed twice"));
+    }
   }
-  if (o.max_origins() < 0) {
+  if (horizons.size() > 12) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".horizons: at most 12 horizons"));
+  }
+  if (horizons.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ".horizons: at least one horizon"));
+  }
+  if (min_train_points < 3 || min_train_points > 1000) {
     return absl::InvalidArgumentError(
-        absl::StrCat(field, ".max_origins: must be >= 0, got ", o.max_origins()));
+        absl::StrCat(field, ".min_train_points: must be 3..1000, got ", min_train_points));
   }
-  plan.max_origins = o.max_origins();
-  return plan;
+  if (max_origins < 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ".max_origins: must be >= 0, got ", max_origins));
+  }
+  return absl::OkStatus();
 }
 
 std::vector<CvOrigin> RollingOrigins(const SeriesRecord& s, const CvPlan& plan) {
@@ -72,10 +64,10 @@ std::vector<CvOrigin> RollingOrigins(const SeriesRecord& s, const CvPlan& plan) 
   return origins;
 }
 
-std::vector<v1::HorizonError> ScoreForecasts(
-    const SeriesRecord& s, const CvPlan& plan, const std::vector<CvOrigin>& origins,
-    const std::vector<const std::vector<double>*>& forecasts) {
-  std::vector<v1::HorizonError> out;
+std::vector<HorizonError> ScoreForecasts(const SeriesRecord& s, const CvPlan& plan,
+                                         const std::vector<CvOrigin>& origins,
+                                         const std::vector<const std::vector<double>*>& forecasts) {
+  std::vector<HorizonError> out;
   for (size_t k = 0; k < plan.horizons.size(); ++k) {
     double abs_sum = 0, naive_sum = 0, pct_sum = 0;
     int folds = 0, pct_folds = 0;
@@ -93,25 +85,25 @@ std::vector<v1::HorizonError> ScoreForecasts(
       }
       ++folds;
     }
-    v1::HorizonError h;
-    h.set_horizon(plan.horizons[k]);
-    h.set_folds(folds);
+    HorizonError h;
+    h.horizon = plan.horizons[k];
+    h.folds = folds;
     if (folds > 0) {
-      h.set_mae(abs_sum / folds);
-      if (pct_folds > 0) h.set_mape(pct_sum / pct_folds);
-      if (naive_sum > 0) h.set_mase(abs_sum / naive_sum);
+      h.mae = abs_sum / folds;
+      if (pct_folds > 0) h.mape = pct_sum / pct_folds;
+      if (naive_sum > 0) h.mase = abs_sum / naive_sum;
     }
     out.push_back(std::move(h));
   }
   return out;
 }
 
-bool CvScore(const std::vector<v1::HorizonError>& errors, double* score) {
+bool CvScore(const std::vector<HorizonError>& errors, double* score) {
   double sum = 0;
   int count = 0;
   for (const auto& e : errors) {
-    if (e.has_mase()) {
-      sum += e.mase();
+    if (e.mase) {
+      sum += *e.mase;
       ++count;
     }
   }

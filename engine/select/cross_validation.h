@@ -19,22 +19,40 @@
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
-#include "adoption/v1/adoption.pb.h"
-#include "engine/store/series_store.h"
+#include <optional>
+
+#include "absl/status/status.h"
+#include "engine/store/series.h"
 
 namespace adoption {
 
+// Which folds to evaluate. Every field has its default.
 struct CvPlan {
+  // False turns cross-validation off. Default on.
   bool enabled = true;
-  std::vector<int> horizons = {1, 3, 6};  // months
+  // Horizons in months, 1..60 each, distinct, at most 12. Default 1, 3, 6.
+  std::vector<int> horizons = {1, 3, 6};
+  // Fewest training points of a fold, 3..1000. Default 6.
   int min_train_points = 6;
-  int max_origins = 0;  // most recent origins; 0 = all
+  // The most recent origins only; 0 = all. Default 0.
+  int max_origins = 0;
+
+  // OK, or INVALID_ARGUMENT whose message starts with `field` and names the
+  // member (e.g. "cross_validation.horizons[1]: horizon 3 listed twice").
+  absl::Status Validate(const std::string& field) const;
 };
 
-// Reads the request's options; INVALID_ARGUMENT naming `field` otherwise.
-absl::StatusOr<CvPlan> CvPlanFromProto(const v1::CrossValidationOptions& options,
-                                       const std::string& field);
+// The errors of one forecaster at one horizon over the folds.
+struct HorizonError {
+  int horizon = 0;  // months
+  int folds = 0;    // folds with a target and a forecast
+  double mae = 0;   // mean |actual - forecast|; 0 when folds is 0
+  // Mean |e| / actual over folds with actual > 0.
+  std::optional<double> mape;
+  // MAE / MAE of the last-value forecast on the same folds; absent when
+  // that is 0.
+  std::optional<double> mase;
+};
 
 // One rolling origin of a series.
 struct CvOrigin {
@@ -48,12 +66,12 @@ std::vector<CvOrigin> RollingOrigins(const SeriesRecord& series, const CvPlan& p
 
 // Errors of one fitter over the origins. forecasts[i] holds the forecasts
 // at origins[i].forecast_t, or is empty when the fitter produced none there.
-std::vector<v1::HorizonError> ScoreForecasts(
-    const SeriesRecord& series, const CvPlan& plan, const std::vector<CvOrigin>& origins,
-    const std::vector<const std::vector<double>*>& forecasts);
+std::vector<HorizonError> ScoreForecasts(const SeriesRecord& series, const CvPlan& plan,
+                                         const std::vector<CvOrigin>& origins,
+                                         const std::vector<const std::vector<double>*>& forecasts);
 
 // Mean MASE over the horizons that have one; false when none has.
-bool CvScore(const std::vector<v1::HorizonError>& errors, double* score);
+bool CvScore(const std::vector<HorizonError>& errors, double* score);
 
 }  // namespace adoption
 

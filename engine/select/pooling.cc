@@ -4,40 +4,46 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "engine/select/statistics.h"
 
 namespace adoption {
 
-const PooledGrid* PooledCandidates(const std::string& fitter, const std::string& option) {
-  // Decades: m is a scale in the units of the counts, not identifiable per
-  // series, and the batch CV score changes slowly with it (by a few
-  // hundredths of median MASE per half-decade on the bundled corpus). At
-  // 1e6 every bundled series (largest count 26,948) is in the lognormal
-  // limit (lambda << 1), so larger m changes nothing there.
-  static const PooledGrid kCitationM = {
-      {"0.001", "0.01", "0.1", "1", "10", "100", "1000", "10000", "100000", "1000000"}, 3};
-  if (fitter == "citation" && option == "m") return &kCitationM;
-  return nullptr;
+absl::StatusOr<const PooledGrid*> ValidatePooledOption(const Fitter& fitter,
+                                                       const std::string& option,
+                                                       const FitterOptions& options,
+                                                       const std::string& field) {
+  const PooledGrid* grid = fitter.pooled_option(option);
+  if (grid == nullptr) {
+    std::vector<std::string> poolable;
+    for (const PooledGrid& g : fitter.pooled_options()) poolable.push_back(g.option);
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": \"", kPooledValue,
+        "\" (one value for the whole batch, chosen by cross-validation) is only available for "
+        "options a fitter declares poolable, not for ",
+        fitter.name(), "'s ", option, " (", fitter.name(), ": ",
+        poolable.empty() ? "none" : absl::StrJoin(poolable, ", "), ")"));
+  }
+  // The plugin sees the literal value first: it refuses pooling that the
+  // other options contradict.
+  if (absl::Status s = fitter.ValidateOptions(options, field); !s.ok()) return s;
+  // Then the other options with each candidate in place.
+  for (const std::string& candidate : grid->candidates) {
+    FitterOptions trial = options;
+    trial[option] = candidate;
+    if (absl::Status s = fitter.ValidateOptions(trial, field); !s.ok()) return s;
+  }
+  return grid;
 }
 
-absl::Status ValidatePooledOption(const std::string& fitter, const std::string& option,
-                                  const FitterOptions& options, const std::string& field) {
-  if (PooledCandidates(fitter, option) == nullptr) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": \"", kPooledValue,
-                     "\" (one value for the whole batch, chosen by cross-validation) is only "
-                     "available for the citation fitter's m, not for ",
-                     fitter, "'s ", option));
-  }
-  if (fitter == "citation") {
-    auto it = options.find("free_m");
-    if (it != options.end() && (it->second == "true" || it->second == "1" || it->second == "yes")) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(field, ": \"", kPooledValue,
-                       "\" chooses one fixed m for the batch; it cannot be combined with "
-                       "free_m=",
-                       it->second, " (m estimated per series)"));
-    }
+absl::Status RefusePooled(const FitterOptions& options, const std::string& fitter) {
+  for (const auto& [key, value] : options) {
+    if (value != kPooledValue) continue;
+    return absl::InvalidArgumentError(absl::StrCat(
+        "options[", key, "]: \"", kPooledValue,
+        "\" chooses one value for a batch of series by cross-validation: only "
+        "CompareModels takes it (fitter_options[",
+        fitter, "].options[", key, "]); the value it chose is in CompareModelsResponse.pooled"));
   }
   return absl::OkStatus();
 }

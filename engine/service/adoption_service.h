@@ -1,24 +1,32 @@
-// AdoptionServiceImpl: the gRPC handlers of adoption.v1.AdoptionService.
+// AdoptionServiceImpl: the gRPC adapter of adoption.v1.AdoptionService.
 //
-// Every request is validated at the edge before anything changes: a bad
-// request gets INVALID_ARGUMENT whose message starts with the field path
-// (e.g. "series[2].points[4].value: ..."), a missing series NOT_FOUND, and
-// leaves the store as it was. Errors from the core (absl::Status) map one to
-// one onto gRPC codes. Handlers run concurrently on gRPC's thread pool; the
-// store, registry and planner they share are thread-safe.
+// Each handler validates what is the API's own (ids, limits, enum values),
+// converts the request (report_proto.h, series_proto.h), calls the store or
+// a workflow (engine/compare, engine/forecast), and converts the result
+// back. Every call runs through one wrapper (Serve) that authenticates,
+// admits it through the RequestGate, logs one structured line, records the
+// metrics and maps the absl::Status onto the gRPC status with the same code
+// and message. A bad request gets INVALID_ARGUMENT whose message starts with
+// the field path (e.g. "series[2].points[4].value: ..."), a missing series
+// NOT_FOUND, and leaves the store as it was.
 //
-// Every call passes the service's RequestGate after authentication: at most
-// max_concurrent_requests calls run at once (more get RESOURCE_EXHAUSTED at
-// once), and none is admitted once the gate drains (UNAVAILABLE). A call
-// whose fits were cut off by Planner::CancelAll() (the shutdown's drain
-// window ran out) answers UNAVAILABLE.
+// Admission: at most max_concurrent_requests calls run at once (more get
+// RESOURCE_EXHAUSTED at once), and none is admitted once the gate drains
+// (UNAVAILABLE). A call whose fits were cut off by Planner::CancelAll() (the
+// shutdown's drain window ran out) answers UNAVAILABLE.
+//
+// Handlers run concurrently on gRPC's thread pool; the store, registry,
+// planner and workflows they share are thread-safe.
 #ifndef ADOPTION_ENGINE_SERVICE_ADOPTION_SERVICE_H_
 #define ADOPTION_ENGINE_SERVICE_ADOPTION_SERVICE_H_
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "adoption/v1/adoption.grpc.pb.h"
+#include "engine/compare/comparison.h"
+#include "engine/forecast/forecaster.h"
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/metrics.h"
@@ -76,33 +84,26 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
   RequestGate& gate() { return gate_; }
 
  private:
-  // Authorizes, then admits the call through the gate: OK with *ticket
-  // holding its place, or the status to answer (rejections are counted).
-  absl::Status Admit(const char* method, grpc::ServerContext* context, RequestGate::Ticket* ticket);
-  // UNAVAILABLE when the planner cancelled every run (shutdown), else OK.
-  absl::Status CheckNotShutDown() const;
-  RunControl MakeRunControl(grpc::ServerContext* context) const;
+  // The wrapper of every handler: authorizes and admits the call, runs
+  // body() (an absl::Status), logs and records the outcome, and returns it
+  // as a grpc::Status.
+  template <typename Body>
+  grpc::Status Serve(const char* method, grpc::ServerContext* context, Body&& body);
   // OK, or UNAUTHENTICATED when a token is required and not presented.
   absl::Status Authorize(grpc::ServerContext* context) const;
-  absl::StatusOr<const Fitter*> FindFitter(const std::string& name, const std::string& field) const;
+  // The deadline (--request-timeout, or the client's if sooner) and the
+  // client's cancellation, for the fits of one call.
+  RunControl MakeRunControl(grpc::ServerContext* context) const;
 
   SeriesStore* store_;
   const FitterRegistry* registry_;
-  // Runs the tasks and counts their fits by fitter and status. The first
-  // form stops them at the request's deadline from now; a request that runs
-  // the planner several times passes one control made at its start.
-  std::vector<FitRun> RunTasks(const std::vector<FitTask>& tasks, grpc::ServerContext* context);
-  std::vector<FitRun> RunTasks(const std::vector<FitTask>& tasks, const RunControl& control);
-
-  Planner* planner_;
   ServiceOptions options_;
   Metrics* metrics_;
   RequestGate gate_;
+  ModelComparison comparison_;
+  Forecaster forecaster_;
 };
 
-// Conversions between the API and the store's records.
-SeriesRecord FromProto(const v1::Series& series);
-v1::Series ToProto(const SeriesRecord& record, bool include_points = true);
 // absl::Status -> grpc::Status with the same code and message.
 grpc::Status ToGrpc(const absl::Status& status);
 

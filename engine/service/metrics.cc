@@ -21,6 +21,12 @@ void Metrics::RecordFit(const std::string& fitter, const std::string& status, in
   fits_[{fitter, status}] += count;
 }
 
+void Metrics::RecordFitRuns(const std::vector<FitRun>& runs) {
+  std::map<std::pair<std::string, std::string>, int64_t> counts;
+  for (const FitRun& r : runs) ++counts[{r.outcome.fitter, FitStatusName(r.outcome.status)}];
+  for (const auto& [key, n] : counts) RecordFit(key.first, key.second, n);
+}
+
 void Metrics::RecordRejection(const std::string& method, const std::string& reason) {
   absl::MutexLock lock(&mu_);
   ++rejected_[{method, reason}];

@@ -21,9 +21,11 @@
 #include <map>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
+#include "engine/plugins/fit_outcome.h"
 
 namespace adoption {
 
@@ -35,6 +37,9 @@ class Metrics {
 
   void RecordRpc(const std::string& method, const std::string& code, double seconds);
   void RecordFit(const std::string& fitter, const std::string& status, int64_t count = 1);
+  // Every fit of one planner run, counted by fitter and status (the
+  // planner's on_run).
+  void RecordFitRuns(const std::vector<FitRun>& runs);
   // A call refused before any work; reason "concurrency_limit" or "draining".
   void RecordRejection(const std::string& method, const std::string& reason);
   // A fitter host (--plugin-isolation=process) that failed a call: kind

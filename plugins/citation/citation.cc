@@ -409,6 +409,21 @@ struct CitationFitter {
       {"free_m", "false", "estimate m as well (k = 4): true or false"},
       sdk::kLossOption,
   };
+  // m is not identifiable per series (docs/decisions.md, "Pooled m"); the
+  // host may choose it for a batch. Decades: the batch CV score changes
+  // slowly with m, and at 1e6 every bundled series is in the lognormal limit
+  // (lambda << 1), so larger m changes nothing there. Ties go to the paper's
+  // m = 1.
+  static constexpr const char* kMGrid[] = {"0.001", "0.01", "0.1",   "1",      "10",
+                                           "100",   "1000", "10000", "100000", "1000000"};
+  static constexpr adoption_pooled_option_v1 kPooledOptions[] = {
+      {"m", kMGrid, sizeof(kMGrid) / sizeof(kMGrid[0]), 3},
+  };
+  static std::string PooledConflict(const citation::Config& config, const char* /*option*/) {
+    return config.free_m ? "free_m=true estimates m per series, and \"pooled\" chooses one fixed "
+                           "m for the batch"
+                         : "";
+  }
 
   using Config = citation::Config;
 

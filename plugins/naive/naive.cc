@@ -28,7 +28,8 @@ struct NaiveFitter {
   static constexpr const char* kVersion = "1.0.0";
   static constexpr const char* kDescription =
       "Naive baseline: last value carried forward (one-step-ahead loss)";
-  static constexpr uint32_t kFlags = ADOPTION_FITTER_FLAG_FORECAST_BASELINE;
+  static constexpr uint32_t kFlags =
+      ADOPTION_FITTER_FLAG_FORECAST_BASELINE | ADOPTION_FITTER_FLAG_FORECAST_REFERENCE;
   static constexpr adoption_param_spec_v1 kParams[] = {
       {"last_value", "last observed cumulative value, carried forward"},
       {"last_month", "month of the last observation"},

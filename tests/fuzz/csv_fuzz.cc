@@ -5,6 +5,7 @@
 #include <string>
 
 #include "clients/cli/finetune_csv.h"
+#include "engine/service/series_proto.h"
 #include "engine/store/validation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -12,11 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto parsed = adoption::cli::ParseFinetuneCsv(content, "fuzz.csv");
   if (!parsed.ok()) return 0;
   for (const auto& s : *parsed) {
-    adoption::SeriesRecord r;
-    r.id = s.id();
-    r.unit = s.unit();
-    r.metadata.insert(s.metadata().begin(), s.metadata().end());
-    for (const auto& p : s.points()) r.points.push_back({p.t(), p.value()});
+    adoption::SeriesRecord r = adoption::FromProto(s);
     // Ids and metadata may still be refused (e.g. control characters), but
     // the points the reader accepted are always valid.
     r.id = "x";

@@ -6,17 +6,14 @@
 #include <cstdint>
 
 #include "adoption/v1/adoption.pb.h"
+#include "engine/service/series_proto.h"
 #include "engine/store/validation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   adoption::v1::UpsertSeriesRequest req;
   if (!req.ParseFromArray(data, static_cast<int>(size))) return 0;
   for (const auto& s : req.series()) {
-    adoption::SeriesRecord r;
-    r.id = s.id();
-    r.unit = s.unit();
-    r.metadata.insert(s.metadata().begin(), s.metadata().end());
-    for (const auto& p : s.points()) r.points.push_back({p.t(), p.value()});
+    adoption::SeriesRecord r = adoption::FromProto(s);
     if (!adoption::ValidateSeries(r, adoption::SeriesLimits(), "series[0]").ok()) continue;
     for (size_t i = 0; i < r.points.size(); ++i) {
       const auto& p = r.points[i];

@@ -23,8 +23,24 @@ SeriesRecord Series(const std::string& id, std::vector<double> v) {
 
 using Folds = std::vector<const std::vector<double>*>;
 
-TEST(PooledGridTest, OnlyCitationMWithTheReferencePoints) {
-  const PooledGrid* grid = PooledCandidates("citation", "m");
+// The real citation plugin, through the registry (as adoptiond loads it).
+const FitterRegistry& Plugins() {
+  static FitterRegistry* registry = [] {
+    auto* r = new FitterRegistry;
+    for (const char* name : {"citation", "logistic"}) {
+      absl::Status s =
+          r->LoadFile(std::string(ADOPTION_TEST_PLUGIN_DIR) + "/adoption-fitter-" + name + ".so");
+      if (!s.ok()) ADD_FAILURE() << s;
+    }
+    return r;
+  }();
+  return *registry;
+}
+
+TEST(PooledGridTest, TheCitationPluginDeclaresMWithTheReferencePoints) {
+  const Fitter* citation = Plugins().Find("citation");
+  ASSERT_NE(citation, nullptr);
+  const PooledGrid* grid = citation->pooled_option("m");
   ASSERT_NE(grid, nullptr);
   const auto& c = grid->candidates;
   // Decades, increasing, with the paper's m = 1 (the default, for ties) and
@@ -37,31 +53,46 @@ TEST(PooledGridTest, OnlyCitationMWithTheReferencePoints) {
   }
   EXPECT_EQ(c[grid->default_index], "1");
   EXPECT_NE(std::find(c.begin(), c.end(), "100"), c.end());
-  EXPECT_EQ(PooledCandidates("citation", "time_unit"), nullptr);
-  EXPECT_EQ(PooledCandidates("logistic", "m"), nullptr);
+  EXPECT_EQ(citation->pooled_option("time_unit"), nullptr);
+  EXPECT_EQ(Plugins().Find("logistic")->pooled_option("m"), nullptr);
+  EXPECT_TRUE(Plugins().Find("logistic")->pooled_options().empty());
 }
 
 TEST(PooledGridTest, Validation) {
+  const Fitter& citation = *Plugins().Find("citation");
+  const Fitter& logistic = *Plugins().Find("logistic");
   const std::string field = "fitter_options[citation].options[m]";
-  EXPECT_TRUE(ValidatePooledOption("citation", "m", {{"m", "pooled"}}, field).ok());
-  EXPECT_TRUE(ValidatePooledOption("citation", "m",
+  EXPECT_TRUE(ValidatePooledOption(citation, "m", {{"m", "pooled"}}, field).ok());
+  EXPECT_TRUE(ValidatePooledOption(citation, "m",
                                    {{"m", "pooled"}, {"free_m", "false"}, {"time_unit", "months"}},
                                    field)
                   .ok());
+  // The plugin refuses pooling m while m is estimated per series.
   absl::Status free =
-      ValidatePooledOption("citation", "m", {{"m", "pooled"}, {"free_m", "true"}}, field);
+      ValidatePooledOption(citation, "m", {{"m", "pooled"}, {"free_m", "true"}}, field).status();
   EXPECT_EQ(free.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(free.message()), StartsWith(field));
   EXPECT_THAT(std::string(free.message()), HasSubstr("free_m"));
-  absl::Status other = ValidatePooledOption("citation", "time_unit", {{"time_unit", "pooled"}},
-                                            "fitter_options[citation].options[time_unit]");
+  // Other options are checked with every candidate in place.
+  absl::Status unit =
+      ValidatePooledOption(citation, "m", {{"m", "pooled"}, {"time_unit", "weeks"}}, field)
+          .status();
+  EXPECT_THAT(std::string(unit.message()), HasSubstr("time_unit"));
+  absl::Status other = ValidatePooledOption(citation, "time_unit", {{"time_unit", "pooled"}},
+                                            "fitter_options[citation].options[time_unit]")
+                           .status();
   EXPECT_EQ(other.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(other.message()),
               StartsWith("fitter_options[citation].options[time_unit]: \"pooled\""));
-  absl::Status logistic = ValidatePooledOption("logistic", "loss", {{"loss", "pooled"}},
-                                               "fitter_options[logistic].options[loss]");
-  EXPECT_THAT(std::string(logistic.message()),
+  absl::Status not_poolable = ValidatePooledOption(logistic, "loss", {{"loss", "pooled"}},
+                                                   "fitter_options[logistic].options[loss]")
+                                  .status();
+  EXPECT_THAT(std::string(not_poolable.message()),
               StartsWith("fitter_options[logistic].options[loss]"));
+  // Fit and Forecast refuse the value.
+  absl::Status refused = RefusePooled({{"m", "pooled"}}, "citation");
+  EXPECT_THAT(std::string(refused.message()), StartsWith("options[m]: \"pooled\""));
+  EXPECT_TRUE(RefusePooled({{"m", "100"}}, "citation").ok());
 }
 
 TEST(PooledChoiceTest, MedianOfSeriesScoresByHand) {

@@ -21,6 +21,13 @@
  *     abi_minor >= its minimum, and refuses the plugin otherwise (it keeps
  *     serving with the other plugins). Minor versions only append fields at the
  *     end of structs; struct_size lets either side see which fields exist.
+ *     A host reads a field of a later minor version only when the plugin's
+ *     abi_minor and struct_size both cover it, so plugins built for 1.0 load
+ *     unchanged.
+ *
+ * History: 1.0 the first version. 1.1 appends pooled options (an option the
+ * host may choose for a whole batch, adoption_pooled_option_v1) and the
+ * forecast-reference flag (ADOPTION_FITTER_FLAG_FORECAST_REFERENCE).
  *
  * Units: times are months since the base model's creation (month index, may be
  * fractional); values are cumulative counts. A fitter that works in other
@@ -41,7 +48,7 @@ extern "C" {
 #endif
 
 #define ADOPTION_FITTER_ABI_MAJOR 1
-#define ADOPTION_FITTER_ABI_MINOR 0
+#define ADOPTION_FITTER_ABI_MINOR 1
 
 /* Name of the one exported entry point, for dlsym(). */
 #define ADOPTION_FITTER_ENTRY_V1 "adoption_fitter_v1"
@@ -147,6 +154,31 @@ typedef struct adoption_option_spec_v1 {
  * honest one-step-ahead error, not a curve fit, so the host never ranks it by
  * information criteria; it competes on forecast error only. */
 #define ADOPTION_FITTER_FLAG_FORECAST_BASELINE 0x1u
+/* ABI 1.1. The forecast a combination falls back to when no fitter can be
+ * judged on a series' own history (too short for rolling origins): e.g. the
+ * last value carried forward. A host uses the first such fitter by name. */
+#define ADOPTION_FITTER_FLAG_FORECAST_REFERENCE 0x2u
+
+/* The option value that asks the host to choose an option's value for a
+ * whole batch of series (CompareModels only). */
+#define ADOPTION_POOLED_VALUE "pooled"
+
+/* ABI 1.1. An option whose value is not identifiable per series but can be
+ * chosen for a whole batch: a request sets it to ADOPTION_POOLED_VALUE, and
+ * the host refits the plugin on every rolling origin of every series with
+ * each candidate in turn, keeping the one that forecasts best (the ties go
+ * to default_index, the convention). Before that the host calls
+ * validate_options() once with the option set to ADOPTION_POOLED_VALUE and
+ * the request's other options: a plugin that declares pooled options must
+ * accept that value there, and refuse it (with the reason) when another
+ * option contradicts one value for the batch. Each candidate must be a valid
+ * value of the option. */
+typedef struct adoption_pooled_option_v1 {
+  const char* option;            /* the name of one of the descriptor's options */
+  const char* const* candidates; /* the values to try, as strings, increasing */
+  size_t num_candidates;         /* 1..64 */
+  size_t default_index;          /* < num_candidates */
+} adoption_pooled_option_v1;
 
 typedef struct adoption_fitter_descriptor_v1 {
   size_t struct_size;      /* sizeof(adoption_fitter_descriptor_v1) at build time */
@@ -179,6 +211,10 @@ typedef struct adoption_fitter_descriptor_v1 {
   int (*predict)(const double* params, size_t num_params, const adoption_option_v1* options,
                  size_t num_options, const adoption_series_v1* history, const double* t, size_t n,
                  double* out, char* error, size_t error_len);
+
+  /* --- ABI 1.1: read only when abi_minor >= 1 and struct_size covers them --- */
+  size_t num_pooled_options;
+  const adoption_pooled_option_v1* pooled_options; /* NULL when none */
 } adoption_fitter_descriptor_v1;
 
 /* Type of the exported entry point. */

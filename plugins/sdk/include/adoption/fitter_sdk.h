@@ -56,6 +56,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -1369,9 +1370,36 @@ inline bool CheckFittable(const SeriesView& s, size_t min_points, bool need_two_
 //                       const sdk::SeriesView& history, const double* t,
 //                       size_t n, double* out);
 //
+// and optionally (ABI 1.1):
+//
+//   // Options the host may choose for a whole batch (fitter_abi.h).
+//   static constexpr adoption_pooled_option_v1 kPooledOptions[];
+//   // Why the other options contradict one value of `option` for the batch,
+//   // or "" when they do not (e.g. citation: free_m=true and m pooled).
+//   static std::string PooledConflict(const Config& config, const char* option);
+//
 // Entry<Fitter> adapts it to the C ABI: it validates inputs, parses options
 // (INVALID_OPTIONS names the option), catches every exception (FAILED with
 // what()), and screens the result for NaN/inf (FAILED with the reason).
+template <class Fitter, class = void>
+struct PooledOptionsOf {
+  static constexpr size_t kCount = 0;
+  static const adoption_pooled_option_v1* Get() { return nullptr; }
+};
+template <class Fitter>
+struct PooledOptionsOf<Fitter, std::void_t<decltype(Fitter::kPooledOptions)>> {
+  static constexpr size_t kCount =
+      sizeof(Fitter::kPooledOptions) / sizeof(Fitter::kPooledOptions[0]);
+  static const adoption_pooled_option_v1* Get() { return Fitter::kPooledOptions; }
+};
+
+template <class Fitter, class = void>
+struct HasPooledConflict : std::false_type {};
+template <class Fitter>
+struct HasPooledConflict<Fitter, std::void_t<decltype(Fitter::PooledConflict(
+                                     std::declval<const typename Fitter::Config&>(), ""))>>
+    : std::true_type {};
+
 template <class Fitter>
 struct Entry {
   static constexpr size_t kNumParams = sizeof(Fitter::kParams) / sizeof(Fitter::kParams[0]);
@@ -1389,13 +1417,51 @@ struct Entry {
   static constexpr size_t kNumOptions = CountOptions();
   static_assert(kNumParams <= ADOPTION_MAX_PARAMS, "too many parameters");
 
+  using Pooled = PooledOptionsOf<Fitter>;
+
+  // The pooled option declared as `key`, or nullptr.
+  static const adoption_pooled_option_v1* FindPooled(const char* key) {
+    for (size_t i = 0; i < Pooled::kCount; ++i) {
+      if (std::strcmp(Pooled::Get()[i].option, key) == 0) return &Pooled::Get()[i];
+    }
+    return nullptr;
+  }
+
+  // A declared pooled option set to ADOPTION_POOLED_VALUE (the host asks
+  // whether the other options allow pooling it) is parsed as its default
+  // candidate, then PooledConflict() has the last word.
   static int ValidateOptions(const adoption_option_v1* options, size_t num_options, char* error,
                              size_t error_len) noexcept {
     try {
-      OptionReader reader(options, num_options, Fitter::kOptions, kNumOptions);
-      Fitter::ParseOptions(reader);
-      if (reader.ok()) return 0;
-      CopyString(reader.error(), error, error_len);
+      std::vector<adoption_option_v1> given(options, options + (options ? num_options : 0));
+      std::vector<const char*> pooled;
+      for (adoption_option_v1& o : given) {
+        if (o.key == nullptr || o.value == nullptr) continue;
+        const adoption_pooled_option_v1* p = FindPooled(o.key);
+        if (p != nullptr && std::strcmp(o.value, ADOPTION_POOLED_VALUE) == 0) {
+          pooled.push_back(o.key);
+          o.value = p->candidates[p->default_index];
+        }
+      }
+      OptionReader reader(given.data(), given.size(), Fitter::kOptions, kNumOptions);
+      typename Fitter::Config config = Fitter::ParseOptions(reader);
+      if (!reader.ok()) {
+        CopyString(reader.error(), error, error_len);
+        return 1;
+      }
+      if constexpr (HasPooledConflict<Fitter>::value) {
+        for (const char* key : pooled) {
+          const std::string conflict = Fitter::PooledConflict(config, key);
+          if (!conflict.empty()) {
+            CopyString(Format("option '%s': \"%s\" (one value for the whole batch) cannot be "
+                              "combined with the other options: %s",
+                              key, ADOPTION_POOLED_VALUE, conflict.c_str()),
+                       error, error_len);
+            return 1;
+          }
+        }
+      }
+      return 0;
     } catch (const std::exception& e) {
       CopyString(std::string("exception while validating options: ") + e.what(), error, error_len);
     } catch (...) {
@@ -1547,6 +1613,8 @@ struct Entry {
         &ValidateOptions,
         &Fit,
         &Predict,
+        Pooled::kCount,
+        Pooled::Get(),
     };
     return &descriptor;
   }

@@ -1,4 +1,4 @@
-#include "engine/select/forecast.h"
+#include "engine/forecast/intervals.h"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@ namespace adoption {
 namespace {
 
 // The corpus band's table: kPriorGrid, kPriorCells... (generated).
-#include "engine/select/interval_prior.inc"
+#include "engine/forecast/corpus_band.inc"
 
 constexpr size_t kNumCells = sizeof(kPriorCells) / sizeof(kPriorCells[0]);
 

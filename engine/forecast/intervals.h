@@ -14,7 +14,7 @@
 //           part's mass, and the (n+1)-th slot, which plain conformal puts
 //           at infinity, goes to the corpus band instead.
 //   corpus  a class-conditional ("Mondrian") split-conformal band calibrated
-//           on the bundled data (bench/interval_prior.py, interval_prior.inc):
+//           on the bundled data (bench/corpus_band.py, corpus_band.inc):
 //           the distribution of log(actual / T) over series whose history
 //           looked like this one (last value in (0,2], (2,5], (5,20],
 //           (20,100], (100,inf); recent pace flat, < 5%, < 15%, >= 15% a
@@ -31,13 +31,13 @@
 // With no own errors (short histories) the band is the corpus's alone; with
 // many, mostly the series' own. Measured out of sample in bench/RESULTS.md (series whose
 // crc32(id) is odd are not in the corpus table).
-#ifndef ADOPTION_ENGINE_SELECT_FORECAST_H_
-#define ADOPTION_ENGINE_SELECT_FORECAST_H_
+#ifndef ADOPTION_ENGINE_FORECAST_INTERVALS_H_
+#define ADOPTION_ENGINE_FORECAST_INTERVALS_H_
 
 #include <optional>
 #include <vector>
 
-#include "engine/store/series_store.h"
+#include "engine/store/series.h"
 
 namespace adoption {
 
@@ -130,4 +130,4 @@ std::vector<double> CombinationWeights(const std::vector<std::optional<double>>&
 
 }  // namespace adoption
 
-#endif  // ADOPTION_ENGINE_SELECT_FORECAST_H_
+#endif  // ADOPTION_ENGINE_FORECAST_INTERVALS_H_
