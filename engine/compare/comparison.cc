@@ -60,10 +60,9 @@ absl::StatusOr<ComparisonPlan> MakePlan(const FitterRegistry& registry,
   ComparisonPlan plan;
   plan.loss = request.loss.empty() ? ADOPTION_LOSS_SSE_CUMULATIVE : request.loss;
   if (plan.loss != ADOPTION_LOSS_SSE_CUMULATIVE && plan.loss != ADOPTION_LOSS_POISSON_INCREMENTS) {
-    return absl::InvalidArgumentError(absl::StrCat("loss: expected \"",
-                                                   ADOPTION_LOSS_SSE_CUMULATIVE, "\" or \"",
-                                                   ADOPTION_LOSS_POISSON_INCREMENTS, "\", got \"",
-                                                   request.loss, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("loss: expected \"", ADOPTION_LOSS_SSE_CUMULATIVE, "\" or \"",
+                     ADOPTION_LOSS_POISSON_INCREMENTS, "\", got \"", request.loss, "\""));
   }
   absl::StatusOr<std::vector<const Fitter*>> fitters = ResolveFitters(registry, request.fitters);
   if (!fitters.ok()) return fitters.status();
@@ -100,10 +99,10 @@ absl::StatusOr<ComparisonPlan> MakePlan(const FitterRegistry& registry,
     }
   }
   if (plan.pooled && !request.cross_validation.enabled) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        plan.pooled->field, ": \"", kPooledValue,
-        "\" chooses the value by rolling-origin cross-validation, which this request "
-        "disables (cross_validation.disabled)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(plan.pooled->field, ": \"", kPooledValue,
+                     "\" chooses the value by rolling-origin cross-validation, which this request "
+                     "disables (cross_validation.disabled)"));
   }
   // A count-likelihood comparison: every fitter with a `loss` option fits
   // by Poisson likelihood (unless the request set that option itself).

@@ -163,8 +163,8 @@ absl::StatusOr<Served> ServeCombined(const ForecastFits& fits, ForecastResult* r
   // first).
   std::vector<FitOutcome> outcomes;
   for (size_t j = 0; j < fitters.size(); ++j) outcomes.push_back(fits.whole(j).outcome);
-  SeriesReport report = BuildSeriesReport(fits.series(), outcomes, Criterion::kAicc,
-                                          ADOPTION_LOSS_SSE_CUMULATIVE);
+  SeriesReport report =
+      BuildSeriesReport(fits.series(), outcomes, Criterion::kAicc, ADOPTION_LOSS_SSE_CUMULATIVE);
   std::vector<std::vector<HorizonError>> errors;
   for (size_t j = 0; j < fitters.size(); ++j) {
     errors.push_back(ScoreForecasts(fits.series(), fits.plan(), fits.origins(), fits.Folds(j)));
@@ -214,14 +214,13 @@ absl::StatusOr<Served> ServeCombined(const ForecastFits& fits, ForecastResult* r
     for (size_t i = 0; i < p.size(); ++i) served.values[i] += w[j] * std::max(p[i], last);
   }
   if (!raised_components.empty()) {
-    result->warnings.push_back(absl::StrCat(
-        "forecasts of ", absl::StrJoin(raised_components, ", "),
-        " fall below the last observed value (", last,
-        ") and were raised to it before combining"));
+    result->warnings.push_back(absl::StrCat("forecasts of ", absl::StrJoin(raised_components, ", "),
+                                            " fall below the last observed value (", last,
+                                            ") and were raised to it before combining"));
   }
   if (weight_sum == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "no fitter produced a usable forecast for series \"", fits.series().id, "\""));
+    return absl::FailedPreconditionError(
+        absl::StrCat("no fitter produced a usable forecast for series \"", fits.series().id, "\""));
   }
   // The combination's own rolling-origin errors: the same weights on the
   // fold forecasts (a fitter missing a fold leaves the others' weights
@@ -247,8 +246,8 @@ void AttachPoints(const ForecastFits& fits, const Served& served, double level,
                   ForecastResult* result) {
   std::vector<double> months_ahead;
   for (double ti : fits.t()) months_ahead.push_back(ti - fits.t_last());
-  std::optional<ConformalIntervals> intervals = MakeConformalIntervals(
-      fits.series(), served.errors, months_ahead, served.values, level);
+  std::optional<ConformalIntervals> intervals =
+      MakeConformalIntervals(fits.series(), served.errors, months_ahead, served.values, level);
   const double last = fits.last();
   bool raised = false;
   // The point where a tenfold surge beyond the interval is likeliest.
@@ -277,14 +276,14 @@ void AttachPoints(const ForecastFits& fits, const Served& served, double level,
   if (surge != nullptr) {
     result->warnings.push_back(absl::StrCat(
         "surge risk: a tenfold rise (to ", 10 * surge->value, " or more by month ", surge->t,
-        ") has probability ", std::round(1000 * *surge->tenfold_probability) / 10,
-        "%, beyond the ", 100 * level,
+        ") has probability ", std::round(1000 * *surge->tenfold_probability) / 10, "%, beyond the ",
+        100 * level,
         "% interval (series with such histories sometimes surge; "
         "tenfold_probability gives it per point)"));
   }
   if (raised) {
-    result->warnings.push_back(absl::StrCat("the model falls below the last observed value (",
-                                            last, "); forecasts are raised to it"));
+    result->warnings.push_back(absl::StrCat("the model falls below the last observed value (", last,
+                                            "); forecasts are raised to it"));
   }
   if (intervals && intervals->origins == 0) {
     result->warnings.push_back(

@@ -57,7 +57,7 @@ struct ForecastRequest {
   std::string fitter;
   // The fitter's options; none with kCombinedFitter.
   FitterOptions options;
-  int horizon = 0;             // months, 1..max_horizon
+  int horizon = 0;               // months, 1..max_horizon
   double interval_level = 0.95;  // in (0, 1)
 };
 
@@ -84,8 +84,8 @@ struct ForecastResult {
   FitReport fit;
   std::vector<ForecastPoint> points;
   double interval_level = 0.95;
-  std::string interval_method;  // "conformal" or "none"
-  int interval_folds = 0;       // rolling origins with own errors
+  std::string interval_method;        // "conformal" or "none"
+  int interval_folds = 0;             // rolling origins with own errors
   std::vector<FitterWeight> weights;  // kCombinedFitter only
   std::vector<std::string> warnings;
 };

@@ -21,8 +21,8 @@ absl::Status ValidateMetadataFilter(const std::map<std::string, std::string>& fi
 
 absl::Status ValidateSelection(const SeriesSelection& selection, const SeriesLimits& limits,
                                const std::string& field) {
-  const int ways = (selection.ids.empty() ? 0 : 1) +
-                   (selection.metadata_filter.empty() ? 0 : 1) + (selection.all ? 1 : 0);
+  const int ways = (selection.ids.empty() ? 0 : 1) + (selection.metadata_filter.empty() ? 0 : 1) +
+                   (selection.all ? 1 : 0);
   if (ways != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(field, ": set exactly one of ids, metadata_filter or all"));

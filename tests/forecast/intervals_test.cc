@@ -29,7 +29,6 @@ TEST(ForecastMathTest, CombinationWeightsByHand) {
   EXPECT_EQ(none[0] + none[1], 0);
 }
 
-
 TEST(ConformalTest, TrendAndPaceByHand) {
   // Last 3 points 4, 6, 10 at months 3..5: slope 3/month; 2 months ahead
   // 10 + 6 = 16. A falling stretch clamps the slope at 0.
@@ -42,7 +41,6 @@ TEST(ConformalTest, TrendAndPaceByHand) {
   EXPECT_DOUBLE_EQ(RecentPace(Series("short", {0, 2, 4})), 0.5);
   EXPECT_EQ(RecentPace(Series("flat", {1, 1, 1, 1})), 0);
 }
-
 
 TEST(ConformalTest, CorpusBandCellsAndDistribution) {
   // A flat tiny series: level 0 (last value <= 2), pace 0 (flat).
@@ -87,7 +85,6 @@ TEST(ConformalTest, CorpusBandCellsAndDistribution) {
   EXPECT_FALSE(CorpusBand::For(SeriesRecord{}, 1).has_value());
 }
 
-
 TEST(ConformalTest, NoFoldsMeansTheCorpusBandsQuantiles) {
   SeriesRecord s = Series("s", {0, 3, 8, 12, 15, 19, 24, 30});
   auto iv = MakeConformalIntervals(s, {}, {1, 6}, {33, 45}, 0.9);
@@ -112,7 +109,6 @@ TEST(ConformalTest, NoFoldsMeansTheCorpusBandsQuantiles) {
   EXPECT_LT(narrow->intervals[0].upper, iv->intervals[1].upper);
   EXPECT_FALSE(MakeConformalIntervals(Series("z", {0, 0}), {}, {1}, {0}, 0.9).has_value());
 }
-
 
 TEST(ConformalTest, OwnErrorsMixWithTheCorpusByOrigins) {
   // 40 origins whose 1-month forecasts were off by exactly +-1%: the own
@@ -152,7 +148,6 @@ TEST(ConformalTest, OwnErrorsMixWithTheCorpusByOrigins) {
   EXPECT_GE(floored->intervals[0].lower, 700);
 }
 
-
 TEST(ConformalTest, TenfoldProbabilityIsTheSameDistributionsTail) {
   // A flat history at 1 fine-tune (corpus band alone, where late surges
   // live) and a big steadily growing one with tight own errors.
@@ -188,7 +183,6 @@ TEST(ConformalTest, TenfoldProbabilityIsTheSameDistributionsTail) {
   EXPECT_LT(steady->intervals[0].tenfold, 1e-3);
 }
 
-
 TEST(ForecastMathTest, PlausibilityBound) {
   // Last 50, fastest month +45: max(10 x 50, 50 + h x 10 x 45).
   EXPECT_EQ(ImplausibleAbove(Series("a", {0, 5, 50}), 1), 500);
@@ -196,7 +190,6 @@ TEST(ForecastMathTest, PlausibilityBound) {
   // A flat series still allows growth of 10 a month.
   EXPECT_EQ(ImplausibleAbove(Series("flat", {0, 0, 0}), 2), 20);
 }
-
 
 }  // namespace
 }  // namespace adoption
