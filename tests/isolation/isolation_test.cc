@@ -118,7 +118,21 @@ TEST(IsolationTest, LoadsTheSameFittersAsInProcess) {
       EXPECT_STREQ(g->table().options[i].default_value, f->table().options[i].default_value);
     }
     EXPECT_EQ(g->table().validate_options == nullptr, f->table().validate_options == nullptr);
+    // ABI 1.1 declarations cross the process boundary too.
+    EXPECT_EQ(g->forecast_reference(), f->forecast_reference());
+    ASSERT_EQ(g->pooled_options().size(), f->pooled_options().size()) << f->name();
+    for (size_t i = 0; i < f->pooled_options().size(); ++i) {
+      EXPECT_EQ(g->pooled_options()[i].option, f->pooled_options()[i].option);
+      EXPECT_EQ(g->pooled_options()[i].candidates, f->pooled_options()[i].candidates);
+      EXPECT_EQ(g->pooled_options()[i].default_index, f->pooled_options()[i].default_index);
+    }
   }
+  EXPECT_NE(isolated.Find("citation")->pooled_option("m"), nullptr);
+  EXPECT_TRUE(isolated.Find("naive")->forecast_reference());
+  // The plugin in its host refuses pooling m with free_m, as in process.
+  absl::Status free = isolated.Find("citation")->ValidateOptions(
+      {{"m", "pooled"}, {"free_m", "true"}}, "fitter_options[citation]");
+  EXPECT_THAT(std::string(free.message()), HasSubstr("free_m"));
 }
 
 TEST(IsolationTest, ResultsAreBitForBitThoseOfInProcessFits) {

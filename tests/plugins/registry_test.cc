@@ -5,6 +5,7 @@
 #include "absl/time/clock.h"
 
 #include <atomic>
+#include <cstddef>
 #include <cmath>
 
 #include "gmock/gmock.h"
@@ -153,6 +154,78 @@ TEST(FitterRegistryTest, DeadlineCutsOffAFitThatNeverConverges) {
   FitOutcome o = registry.Find("slow")->Fit(Series({0, 1, 2, 3}), {}, budget);
   EXPECT_EQ(o.status, FitStatus::kCancelled);
   EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+}
+
+}  // namespace
+}  // namespace adoption
+
+namespace adoption {
+namespace {
+
+// A copy of a real plugin's descriptor, to edit (the copy keeps the real
+// function pointers).
+adoption_fitter_descriptor_v1 DescriptorOf(const std::string& name) {
+  FitterRegistry registry;
+  EXPECT_TRUE(registry.LoadFile(kGood + "/adoption-fitter-" + name + ".so").ok());
+  return registry.Find(name)->table();
+}
+
+TEST(FitterRegistryAbiTest, PluginsDeclarePooledOptionsAndTheForecastReference) {
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.LoadDirectory(kGood).ok());
+  EXPECT_EQ(registry.Find("citation")->table().abi_minor, 1u);
+  ASSERT_NE(registry.Find("citation")->pooled_option("m"), nullptr);
+  EXPECT_TRUE(registry.Find("naive")->forecast_reference());
+  for (const Fitter* f : registry.fitters()) {
+    if (f->name() != "naive") EXPECT_FALSE(f->forecast_reference()) << f->name();
+    if (f->name() != "citation") EXPECT_TRUE(f->pooled_options().empty()) << f->name();
+  }
+}
+
+TEST(FitterRegistryAbiTest, APluginBuiltForAbi10LoadsWithoutTheNewFields) {
+  // What a 1.0 plugin hands over: minor 0, the struct ending at predict.
+  adoption_fitter_descriptor_v1 old = DescriptorOf("citation");
+  old.abi_minor = 0;
+  old.struct_size = offsetof(adoption_fitter_descriptor_v1, num_pooled_options);
+  old.num_pooled_options = 99;  // beyond its struct: never read
+  old.pooled_options = nullptr;
+  old.flags |= ADOPTION_FITTER_FLAG_FORECAST_REFERENCE;  // a 1.1 flag: ignored
+  FitterRegistry registry;
+  ASSERT_TRUE(registry.Add(&old, "old-citation").ok());
+  const Fitter* f = registry.Find("citation");
+  ASSERT_NE(f, nullptr);
+  EXPECT_TRUE(f->pooled_options().empty());
+  EXPECT_FALSE(f->forecast_reference());
+}
+
+TEST(FitterRegistryAbiTest, RefusesMalformedPooledOptions) {
+  static const char* const kGrid[] = {"1", "10"};
+  struct Case {
+    adoption_pooled_option_v1 pooled;
+    const char* why;
+  };
+  const Case cases[] = {
+      {{"nope", kGrid, 2, 0}, "does not name one of the fitter's options"},
+      {{"m", kGrid, 2, 2}, "a default among them"},
+      {{"m", kGrid, 0, 0}, "1..64 candidates"},
+      {{"m", nullptr, 2, 0}, "1..64 candidates"},
+  };
+  for (const Case& c : cases) {
+    adoption_fitter_descriptor_v1 d = DescriptorOf("citation");
+    d.num_pooled_options = 1;
+    d.pooled_options = &c.pooled;
+    FitterRegistry registry;
+    absl::Status s = registry.Add(&d, "bad-pooled");
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << c.why;
+    EXPECT_THAT(std::string(s.message()), HasSubstr(c.why));
+    EXPECT_EQ(registry.Find("citation"), nullptr);
+  }
+  static const char* const kPooledValue[] = {"1", "pooled"};
+  adoption_pooled_option_v1 literal = {"m", kPooledValue, 2, 0};
+  adoption_fitter_descriptor_v1 d = DescriptorOf("citation");
+  d.pooled_options = &literal;
+  FitterRegistry registry;
+  EXPECT_THAT(std::string(registry.Add(&d, "bad-pooled").message()), HasSubstr("not a value"));
 }
 
 }  // namespace
