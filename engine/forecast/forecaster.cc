@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine/forecast/intervals.h"
+#include "engine/forecast/serving_rules.h"
 #include "engine/select/cross_validation.h"
 #include "engine/select/pooling.h"
 

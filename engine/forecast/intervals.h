@@ -1,6 +1,6 @@
-// Forecast arithmetic: prediction intervals, plausibility guards and the
-// combined forecaster's weights. Pure functions; thread-compatible and
-// deterministic (every sum runs in a fixed order).
+// Prediction intervals of forecasts, and the corpus band they mix in. Pure
+// functions; thread-compatible and deterministic (every sum runs in a fixed
+// order).
 //
 // Prediction intervals (ForecastResponse.interval_method "conformal").
 // Conformal prediction on the log scale, from a mixture of two calibrations:
@@ -50,13 +50,6 @@ struct Interval {
   // least (1 - p) / 2).
   double tenfold = 0;
 };
-
-// A forecast h months past the last point above this is implausible and is
-// never served: the larger of 10 x the last value and the last value plus
-// h x 10 x the largest monthly increment seen so far (at least 1). Adoption
-// does accelerate, but a curve extrapolating a tenfold faster pace than
-// anything in the series' history is extrapolating noise or a surge.
-double ImplausibleAbove(const SeriesRecord& series, double months_ahead);
 
 // One rolling-origin error of a forecaster: `origin` numbers the fold (the
 // errors of one fold share it), `months_ahead` its horizon and `log_ratio`
@@ -121,12 +114,6 @@ std::optional<ConformalIntervals> MakeConformalIntervals(const SeriesRecord& his
                                                          const std::vector<double>& months_ahead,
                                                          const std::vector<double>& values,
                                                          double level);
-
-// Combination weights from cross-validated scores (mean MASE, lower is
-// better; nullopt = unscored): fitters scoring within twice the best get
-// weight proportional to 1 / score^2, the others 0. The weights sum to 1;
-// all zero when nothing is scored.
-std::vector<double> CombinationWeights(const std::vector<std::optional<double>>& scores);
 
 }  // namespace adoption
 

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/forecast/intervals.h"
+#include "engine/forecast/serving_rules.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

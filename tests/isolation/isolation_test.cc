@@ -130,8 +130,9 @@ TEST(IsolationTest, LoadsTheSameFittersAsInProcess) {
   EXPECT_NE(isolated.Find("citation")->pooled_option("m"), nullptr);
   EXPECT_TRUE(isolated.Find("naive")->forecast_reference());
   // The plugin in its host refuses pooling m with free_m, as in process.
-  absl::Status free = isolated.Find("citation")->ValidateOptions(
-      {{"m", "pooled"}, {"free_m", "true"}}, "fitter_options[citation]");
+  absl::Status free =
+      isolated.Find("citation")
+          ->ValidateOptions({{"m", "pooled"}, {"free_m", "true"}}, "fitter_options[citation]");
   EXPECT_THAT(std::string(free.message()), HasSubstr("free_m"));
 }
 

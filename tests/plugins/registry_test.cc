@@ -5,8 +5,8 @@
 #include "absl/time/clock.h"
 
 #include <atomic>
-#include <cstddef>
 #include <cmath>
+#include <cstddef>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

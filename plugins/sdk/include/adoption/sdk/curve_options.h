@@ -1,5 +1,5 @@
-// adoption-engine fitter SDK: options every curve fitter shares: loss and max_starts. Part of the SDK that fitter_sdk.h
-// gathers (include that one); see its opening comment.
+// adoption-engine fitter SDK: options every curve fitter shares: loss and max_starts. Part of the
+// SDK that fitter_sdk.h gathers (include that one); see its opening comment.
 #ifndef ADOPTION_SDK_CURVE_OPTIONS_H_
 #define ADOPTION_SDK_CURVE_OPTIONS_H_
 
