@@ -1,7 +1,6 @@
 // The SeriesStore contract, run against every implementation.
 
-#include "engine/store/memory/memory_store.h"
-#include "engine/store/sqlite/sqlite_store.h"
+#include "engine/store/open_store.h"
 
 #include <algorithm>
 #include <atomic>
@@ -468,18 +467,40 @@ TEST_P(SeriesStoreTest, ListsTheWholeCorpusQuickly) {
   EXPECT_LT(ms(t3 - t2), 500.0 * adoption::testing::TimeScale());
 }
 
-std::unique_ptr<SeriesStore> MakeSqlite(const TempDir& dir) {
-  SqliteStoreOptions options;
-  options.path = dir.File("series.db");
-  absl::StatusOr<std::unique_ptr<SeriesStore>> store = OpenSqliteStore(options);
-  EXPECT_TRUE(store.ok()) << store.status();
-  return store.ok() ? *std::move(store) : nullptr;
+// Every backend, opened as adoptiond opens it: through OpenStore and the
+// --db value it answers to. A new backend adds its line here.
+std::unique_ptr<SeriesStore> Open(const std::string& db) {
+  absl::StatusOr<OpenedStore> opened = OpenStore(db);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  return opened.ok() ? std::move(opened->store) : nullptr;
 }
 
 const StoreFactory kFactories[] = {
-    {"Memory", [](const TempDir&) { return NewMemoryStore(); }},
-    {"Sqlite", MakeSqlite},
+    {"Memory", [](const TempDir&) { return Open(":memory:"); }},
+    {"Sqlite", [](const TempDir& dir) { return Open("sqlite:" + dir.File("series.db")); }},
 };
+
+TEST(OpenStoreTest, PicksTheBackendFromTheDbValue) {
+  TempDir dir;
+  absl::StatusOr<OpenedStore> memory = OpenStore(":memory:");
+  ASSERT_TRUE(memory.ok());
+  EXPECT_EQ(memory->kind, "memory");
+  EXPECT_FALSE(memory->durable);
+  // A plain path or sqlite:PATH: the location is the path either way.
+  for (const std::string& name : {"a.db", "b.db"}) {
+    const std::string path = dir.File(name);
+    const std::string db = name == std::string("a.db") ? path : "sqlite:" + path;
+    absl::StatusOr<OpenedStore> sqlite = OpenStore(db);
+    ASSERT_TRUE(sqlite.ok()) << sqlite.status();
+    EXPECT_EQ(sqlite->kind, "sqlite");
+    EXPECT_TRUE(sqlite->durable);
+    EXPECT_EQ(sqlite->location, path);
+  }
+  absl::StatusOr<OpenedStore> unknown = OpenStore("mongodb://localhost/x");
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(unknown.status().message()), ::testing::HasSubstr("no store accepts it"));
+  EXPECT_EQ(OpenStore("").status().code(), absl::StatusCode::kInvalidArgument);
+}
 
 std::string FactoryName(const ::testing::TestParamInfo<StoreFactory>& info) {
   return info.param.name;
