@@ -6,10 +6,12 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -216,24 +218,98 @@ std::string CsvCell(const std::string& s) {
   return out + "\"";
 }
 
+namespace {
+
+namespace pb = google::protobuf;
+
+// One entry of proto/adoption/v1/fit_columns.txt.
+struct FitColumn {
+  std::string name;   // the header; empty for a group
+  std::string group;  // "params" or "cv" for @params / @cv
+  std::string scope;  // "fit", "series" or "meta"
+  std::string field;  // the field name, or the metadata key
+  std::string shown;  // "always", "usable" or "present"
+};
+
+// The layout (fit_columns.inc holds the file as a string literal).
+const std::vector<FitColumn>& FitColumns() {
+  static const std::vector<FitColumn>* columns = [] {
+    static const char kText[] =
+#include "clients/cli/fit_columns.inc"
+        ;
+    auto* out = new std::vector<FitColumn>;
+    for (absl::string_view line : absl::StrSplit(kText, '\n')) {
+      line = absl::StripAsciiWhitespace(line);
+      if (line.empty() || line[0] == '#') continue;
+      std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipWhitespace());
+      FitColumn c;
+      if (words[0][0] == '@') {
+        c.group = words[0].substr(1);
+      } else if (words.size() == 3) {
+        c.name = words[0];
+        std::pair<std::string, std::string> source = absl::StrSplit(words[1], '.');
+        c.scope = source.first;
+        c.field = source.second;
+        c.shown = words[2];
+      }
+      out->push_back(std::move(c));
+    }
+    return out;
+  }();
+  return *columns;
+}
+
+// A field's cell: numbers exact, enums by their report names, strings
+// quoted for CSV; "" when it is optional and absent.
+std::string FieldCell(const pb::Message& m, const std::string& field) {
+  const pb::FieldDescriptor* d = m.GetDescriptor()->FindFieldByName(field);
+  const pb::Reflection* r = m.GetReflection();
+  if (d == nullptr) return "";
+  if (d->has_presence() && !r->HasField(m, d)) return "";
+  switch (d->cpp_type()) {
+    case pb::FieldDescriptor::CPPTYPE_DOUBLE:
+      return Exact(r->GetDouble(m, d));
+    case pb::FieldDescriptor::CPPTYPE_INT32:
+      return absl::StrCat(r->GetInt32(m, d));
+    case pb::FieldDescriptor::CPPTYPE_INT64:
+      return absl::StrCat(r->GetInt64(m, d));
+    case pb::FieldDescriptor::CPPTYPE_BOOL:
+      return r->GetBool(m, d) ? "true" : "false";
+    case pb::FieldDescriptor::CPPTYPE_STRING:
+      return CsvCell(r->GetString(m, d));
+    case pb::FieldDescriptor::CPPTYPE_ENUM:
+      if (d->enum_type() == v1::FitStatus_descriptor()) {
+        return StatusName(static_cast<v1::FitStatus>(r->GetEnumValue(m, d)));
+      }
+      if (d->enum_type() == v1::SeriesVerdict_descriptor()) {
+        return CsvVerdict(static_cast<v1::SeriesVerdict>(r->GetEnumValue(m, d)));
+      }
+      return r->GetEnum(m, d)->name();
+    default:
+      return "";
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> FitColumnSources() {
+  std::vector<std::string> out;
+  for (const FitColumn& c : FitColumns()) {
+    out.push_back(c.group.empty() ? c.scope + "." + c.field : "@" + c.group);
+  }
+  return out;
+}
+
 std::string CompareToCsv(const v1::CompareModelsResponse& response) {
   std::vector<std::string> params;
   std::set<std::string> seen;
+  // Cross-validation horizons in first-seen order.
+  std::vector<int> horizons;
   for (const auto& s : response.series()) {
     for (const auto& f : s.fits()) {
       for (const auto& p : f.parameters()) {
         if (seen.insert(p.name()).second) params.push_back(p.name());
       }
-    }
-  }
-  std::vector<std::string> header = {"series_id", "fitter", "status",        "n",
-                                     "k",         "sse",    "rmse",          "r2",
-                                     "aicc",      "bic",    "akaike_weight", "winner"};
-  for (const auto& p : params) header.push_back("param_" + p);
-  // Cross-validation columns, one group per horizon in first-seen order.
-  std::vector<int> horizons;
-  for (const auto& s : response.series()) {
-    for (const auto& f : s.fits()) {
       for (const auto& e : f.cv_errors()) {
         if (std::find(horizons.begin(), horizons.end(), e.horizon()) == horizons.end()) {
           horizons.push_back(e.horizon());
@@ -241,16 +317,20 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
       }
     }
   }
-  if (!horizons.empty()) {
-    header.push_back("cv_score");
-    header.push_back("cv_rank");
-    for (int h : horizons) {
-      for (const char* m : {"mae", "mape", "mase"}) header.push_back(absl::StrCat(m, "_h", h));
+  std::vector<std::string> header;
+  for (const FitColumn& c : FitColumns()) {
+    if (c.group == "params") {
+      for (const auto& p : params) header.push_back("param_" + p);
+    } else if (c.group == "cv") {
+      if (horizons.empty()) continue;
+      header.push_back("cv_score");
+      header.push_back("cv_rank");
+      for (int h : horizons) {
+        for (const char* m : {"mae", "mape", "mase"}) header.push_back(absl::StrCat(m, "_h", h));
+      }
+    } else {
+      header.push_back(c.name);
     }
-  }
-  for (const char* h :
-       {"verdict", "message", "paper_lambda", "paper_mu", "paper_sigma", "paper_label"}) {
-    header.push_back(h);
   }
   // Batch-level choices of pooled options, on every row (like paper_*), so
   // the file stays one table.
@@ -271,43 +351,35 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
     for (const auto& f : s.fits()) {
       const bool usable =
           f.status() == v1::FIT_STATUS_CONVERGED || f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
-      std::vector<std::string> row = {CsvCell(s.series_id()),
-                                      f.fitter(),
-                                      StatusName(f.status()),
-                                      usable ? absl::StrCat(f.n()) : "",
-                                      usable ? absl::StrCat(f.k()) : "",
-                                      usable ? Exact(f.sse()) : "",
-                                      usable ? Exact(f.rmse()) : "",
-                                      usable ? Exact(f.r2()) : "",
-                                      OptExact(f.has_aicc(), f.aicc()),
-                                      OptExact(f.has_bic(), f.bic()),
-                                      OptExact(f.has_akaike_weight(), f.akaike_weight()),
-                                      f.winner() ? "true" : "false"};
-      std::map<std::string, double> values;
-      for (const auto& p : f.parameters()) values[p.name()] = p.value();
-      for (const auto& p : params) {
-        auto it = values.find(p);
-        row.push_back(it == values.end() ? "" : Exact(it->second));
-      }
-      if (!horizons.empty()) {
-        row.push_back(OptExact(f.has_cv_score(), f.cv_score()));
-        row.push_back(f.cv_rank() > 0 ? absl::StrCat(f.cv_rank()) : "");
-        for (int h : horizons) {
-          const v1::HorizonError* e = nullptr;
-          for (const auto& x : f.cv_errors()) {
-            if (x.horizon() == h) e = &x;
+      std::vector<std::string> row;
+      for (const FitColumn& c : FitColumns()) {
+        if (c.group == "params") {
+          std::map<std::string, double> values;
+          for (const auto& p : f.parameters()) values[p.name()] = p.value();
+          for (const auto& p : params) {
+            auto it = values.find(p);
+            row.push_back(it == values.end() ? "" : Exact(it->second));
           }
-          row.push_back(e && e->folds() > 0 ? Exact(e->mae()) : "");
-          row.push_back(e ? OptExact(e->has_mape(), e->mape()) : "");
-          row.push_back(e ? OptExact(e->has_mase(), e->mase()) : "");
+        } else if (c.group == "cv") {
+          if (horizons.empty()) continue;
+          row.push_back(OptExact(f.has_cv_score(), f.cv_score()));
+          row.push_back(f.cv_rank() > 0 ? absl::StrCat(f.cv_rank()) : "");
+          for (int h : horizons) {
+            const v1::HorizonError* e = nullptr;
+            for (const auto& x : f.cv_errors()) {
+              if (x.horizon() == h) e = &x;
+            }
+            row.push_back(e && e->folds() > 0 ? Exact(e->mae()) : "");
+            row.push_back(e ? OptExact(e->has_mape(), e->mape()) : "");
+            row.push_back(e ? OptExact(e->has_mase(), e->mase()) : "");
+          }
+        } else if (c.scope == "meta") {
+          row.push_back(CsvCell(Meta(s, c.field)));
+        } else if (c.shown == "usable" && !usable) {
+          row.push_back("");
+        } else {
+          row.push_back(c.scope == "series" ? FieldCell(s, c.field) : FieldCell(f, c.field));
         }
-      }
-      row.push_back(CsvVerdict(s.verdict()));
-      row.push_back(CsvCell(f.message()));
-      // On every row of the series, so a script can compare any fitter (or
-      // the winner) with the paper's fit without a join.
-      for (const char* key : {"paper_lambda", "paper_mu", "paper_sigma", "paper_label"}) {
-        row.push_back(CsvCell(Meta(s, key)));
       }
       row.insert(row.end(), pooled_cells.begin(), pooled_cells.end());
       out += absl::StrJoin(row, ",") + "\n";

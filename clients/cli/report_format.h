@@ -61,6 +61,9 @@ class Table {
 // same on every row: pooled_<fitter>_<option> (the chosen value) and
 // pooled_<fitter>_<option>_scores ("candidate=score;..." in grid order).
 std::string CompareToCsv(const v1::CompareModelsResponse& response);
+// The sources of the fit columns, in layout order (proto/adoption/v1/
+// fit_columns.txt): "fit.sse", "series.verdict", "meta.paper_mu", "@params"...
+std::vector<std::string> FitColumnSources();
 
 // The batch summary of pooled options: per option the chosen value, then
 // each candidate with its batch cross-validated score. Empty without.

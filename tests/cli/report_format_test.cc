@@ -367,3 +367,35 @@ TEST(ReportFormatTest, Numbers) {
 
 }  // namespace
 }  // namespace adoption::cli
+
+namespace adoption::cli {
+namespace {
+
+// Every column of proto/adoption/v1/fit_columns.txt names a real field, so
+// a typo there is a test failure, not an empty column.
+TEST(FitColumnsTest, EverySourceResolves) {
+  const std::vector<std::string> sources = FitColumnSources();
+  ASSERT_GE(sources.size(), 10u);
+  int groups = 0;
+  for (const std::string& source : sources) {
+    if (source == "@params" || source == "@cv") {
+      ++groups;
+      continue;
+    }
+    const size_t dot = source.find('.');
+    ASSERT_NE(dot, std::string::npos) << source;
+    const std::string scope = source.substr(0, dot), field = source.substr(dot + 1);
+    ASSERT_FALSE(field.empty()) << source;
+    if (scope == "fit") {
+      EXPECT_NE(v1::FitResult::descriptor()->FindFieldByName(field), nullptr) << source;
+    } else if (scope == "series") {
+      EXPECT_NE(v1::SeriesReport::descriptor()->FindFieldByName(field), nullptr) << source;
+    } else {
+      EXPECT_EQ(scope, "meta") << source;
+    }
+  }
+  EXPECT_EQ(groups, 2);
+}
+
+}  // namespace
+}  // namespace adoption::cli

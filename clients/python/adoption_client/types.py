@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
@@ -545,11 +546,51 @@ class CompareReport:
         return pd.DataFrame(rows)
 
 
-_PAPER_KEYS = ("paper_lambda", "paper_mu", "paper_sigma", "paper_label")
+def _fit_layout() -> List[Tuple[str, str, str, str]]:
+    """The fit columns (proto/adoption/v1/fit_columns.txt, copied beside the
+    stubs by clients/python/build-stubs): (column, scope, field, shown) per
+    line, ("@params" or "@cv", "", "", "") for a group. The same layout as
+    adoptctl's CSV, read from the same file."""
+    global _FIT_LAYOUT
+    if _FIT_LAYOUT is None:
+        path = os.path.join(os.path.dirname(__file__), "_generated", "fit_columns.txt")
+        try:
+            with open(path, encoding="utf-8") as f:
+                text = f.read()
+        except OSError as e:  # pragma: no cover - setup problem, not a bug
+            raise ImportError(f"adoption_client: {path} is missing ({e}); run "
+                              "clients/python/build-stubs") from e
+        layout = []
+        for line in text.splitlines():
+            words = line.split()
+            if not words or words[0].startswith("#"):
+                continue
+            if words[0].startswith("@"):
+                layout.append((words[0], "", "", ""))
+            else:
+                scope, _, name = words[1].partition(".")
+                layout.append((words[0], scope, name, words[2]))
+        _FIT_LAYOUT = layout
+    return _FIT_LAYOUT
+
+
+_FIT_LAYOUT = None
+
+
+def _cell(value):
+    """A field's value in a DataFrame: enums by their value, None as NaN."""
+    if value is None:
+        return math.nan
+    if isinstance(value, Verdict):
+        return "" if value is Verdict.UNSPECIFIED else value.value
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
 
 
 def _fit_rows(pairs: Iterable[Tuple[Optional[SeriesReport], FitResult]]) -> List[dict]:
-    """Rows for (series report or None, fit) pairs, adoptctl's CSV columns."""
+    """Rows for (series report or None, fit) pairs in the fit columns'
+    layout (_fit_layout), then rank, loss and company."""
     pairs = list(pairs)
     params: List[str] = []
     horizons: List[int] = []
@@ -567,28 +608,31 @@ def _fit_rows(pairs: Iterable[Tuple[Optional[SeriesReport], FitResult]]) -> List
 
     rows = []
     for s, f in pairs:
-        ok = f.usable
-        r = {"series_id": f.series_id, "fitter": f.fitter, "status": f.status.value,
-             "n": f.n if ok else nan, "k": f.k if ok else nan,
-             "sse": f.sse if ok else nan, "rmse": f.rmse if ok else nan,
-             "r2": f.r2 if ok else nan, "aicc": num(f.aicc), "bic": num(f.bic),
-             "akaike_weight": num(f.akaike_weight), "winner": f.winner}
-        values = f.params
-        for p in params:
-            r["param_" + p] = values.get(p, nan)
-        if horizons:
-            r["cv_score"] = num(f.cv_score)
-            r["cv_rank"] = f.cv_rank if f.cv_rank > 0 else nan
-            for h in horizons:
-                e = f.cv_error(h)
-                r[f"mae_h{h}"] = e.mae if e is not None and e.folds > 0 else nan
-                r[f"mape_h{h}"] = num(e.mape) if e is not None else nan
-                r[f"mase_h{h}"] = num(e.mase) if e is not None else nan
-        r["verdict"] = s.verdict.value if s is not None and s.verdict is not Verdict.UNSPECIFIED else ""
-        r["message"] = f.message
         meta = s.metadata if s is not None else {}
-        for key in _PAPER_KEYS:
-            r[key] = meta.get(key, "")
+        r = {}
+        for column, scope, name, shown in _fit_layout():
+            if column == "@params":
+                values = f.params
+                for p in params:
+                    r["param_" + p] = values.get(p, nan)
+            elif column == "@cv":
+                if not horizons:
+                    continue
+                r["cv_score"] = num(f.cv_score)
+                r["cv_rank"] = f.cv_rank if f.cv_rank > 0 else nan
+                for h in horizons:
+                    e = f.cv_error(h)
+                    r[f"mae_h{h}"] = e.mae if e is not None and e.folds > 0 else nan
+                    r[f"mape_h{h}"] = num(e.mape) if e is not None else nan
+                    r[f"mase_h{h}"] = num(e.mase) if e is not None else nan
+            elif scope == "meta":
+                r[column] = meta.get(name, "")
+            elif shown == "usable" and not f.usable:
+                r[column] = nan
+            elif scope == "series" and s is not None:
+                r[column] = _cell(getattr(s, name))
+            else:  # a fit's field (a series field of a lone fit: its own, or "")
+                r[column] = _cell(getattr(f, name, ""))
         r["rank"] = f.rank if f.rank > 0 else nan
         r["loss"] = f.loss
         r["company"] = meta.get("company", "")
@@ -602,7 +646,7 @@ def _frame(rows: List[dict]):
     for col in ("n", "k", "rank", "cv_rank"):
         if col in df.columns:
             df[col] = df[col].astype("Int64")
-    for col in _PAPER_KEYS[:3]:
+    for col in ("paper_lambda", "paper_mu", "paper_sigma"):
         if col in df.columns:
             df[col] = pd.to_numeric(df[col].replace("", math.nan), errors="coerce")
     return df

@@ -204,6 +204,20 @@ def test_to_pandas_matches_adoptctl_csv(address, mistral_report):
                          capture_output=True, text=True, timeout=60, check=True).stdout
     header = csv.splitlines()[0].split(",")
     assert list(df.columns[:len(header)]) == header
+    # The same cells: both read proto/adoption/v1/fit_columns.txt.
+    import io
+    import numpy as np
+    import pandas as pd
+    theirs = pd.read_csv(io.StringIO(csv), keep_default_na=False, na_values=[""],
+                         float_precision="round_trip")
+    for col in header:
+        mine, other = df[col], theirs[col]
+        if pd.api.types.is_numeric_dtype(other) and not pd.api.types.is_bool_dtype(other):
+            assert np.allclose(mine.astype(float), other.astype(float), equal_nan=True,
+                               rtol=1e-15, atol=0), col
+        else:
+            assert [str(v) if v == v else "" for v in mine] == \
+                [str(v) if v == v else "" for v in other], col
     for col in ("param_lambda", "param_K", "param_M", "cv_score", "mase_h1", "mase_h6"):
         assert col in df.columns
     winners = df[df.winner]
