@@ -1,5 +1,5 @@
 // adoption::hub::Collector: builds the paper's adoption series from the
-// Hugging Face Hub API (shared/HF_API.md).
+// Hugging Face Hub API (collector/hub_api.md).
 //
 // For one base model it
 //   1. resolves the id: GET /api/models/<id>?expand=createdAt, following at

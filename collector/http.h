@@ -1,6 +1,6 @@
 // The Hub's HTTP conventions, as the collector uses them: one GET with the
 // official client's retry and back-off policy, rate-limit headers, Link
-// pagination and percent-encoding (shared/HF_API.md).
+// pagination and percent-encoding (collector/hub_api.md).
 //
 // Libraries: cpp-httplib (Debian libcpp-httplib-dev, built with OpenSSL, so
 // https:// works with the system's CA store) for HTTP, and nlohmann-json for

@@ -1,7 +1,7 @@
 // Calendar arithmetic of the paper's series: counts of derived models by
 // whole calendar months since the base model's creation.
 //
-// The rule (shared/HF_API.md, checked against the published data): with the
+// The rule (collector/hub_api.md, checked against the published data): with the
 // base created at instant b and the collection at instant u,
 //   K       = the largest k with AddCalendarMonths(b, k) <= u,
 //   value_k = #{derived d : d.createdAt <= AddCalendarMonths(b, k)}, k = 0..K.

@@ -3,7 +3,7 @@
 // ranking and winner, Akaike weights, the verdict (fits / does not fit /
 // not enough data, abrupt surges), and cross-validation ranks. Pure
 // functions; thread-compatible. The service converts these to adoption.v1
-// (engine/service/proto_convert.h).
+// (engine/service/report_proto.h).
 #ifndef ADOPTION_ENGINE_SELECT_SERIES_REPORT_H_
 #define ADOPTION_ENGINE_SELECT_SERIES_REPORT_H_
 

@@ -13,9 +13,10 @@
 // (1e-9 * max(1, max|y|))^2, a residual far below any count's resolution.
 //
 // WARNING: residuals of cumulative series are strongly autocorrelated, so
-// these criteria are heuristics there (PEERS.md); rolling-origin forecast
-// error is the sturdier judge. Criteria are only ever compared between fits
-// with the same loss on the same target.
+// these criteria are heuristics there; rolling-origin forecast error is the
+// sturdier judge. Criteria are only ever compared between fits with the same
+// loss on the same target (docs/decisions.md, "Same target, same
+// likelihood").
 #ifndef ADOPTION_ENGINE_SELECT_STATISTICS_H_
 #define ADOPTION_ENGINE_SELECT_STATISTICS_H_
 

@@ -15,7 +15,7 @@
 // host (CompareModels, engine/select/pooling.h) runs this fitter at each
 // candidate m and passes the one chosen for the batch.
 //
-// Numerics (PEERS.md pitfalls):
+// Numerics (docs/decisions.md, "Citation-model pitfalls"):
 //   - Internal parameters are (log lambda, mu, log sigma[, log m]): positive
 //     by construction and well scaled. log sigma has a floor (sigma >= 1e-3,
 //     below the paper's smallest fitted sigma, 2.9e-3) so steps cannot

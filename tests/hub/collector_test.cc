@@ -23,7 +23,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 namespace fx = ::adoption::hubfixture;
 
-// The published series of shared/HF_API.md, as the paper's data has them.
+// The published series of collector/hub_api.md, as the paper's data has them.
 const std::map<std::string, std::vector<int64_t>>& Published() {
   static const auto* series = new std::map<std::string, std::vector<int64_t>>{
       {"mistralai/Mistral-7B-v0.1",

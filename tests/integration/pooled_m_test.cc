@@ -70,7 +70,7 @@ class Noise {
 // moderate (c_inf a few to a few dozen times m); and with the full Poisson
 // spread on increments, cross-validation prefers the stiffest shape (the
 // lognormal limit, largest m) whatever m made the data, as on the bundled
-// corpus: forecasts judge extrapolation, not truth (README, citation fitter).
+// corpus: forecasts judge extrapolation, not truth (docs/methods.md, "Pooled m").
 std::vector<v1::Series> SyntheticBatch(const std::string& prefix, double m, double cinf_lo,
                                        double cinf_hi, int count, uint32_t seed) {
   Noise noise(seed);

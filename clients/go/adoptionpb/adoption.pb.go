@@ -2886,7 +2886,7 @@ type ForecastResponse struct {
 	// Nominal coverage of the intervals (e.g. 0.95) and how they were made:
 	//
 	//	"conformal": conformal prediction on the log scale, from a mixture of
-	//	  two calibrations (engine/select/forecast.h has the details):
+	//	  two calibrations (engine/forecast/intervals.h has the details):
 	//	  - the forecaster's own rolling-origin errors on this series,
 	//	    log(actual / forecast) of each fold (interval_folds of them),
 	//	    scaled from the fold's horizon h' to the point's h by sqrt(h/h'),
@@ -2895,7 +2895,7 @@ type ForecastResponse struct {
 	//	  - the corpus band: where series of the bundled Hugging Face data
 	//	    with a similar history (last value, recent monthly growth,
 	//	    horizon) went relative to their linear trend (split-conformal,
-	//	    calibrated on half of the series; bench/interval_prior.py). It
+	//	    calibrated on half of the series; bench/corpus_band.py). It
 	//	    covers what short or flat histories cannot show, such as late
 	//	    surges;
 	//	  weighted interval_folds : 10. On the bundled data's forecast

@@ -1,5 +1,5 @@
 // Example out-of-tree fitter: the Weibull adoption curve (a curve of the R
-// `diffusion` package's catalogue, see shared/PEERS.md),
+// `diffusion` package's catalogue),
 //
 //   c(t) = K (1 - exp(-(t / s)^a)),   c(t <= 0) = 0,
 //
