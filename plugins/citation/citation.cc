@@ -38,10 +38,9 @@
 //     Parametrization), and the message says which quantities are
 //     extrapolations (lambda at its bound, peak far beyond the data).
 //
-// Measured on the bundled corpus (tests/fitters, 929 non-zero series): SSE
-// <= the paper's published fit on 99.46% of them (the 5 others are exact
-// step fits where both SSEs are < 1e-13), 0.22-0.28 s for the whole corpus
-// on one thread (240-300 us per series; bench/RESULTS.md has the latest).
+// How its fits compare with the paper's published ones and with a scipy
+// re-run, and how fast it is: bench/RESULTS.md (tests/fitters/
+// citation_real_data_test.cc checks the comparison on the bundled data).
 #include <cmath>
 #include <cstring>
 #include <vector>

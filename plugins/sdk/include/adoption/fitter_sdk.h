@@ -20,19 +20,15 @@
 // plugins/examples/weibull, built out of tree against the installed SDK
 // (find_package(adoption_fitter_sdk CONFIG), target adoption::fitter_sdk).
 //
-// WHY A SMALL LM ON EIGEN AND NOT CERES. Our problems are tiny: 2 to 4
-// parameters, 2 to 35 points. Measured on the project machine (citation model,
-// 921 real non-zero series, 4 starts each, one thread; docs/decisions.md, "Why not Ceres"): Ceres
-// 2.1 took 0.98 s (3.6 us per iteration; 0.64 s with log-parametrised lambda
-// and sigma), a minimal Eigen Levenberg-Marquardt 0.15 s (0.49 us per
-// iteration) and reached a lower SSE on 154 of the 155 series where the two
-// differed. Ceres' cost on such problems is per iteration (problem set-up,
-// dynamic sizes, virtual cost functions), not one-off, so the only way to fit
-// the corpus with cross-validation in seconds is a solver whose iteration is a
+// WHY A SMALL LM ON EIGEN AND NOT CERES (docs/decisions.md, "Why not Ceres",
+// has the measurements). Our problems are tiny: 2 to 4 parameters, 2 to 35
+// points, and a general solver's cost on them is per iteration (problem
+// set-up, dynamic sizes, virtual cost functions), not one-off; fitting the
+// corpus with cross-validation in seconds needs an iteration that is a
 // handful of fixed-size 3x3/4x4 operations. That is what LevenbergMarquardt()
-// below is: J'J and J'r are accumulated point by point into fixed-size Eigen
-// matrices (no heap allocation in the loop), and the damped normal equations
-// are solved by a fixed-size LDL'.
+// is (adoption/sdk/levenberg_marquardt.h): J'J and J'r are accumulated point
+// by point into fixed-size Eigen matrices (no heap allocation in the loop),
+// and the damped normal equations are solved by a fixed-size LDL'.
 //
 // WARNING: normal equations square the condition number of J. That is fine for
 // 2-4 well-scaled parameters (use log transforms for positive, scale-like
