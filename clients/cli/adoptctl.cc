@@ -14,6 +14,8 @@
 // Exit codes: 0 success; 1 the server refused the request or could not be
 // reached ("error: <CODE>: <message>" on stderr), or a CSV file was refused
 // ("error: INVALID_ARGUMENT: <file>:<line>: <reason>"); 2 usage error.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
@@ -27,6 +29,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "adoption/client.h"
 #include "clients/cli/collect_command.h"
@@ -76,6 +80,8 @@ struct Args {
   bool summary_only = false;
   std::string loss = "sse";
   bool no_cv = false;
+  bool quiet = false;     // compare: no progress line on a terminal
+  bool progress = false;  // compare: progress lines even when not a terminal
   // collect
   adoption::cli::CollectArgs collect;
   // forecast
@@ -136,6 +142,45 @@ void AddFormat(CLI::App* cmd, Args* args, std::vector<std::string> formats) {
 }
 
 void Print(const std::string& text) { std::cout << text << std::flush; }
+
+// A comparison's progress on stderr: on a terminal one line rewritten in
+// place (counts, rate, time left), at most 5 times a second; with --progress
+// and no terminal, one line per update, for logs and tests.
+class ProgressLine {
+ public:
+  ProgressLine(bool enabled, bool terminal) : enabled_(enabled), terminal_(terminal) {}
+  void Show(const v1::CompareProgress& p) {
+    if (!enabled_) return;
+    const absl::Time now = absl::Now();
+    if (terminal_ && now - last_ < absl::Milliseconds(200) && p.fits_done() < p.fits_total()) {
+      return;
+    }
+    last_ = now;
+    const double rate = p.elapsed_seconds() > 0 ? p.fits_done() / p.elapsed_seconds() : 0;
+    const double left = rate > 0 ? (p.fits_total() - p.fits_done()) / rate : 0;
+    std::string line = absl::StrFormat(
+        "%s: %d/%d series, %d/%d fits (%.0f%%), %.0f fits/s, %.0f s left", p.phase(),
+        p.series_done(), p.series_total(), p.fits_done(), p.fits_total(),
+        p.fits_total() > 0 ? 100.0 * p.fits_done() / p.fits_total() : 100.0, rate, left);
+    if (terminal_) {
+      std::cerr << "\r" << line << "\x1b[K" << std::flush;
+      shown_ = true;
+    } else {
+      std::cerr << "progress " << line << "\n";
+    }
+  }
+  // Clears the line on a terminal.
+  void Done() {
+    if (shown_) std::cerr << "\r\x1b[K" << std::flush;
+    shown_ = false;
+  }
+
+ private:
+  bool enabled_;
+  bool terminal_;
+  bool shown_ = false;
+  absl::Time last_ = absl::InfinitePast();
+};
 
 // Each command: sends its requests, prints the result, returns the exit code.
 
@@ -205,6 +250,7 @@ int List(adoption::AdoptionClient& client, const Args& args, Format format) {
   const std::vector<v1::Series> series(all_pages.series().begin(), all_pages.series().end());
   switch (format) {
     case Format::kJson:
+    case Format::kJsonLines:
       Print(adoption::cli::ToJson(all_pages) + "\n");
       break;
     case Format::kCsv:
@@ -224,6 +270,7 @@ int Get(adoption::AdoptionClient& client, const Args& args, Format format) {
   if (!resp.ok()) return FailRpc(resp.status(), args);
   switch (format) {
     case Format::kJson:
+    case Format::kJsonLines:
       Print(adoption::cli::ToJson(*resp) + "\n");
       break;
     case Format::kCsv:
@@ -266,6 +313,7 @@ int Fit(adoption::AdoptionClient& client, const Args& args, Format format) {
   if (!resp.ok()) return FailRpc(resp.status(), args);
   switch (format) {
     case Format::kJson:
+    case Format::kJsonLines:
       Print(adoption::cli::ToJson(*resp) + "\n");
       break;
     case Format::kCsv:
@@ -300,10 +348,31 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
   req.set_summary_only(args.summary_only);
   if (args.loss == "poisson") req.set_loss("poisson_deviance_increments");
   if (args.no_cv) req.mutable_cross_validation()->set_disabled(true);
-  auto resp = client.CompareModels(req);
+  ProgressLine progress(args.progress || (!args.quiet && isatty(STDERR_FILENO)),
+                        isatty(STDERR_FILENO));
+  if (format == Format::kJsonLines) {
+    // Bounded memory: every batch of series reports is written as it
+    // arrives, one SeriesReport per line, then the summary's line.
+    absl::Status status = client.CompareModelsStream(req, [&](const v1::CompareModelsEvent& e) {
+      if (e.has_progress()) progress.Show(e.progress());
+      for (const auto& r : e.series().reports()) Print(adoption::cli::ToJsonLine(r) + "\n");
+      if (e.has_summary()) {
+        progress.Done();
+        Print(adoption::cli::ToJsonLine(e.summary()) + "\n");
+      }
+      return true;
+    });
+    progress.Done();
+    if (!status.ok()) return FailRpc(status, args);
+    return kExitOk;
+  }
+  auto resp = client.CompareModelsWithProgress(
+      req, [&](const v1::CompareProgress& p) { progress.Show(p); });
+  progress.Done();
   if (!resp.ok()) return FailRpc(resp.status(), args);
   switch (format) {
     case Format::kJson:
+    case Format::kJsonLines:
       Print(adoption::cli::ToJson(*resp) + "\n");
       break;
     case Format::kCsv:
@@ -329,6 +398,7 @@ int Forecast(adoption::AdoptionClient& client, const Args& args, Format format) 
   if (!resp.ok()) return FailRpc(resp.status(), args);
   switch (format) {
     case Format::kJson:
+    case Format::kJsonLines:
       Print(adoption::cli::ToJson(*resp) + "\n");
       break;
     case Format::kCsv:
@@ -459,7 +529,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"sse", "poisson"}));
   compare->add_flag("--no-cv", args.no_cv, "skip rolling-origin cross-validation");
-  AddFormat(compare, &args, {"table", "json", "csv"});
+  compare->add_flag("--quiet", args.quiet,
+                    "no progress line (shown on stderr when it is a terminal)");
+  compare->add_flag("--progress", args.progress,
+                    "progress lines on stderr even when it is not a terminal");
+  AddFormat(compare, &args, {"table", "json", "jsonl", "csv"});
   compare->footer(
       "table: batch summary (verdicts; per fitter wins, fit outcomes, median R^2, mean "
       "Akaike weight, cross-validated errors; a pooled m with its grid scores), one table "
@@ -468,7 +542,9 @@ int main(int argc, char** argv) {
       "csv: one row per series x fitter: series_id,fitter,status,n,k,sse,rmse,r2,aicc,"
       "bic,akaike_weight,winner,param_<name>...,[cv columns],verdict,message,paper_*"
       "[,pooled_citation_m,pooled_citation_m_scores with citation.m=pooled].\n"
-      "json: the CompareModelsResponse in the proto3 JSON mapping.");
+      "json: the CompareModelsResponse in the proto3 JSON mapping.\n"
+      "jsonl: one SeriesReport per line as the server sends them, then the summary (the "
+      "response without series) on the last line; memory stays bounded for any size.");
 
   auto* forecast = app.add_subcommand(
       "forecast", "Fit one fitter to one series and extrapolate it, with prediction intervals.");

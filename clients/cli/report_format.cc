@@ -76,14 +76,19 @@ absl::StatusOr<Format> ParseFormat(const std::string& name) {
   if (name == "table") return Format::kTable;
   if (name == "json") return Format::kJson;
   if (name == "csv") return Format::kCsv;
+  if (name == "jsonl") return Format::kJsonLines;
   return absl::InvalidArgumentError(
-      absl::StrCat("--format: expected table, json or csv, got \"", name, "\""));
+      absl::StrCat("--format: expected table, json, jsonl or csv, got \"", name, "\""));
 }
 
-std::string ToJson(const google::protobuf::Message& message) {
+std::string ToJson(const google::protobuf::Message& message) { return ToJson(message, true); }
+
+std::string ToJsonLine(const google::protobuf::Message& message) { return ToJson(message, false); }
+
+std::string ToJson(const google::protobuf::Message& message, bool pretty) {
   namespace pb = google::protobuf;
   pb::util::JsonPrintOptions options;
-  options.add_whitespace = true;
+  options.add_whitespace = pretty;
   options.always_print_primitive_fields = true;
   // MessageToJsonString serialises the message and converts the bytes, so
   // map entries come out in the map's iteration order, which protobuf

@@ -13,14 +13,18 @@
 
 namespace adoption::cli {
 
-enum class Format { kTable, kJson, kCsv };
+// kJsonLines: one JSON object per line, written as results arrive (compare).
+enum class Format { kTable, kJson, kCsv, kJsonLines };
 
-// Parses "table", "json" or "csv".
+// Parses "table", "json", "jsonl" or "csv".
 absl::StatusOr<Format> ParseFormat(const std::string& name);
 
 // The message in the canonical proto3 JSON mapping, pretty printed, with
 // fields at their default values included.
 std::string ToJson(const google::protobuf::Message& message);
+// The same on one line (no whitespace), for JSON lines.
+std::string ToJsonLine(const google::protobuf::Message& message);
+std::string ToJson(const google::protobuf::Message& message, bool pretty);
 
 // "converged", "max_iterations", "not_fitted", "failed", "cancelled".
 std::string StatusName(v1::FitStatus status);

@@ -58,15 +58,19 @@ AdoptionClient::AdoptionClient(std::unique_ptr<v1::AdoptionService::Stub> stub,
                                ClientOptions options)
     : stub_(std::move(stub)), options_(std::move(options)) {}
 
+void AdoptionClient::Prepare(grpc::ClientContext* context, const CallOptions& call) const {
+  const absl::Duration timeout = call.timeout.value_or(options_.timeout);
+  context->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  if (!options_.token.empty()) {
+    context->AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
+  }
+}
+
 template <typename Request, typename Response, typename Method>
 absl::StatusOr<Response> AdoptionClient::Call(Method method, const Request& request,
                                               const CallOptions& call) {
   grpc::ClientContext context;
-  const absl::Duration timeout = call.timeout.value_or(options_.timeout);
-  context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-  if (!options_.token.empty()) {
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", options_.token));
-  }
+  Prepare(&context, call);
   Response response;
   const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
@@ -87,5 +91,59 @@ ADOPTION_CLIENT_METHOD(Fit, FitRequest, FitResponse)
 ADOPTION_CLIENT_METHOD(CompareModels, CompareModelsRequest, CompareModelsResponse)
 ADOPTION_CLIENT_METHOD(Forecast, ForecastRequest, ForecastResponse)
 #undef ADOPTION_CLIENT_METHOD
+
+absl::Status AdoptionClient::CompareModelsStream(
+    const v1::CompareModelsRequest& request,
+    const std::function<bool(const v1::CompareModelsEvent&)>& on_event, const CallOptions& call) {
+  grpc::ClientContext context;
+  Prepare(&context, call);
+  std::unique_ptr<grpc::ClientReader<v1::CompareModelsEvent>> reader =
+      stub_->CompareModelsStream(&context, request);
+  v1::CompareModelsEvent event;
+  bool stopped = false;
+  while (reader->Read(&event)) {
+    if (!on_event(event)) {
+      stopped = true;
+      context.TryCancel();
+      break;
+    }
+  }
+  const grpc::Status status = reader->Finish();
+  if (stopped) return absl::CancelledError("stopped by the caller");
+  return FromGrpcStatus(status);
+}
+
+absl::StatusOr<v1::CompareModelsResponse> AdoptionClient::CompareModelsWithProgress(
+    const v1::CompareModelsRequest& request,
+    const std::function<void(const v1::CompareProgress&)>& on_progress, const CallOptions& call) {
+  v1::CompareModelsResponse response;
+  std::vector<v1::SeriesReport> series;
+  bool summary = false;
+  absl::Status status = CompareModelsStream(
+      request,
+      [&](const v1::CompareModelsEvent& e) {
+        switch (e.event_case()) {
+          case v1::CompareModelsEvent::kProgress:
+            if (on_progress) on_progress(e.progress());
+            break;
+          case v1::CompareModelsEvent::kSeries:
+            for (const auto& r : e.series().reports()) series.push_back(r);
+            break;
+          case v1::CompareModelsEvent::kSummary:
+            response = e.summary();
+            summary = true;
+            break;
+          default:
+            break;
+        }
+        return true;
+      },
+      call);
+  if (!status.ok()) return status;
+  if (!summary) return absl::InternalError("the comparison stream ended without its summary");
+  response.mutable_series()->Reserve(static_cast<int>(series.size()));
+  for (auto& r : series) *response.add_series() = std::move(r);
+  return response;
+}
 
 }  // namespace adoption

@@ -91,8 +91,9 @@ func (o *Options) Validate() error {
 // Client is a connection to adoptiond. Safe for concurrent use; Close it
 // when done (an open idle connection delays the server's graceful shutdown).
 type Client struct {
-	conn *grpc.ClientConn
-	rpc  pb.AdoptionServiceClient
+	conn    *grpc.ClientConn
+	rpc     pb.AdoptionServiceClient
+	timeout time.Duration // Options.DefaultTimeout, for streams
 }
 
 // Dial connects to the adoptiond at addr ("host:port").
@@ -134,7 +135,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("adoptionclient: dial %s: %w", addr, err)
 	}
-	return &Client{conn: conn, rpc: pb.NewAdoptionServiceClient(conn)}, nil
+	return &Client{conn: conn, rpc: pb.NewAdoptionServiceClient(conn), timeout: opts.DefaultTimeout}, nil
 }
 
 // Close closes the connection; calls in flight fail with Canceled.

@@ -462,3 +462,47 @@ func TestRawStubSharesWrapping(t *testing.T) {
 	_, err := c.Raw().GetSeries(ctx, &pb.GetSeriesRequest{Id: "go-test/absent"})
 	wantError(t, err, codes.NotFound, "GetSeries", "")
 }
+
+func TestCompareModelsStream(t *testing.T) {
+	c, ctx := dial(t, ac.Options{}), testContext(t)
+	req := &pb.CompareModelsRequest{Selection: ac.SelectByMetadata("company", "MistralAI"), GroupBy: "company"}
+	unary, err := c.CompareModels(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var progress []*pb.CompareProgress
+	streamed, err := c.CompareModelsWithProgress(ctx, req, func(p *pb.CompareProgress) {
+		progress = append(progress, p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(progress) == 0 {
+		t.Fatal("no progress events")
+	}
+	last := progress[len(progress)-1]
+	if last.FitsDone != last.FitsTotal || last.Phase != "compare" || last.SeriesDone != unary.SeriesCount {
+		t.Errorf("last progress %v", last)
+	}
+	if len(streamed.Series) != len(unary.Series) || streamed.SeriesCount != unary.SeriesCount {
+		t.Fatalf("streamed %d series (count %d), unary %d", len(streamed.Series), streamed.SeriesCount, len(unary.Series))
+	}
+	for i := range unary.Series {
+		if streamed.Series[i].SeriesId != unary.Series[i].SeriesId || streamed.Series[i].Winner != unary.Series[i].Winner {
+			t.Errorf("series %d: streamed %s/%s, unary %s/%s", i, streamed.Series[i].SeriesId,
+				streamed.Series[i].Winner, unary.Series[i].SeriesId, unary.Series[i].Winner)
+		}
+	}
+	// An error from the callback stops the stream and comes back.
+	stop := errors.New("enough")
+	if err := c.CompareModelsStream(ctx, &pb.CompareModelsRequest{Selection: ac.SelectAll()},
+		func(*pb.CompareModelsEvent) error { return stop }); err != stop {
+		t.Errorf("got %v, want the callback's error", err)
+	}
+	// Errors are the unary ones.
+	err = c.CompareModelsStream(ctx, &pb.CompareModelsRequest{Selection: ac.SelectAll(), Fitters: []string{"nope"}},
+		func(*pb.CompareModelsEvent) error { return nil })
+	if ac.Code(err) != codes.InvalidArgument {
+		t.Errorf("unknown fitter: %v", err)
+	}
+}

@@ -2,6 +2,8 @@ package adoptionclient
 
 import (
 	"context"
+	"fmt"
+	"io"
 
 	pb "adoptionclient/adoptionpb"
 )
@@ -86,6 +88,68 @@ func (c *Client) Fit(ctx context.Context, req *pb.FitRequest) (*pb.FitResult, er
 // them per series, with batch (and optionally per-group) summaries.
 func (c *Client) CompareModels(ctx context.Context, req *pb.CompareModelsRequest) (*pb.CompareModelsResponse, error) {
 	return c.rpc.CompareModels(ctx, req)
+}
+
+// CompareModelsStream runs CompareModels as a stream: fn sees every event in
+// order (progress, batches of series reports in id order, and last the
+// summary: the response without series). An error from fn stops the stream,
+// which cancels the server's work, and is returned. The default timeout
+// applies when ctx has no deadline.
+func (c *Client) CompareModelsStream(ctx context.Context, req *pb.CompareModelsRequest,
+	fn func(*pb.CompareModelsEvent) error) error {
+	if _, ok := ctx.Deadline(); !ok && c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the server's work if fn gave up
+	stream, err := c.rpc.CompareModelsStream(ctx, req)
+	if err != nil {
+		return wrapError("/adoption.v1.AdoptionService/CompareModelsStream", err)
+	}
+	for {
+		event, err := stream.Recv()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return wrapError("/adoption.v1.AdoptionService/CompareModelsStream", err)
+		}
+		if err := fn(event); err != nil {
+			return err
+		}
+	}
+}
+
+// CompareModelsWithProgress is CompareModels through the stream: progress
+// (if not nil) sees each CompareProgress, and the reports are assembled
+// into the same response CompareModels returns.
+func (c *Client) CompareModelsWithProgress(ctx context.Context, req *pb.CompareModelsRequest,
+	progress func(*pb.CompareProgress)) (*pb.CompareModelsResponse, error) {
+	var series []*pb.SeriesReport
+	var summary *pb.CompareModelsResponse
+	err := c.CompareModelsStream(ctx, req, func(e *pb.CompareModelsEvent) error {
+		switch ev := e.Event.(type) {
+		case *pb.CompareModelsEvent_Progress:
+			if progress != nil {
+				progress(ev.Progress)
+			}
+		case *pb.CompareModelsEvent_Series:
+			series = append(series, ev.Series.Reports...)
+		case *pb.CompareModelsEvent_Summary:
+			summary = ev.Summary
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if summary == nil {
+		return nil, fmt.Errorf("adoptionclient: the comparison stream ended without its summary")
+	}
+	summary.Series = series
+	return summary, nil
 }
 
 // Forecast fits one fitter (or "combined") to one series and extrapolates

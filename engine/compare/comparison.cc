@@ -1,5 +1,10 @@
 #include "engine/compare/comparison.h"
 
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <future>
+#include <limits>
 #include <optional>
 #include <set>
 #include <utility>
@@ -119,27 +124,61 @@ absl::StatusOr<ComparisonPlan> MakePlan(const FitterRegistry& registry,
   return plan;
 }
 
-// Fold forecasts of one fitter on every series: [series][origin], null
-// where the fitter produced none.
-using FoldTable = std::vector<std::vector<const std::vector<double>*>>;
-
-// What the pooled search leaves for the main run.
-struct PooledSearch {
-  int chosen = -1;
-  // forecasts[candidate][series][origin]; empty when no forecast.
-  std::vector<std::vector<std::vector<std::vector<double>>>> forecasts;
-  size_t fits = 0;
-
-  // The chosen candidate's fold forecasts.
-  FoldTable Folds() const {
-    FoldTable table;
-    for (const auto& per_origin : forecasts[chosen]) {
-      std::vector<const std::vector<double>*> row;
-      for (const auto& f : per_origin) row.push_back(f.empty() ? nullptr : &f);
-      table.push_back(std::move(row));
+// Consecutive runs of series of about kChunkFits fits each: [begin, end).
+std::vector<std::pair<size_t, size_t>> Chunks(const std::vector<size_t>& fits_per_series) {
+  std::vector<std::pair<size_t, size_t>> chunks;
+  size_t begin = 0, fits = 0;
+  for (size_t i = 0; i < fits_per_series.size(); ++i) {
+    fits += fits_per_series[i];
+    if (fits >= kChunkFits || i + 1 == fits_per_series.size()) {
+      chunks.emplace_back(begin, i + 1);
+      begin = i + 1;
+      fits = 0;
     }
-    return table;
   }
+  return chunks;
+}
+
+// Runs chunks of tasks on the planner two at a time, in order: while the
+// caller reduces chunk c, chunk c + 1 runs, so the workers never wait for
+// the reduction nor for the slowest fit of a chunk.
+class ChunkPipeline {
+ public:
+  // make(c, tasks) fills the tasks of chunk c (pointers it holds must stay
+  // valid until the pipeline is destroyed).
+  ChunkPipeline(Planner* planner, const RunControl& control, size_t chunks,
+                std::function<void(size_t, std::vector<FitTask>*)> make)
+      : planner_(planner), control_(control), slots_(chunks), make_(std::move(make)) {
+    for (size_t c = 0; c < std::min<size_t>(2, chunks); ++c) Start(c);
+  }
+  ~ChunkPipeline() {
+    for (Slot& s : slots_) {
+      if (s.runs.valid()) s.runs.wait();
+    }
+  }
+  // The results of chunk c (in task order), starting chunk c + 2.
+  std::vector<FitRun> Take(size_t c) {
+    std::vector<FitRun> runs = slots_[c].runs.get();
+    slots_[c].tasks.clear();
+    slots_[c].tasks.shrink_to_fit();
+    if (c + 2 < slots_.size()) Start(c + 2);
+    return runs;
+  }
+
+ private:
+  struct Slot {
+    std::vector<FitTask> tasks;
+    std::future<std::vector<FitRun>> runs;
+  };
+  void Start(size_t c) {
+    make_(c, &slots_[c].tasks);
+    slots_[c].runs = std::async(std::launch::async,
+                                [this, c] { return planner_->Run(slots_[c].tasks, control_); });
+  }
+  Planner* planner_;
+  const RunControl& control_;
+  std::vector<Slot> slots_;
+  std::function<void(size_t, std::vector<FitTask>*)> make_;
 };
 
 // Why a run's results cannot be used: shutdown or client cancellation, or
@@ -170,7 +209,8 @@ ModelComparison::ModelComparison(SeriesStore* store, const FitterRegistry* regis
     : store_(store), registry_(registry), planner_(planner) {}
 
 absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonRequest& request,
-                                                          const RunControl& control) const {
+                                                          const RunControl& control,
+                                                          ComparisonObserver* observer) const {
   const absl::Time start = absl::Now();
   absl::StatusOr<ComparisonPlan> made = MakePlan(*registry_, request);
   if (!made.ok()) return made.status();
@@ -181,165 +221,221 @@ absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonReques
       LoadSelection(*store_, request.selection, "selection");
   if (!loaded.ok()) return loaded.status();
   const std::vector<SeriesRecord>& series = *loaded;
+  const size_t n = series.size();
+  const size_t nf = plan.fitters.size();
 
-  std::vector<std::vector<CvOrigin>> origins(series.size());
+  std::vector<std::vector<CvOrigin>> origins(n);
   size_t num_origins = 0;
   if (cv.enabled) {
-    for (size_t i = 0; i < series.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       origins[i] = RollingOrigins(series[i], cv);
       num_origins += origins[i].size();
     }
   }
-  // Tasks of one fitter on every rolling origin of every series.
-  auto fold_tasks = [&](const Fitter* fitter, const FitterOptions* options,
-                        std::vector<FitTask>* tasks) {
-    for (size_t i = 0; i < series.size(); ++i) {
-      for (const CvOrigin& o : origins[i]) {
-        FitTask t{&series[i], fitter, options, o.prefix, o.forecast_t};
-        t.status_only = true;
-        tasks->push_back(std::move(t));
-      }
-    }
-  };
+  const size_t num_candidates = plan.pooled ? plan.pooled->grid->candidates.size() : 0;
 
   ComparisonResult result;
   result.criterion = request.criterion;
   result.loss = plan.loss;
+  ComparisonProgress progress;
+  progress.series_total = static_cast<int>(n);
+  progress.fits_total = static_cast<int64_t>(num_candidates * num_origins + n * nf +
+                                             (plan.pooled ? nf - 1 : nf) * num_origins);
+  auto report_progress = [&](const char* phase, size_t series_done, size_t fits) -> absl::Status {
+    progress.phase = phase;
+    progress.series_done = static_cast<int>(series_done);
+    progress.fits_done += static_cast<int64_t>(fits);
+    progress.elapsed_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    if (observer != nullptr && !observer->OnProgress(progress)) {
+      return absl::CancelledError("the comparison's receiver stopped it");
+    }
+    return absl::OkStatus();
+  };
+  // A fitter's tasks on every rolling origin of series i.
+  auto fold_tasks = [&](size_t i, const Fitter* fitter, const FitterOptions* options,
+                        std::vector<FitTask>* tasks) {
+    for (const CvOrigin& o : origins[i]) {
+      FitTask t{&series[i], fitter, options, o.prefix, o.forecast_t};
+      t.status_only = true;
+      tasks->push_back(std::move(t));
+    }
+  };
 
-  // 1. The pooled search.
-  PooledSearch search;
+  // 1. The pooled search: per chunk of series, every candidate on every
+  // origin; each series' scores and its forecasts (a few numbers per fold)
+  // are kept, the fits dropped.
+  std::vector<std::vector<double>> pooled_folds;
+  size_t pooled_chosen = 0;
+  const Fitter* pooled_fitter = plan.pooled ? plan.pooled->fitter : nullptr;
   if (plan.pooled) {
     const ComparisonPlan::Pooled& pooled = *plan.pooled;
     const absl::Time pool_start = absl::Now();
     if (num_origins == 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           pooled.field, ": \"", kPooledValue,
-          "\" needs series that rolling-origin cross-validation can score, and none of the ",
-          series.size(), " selected series has an origin (at least ", cv.min_train_points,
+          "\" needs series that rolling-origin cross-validation can score, and none of the ", n,
+          " selected series has an origin (at least ", cv.min_train_points,
           " points up to a non-zero value, and a later point at a horizon)"));
     }
     const std::vector<std::string>& candidates = pooled.grid->candidates;
-    search.forecasts.resize(candidates.size());
-    for (size_t g = 0; g < candidates.size(); ++g) {
-      FitterOptions candidate_options = *plan.OptionsOf(pooled.fitter);
-      candidate_options[pooled.option] = candidates[g];
-      std::vector<FitTask> tasks;
-      tasks.reserve(num_origins);
-      fold_tasks(pooled.fitter, &candidate_options, &tasks);
-      std::vector<FitRun> runs = planner_->Run(tasks, control);
+    std::vector<FitterOptions> candidate_options(num_candidates, *plan.OptionsOf(pooled.fitter));
+    for (size_t g = 0; g < num_candidates; ++g) candidate_options[g][pooled.option] = candidates[g];
+    std::vector<size_t> fits_per_series(n);
+    for (size_t i = 0; i < n; ++i) fits_per_series[i] = num_candidates * origins[i].size();
+    const auto chunks = Chunks(fits_per_series);
+    // Chunk tasks: series by series, candidate by candidate, origin by origin.
+    ChunkPipeline pipeline(planner_, control, chunks.size(),
+                           [&](size_t c, std::vector<FitTask>* tasks) {
+                             for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
+                               for (size_t g = 0; g < num_candidates; ++g) {
+                                 fold_tasks(i, pooled.fitter, &candidate_options[g], tasks);
+                               }
+                             }
+                           });
+    std::vector<std::vector<double>> series_scores;
+    size_t fits = 0;
+    // Every candidate's fold forecasts, flat per series: [g][k][h], NaN where
+    // a candidate made none (forecasts are finite); the chosen candidate's
+    // are reused below instead of fitting them again.
+    pooled_folds.assign(n, {});
+    for (size_t c = 0; c < chunks.size(); ++c) {
+      std::vector<FitRun> runs = pipeline.Take(c);
       if (absl::Status s = RunFailure(*planner_, control, runs, &plan, num_origins); !s.ok()) {
         return s;
       }
-      search.fits += tasks.size();
-      auto& per_series = search.forecasts[g];
-      per_series.resize(series.size());
+      fits += runs.size();
       size_t next = 0;
-      for (size_t i = 0; i < series.size(); ++i) {
-        for (size_t k = 0; k < origins[i].size(); ++k) {
-          per_series[i].push_back(std::move(runs[next++].predictions));
+      for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
+        std::vector<std::vector<const std::vector<double>*>> forecasts(num_candidates);
+        std::vector<double>& flat = pooled_folds[i];
+        flat.reserve(num_candidates * origins[i].size() * cv.horizons.size());
+        for (size_t g = 0; g < num_candidates; ++g) {
+          for (size_t k = 0; k < origins[i].size(); ++k, ++next) {
+            const std::vector<double>& p = runs[next].predictions;
+            forecasts[g].push_back(p.empty() ? nullptr : &p);
+            for (size_t h = 0; h < cv.horizons.size(); ++h) {
+              flat.push_back(h < p.size() ? p[h] : std::numeric_limits<double>::quiet_NaN());
+            }
+          }
         }
+        std::optional<std::vector<double>> scores =
+            PooledSeriesScores(series[i], cv, origins[i], forecasts);
+        if (scores) series_scores.push_back(std::move(*scores));
       }
-    }
-    std::vector<std::vector<std::vector<const std::vector<double>*>>> views(candidates.size());
-    for (size_t g = 0; g < candidates.size(); ++g) {
-      for (const auto& per_origin : search.forecasts[g]) {
-        std::vector<const std::vector<double>*> row;
-        for (const auto& f : per_origin) row.push_back(f.empty() ? nullptr : &f);
-        views[g].push_back(std::move(row));
+      if (absl::Status s = report_progress("pooled", chunks[c].second, runs.size()); !s.ok()) {
+        return s;
       }
     }
     const PooledChoice choice =
-        ChoosePooledCandidate(pooled.grid->default_index, series, cv, origins, views);
+        ChooseFromSeriesScores(pooled.grid->default_index, num_candidates, series_scores);
     if (choice.chosen < 0) {
       return absl::FailedPreconditionError(absl::StrCat(
           pooled.field, ": \"", kPooledValue,
           "\" needs series that rolling-origin cross-validation can score under every candidate, "
           "and none of the ",
-          series.size(), " selected series could be scored (", num_origins,
+          n, " selected series could be scored (", num_origins,
           " origins, but no forecast of the fitter there or no change to scale the errors by)"));
     }
-    search.chosen = choice.chosen;
-    plan.options[pooled.fitter->name()][pooled.option] = candidates[search.chosen];
+    plan.options[pooled.fitter->name()][pooled.option] = candidates[choice.chosen];
+    pooled_chosen = static_cast<size_t>(choice.chosen);
     PooledReport report;
     report.fitter = pooled.fitter->name();
     report.option = pooled.option;
-    report.chosen = candidates[search.chosen];
+    report.chosen = candidates[choice.chosen];
     report.candidates = candidates;
     report.scores = choice.scores;
     report.series_scored = choice.series_scored;
-    report.fits = static_cast<int>(search.fits);
+    report.fits = static_cast<int>(fits);
     report.elapsed_seconds = absl::ToDoubleSeconds(absl::Now() - pool_start);
     spdlog::info(
         "event=pooled fitter={} option={} chosen={} score={:.4f} series_scored={} "
         "candidates={} fits={} elapsed_s={:.3f}",
-        report.fitter, report.option, report.chosen, choice.scores[search.chosen],
-        choice.series_scored, candidates.size(), search.fits, report.elapsed_seconds);
+        report.fitter, report.option, report.chosen, choice.scores[choice.chosen],
+        choice.series_scored, num_candidates, fits, report.elapsed_seconds);
     result.pooled.push_back(std::move(report));
   }
 
-  // 2. Every series x fitter on the whole series, then every fitter's folds
-  // (but the pooled one's, which the search ran), in one parallel run.
-  const size_t nf = plan.fitters.size();
-  std::vector<FitTask> tasks;
-  tasks.reserve(series.size() * nf);
-  for (const auto& s : series) {
-    for (const Fitter* f : plan.fitters) tasks.push_back({&s, f, plan.OptionsOf(f), 0, {}});
-  }
-  std::vector<size_t> first_fold(nf, 0);  // index of fitter j's first fold task
-  if (cv.enabled) {
-    for (size_t j = 0; j < nf; ++j) {
-      first_fold[j] = tasks.size();
-      if (plan.pooled && plan.fitters[j] == plan.pooled->fitter) continue;
-      fold_tasks(plan.fitters[j], plan.OptionsOf(plan.fitters[j]), &tasks);
-    }
-  }
-  std::vector<FitRun> runs = planner_->Run(tasks, control);
-  if (absl::Status s = RunFailure(*planner_, control, runs, nullptr, 0); !s.ok()) return s;
-
-  // Fold forecasts per fitter: [fitter][series][origin].
-  std::vector<FoldTable> folds(nf);
-  if (cv.enabled) {
-    for (size_t j = 0; j < nf; ++j) {
-      if (plan.pooled && plan.fitters[j] == plan.pooled->fitter) {
-        folds[j] = search.Folds();
-        continue;
-      }
-      size_t next = first_fold[j];
-      for (size_t i = 0; i < series.size(); ++i) {
-        std::vector<const std::vector<double>*> row;
-        for (size_t k = 0; k < origins[i].size(); ++k, ++next) {
-          row.push_back(runs[next].predictions.empty() ? nullptr : &runs[next].predictions);
-        }
-        folds[j].push_back(std::move(row));
-      }
-    }
-  }
-
-  // 3. Reports and the summary.
+  // 2. Per chunk of series: every series x fitter on the whole series, then
+  // (cross-validation) every fitter on every rolling origin; the chunk's
+  // reports are made, summarised, and kept or handed to the observer.
   std::vector<std::string> names;
   for (const Fitter* f : plan.fitters) names.push_back(f->name());
   BatchSummarizer summarizer(names, request.group_by);
-  if (request.keep_series) result.series.reserve(series.size());
-  for (size_t i = 0; i < series.size(); ++i) {
-    std::vector<FitOutcome> outcomes;
-    outcomes.reserve(nf);
-    for (size_t j = 0; j < nf; ++j) outcomes.push_back(std::move(runs[i * nf + j].outcome));
-    SeriesReport report = BuildSeriesReport(series[i], outcomes, request.criterion, plan.loss);
-    if (cv.enabled && !origins[i].empty()) {
-      std::vector<std::vector<HorizonError>> errors;
-      for (size_t j = 0; j < nf; ++j) {
-        errors.push_back(ScoreForecasts(series[i], cv, origins[i], folds[j][i]));
+  std::vector<size_t> fits_per_series(n);
+  const size_t nf_folds = pooled_fitter != nullptr ? nf - 1 : nf;  // fitters whose folds run
+  for (size_t i = 0; i < n; ++i) fits_per_series[i] = nf + nf_folds * origins[i].size();
+  const auto chunks = Chunks(fits_per_series);
+  // Chunk tasks: series by series; per series its nf whole-series fits,
+  // then fitter by fitter its folds.
+  ChunkPipeline pipeline(planner_, control, chunks.size(),
+                         [&](size_t c, std::vector<FitTask>* tasks) {
+                           for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
+                             for (const Fitter* f : plan.fitters) {
+                               tasks->push_back({&series[i], f, plan.OptionsOf(f), 0, {}});
+                             }
+                             for (const Fitter* f : plan.fitters) {
+                               if (f != pooled_fitter) fold_tasks(i, f, plan.OptionsOf(f), tasks);
+                             }
+                           }
+                         });
+  if (request.keep_series && observer == nullptr) result.series.reserve(n);
+  size_t main_fits = 0;
+  for (size_t c = 0; c < chunks.size(); ++c) {
+    std::vector<FitRun> runs = pipeline.Take(c);
+    if (absl::Status s = RunFailure(*planner_, control, runs, nullptr, 0); !s.ok()) return s;
+    main_fits += runs.size();
+    std::vector<SeriesReport> reports;
+    size_t next = 0;
+    for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
+      std::vector<FitOutcome> outcomes;
+      outcomes.reserve(nf);
+      for (size_t j = 0; j < nf; ++j) outcomes.push_back(std::move(runs[next++].outcome));
+      SeriesReport report = BuildSeriesReport(series[i], outcomes, request.criterion, plan.loss);
+      if (cv.enabled && !origins[i].empty()) {
+        const size_t num_k = origins[i].size(), num_h = cv.horizons.size();
+        std::vector<std::vector<HorizonError>> errors;
+        for (size_t j = 0; j < nf; ++j) {
+          std::vector<const std::vector<double>*> folds;
+          std::vector<std::vector<double>> reused;  // the pooled fitter's, from step 1
+          if (plan.fitters[j] == pooled_fitter) {
+            const double* f = pooled_folds[i].data() + pooled_chosen * num_k * num_h;
+            for (size_t k = 0; k < num_k; ++k) {
+              const double* p = f + k * num_h;
+              reused.push_back(std::isnan(p[0]) ? std::vector<double>()
+                                                : std::vector<double>(p, p + num_h));
+            }
+            for (const auto& r : reused) folds.push_back(r.empty() ? nullptr : &r);
+          } else {
+            for (size_t k = 0; k < num_k; ++k, ++next) {
+              folds.push_back(runs[next].predictions.empty() ? nullptr : &runs[next].predictions);
+            }
+          }
+          errors.push_back(ScoreForecasts(series[i], cv, origins[i], folds));
+        }
+        ApplyCrossValidation(std::move(errors), &report);
+        if (pooled_fitter != nullptr) std::vector<double>().swap(pooled_folds[i]);
+      } else {
+        next += nf_folds * origins[i].size();
       }
-      ApplyCrossValidation(std::move(errors), &report);
+      summarizer.Add(report);
+      reports.push_back(std::move(report));
     }
-    summarizer.Add(report);
-    if (request.keep_series) result.series.push_back(std::move(report));
+    if (absl::Status s = report_progress("compare", chunks[c].second, runs.size()); !s.ok()) {
+      return s;
+    }
+    if (observer != nullptr) {
+      if (!observer->OnReports(std::move(reports))) {
+        return absl::CancelledError("the comparison's receiver stopped it");
+      }
+    } else if (request.keep_series) {
+      for (SeriesReport& r : reports) result.series.push_back(std::move(r));
+    }
   }
   result.summary = summarizer.Finish();
   result.elapsed_seconds = absl::ToDoubleSeconds(absl::Now() - start);
-  spdlog::info("event=compare series={} fitters={} fits={} cv_fits={} elapsed_s={:.3f}",
-               series.size(), nf, series.size() * nf,
-               tasks.size() - series.size() * nf + search.fits, result.elapsed_seconds);
+  spdlog::info("event=compare series={} fitters={} fits={} cv_fits={} elapsed_s={:.3f}", n, nf,
+               n * nf, main_fits - n * nf + (result.pooled.empty() ? 0 : result.pooled[0].fits),
+               result.elapsed_seconds);
   return result;
 }
 

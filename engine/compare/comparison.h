@@ -13,6 +13,14 @@
 //   4. per series a SeriesReport (statistics, ranking, verdict; then the
 //      cross-validation errors and ranks), and the batch summary, built as
 //      the reports are made (engine/select/summary.h).
+// Steps 2 and 3 run the series in chunks of about kChunkFits fits, two
+// chunks in flight at once so the planner's workers never wait on a chunk's
+// last fit; a chunk's fits are reduced (to per-series scores in step 2, to
+// reports in step 3) and released as soon as it is done. What a comparison
+// holds is then its series, two chunks of fits, and per series the
+// summary's numbers (and, with a pooled option, each candidate's score and
+// fold forecasts: a few numbers per fold, reused in step 3 for the chosen
+// value), not every fit of every fold.
 // Fit() is the same for one series and one fitter, without cross-
 // validation: the single fit is ranked against nothing (rank 1 if it is
 // rankable).
@@ -30,6 +38,7 @@
 #ifndef ADOPTION_ENGINE_COMPARE_COMPARISON_H_
 #define ADOPTION_ENGINE_COMPARE_COMPARISON_H_
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -94,6 +103,31 @@ struct SingleFitRequest {
   FitterOptions options;
 };
 
+// How far a comparison is.
+struct ComparisonProgress {
+  std::string phase;  // "pooled" (choosing a pooled option) or "compare"
+  int series_done = 0;
+  int series_total = 0;
+  int64_t fits_done = 0;   // over both phases
+  int64_t fits_total = 0;  // every fit the comparison will run
+  double elapsed_seconds = 0;
+};
+
+// Receives a comparison as it goes (streaming). Called on the thread that
+// called Compare(), never concurrently: progress after every chunk of fits,
+// and the reports of each finished chunk of series, in id order. Returning
+// false stops the comparison: it answers CANCELLED.
+class ComparisonObserver {
+ public:
+  virtual ~ComparisonObserver() = default;
+  virtual bool OnProgress(const ComparisonProgress& progress) = 0;
+  virtual bool OnReports(std::vector<SeriesReport> reports) = 0;
+};
+
+// Fits per chunk: enough to keep the workers busy, small enough that two
+// chunks of fits are a few megabytes.
+inline constexpr size_t kChunkFits = 4096;
+
 class ModelComparison {
  public:
   // store, registry and planner are not owned and must outlive it.
@@ -101,8 +135,11 @@ class ModelComparison {
   ModelComparison(const ModelComparison&) = delete;
   ModelComparison& operator=(const ModelComparison&) = delete;
 
+  // With an observer, the series reports go to it (result.series stays
+  // empty) and it hears the progress.
   absl::StatusOr<ComparisonResult> Compare(const ComparisonRequest& request,
-                                           const RunControl& control) const;
+                                           const RunControl& control,
+                                           ComparisonObserver* observer = nullptr) const;
 
   absl::StatusOr<FitReport> Fit(const SingleFitRequest& request, const RunControl& control) const;
 

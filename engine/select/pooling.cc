@@ -48,45 +48,45 @@ absl::Status RefusePooled(const FitterOptions& options, const std::string& fitte
   return absl::OkStatus();
 }
 
-PooledChoice ChoosePooledCandidate(
-    size_t default_index, const std::vector<SeriesRecord>& series, const CvPlan& plan,
-    const std::vector<std::vector<CvOrigin>>& origins,
-    const std::vector<std::vector<std::vector<const std::vector<double>*>>>& forecasts) {
-  PooledChoice choice;
+std::optional<std::vector<double>> PooledSeriesScores(
+    const SeriesRecord& series, const CvPlan& plan, const std::vector<CvOrigin>& origins,
+    const std::vector<std::vector<const std::vector<double>*>>& forecasts) {
   const size_t num_candidates = forecasts.size();
-  if (num_candidates == 0) return choice;
-  std::vector<std::vector<double>> per_series(num_candidates);
-  for (size_t i = 0; i < series.size(); ++i) {
-    const size_t folds = origins[i].size();
-    if (folds == 0) continue;
-    // Paired folds: null for every candidate where one of them has none.
-    std::vector<bool> common(folds, true);
-    for (size_t g = 0; g < num_candidates; ++g) {
-      for (size_t k = 0; k < folds; ++k) {
-        const std::vector<double>* f = forecasts[g][i][k];
-        if (f == nullptr || f->size() < plan.horizons.size()) common[k] = false;
-      }
+  const size_t folds = origins.size();
+  if (folds == 0 || num_candidates == 0) return std::nullopt;
+  // Paired folds: null for every candidate where one of them has none.
+  std::vector<bool> common(folds, true);
+  for (size_t g = 0; g < num_candidates; ++g) {
+    for (size_t k = 0; k < folds; ++k) {
+      const std::vector<double>* f = forecasts[g][k];
+      if (f == nullptr || f->size() < plan.horizons.size()) common[k] = false;
     }
-    std::vector<double> scores(num_candidates);
-    bool scored = true;
-    for (size_t g = 0; g < num_candidates && scored; ++g) {
-      std::vector<const std::vector<double>*> masked(folds, nullptr);
-      for (size_t k = 0; k < folds; ++k) {
-        if (common[k]) masked[k] = forecasts[g][i][k];
-      }
-      scored = CvScore(ScoreForecasts(series[i], plan, origins[i], masked), &scores[g]);
-      // A fold forecast so far off that its error overflows compares as
-      // the worst possible score, not as a NaN that breaks the median.
-      if (scored && std::isnan(scores[g])) scores[g] = INFINITY;
-    }
-    if (!scored) continue;
-    ++choice.series_scored;
-    for (size_t g = 0; g < num_candidates; ++g) per_series[g].push_back(scores[g]);
   }
-  if (choice.series_scored == 0) return choice;
+  std::vector<double> scores(num_candidates);
+  for (size_t g = 0; g < num_candidates; ++g) {
+    std::vector<const std::vector<double>*> masked(folds, nullptr);
+    for (size_t k = 0; k < folds; ++k) {
+      if (common[k]) masked[k] = forecasts[g][k];
+    }
+    if (!CvScore(ScoreForecasts(series, plan, origins, masked), &scores[g])) return std::nullopt;
+    // A fold forecast so far off that its error overflows compares as the
+    // worst possible score, not as a NaN that breaks the median.
+    if (std::isnan(scores[g])) scores[g] = INFINITY;
+  }
+  return scores;
+}
+
+PooledChoice ChooseFromSeriesScores(size_t default_index, size_t num_candidates,
+                                    const std::vector<std::vector<double>>& series_scores) {
+  PooledChoice choice;
+  choice.series_scored = static_cast<int>(series_scores.size());
+  if (series_scores.empty() || num_candidates == 0) return choice;
   double best = INFINITY;
   for (size_t g = 0; g < num_candidates; ++g) {
-    choice.scores.push_back(Median(per_series[g]));
+    std::vector<double> column;
+    column.reserve(series_scores.size());
+    for (const auto& scores : series_scores) column.push_back(scores[g]);
+    choice.scores.push_back(Median(std::move(column)));
     best = std::min(best, choice.scores[g]);
   }
   // Every score infinite: the first (all equally bad); else the tied
@@ -102,6 +102,22 @@ PooledChoice ChoosePooledCandidate(
     }
   }
   return choice;
+}
+
+PooledChoice ChoosePooledCandidate(
+    size_t default_index, const std::vector<SeriesRecord>& series, const CvPlan& plan,
+    const std::vector<std::vector<CvOrigin>>& origins,
+    const std::vector<std::vector<std::vector<const std::vector<double>*>>>& forecasts) {
+  const size_t num_candidates = forecasts.size();
+  std::vector<std::vector<double>> scored;
+  for (size_t i = 0; i < series.size() && num_candidates > 0; ++i) {
+    std::vector<std::vector<const std::vector<double>*>> per_candidate;
+    for (size_t g = 0; g < num_candidates; ++g) per_candidate.push_back(forecasts[g][i]);
+    std::optional<std::vector<double>> scores =
+        PooledSeriesScores(series[i], plan, origins[i], per_candidate);
+    if (scores) scored.push_back(std::move(*scores));
+  }
+  return ChooseFromSeriesScores(default_index, num_candidates, scored);
 }
 
 }  // namespace adoption

@@ -68,7 +68,22 @@ struct PooledChoice {
   int series_scored = 0;
 };
 
-// Scores the candidates. forecasts[g][i][k] holds candidate g's forecasts
+// One series' score (mean MASE over the horizons) under each candidate, on
+// the folds every candidate forecast (paired): forecasts[g][k] holds
+// candidate g's forecasts at origins[k].forecast_t, or is null when it
+// produced none. Nothing when the series cannot be scored under every
+// candidate (it does not vote). An overflowing score is +infinity.
+std::optional<std::vector<double>> PooledSeriesScores(
+    const SeriesRecord& series, const CvPlan& plan, const std::vector<CvOrigin>& origins,
+    const std::vector<std::vector<const std::vector<double>*>>& forecasts);
+
+// The choice from the voters' scores (series_scores[i][g], each series
+// scored under every candidate): the median per candidate, the lowest wins,
+// ties (kPooledTieTolerance) to the candidate nearest default_index.
+PooledChoice ChooseFromSeriesScores(size_t default_index, size_t num_candidates,
+                                    const std::vector<std::vector<double>>& series_scores);
+
+// Both steps over a whole batch. forecasts[g][i][k] holds candidate g's forecasts
 // for series[i] at origins[i][k].forecast_t, or is null when it produced
 // none there. Folds are compared paired: a fold counts for a series only
 // where every candidate forecast it. default_index breaks ties.

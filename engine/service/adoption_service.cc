@@ -279,6 +279,58 @@ grpc::Status AdoptionServiceImpl::CompareModels(grpc::ServerContext* context,
   });
 }
 
+namespace {
+
+// Streams a comparison's progress and reports to the client; a failed
+// write (the client went away) stops the comparison.
+class StreamObserver final : public ComparisonObserver {
+ public:
+  StreamObserver(grpc::ServerWriter<v1::CompareModelsEvent>* writer, bool send_reports)
+      : writer_(writer), send_reports_(send_reports) {}
+  bool OnProgress(const ComparisonProgress& p) override {
+    v1::CompareModelsEvent event;
+    v1::CompareProgress* progress = event.mutable_progress();
+    progress->set_phase(p.phase);
+    progress->set_series_done(p.series_done);
+    progress->set_series_total(p.series_total);
+    progress->set_fits_done(p.fits_done);
+    progress->set_fits_total(p.fits_total);
+    progress->set_elapsed_seconds(p.elapsed_seconds);
+    return writer_->Write(event);
+  }
+  bool OnReports(std::vector<SeriesReport> reports) override {
+    if (!send_reports_ || reports.empty()) return true;
+    v1::CompareModelsEvent event;
+    auto* batch = event.mutable_series()->mutable_reports();
+    batch->Reserve(static_cast<int>(reports.size()));
+    for (const SeriesReport& r : reports) *batch->Add() = ToProto(r);
+    return writer_->Write(event);
+  }
+
+ private:
+  grpc::ServerWriter<v1::CompareModelsEvent>* writer_;
+  bool send_reports_;
+};
+
+}  // namespace
+
+grpc::Status AdoptionServiceImpl::CompareModelsStream(
+    grpc::ServerContext* context, const v1::CompareModelsRequest* request,
+    grpc::ServerWriter<v1::CompareModelsEvent>* writer) {
+  return Serve("CompareModelsStream", context, [&]() -> absl::Status {
+    absl::StatusOr<ComparisonRequest> compare = FromProto(*request, options_.series_limits);
+    if (!compare.ok()) return compare.status();
+    StreamObserver observer(writer, !request->summary_only());
+    absl::StatusOr<ComparisonResult> result =
+        comparison_.Compare(*compare, MakeRunControl(context), &observer);
+    if (!result.ok()) return result.status();
+    v1::CompareModelsEvent last;
+    ToProto(*result, last.mutable_summary());
+    if (!writer->Write(last)) return absl::CancelledError("the client went away");
+    return absl::OkStatus();
+  });
+}
+
 grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
                                            const v1::ForecastRequest* request,
                                            v1::ForecastResponse* response) {

@@ -77,6 +77,9 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
                    v1::FitResponse* response) override;
   grpc::Status CompareModels(grpc::ServerContext* context, const v1::CompareModelsRequest* request,
                              v1::CompareModelsResponse* response) override;
+  grpc::Status CompareModelsStream(grpc::ServerContext* context,
+                                   const v1::CompareModelsRequest* request,
+                                   grpc::ServerWriter<v1::CompareModelsEvent>* writer) override;
   grpc::Status Forecast(grpc::ServerContext* context, const v1::ForecastRequest* request,
                         v1::ForecastResponse* response) override;
 

@@ -33,6 +33,12 @@ type AdoptionServiceClient interface {
 	Fit(ctx context.Context, in *FitRequest, opts ...grpc.CallOption) (*FitResponse, error)
 	// Fits several fitters to a selection of series and compares them.
 	CompareModels(ctx context.Context, in *CompareModelsRequest, opts ...grpc.CallOption) (*CompareModelsResponse, error)
+	// CompareModels as a stream, for long comparisons: progress while it
+	// runs, the series reports in batches as they are made (in id order), and
+	// last the summary. Same request, rules and errors as CompareModels
+	// (summary_only leaves out the batches); cancelling the call stops the
+	// work.
+	CompareModelsStream(ctx context.Context, in *CompareModelsRequest, opts ...grpc.CallOption) (AdoptionService_CompareModelsStreamClient, error)
 	// Fits one fitter to one series and extrapolates it.
 	Forecast(ctx context.Context, in *ForecastRequest, opts ...grpc.CallOption) (*ForecastResponse, error)
 }
@@ -108,6 +114,38 @@ func (c *adoptionServiceClient) CompareModels(ctx context.Context, in *CompareMo
 	return out, nil
 }
 
+func (c *adoptionServiceClient) CompareModelsStream(ctx context.Context, in *CompareModelsRequest, opts ...grpc.CallOption) (AdoptionService_CompareModelsStreamClient, error) {
+	stream, err := c.cc.NewStream(ctx, &_AdoptionService_serviceDesc.Streams[0], "/adoption.v1.AdoptionService/CompareModelsStream", opts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &adoptionServiceCompareModelsStreamClient{stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+type AdoptionService_CompareModelsStreamClient interface {
+	Recv() (*CompareModelsEvent, error)
+	grpc.ClientStream
+}
+
+type adoptionServiceCompareModelsStreamClient struct {
+	grpc.ClientStream
+}
+
+func (x *adoptionServiceCompareModelsStreamClient) Recv() (*CompareModelsEvent, error) {
+	m := new(CompareModelsEvent)
+	if err := x.ClientStream.RecvMsg(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
 func (c *adoptionServiceClient) Forecast(ctx context.Context, in *ForecastRequest, opts ...grpc.CallOption) (*ForecastResponse, error) {
 	out := new(ForecastResponse)
 	err := c.cc.Invoke(ctx, "/adoption.v1.AdoptionService/Forecast", in, out, opts...)
@@ -137,6 +175,12 @@ type AdoptionServiceServer interface {
 	Fit(context.Context, *FitRequest) (*FitResponse, error)
 	// Fits several fitters to a selection of series and compares them.
 	CompareModels(context.Context, *CompareModelsRequest) (*CompareModelsResponse, error)
+	// CompareModels as a stream, for long comparisons: progress while it
+	// runs, the series reports in batches as they are made (in id order), and
+	// last the summary. Same request, rules and errors as CompareModels
+	// (summary_only leaves out the batches); cancelling the call stops the
+	// work.
+	CompareModelsStream(*CompareModelsRequest, AdoptionService_CompareModelsStreamServer) error
 	// Fits one fitter to one series and extrapolates it.
 	Forecast(context.Context, *ForecastRequest) (*ForecastResponse, error)
 	mustEmbedUnimplementedAdoptionServiceServer()
@@ -166,6 +210,9 @@ func (UnimplementedAdoptionServiceServer) Fit(context.Context, *FitRequest) (*Fi
 }
 func (UnimplementedAdoptionServiceServer) CompareModels(context.Context, *CompareModelsRequest) (*CompareModelsResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method CompareModels not implemented")
+}
+func (UnimplementedAdoptionServiceServer) CompareModelsStream(*CompareModelsRequest, AdoptionService_CompareModelsStreamServer) error {
+	return status.Errorf(codes.Unimplemented, "method CompareModelsStream not implemented")
 }
 func (UnimplementedAdoptionServiceServer) Forecast(context.Context, *ForecastRequest) (*ForecastResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Forecast not implemented")
@@ -309,6 +356,27 @@ func _AdoptionService_CompareModels_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdoptionService_CompareModelsStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(CompareModelsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(AdoptionServiceServer).CompareModelsStream(m, &adoptionServiceCompareModelsStreamServer{stream})
+}
+
+type AdoptionService_CompareModelsStreamServer interface {
+	Send(*CompareModelsEvent) error
+	grpc.ServerStream
+}
+
+type adoptionServiceCompareModelsStreamServer struct {
+	grpc.ServerStream
+}
+
+func (x *adoptionServiceCompareModelsStreamServer) Send(m *CompareModelsEvent) error {
+	return x.ServerStream.SendMsg(m)
+}
+
 func _AdoptionService_Forecast_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ForecastRequest)
 	if err := dec(in); err != nil {
@@ -364,6 +432,12 @@ var _AdoptionService_serviceDesc = grpc.ServiceDesc{
 			Handler:    _AdoptionService_Forecast_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "CompareModelsStream",
+			Handler:       _AdoptionService_CompareModelsStream_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "adoption/v1/adoption.proto",
 }

@@ -16,7 +16,8 @@ from .errors import (Aborted, AdoptionError, AlreadyExists, Cancelled,
                      ResourceExhausted, Unauthenticated, Unavailable,
                      Unimplemented, Unknown)
 from .finetune_csv import read_finetune_csv
-from .types import (CompareReport, Criterion, FitResult, FitStatus, FitterInfo,
+from .types import (CompareEvent, CompareProgress, CompareReport, Criterion, FitResult,
+                    FitStatus, FitterInfo,
                     Fitters, FitterSummary, FitterWeight, Forecast,
                     ForecastPoint, GroupSummary, HorizonError, OptionInfo,
                     Parameter, ParameterInfo, Point, PooledOption, RejectedPlugin, Series,

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import (Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence,
+                    Tuple, Union)
 
 import grpc
 
 from . import errors
 from ._proto import pb, pb_grpc
-from .types import (CompareReport, Criterion, FitResult, Fitters, Forecast,
-                    Series, UpsertResult)
+from .types import (CompareEvent, CompareProgress, CompareReport, Criterion, FitResult,
+                    Fitters, Forecast, Series, UpsertResult)
 
 # How the TLS root certificate(s) may be given: PEM bytes, a path to a PEM
 # file, or True for the system's default roots.
@@ -198,7 +199,8 @@ class Client:
                 cross_validation: bool = True,
                 horizons: Optional[Sequence[int]] = None,
                 min_train_points: int = 0, max_origins: int = 0,
-                loss: Optional[str] = None, timeout=...) -> CompareReport:
+                loss: Optional[str] = None, progress: Union[bool, Callable] = False,
+                timeout=...) -> CompareReport:
         """Fits fitters to a selection of series and compares them.
 
         Select exactly one of: series (an id or a list of ids), all=True, or
@@ -208,7 +210,78 @@ class Client:
         "company"). cross_validation=False skips rolling-origin CV; horizons,
         min_train_points, max_origins tune it. loss: "sse_cumulative"
         (default) or "poisson_deviance_increments".
+        progress: True shows a progress bar (tqdm) while the server works; a
+        callable gets each CompareProgress instead. Either way the call
+        streams (compare_stream) and returns the same report.
         """
+        request = self._compare_request(
+            series, all, filter, fitters, options, criterion, group_by, summary_only,
+            cross_validation, horizons, min_train_points, max_origins, loss)
+        if not progress:
+            return CompareReport.from_proto(self._call("CompareModels", request, timeout))
+        reports: List = []
+        summary = None
+        bar = None
+        try:
+            for event in self._stream_compare(request, timeout):
+                if event.HasField("progress"):
+                    p = CompareProgress.from_proto(event.progress)
+                    if callable(progress):
+                        progress(p)
+                    else:
+                        if bar is None:
+                            from tqdm import tqdm
+                            bar = tqdm(total=p.fits_total, unit="fit", desc="compare")
+                        bar.set_description(p.phase)
+                        bar.update(p.fits_done - bar.n)
+                elif event.HasField("series"):
+                    reports.extend(event.series.reports)
+                elif event.HasField("summary"):
+                    summary = event.summary
+        finally:
+            if bar is not None:
+                bar.close()
+        summary.series.extend(reports)
+        return CompareReport.from_proto(summary)
+
+    def compare_stream(self, series: Union[str, Sequence[str], None] = None, *,
+                       all: bool = False, filter: Optional[Mapping[str, str]] = None,
+                       fitters: Optional[Sequence[str]] = None,
+                       options: Optional[Mapping[str, Mapping[str, object]]] = None,
+                       criterion: Union[str, Criterion] = Criterion.AICC,
+                       group_by: Optional[str] = None, summary_only: bool = False,
+                       cross_validation: bool = True,
+                       horizons: Optional[Sequence[int]] = None,
+                       min_train_points: int = 0, max_origins: int = 0,
+                       loss: Optional[str] = None, timeout=...) -> Iterator[CompareEvent]:
+        """compare() as it happens: yields CompareEvent objects, each with one
+        of .progress (a CompareProgress), .reports (SeriesReports of finished
+        series, in id order) or, last, .summary (the CompareReport without
+        series). Arguments as compare(). Leaving the loop early (break, or
+        closing the generator) cancels the call: the server stops the work.
+        """
+        request = self._compare_request(
+            series, all, filter, fitters, options, criterion, group_by, summary_only,
+            cross_validation, horizons, min_train_points, max_origins, loss)
+        for event in self._stream_compare(request, timeout):
+            yield CompareEvent.from_proto(event)
+
+    def _stream_compare(self, request, timeout):
+        deadline = self.timeout if timeout is ... else timeout
+        call = self._stub.CompareModelsStream(request, timeout=deadline,
+                                              metadata=self._metadata)
+        try:
+            for event in call:
+                yield event
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e, "CompareModelsStream") from None
+        finally:
+            call.cancel()  # a no-op once the stream ended; stops an abandoned one
+
+    @staticmethod
+    def _compare_request(series, all, filter, fitters, options, criterion, group_by,
+                         summary_only, cross_validation, horizons, min_train_points,
+                         max_origins, loss):
         selection = pb.SeriesSelector(all=all, metadata_filter=dict(filter or {}))
         if series is not None:
             selection.ids.extend([series] if isinstance(series, str) else list(series))
@@ -221,7 +294,7 @@ class Client:
                 min_train_points=min_train_points, max_origins=max_origins))
         for name, opts in (options or {}).items():
             request.fitter_options[name].options.update(_str_map(opts))
-        return CompareReport.from_proto(self._call("CompareModels", request, timeout))
+        return request
 
     def forecast(self, series_id: str, fitter: str = "combined", horizon: int = 6,
                  options: Optional[Mapping[str, object]] = None,

@@ -652,6 +652,49 @@ def _frame(rows: List[dict]):
     return df
 
 
+# ---------------------------------------------------------------- streaming
+
+@dataclass(frozen=True)
+class CompareProgress:
+    """How far a streamed comparison is (Client.compare_stream)."""
+    phase: str  # "pooled" while choosing a pooled option, then "compare"
+    series_done: int
+    series_total: int
+    fits_done: int
+    fits_total: int
+    elapsed_seconds: float
+
+    @classmethod
+    def from_proto(cls, m) -> "CompareProgress":
+        return cls(m.phase, m.series_done, m.series_total, m.fits_done, m.fits_total,
+                   m.elapsed_seconds)
+
+    @property
+    def fraction(self) -> float:
+        return self.fits_done / self.fits_total if self.fits_total else 1.0
+
+
+@dataclass(frozen=True)
+class CompareEvent:
+    """One event of Client.compare_stream: exactly one of progress, reports
+    (finished series, in id order) or summary (last: the CompareReport
+    without series) is set."""
+    progress: Optional[CompareProgress] = None
+    reports: Tuple["SeriesReport", ...] = ()
+    summary: Optional["CompareReport"] = None
+
+    @classmethod
+    def from_proto(cls, m) -> "CompareEvent":
+        kind = m.WhichOneof("event")
+        if kind == "progress":
+            return cls(progress=CompareProgress.from_proto(m.progress))
+        if kind == "series":
+            return cls(reports=tuple(SeriesReport.from_proto(r) for r in m.series.reports))
+        if kind == "summary":
+            return cls(summary=CompareReport.from_proto(m.summary))
+        return cls()
+
+
 # ---------------------------------------------------------------- forecast
 
 @dataclass(frozen=True)

@@ -252,3 +252,33 @@ def test_forecast_points_and_intervals(client):
                                 "tenfold_probability"]
     assert ((df.tenfold_probability >= 0) & (df.tenfold_probability <= 1)).all()
     assert len(df) == 3 and (df.upper >= df.value).all()
+
+
+def test_compare_stream_and_progress(client):
+    # The stream: progress up to the total, reports in id order, the summary
+    # last; together the same report as the unary call.
+    events = list(client.compare_stream(filter={"company": "MistralAI"}, group_by="company"))
+    assert events[-1].summary is not None
+    progress = [e.progress for e in events if e.progress]
+    assert progress and progress[-1].fits_done == progress[-1].fits_total
+    assert progress[-1].fraction == 1.0
+    reports = [r for e in events for r in e.reports]
+    assert [r.series_id for r in reports] == sorted(r.series_id for r in reports)
+    unary = client.compare(filter={"company": "MistralAI"}, group_by="company")
+    assert [r.series_id for r in reports] == [s.series_id for s in unary.series]
+    assert events[-1].summary.series_count == unary.series_count
+    assert events[-1].summary.winners() == {}  # the summary carries no series
+    seen = []
+    streamed = client.compare(filter={"company": "MistralAI"}, group_by="company",
+                              progress=seen.append)
+    assert seen and seen[-1].phase == "compare"
+    assert streamed.winners() == unary.winners()
+    import pandas as pd
+    pd.testing.assert_frame_equal(streamed.to_pandas(), unary.to_pandas())
+    # A progress bar (tqdm) writes to stderr and returns the same report.
+    assert client.compare(filter={"company": "MistralAI"}, progress=True).winners() == \
+        unary.winners()
+    # Breaking out of the loop cancels the call.
+    for event in client.compare_stream(all=True):
+        break
+    assert client.count_series() > 0  # the client still works

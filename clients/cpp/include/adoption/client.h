@@ -20,6 +20,7 @@
 #ifndef ADOPTION_CLIENTS_CPP_CLIENT_H_
 #define ADOPTION_CLIENTS_CPP_CLIENT_H_
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -85,6 +86,22 @@ class AdoptionClient {
   absl::StatusOr<v1::ForecastResponse> Forecast(const v1::ForecastRequest& request,
                                                 const CallOptions& call = {});
 
+  // CompareModelsStream: on_event sees every event in order (progress,
+  // batches of series reports, and last the summary); returning false from
+  // it cancels the call (the server stops the work). The status of the call:
+  // OK once the summary arrived, CANCELLED when on_event stopped it.
+  absl::Status CompareModelsStream(
+      const v1::CompareModelsRequest& request,
+      const std::function<bool(const v1::CompareModelsEvent&)>& on_event,
+      const CallOptions& call = {});
+  // The same stream assembled into one CompareModelsResponse (as
+  // CompareModels answers it), with its progress passed to on_progress (may
+  // be empty).
+  absl::StatusOr<v1::CompareModelsResponse> CompareModelsWithProgress(
+      const v1::CompareModelsRequest& request,
+      const std::function<void(const v1::CompareProgress&)>& on_progress,
+      const CallOptions& call = {});
+
   // The underlying stub, for calls that need their own ClientContext (e.g.
   // cancellation from another thread). Owned by this client.
   v1::AdoptionService::Stub* stub() { return stub_.get(); }
@@ -93,6 +110,8 @@ class AdoptionClient {
   AdoptionClient(std::unique_ptr<v1::AdoptionService::Stub> stub, ClientOptions options);
   template <typename Request, typename Response, typename Method>
   absl::StatusOr<Response> Call(Method method, const Request& request, const CallOptions& call);
+  // Deadline and token of one call.
+  void Prepare(grpc::ClientContext* context, const CallOptions& call) const;
 
   std::unique_ptr<v1::AdoptionService::Stub> stub_;
   const ClientOptions options_;
