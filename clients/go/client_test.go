@@ -506,3 +506,34 @@ func TestCompareModelsStream(t *testing.T) {
 		t.Errorf("unknown fitter: %v", err)
 	}
 }
+
+func TestCurveFromTheServer(t *testing.T) {
+	c, ctx := dial(t, ac.Options{}), testContext(t)
+	series, err := c.GetSeries(ctx, "mistralai/Mistral-7B-v0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fit, err := c.Fit(ctx, &pb.FitRequest{SeriesId: series.Id, Fitter: "citation",
+		Options: map[string]string{"m": "100", "time_unit": "months"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fit.Options["m"] != "100" {
+		t.Errorf("fit options %v", fit.Options)
+	}
+	times := make([]float64, len(series.Points))
+	for i, p := range series.Points {
+		times[i] = p.T
+	}
+	curve, err := c.Curve(ctx, fit, times)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sse := 0.0
+	for i, p := range series.Points {
+		sse += (p.Value - curve[i]) * (p.Value - curve[i])
+	}
+	if math.Abs(sse-fit.Sse) > 1e-9*fit.Sse {
+		t.Errorf("curve SSE %g, fit SSE %g", sse, fit.Sse)
+	}
+}

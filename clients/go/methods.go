@@ -158,6 +158,27 @@ func (c *Client) Forecast(ctx context.Context, req *pb.ForecastRequest) (*pb.For
 	return c.rpc.Forecast(ctx, req)
 }
 
+// Predict evaluates a fitter's curve with the given parameters (every one,
+// in the fitter's order) at times t, on the series' history.
+func (c *Client) Predict(ctx context.Context, req *pb.PredictRequest) ([]float64, error) {
+	resp, err := c.rpc.Predict(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.GetValues(), nil
+}
+
+// Curve is the fit's curve at times t, computed by the server's plugin:
+// Predict with the fit's parameters and options.
+func (c *Client) Curve(ctx context.Context, fit *pb.FitResult, t []float64) ([]float64, error) {
+	params := make([]float64, len(fit.GetParameters()))
+	for i, p := range fit.GetParameters() {
+		params[i] = p.GetValue()
+	}
+	return c.Predict(ctx, &pb.PredictRequest{SeriesId: fit.GetSeriesId(), Fitter: fit.GetFitter(),
+		Options: fit.GetOptions(), Parameters: params, T: t})
+}
+
 // SelectIDs selects series by id.
 func SelectIDs(ids ...string) *pb.SeriesSelector { return &pb.SeriesSelector{Ids: ids} }
 

@@ -391,6 +391,7 @@ absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonReques
       outcomes.reserve(nf);
       for (size_t j = 0; j < nf; ++j) outcomes.push_back(std::move(runs[next++].outcome));
       SeriesReport report = BuildSeriesReport(series[i], outcomes, request.criterion, plan.loss);
+      for (size_t j = 0; j < nf; ++j) report.fits[j].options = *plan.OptionsOf(plan.fitters[j]);
       if (cv.enabled && !origins[i].empty()) {
         const size_t num_k = origins[i].size(), num_h = cv.horizons.size();
         std::vector<std::vector<HorizonError>> errors;
@@ -455,6 +456,7 @@ absl::StatusOr<FitReport> ModelComparison::Fit(const SingleFitRequest& request,
   // A single fit is "compared" against nothing: rank 1 if it is rankable.
   SeriesReport report =
       BuildSeriesReport(*series, {run[0].outcome}, Criterion::kAicc, run[0].outcome.loss_name);
+  report.fits[0].options = request.options;
   return std::move(report.fits[0]);
 }
 

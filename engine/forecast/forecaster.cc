@@ -51,6 +51,7 @@ class ForecastFits {
   const SeriesRecord& series() const { return series_; }
   const std::vector<const Fitter*>& fitters() const { return fitters_; }
   const std::vector<double>& t() const { return t_; }
+  const FitterOptions& options() const { return options_; }
   double last() const { return series_.points.back().value; }
   double t_last() const { return series_.points.back().t; }
   const CvPlan& plan() const { return plan_; }
@@ -130,6 +131,7 @@ absl::StatusOr<Served> ServeOne(const ForecastFits& fits, ForecastResult* result
   SeriesReport report =
       BuildSeriesReport(fits.series(), {r.outcome}, Criterion::kAicc, r.outcome.loss_name);
   result->fit = std::move(report.fits[0]);
+  result->fit.options = fits.options();
   if (!IsUsable(r.outcome.status)) {
     return absl::FailedPreconditionError(absl::StrCat("fitter \"", fitter->name(),
                                                       "\" could not fit series \"",
@@ -296,6 +298,49 @@ void AttachPoints(const ForecastFits& fits, const Served& served, double level,
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<double>> Forecaster::Predict(const PredictRequest& request) const {
+  constexpr size_t kMaxTimes = 10000;
+  constexpr double kMaxT = 10000;
+  absl::StatusOr<const Fitter*> fitter = registry_->Get(request.fitter, "fitter");
+  if (!fitter.ok()) return fitter.status();
+  if (absl::Status s = RefusePooled(request.options, (*fitter)->name()); !s.ok()) return s;
+  if (absl::Status s = (*fitter)->ValidateOptions(request.options, "options"); !s.ok()) return s;
+  const std::vector<std::string> names = (*fitter)->param_names();
+  if (request.parameters.size() != names.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "parameters: fitter \"", (*fitter)->name(), "\" has ", names.size(), " parameters (",
+        absl::StrJoin(names, ", "), "), got ", request.parameters.size()));
+  }
+  for (size_t i = 0; i < request.parameters.size(); ++i) {
+    if (!std::isfinite(request.parameters[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("parameters[", i, "] (", names[i], "): must be finite"));
+    }
+  }
+  if (request.t.empty() || request.t.size() > kMaxTimes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("t: 1..", kMaxTimes, " times, got ", request.t.size()));
+  }
+  for (size_t i = 0; i < request.t.size(); ++i) {
+    if (!(request.t[i] >= 0 && request.t[i] <= kMaxT)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "t[", i, "]: must be a number of months in [0, ", kMaxT, "], got ", request.t[i]));
+    }
+  }
+  absl::StatusOr<SeriesRecord> series = store_->Get(request.series_id);
+  if (!series.ok()) {
+    return absl::Status(series.status().code(),
+                        absl::StrCat("series_id: ", series.status().message()));
+  }
+  FitOutcome outcome;
+  outcome.fitter = (*fitter)->name();
+  outcome.status = FitStatus::kConverged;
+  for (size_t i = 0; i < names.size(); ++i) {
+    outcome.params.push_back({names[i], request.parameters[i], false, std::nullopt});
+  }
+  return (*fitter)->Predict(outcome, request.options, *series, request.t);
+}
 
 Forecaster::Forecaster(SeriesStore* store, const FitterRegistry* registry, Planner* planner,
                        ForecasterOptions options)

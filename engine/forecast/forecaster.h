@@ -90,6 +90,14 @@ struct ForecastResult {
   std::vector<std::string> warnings;
 };
 
+struct PredictRequest {
+  std::string series_id;  // validated by the caller
+  std::string fitter;
+  FitterOptions options;
+  std::vector<double> parameters;  // every parameter, descriptor order
+  std::vector<double> t;
+};
+
 class Forecaster {
  public:
   // store, registry and planner are not owned and must outlive it.
@@ -100,6 +108,12 @@ class Forecaster {
 
   absl::StatusOr<ForecastResult> Run(const ForecastRequest& request,
                                      const RunControl& control) const;
+
+  // The fitter's curve with the given parameters at request.t, on the
+  // series' history. INVALID_ARGUMENT naming the field (fitter, options,
+  // parameters, t), NOT_FOUND for the series, INTERNAL with the plugin's
+  // reason when it cannot evaluate them.
+  absl::StatusOr<std::vector<double>> Predict(const PredictRequest& request) const;
 
  private:
   SeriesStore* store_;

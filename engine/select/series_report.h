@@ -54,6 +54,8 @@ struct FitReport {
   std::vector<HorizonError> cv_errors;
   std::optional<double> cv_score;
   int cv_rank = 0;
+  // The options the fit ran with (set by the workflow that ran it).
+  FitterOptions options;
 
   bool usable() const { return IsUsable(outcome.status); }
 };

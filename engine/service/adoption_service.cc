@@ -348,4 +348,20 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
   });
 }
 
+grpc::Status AdoptionServiceImpl::Predict(grpc::ServerContext* context,
+                                          const v1::PredictRequest* request,
+                                          v1::PredictResponse* response) {
+  return Serve("Predict", context, [&]() -> absl::Status {
+    if (absl::Status s =
+            ValidateSeriesId(request->series_id(), "series_id", options_.series_limits);
+        !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<std::vector<double>> values = forecaster_.Predict(FromProto(*request));
+    if (!values.ok()) return values.status();
+    response->mutable_values()->Add(values->begin(), values->end());
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace adoption

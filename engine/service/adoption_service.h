@@ -82,6 +82,8 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
                                    grpc::ServerWriter<v1::CompareModelsEvent>* writer) override;
   grpc::Status Forecast(grpc::ServerContext* context, const v1::ForecastRequest* request,
                         v1::ForecastResponse* response) override;
+  grpc::Status Predict(grpc::ServerContext* context, const v1::PredictRequest* request,
+                       v1::PredictResponse* response) override;
 
   // Admission control: main() drains it on shutdown; metrics read it.
   RequestGate& gate() { return gate_; }

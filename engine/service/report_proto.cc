@@ -111,6 +111,16 @@ ForecastRequest FromProto(const v1::ForecastRequest& r) {
   return out;
 }
 
+PredictRequest FromProto(const v1::PredictRequest& r) {
+  PredictRequest out;
+  out.series_id = r.series_id();
+  out.fitter = r.fitter();
+  out.options = FromProto(r.options());
+  out.parameters.assign(r.parameters().begin(), r.parameters().end());
+  out.t.assign(r.t().begin(), r.t().end());
+  return out;
+}
+
 // --- results ----------------------------------------------------------------
 
 v1::HorizonError ToProto(const HorizonError& e) {
@@ -167,6 +177,7 @@ v1::FitResult ToProto(const FitReport& fit) {
   for (const HorizonError& e : fit.cv_errors) *r.add_cv_errors() = ToProto(e);
   if (fit.cv_score) r.set_cv_score(*fit.cv_score);
   r.set_cv_rank(fit.cv_rank);
+  r.mutable_options()->insert(fit.options.begin(), fit.options.end());
   return r;
 }
 

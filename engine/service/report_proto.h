@@ -38,6 +38,7 @@ absl::StatusOr<ComparisonRequest> FromProto(const v1::CompareModelsRequest& requ
 SingleFitRequest FromProto(const v1::FitRequest& request);
 // interval_level 0 is 0.95.
 ForecastRequest FromProto(const v1::ForecastRequest& request);
+PredictRequest FromProto(const v1::PredictRequest& request);
 
 // --- results ----------------------------------------------------------------
 

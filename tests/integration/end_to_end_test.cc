@@ -928,14 +928,15 @@ TEST(MetricsTest, PrometheusText) {
   ASSERT_FALSE(text.empty()) << "no 200 answer from " << addr;
   EXPECT_THAT(text,
               HasSubstr("adoption_rpc_requests_total{method=\"UpsertSeries\",code=\"OK\"} 1\n"));
-  EXPECT_THAT(text,
-              HasSubstr("adoption_rpc_requests_total{method=\"CompareModels\",code=\"OK\"} 1\n"));
+  // adoptctl compare streams (CompareModelsStream, for its progress line).
+  EXPECT_THAT(text, HasSubstr("adoption_rpc_requests_total{method=\"CompareModelsStream\","
+                              "code=\"OK\"} 1\n"));
   EXPECT_THAT(
       text, HasSubstr("adoption_rpc_requests_total{method=\"GetSeries\",code=\"NOT_FOUND\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("adoption_rpc_latency_seconds_count{method=\"CompareModels\"} 1\n"));
-  EXPECT_THAT(
-      text,
-      HasSubstr("adoption_rpc_latency_seconds_bucket{method=\"CompareModels\",le=\"+Inf\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("adoption_rpc_latency_seconds_count{method=\"CompareModelsStream\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("adoption_rpc_latency_seconds_bucket{method=\"CompareModelsStream\","
+                              "le=\"+Inf\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("adoption_fits_total{fitter=\"citation\",status=\"converged\"}"));
   EXPECT_THAT(text, HasSubstr("adoption_fits_total{fitter=\"naive\",status=\"converged\"}"));
   EXPECT_THAT(text, HasSubstr("adoption_store_series 23\n"));

@@ -31,9 +31,10 @@ class StreamingTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     dir_ = new TempDir;
-    server_ = new ServerProcess(ServerProcess::Options{
-        ADOPTIOND, dir_->File("adoption.db"), ADOPTION_TEST_PLUGIN_DIR,
-        {"--metrics-listen", "127.0.0.1:0"}});
+    server_ = new ServerProcess(ServerProcess::Options{ADOPTIOND,
+                                                       dir_->File("adoption.db"),
+                                                       ADOPTION_TEST_PLUGIN_DIR,
+                                                       {"--metrics-listen", "127.0.0.1:0"}});
     ASSERT_TRUE(server_->Start()) << server_->log();
     std::vector<std::string> load = {ADOPTCTL, "--server", server_->address(), "load-csv"};
     for (const char* org : {"MistralAI", "Meta", "Google"}) {
@@ -166,8 +167,8 @@ TEST_F(StreamingTest, ACancelledStreamStopsTheWork) {
   const auto limit = std::chrono::seconds(5) * adoption::testing::TimeScale();
   bool idle = false;
   while (std::chrono::steady_clock::now() - cancelled < limit) {
-    if (adoption::testing::Scrape(server_->metrics_address())
-            .find("adoption_rpc_in_flight 0\n") != std::string::npos) {
+    if (adoption::testing::Scrape(server_->metrics_address()).find("adoption_rpc_in_flight 0\n") !=
+        std::string::npos) {
       idle = true;
       break;
     }

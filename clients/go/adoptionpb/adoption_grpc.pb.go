@@ -41,6 +41,11 @@ type AdoptionServiceClient interface {
 	CompareModelsStream(ctx context.Context, in *CompareModelsRequest, opts ...grpc.CallOption) (AdoptionService_CompareModelsStreamClient, error)
 	// Fits one fitter to one series and extrapolates it.
 	Forecast(ctx context.Context, in *ForecastRequest, opts ...grpc.CallOption) (*ForecastResponse, error)
+	// Evaluates a fitter's curve with given parameters (e.g. those of a fit in
+	// a report) at given times, on a stored series' history: clients draw
+	// every fitter's curve, third-party plugins' too, from the server's own
+	// numbers.
+	Predict(ctx context.Context, in *PredictRequest, opts ...grpc.CallOption) (*PredictResponse, error)
 }
 
 type adoptionServiceClient struct {
@@ -155,6 +160,15 @@ func (c *adoptionServiceClient) Forecast(ctx context.Context, in *ForecastReques
 	return out, nil
 }
 
+func (c *adoptionServiceClient) Predict(ctx context.Context, in *PredictRequest, opts ...grpc.CallOption) (*PredictResponse, error) {
+	out := new(PredictResponse)
+	err := c.cc.Invoke(ctx, "/adoption.v1.AdoptionService/Predict", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdoptionServiceServer is the server API for AdoptionService service.
 // All implementations must embed UnimplementedAdoptionServiceServer
 // for forward compatibility
@@ -183,6 +197,11 @@ type AdoptionServiceServer interface {
 	CompareModelsStream(*CompareModelsRequest, AdoptionService_CompareModelsStreamServer) error
 	// Fits one fitter to one series and extrapolates it.
 	Forecast(context.Context, *ForecastRequest) (*ForecastResponse, error)
+	// Evaluates a fitter's curve with given parameters (e.g. those of a fit in
+	// a report) at given times, on a stored series' history: clients draw
+	// every fitter's curve, third-party plugins' too, from the server's own
+	// numbers.
+	Predict(context.Context, *PredictRequest) (*PredictResponse, error)
 	mustEmbedUnimplementedAdoptionServiceServer()
 }
 
@@ -216,6 +235,9 @@ func (UnimplementedAdoptionServiceServer) CompareModelsStream(*CompareModelsRequ
 }
 func (UnimplementedAdoptionServiceServer) Forecast(context.Context, *ForecastRequest) (*ForecastResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Forecast not implemented")
+}
+func (UnimplementedAdoptionServiceServer) Predict(context.Context, *PredictRequest) (*PredictResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Predict not implemented")
 }
 func (UnimplementedAdoptionServiceServer) mustEmbedUnimplementedAdoptionServiceServer() {}
 
@@ -395,6 +417,24 @@ func _AdoptionService_Forecast_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdoptionService_Predict_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PredictRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdoptionServiceServer).Predict(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/adoption.v1.AdoptionService/Predict",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdoptionServiceServer).Predict(ctx, req.(*PredictRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 var _AdoptionService_serviceDesc = grpc.ServiceDesc{
 	ServiceName: "adoption.v1.AdoptionService",
 	HandlerType: (*AdoptionServiceServer)(nil),
@@ -430,6 +470,10 @@ var _AdoptionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Forecast",
 			Handler:    _AdoptionService_Forecast_Handler,
+		},
+		{
+			MethodName: "Predict",
+			Handler:    _AdoptionService_Predict_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -296,6 +296,25 @@ class Client:
             request.fitter_options[name].options.update(_str_map(opts))
         return request
 
+    def predict(self, series_id: str, fitter: str, parameters: Sequence[float],
+                t: Sequence[float], options: Optional[Mapping[str, object]] = None,
+                timeout=...) -> List[float]:
+        """The fitter's curve with these parameters (every one, in the
+        fitter's order) at times t, on the series' history (Predict)."""
+        r = self._call("Predict", pb.PredictRequest(
+            series_id=series_id, fitter=fitter, options=_str_map(options),
+            parameters=list(parameters), t=list(t)), timeout)
+        return list(r.values)
+
+    def curve(self, fit: FitResult, t: Sequence[float], timeout=...) -> List[float]:
+        """A fit's curve at times t, computed by the server's plugin (any
+        fitter, third-party ones included): predict() with the fit's
+        parameters and options. ValueError for a fit without parameters."""
+        if not fit.usable:
+            raise ValueError(f"{fit.fitter} on {fit.series_id} has no usable fit ({fit.status.value})")
+        return self.predict(fit.series_id, fit.fitter, [p.value for p in fit.parameters], t,
+                            fit.options, timeout)
+
     def forecast(self, series_id: str, fitter: str = "combined", horizon: int = 6,
                  options: Optional[Mapping[str, object]] = None,
                  interval_level: float = 0.0, timeout=...) -> Forecast:

@@ -288,6 +288,9 @@ class FitResult:
     cv_errors: Tuple[HorizonError, ...]
     cv_score: Optional[float]
     cv_rank: int
+    # The options the fit ran with: with the parameters, what Client.curve()
+    # needs to redraw it.
+    options: Dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_proto(cls, m) -> "FitResult":
@@ -303,7 +306,7 @@ class FitResult:
             iterations=m.iterations, starts=m.starts,
             fit_seconds=m.fit_seconds, forecast_baseline=m.forecast_baseline,
             cv_errors=tuple(HorizonError.from_proto(e) for e in m.cv_errors),
-            cv_score=_opt(m, "cv_score"), cv_rank=m.cv_rank)
+            cv_score=_opt(m, "cv_score"), cv_rank=m.cv_rank, options=dict(m.options))
 
     @property
     def usable(self) -> bool:

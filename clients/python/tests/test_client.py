@@ -282,3 +282,20 @@ def test_compare_stream_and_progress(client):
     for event in client.compare_stream(all=True):
         break
     assert client.count_series() > 0  # the client still works
+
+
+def test_curves_come_from_the_server(client):
+    series = client.get_series(LLAMA)
+    report = client.compare(LLAMA, options={"citation": {"m": 100, "time_unit": "months"}})
+    for fit in report[LLAMA].fits:
+        if not fit.usable or fit.forecast_baseline:
+            continue
+        # The options the fit ran with come back, so its curve can be redrawn.
+        if fit.fitter == "citation":
+            assert fit.options == {"m": "100", "time_unit": "months"}
+        values = client.curve(fit, series.t)
+        sse = sum((y - v) ** 2 for y, v in zip(series.values, values))
+        assert sse == pytest.approx(fit.sse, rel=1e-9), fit.fitter
+    with pytest.raises(InvalidArgument) as e:
+        client.predict(LLAMA, "logistic", [1.0], [3.0])
+    assert e.value.field == "parameters"

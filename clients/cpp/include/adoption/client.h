@@ -85,6 +85,8 @@ class AdoptionClient {
                                                           const CallOptions& call = {});
   absl::StatusOr<v1::ForecastResponse> Forecast(const v1::ForecastRequest& request,
                                                 const CallOptions& call = {});
+  absl::StatusOr<v1::PredictResponse> Predict(const v1::PredictRequest& request,
+                                              const CallOptions& call = {});
 
   // CompareModelsStream: on_event sees every event in order (progress,
   // batches of series reports, and last the summary); returning false from
