@@ -8,16 +8,20 @@
 // below): health turns NOT_SERVING, new calls are refused with UNAVAILABLE,
 // calls in flight get --shutdown-grace to finish (then their fits are
 // cancelled), and the store is closed.
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -73,6 +77,40 @@ sigset_t BlockShutdownSignals() {
 }
 
 constexpr char kServiceName[] = "adoption.v1.AdoptionService";
+
+// Why a listening socket cannot be bound to `address` ("host:port",
+// "[v6]:port"), found by binding one as gRPC and the metrics listener do
+// (SO_REUSEADDR, no SO_REUSEPORT), e.g. "Address already in use"; "" when
+// it binds (the failure was elsewhere). Called only after a bind failed.
+std::string BindFailure(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return "no :port in the address";
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = address.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+      rc != 0) {
+    return absl::StrCat("cannot resolve \"", host, "\": ", gai_strerror(rc));
+  }
+  std::string failure;
+  for (addrinfo* a = found; a != nullptr && failure.empty(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    const int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) failure = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return failure;
+}
 
 // How long calls cut off at the end of the drain window get to notice and
 // answer; a fit that ignores should_stop longer than this does not hold the
@@ -317,10 +355,17 @@ int main(int argc, char** argv) {
       g.draining = service.gate().draining();
       res.set_content(metrics.Render(g), "text/plain; version=0.0.4");
     });
+    // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
+    // bind the same port and take half the scrapes: SO_REUSEADDR only.
+    metrics_http.set_socket_options([](socket_t sock) {
+      const int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
     const int got = want == 0 ? metrics_http.bind_to_any_port(host)
                               : (metrics_http.bind_to_port(host, want) ? want : -1);
     if (got <= 0) {
-      spdlog::critical("event=metrics_listen_failed address={}", metrics_listen);
+      spdlog::critical("event=metrics_listen_failed address={} reason=\"{}\"", metrics_listen,
+                       BindFailure(metrics_listen));
       return 1;
     }
     metrics_bound = absl::StrCat(host, ":", got);
@@ -339,6 +384,10 @@ int main(int argc, char** argv) {
     credentials = grpc::SslServerCredentials(ssl);
   }
   builder.AddListeningPort(listen, credentials, &port);
+  // gRPC sets SO_REUSEPORT on its listeners by default: a second adoptiond
+  // on the same port (another --db!) would start and the kernel would split
+  // new connections between the two. Off, that second server fails to bind.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(max_message_mb * 1024 * 1024);
   // Backstop behind the gate: gRPC's sync server takes a thread per call in
@@ -352,7 +401,16 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
-    spdlog::critical("event=listen_failed address={}", listen);
+    const std::string why = BindFailure(listen);
+    spdlog::critical("event=listen_failed address={} reason=\"{}\"", listen,
+                     why.empty() ? "gRPC could not listen there (see its error above)"
+                                 : absl::StrCat(why, why == std::strerror(EADDRINUSE)
+                                                         ? ": another process serves this port"
+                                                         : ""));
+    if (metrics_thread.joinable()) {
+      metrics_http.stop();
+      metrics_thread.join();
+    }
     return 1;
   }
   // Health: "" says the process serves (the store is open, or it would have
