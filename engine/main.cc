@@ -44,6 +44,7 @@
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/adoption_service.h"
 #include "engine/service/metrics.h"
+#include "engine/service/token_auth.h"
 #include "engine/store/open_store.h"
 #include "httplib.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -383,6 +384,25 @@ int main(int argc, char** argv) {
     ssl.pem_key_cert_pairs.push_back({read_file(tls_key), read_file(tls_cert)});
     credentials = grpc::SslServerCredentials(ssl);
   }
+  if (!service_options.bearer_token.empty()) {
+    // The token is checked when a call's headers arrive, before its body is
+    // read (engine/service/token_auth.h), where gRPC allows it: on TLS, or
+    // on a loopback listener served through local credentials (plaintext
+    // HTTP/2 like the insecure ones, loopback peers only).
+    if (tls_cert.empty() && loopback) {
+      credentials = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+    }
+    if (!tls_cert.empty() || loopback) {
+      credentials->SetAuthMetadataProcessor(
+          std::make_shared<adoption::BearerTokenAuth>(service_options.bearer_token, &metrics));
+    } else {
+      spdlog::warn(
+          "event=token_checked_late address={} note=\"plaintext on a non-loopback address: "
+          "gRPC cannot check the token before reading a call's body, so calls without it "
+          "cost up to --max-message-mb each before they are refused; serve TLS\"",
+          listen);
+    }
+  }
   builder.AddListeningPort(listen, credentials, &port);
   // gRPC sets SO_REUSEPORT on its listeners by default: a second adoptiond
   // on the same port (another --db!) would start and the kernel would split
@@ -390,6 +410,13 @@ int main(int argc, char** argv) {
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(max_message_mb * 1024 * 1024);
+  // Compressed requests are refused (UNIMPLEMENTED "Compression algorithm
+  // 'gzip' is disabled") when their headers arrive: gRPC 1.51 inflates a
+  // whole message before it compares the result with the size limit (only
+  // the compressed size is checked first), so 0.5 MB of gzip could make it
+  // allocate 500 MB. No client of ours compresses.
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   // Backstop behind the gate: gRPC's sync server takes a thread per call in
   // progress; past this many it answers RESOURCE_EXHAUSTED itself ("Server
   // Threadpool Exhausted") instead of making more. The room above the gate's

@@ -5,6 +5,8 @@
 #include <signal.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/rpc_method.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -21,7 +25,9 @@
 namespace adoption {
 namespace {
 
+using ::adoption::testing::CheckHealth;
 using ::adoption::testing::CommandResult;
+using ::adoption::testing::kServing;
 using ::adoption::testing::RunCommand;
 using ::adoption::testing::Scaled;
 using ::adoption::testing::Scrape;
@@ -60,6 +66,95 @@ TEST(PortReuseTest, SecondServerOnTheSamePortRefusesToStart) {
   // The first server still answers, alone.
   EXPECT_THAT(Scrape(first.metrics_address()), HasSubstr("adoption_rpc_in_flight"));
   EXPECT_EQ(first.Stop(), 0);
+}
+
+// Peak resident memory of a process so far (VmHWM), in MiB.
+double PeakRssMiB(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1024;
+  }
+  return -1;
+}
+
+// One UpsertSeries call whose request is n zero bytes inside an unknown
+// field (number 100), which a server's parser keeps whole: n bytes on the
+// wire, or about n / 1000 with gzip (the probe's "zip bomb").
+grpc::Status SendZeros(const std::string& address, size_t n, bool gzip, const char* token) {
+  std::string header = "\xa2\x06";  // field 100, length-delimited
+  for (size_t v = n; true; v >>= 7) {
+    header.push_back(static_cast<char>(v < 0x80 ? v : (v & 0x7f) | 0x80));
+    if (v < 0x80) break;
+  }
+  grpc::Slice slice(header.size() + n);  // filled below, not copied again
+  auto* bytes = const_cast<uint8_t*>(slice.begin());
+  std::memcpy(bytes, header.data(), header.size());
+  std::memset(bytes + header.size(), 0, n);
+  grpc::ByteBuffer request(&slice, 1), response;
+  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + Scaled(std::chrono::seconds(60)));
+  if (gzip) ctx.set_compression_algorithm(GRPC_COMPRESS_GZIP);
+  if (token != nullptr) ctx.AddMetadata("authorization", std::string("Bearer ") + token);
+  const grpc::internal::RpcMethod method("/adoption.v1.AdoptionService/UpsertSeries",
+                                         grpc::internal::RpcMethod::NORMAL_RPC);
+  return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      channel.get(), method, &ctx, request, &response);
+}
+
+// The probe: 0.3 MB of gzip inflating to 300 MB, without the token, to a
+// server that requires one, took its memory from 20 to ~330 MiB before the
+// refusal. Now compressed requests are refused when their headers arrive,
+// and so are calls without the token: neither body is taken in.
+TEST(RequestBodyTest, CompressedAndUnauthenticatedBodiesAreNotTakenIn) {
+  TempDir dir;
+  std::ofstream(dir.File("token")) << "s3cret-token\n";
+  ServerProcess server(
+      {ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {"--token-file", dir.File("token")}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  const double start = PeakRssMiB(server.pid());
+  ASSERT_GT(start, 0);
+  constexpr size_t kInflated = size_t{300} << 20;  // beyond --max-message-mb 64
+  constexpr size_t kPlain = size_t{60} << 20;      // within it
+
+  grpc::Status bomb = SendZeros(server.address(), kInflated, /*gzip=*/true, nullptr);
+  EXPECT_EQ(bomb.error_code(), grpc::StatusCode::UNAUTHENTICATED) << bomb.error_message();
+  grpc::Status bomb_with_token =
+      SendZeros(server.address(), kInflated, /*gzip=*/true, "s3cret-token");
+  EXPECT_EQ(bomb_with_token.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+      << bomb_with_token.error_message();
+  EXPECT_THAT(bomb_with_token.error_message(), HasSubstr("'gzip' is disabled"));
+  grpc::Status plain = SendZeros(server.address(), kPlain, /*gzip=*/false, nullptr);
+  EXPECT_EQ(plain.error_code(), grpc::StatusCode::UNAUTHENTICATED) << plain.error_message();
+  EXPECT_THAT(plain.error_message(), HasSubstr("missing credentials"));
+  EXPECT_EQ(SendZeros(server.address(), kPlain, false, "wrong").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  const double peak = PeakRssMiB(server.pid());
+  EXPECT_LT(peak - start, 32) << "adoptiond's peak RSS went from " << start << " to " << peak
+                              << " MiB";
+  std::printf("[ info ] adoptiond peak RSS %.1f -> %.1f MiB\n", start, peak);
+
+  // Health stays open without the token; a caller with it is served, body
+  // and all (an empty UpsertSeries: INVALID_ARGUMENT from the handler).
+  EXPECT_EQ(CheckHealth(server.address(), "").serving_status, kServing);
+  grpc::Status served = SendZeros(server.address(), 1024, /*gzip=*/false, "s3cret-token");
+  EXPECT_EQ(served.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << served.error_message();
+  EXPECT_THAT(served.error_message(), HasSubstr("series: must not be empty"));
+  EXPECT_THAT(server.log(), HasSubstr("event=rpc method=UpsertSeries code=16"));
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+// Without a token, a compressed request is refused before it is inflated.
+TEST(RequestBodyTest, CompressedRequestsAreRefusedWithoutAToken) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  const double start = PeakRssMiB(server.pid());
+  grpc::Status bomb = SendZeros(server.address(), size_t{300} << 20, /*gzip=*/true, nullptr);
+  EXPECT_EQ(bomb.error_code(), grpc::StatusCode::UNIMPLEMENTED) << bomb.error_message();
+  EXPECT_LT(PeakRssMiB(server.pid()) - start, 32);
+  EXPECT_EQ(server.Stop(), 0);
 }
 
 }  // namespace
