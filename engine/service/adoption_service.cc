@@ -17,6 +17,7 @@
 #include "engine/select/forecast.h"
 #include "engine/select/pooling.h"
 #include "engine/select/report.h"
+#include "engine/service/log_text.h"
 #include "spdlog/spdlog.h"
 
 namespace adoption {
@@ -30,6 +31,8 @@ constexpr char kCombinedFitter[] = "combined";
 // Forecast warns of a tenfold surge beyond the interval from this
 // probability on (ForecastPoint.tenfold_probability).
 constexpr double kTenfoldWarning = 0.005;
+// Status messages are cut to this (log_text.h: ClipText says why).
+constexpr size_t kMaxStatusMessageBytes = 2048;
 
 // Logs one finished RPC as a structured line.
 class RpcLog {
@@ -47,7 +50,7 @@ class RpcLog {
       spdlog::info("event=rpc method={} code=OK latency_ms={:.2f}", method_, ms);
     } else {
       spdlog::warn("event=rpc method={} code={} latency_ms={:.2f} message=\"{}\"", method_,
-                   static_cast<int>(status.error_code()), ms, status.error_message());
+                   static_cast<int>(status.error_code()), ms, LogText(status.error_message()));
     }
     return status;
   }
@@ -110,7 +113,8 @@ absl::Status InField(const absl::Status& s, const std::string& field) {
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      ClipText(status.message(), kMaxStatusMessageBytes));
 }
 
 SeriesRecord FromProto(const v1::Series& s) {
@@ -222,9 +226,7 @@ absl::Status AdoptionServiceImpl::Authorize(grpc::ServerContext* context) const 
 
 absl::StatusOr<const Fitter*> AdoptionServiceImpl::FindFitter(const std::string& name,
                                                               const std::string& field) const {
-  if (name.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
-  }
+  if (absl::Status s = ValidateFitterName(name, field); !s.ok()) return s;
   const Fitter* f = registry_->Find(name);
   if (f == nullptr) {
     std::vector<std::string> names;
@@ -405,6 +407,8 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context, const v1::Fi
   absl::StatusOr<const Fitter*> fitter = FindFitter(request->fitter(), "fitter");
   if (!fitter.ok()) return log.Done(ToGrpc(fitter.status()));
   FitterOptions options = ToOptions(request->options());
+  if (absl::Status s = ValidateFitterOptions(options, "options"); !s.ok())
+    return log.Done(ToGrpc(s));
   if (absl::Status s = RefusePooled(options, (*fitter)->name()); !s.ok()) {
     return log.Done(ToGrpc(s));
   }
@@ -499,6 +503,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(grpc::ServerContext* context,
   };
   std::optional<PooledRequest> pooled;
   for (const auto& [name, fo] : request->fitter_options()) {
+    if (absl::Status s = ValidateFitterName(name, "fitter_options"); !s.ok()) return fail(s);
     const std::string field = absl::StrCat("fitter_options[", name, "]");
     bool selected = false;
     for (const Fitter* f : fitters) selected = selected || f->name() == name;
@@ -508,6 +513,7 @@ grpc::Status AdoptionServiceImpl::CompareModels(grpc::ServerContext* context,
     }
     options[name] = ToOptions(fo.options());
     const FitterOptions& given = options[name];
+    if (absl::Status s = ValidateFitterOptions(given, field + ".options"); !s.ok()) return fail(s);
     std::string pooled_key;
     for (const auto& [key, value] : given) {
       if (value != kPooledValue) continue;
@@ -810,6 +816,7 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
         absl::StrCat("interval_level: must be in (0, 1), got ", request->interval_level())));
   }
   const FitterOptions options = ToOptions(request->options());
+  if (absl::Status s = ValidateFitterOptions(options, "options"); !s.ok()) return fail(s);
   if (!combined) {
     if (absl::Status s = RefusePooled(options, fitters[0]->name()); !s.ok()) {
       return fail(s);

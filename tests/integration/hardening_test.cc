@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -154,6 +155,150 @@ TEST(RequestBodyTest, CompressedRequestsAreRefusedWithoutAToken) {
   grpc::Status bomb = SendZeros(server.address(), size_t{300} << 20, /*gzip=*/true, nullptr);
   EXPECT_EQ(bomb.error_code(), grpc::StatusCode::UNIMPLEMENTED) << bomb.error_message();
   EXPECT_LT(PeakRssMiB(server.pid()) - start, 32);
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+v1::Series MakeSeries(const std::string& id, const std::string& company) {
+  v1::Series s;
+  s.set_id(id);
+  (*s.mutable_metadata())["company"] = company;
+  for (int t = 0; t < 12; ++t) {
+    auto* p = s.add_points();
+    p->set_t(t);
+    p->set_value(10.0 * t + t * t);
+  }
+  return s;
+}
+
+grpc::Status Upsert(v1::AdoptionService::Stub* stub, const std::vector<v1::Series>& series) {
+  grpc::ClientContext ctx;
+  v1::UpsertSeriesRequest req;
+  for (const auto& s : series) *req.add_series() = s;
+  v1::UpsertSeriesResponse resp;
+  return stub->UpsertSeries(&ctx, req, &resp);
+}
+
+grpc::Status Fit(v1::AdoptionService::Stub* stub, const std::string& fitter,
+                 const std::map<std::string, std::string>& options) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + Scaled(std::chrono::seconds(30)));
+  v1::FitRequest req;
+  req.set_series_id("org/a");
+  req.set_fitter(fitter);
+  req.mutable_options()->insert(options.begin(), options.end());
+  v1::FitResponse resp;
+  return stub->Fit(&ctx, req, &resp);
+}
+
+// Lines of the log that begin with `prefix` (a forged line would).
+int LinesStartingWith(const std::string& log, const std::string& prefix) {
+  std::istringstream lines(log);
+  int n = 0;
+  for (std::string line; std::getline(lines, line);) n += line.rfind(prefix, 0) == 0;
+  return n;
+}
+
+// The probe: fitter names and option keys and values were logged raw inside
+// message="...", so a name with a newline wrote a standalone
+// "event=rpc method=DeleteSeries code=OK" line; a 100 KB name failed in the
+// client (its error overflowed the trailers) instead of INVALID_ARGUMENT.
+// Now names and options are checked at the edge, naming the field, and
+// whatever text still reaches a log line is escaped.
+TEST(LogForgingTest, NamesAndOptionsAreCheckedAndLoggedTextIsEscaped) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto stub = server.NewStub();
+  ASSERT_TRUE(Upsert(stub.get(), {MakeSeries("org/a", "Org")}).ok());
+  const std::string forged_line =
+      "1999-01-01T00:00:00.000000Z info event=rpc method=DeleteSeries code=OK latency_ms=0.01";
+  const std::string forged = "x\n" + forged_line;
+
+  grpc::Status name = Fit(stub.get(), forged, {});
+  EXPECT_EQ(name.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(name.error_message(), ::testing::StartsWith("fitter: a fitter name is 1..64 "
+                                                          "characters of [A-Za-z0-9_.-]"));
+  grpc::Status key = Fit(stub.get(), "citation", {{forged, "1"}});
+  EXPECT_EQ(key.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(key.error_message(), ::testing::StartsWith("options: an option name is"));
+  grpc::Status value = Fit(stub.get(), "citation", {{"m", forged}});
+  EXPECT_EQ(value.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(value.error_message(),
+              ::testing::StartsWith("options[m]: must not contain control characters"));
+  {
+    grpc::ClientContext ctx;
+    v1::CompareModelsRequest req;
+    req.mutable_selection()->set_all(true);
+    (*req.mutable_fitter_options())[forged].mutable_options()->insert({"m", "1"});
+    v1::CompareModelsResponse resp;
+    grpc::Status s = stub->CompareModels(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("fitter_options: a fitter name is"));
+  }
+  // Text that is not a name and is quoted back (an unknown loss): escaped
+  // in the log, and cut short in the status when huge.
+  for (const std::string& loss : {forged, std::string(100000, 'l')}) {
+    grpc::ClientContext ctx;
+    v1::CompareModelsRequest req;
+    req.mutable_selection()->set_all(true);
+    req.set_loss(loss);
+    v1::CompareModelsResponse resp;
+    grpc::Status s = stub->CompareModels(&ctx, req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message().size();
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("loss: expected"));
+    EXPECT_LT(s.error_message().size(), 2200u);
+  }
+  grpc::Status huge = Fit(stub.get(), std::string(100000, 'f'), {});
+  EXPECT_EQ(huge.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(huge.error_message(), HasSubstr("(100000 bytes)"));
+
+  EXPECT_EQ(server.Stop(), 0);
+  const std::string log = server.log();
+  EXPECT_EQ(LinesStartingWith(log, "1999-01-01"), 0) << log;
+  EXPECT_THAT(log, HasSubstr("\\n1999-01-01T00:00:00.000000Z info event=rpc"));
+  EXPECT_THAT(log, Not(HasSubstr(std::string(3000, 'l'))));
+}
+
+// The probe's smaller gaps, each refused with the field named and nothing
+// stored: t = 1e308 (forecast points then repeated the last t), option
+// values strtod reads but people do not ("0x10", "inf"), ids with
+// bidirectional overrides and zero-width characters.
+TEST(InputBoundsTest, HugeTimesOddNumbersAndInvisibleIdsAreRefused) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto stub = server.NewStub();
+  ASSERT_TRUE(Upsert(stub.get(), {MakeSeries("org/a", "Org")}).ok());
+
+  v1::Series far = MakeSeries("org/far", "Org");
+  far.mutable_points(11)->set_t(1e308);
+  grpc::Status t = Upsert(stub.get(), {far});
+  EXPECT_EQ(t.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(t.error_message(),
+            "series[0].points[11].t: must be at most 10000 (months), got 1e+308");
+
+  for (const std::string& m : {"0x10", "inf", "nan", " 5", "1e999", "5 "}) {
+    grpc::Status s = Fit(stub.get(), "citation", {{"m", m}});
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << m;
+    EXPECT_THAT(s.error_message(), HasSubstr("option 'm': must be a number")) << m;
+  }
+  EXPECT_TRUE(Fit(stub.get(), "citation", {{"m", "16"}}).ok());
+  EXPECT_TRUE(Fit(stub.get(), "citation", {{"m", "1.6e1"}}).ok());
+  grpc::Status starts = Fit(stub.get(), "logistic", {{"max_starts", "0x4"}});
+  EXPECT_EQ(starts.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(starts.error_message(), HasSubstr("option 'max_starts': must be an integer"));
+
+  for (const std::string& id : {"org/\u202Eflow", "org/\u2066a\u2069", "meta-llama/\u200BLlama"}) {
+    grpc::Status s = Upsert(stub.get(), {MakeSeries(id, "Org")});
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(s.error_message(), ::testing::StartsWith("series[0].id: must not contain "
+                                                         "invisible or bidirectional"));
+  }
+  grpc::ClientContext ctx;
+  v1::ListSeriesRequest list;
+  v1::ListSeriesResponse listed;
+  ASSERT_TRUE(stub->ListSeries(&ctx, list, &listed).ok());
+  EXPECT_EQ(listed.total_size(), 1);  // org/a alone: nothing else was stored
   EXPECT_EQ(server.Stop(), 0);
 }
 
