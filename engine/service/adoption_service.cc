@@ -18,6 +18,7 @@
 #include "engine/select/pooling.h"
 #include "engine/select/report.h"
 #include "engine/service/log_text.h"
+#include "engine/service/page_token.h"
 #include "spdlog/spdlog.h"
 
 namespace adoption {
@@ -25,7 +26,6 @@ namespace {
 
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
-constexpr char kPageTokenPrefix[] = "after:";
 // Forecast's name for the combination of every loaded fitter.
 constexpr char kCombinedFitter[] = "combined";
 // Forecast warns of a tenfold surge beyond the interval from this
@@ -60,18 +60,6 @@ class RpcLog {
   Metrics* metrics_;
   absl::Time start_;
 };
-
-// Page tokens are opaque to clients: websafe base64 of "after:<last id>".
-std::string EncodePageToken(const std::string& last_id) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, last_id));
-}
-absl::StatusOr<std::string> DecodePageToken(const std::string& token) {
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || !absl::StartsWith(raw, kPageTokenPrefix)) {
-    return absl::InvalidArgumentError("page_token: not a token returned by ListSeries");
-  }
-  return raw.substr(sizeof(kPageTokenPrefix) - 1);
-}
 
 absl::Status ValidateMetadataFilter(const google::protobuf::Map<std::string, std::string>& f,
                                     const std::string& field, const SeriesLimits& limits) {
@@ -319,7 +307,7 @@ grpc::Status AdoptionServiceImpl::ListSeries(grpc::ServerContext* context,
   q.limit = page_size;
   q.include_points = request->include_points();
   if (!request->page_token().empty()) {
-    absl::StatusOr<std::string> after = DecodePageToken(request->page_token());
+    absl::StatusOr<std::string> after = DecodePageToken(request->page_token(), q.metadata_filter);
     if (!after.ok()) return log.Done(ToGrpc(after.status()));
     q.after_id = *after;
   }
@@ -329,7 +317,7 @@ grpc::Status AdoptionServiceImpl::ListSeries(grpc::ServerContext* context,
     *response->add_series() = ToProto(s, request->include_points());
   }
   if (r->has_more && !r->series.empty()) {
-    response->set_next_page_token(EncodePageToken(r->series.back().id));
+    response->set_next_page_token(EncodePageToken(q.metadata_filter, r->series.back().id));
   }
   response->set_total_size(r->total_matching);
   return log.Done(grpc::Status::OK);

@@ -302,5 +302,40 @@ TEST(InputBoundsTest, HugeTimesOddNumbersAndInvisibleIdsAreRefused) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+// The probe: a page token from one filter was accepted with another.
+TEST(PageTokenTest, ATokenFromAnotherFilterIsRefused) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto stub = server.NewStub();
+  ASSERT_TRUE(Upsert(stub.get(), {MakeSeries("a/1", "A"), MakeSeries("a/2", "A"),
+                                  MakeSeries("b/1", "B"), MakeSeries("b/2", "B")})
+                  .ok());
+  auto list = [&](const std::string& company, const std::string& token,
+                  v1::ListSeriesResponse* out) {
+    grpc::ClientContext ctx;
+    v1::ListSeriesRequest req;
+    if (!company.empty()) (*req.mutable_metadata_filter())["company"] = company;
+    req.set_page_size(1);
+    req.set_page_token(token);
+    return stub->ListSeries(&ctx, req, out);
+  };
+  v1::ListSeriesResponse first;
+  ASSERT_TRUE(list("A", "", &first).ok());
+  ASSERT_FALSE(first.next_page_token().empty());
+  for (const std::string& other : {"B", ""}) {
+    v1::ListSeriesResponse r;
+    grpc::Status s = list(other, first.next_page_token(), &r);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << other;
+    EXPECT_THAT(s.error_message(),
+                ::testing::StartsWith("page_token: returned for another metadata_filter"));
+  }
+  v1::ListSeriesResponse second;
+  ASSERT_TRUE(list("A", first.next_page_token(), &second).ok());
+  ASSERT_EQ(second.series_size(), 1);
+  EXPECT_EQ(second.series(0).id(), "a/2");
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace adoption
