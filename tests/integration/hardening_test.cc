@@ -337,5 +337,28 @@ TEST(PageTokenTest, ATokenFromAnotherFilterIsRefused) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+// The probe: adoptctl's CSV passed a leading "=" through, which a
+// spreadsheet runs as a formula (OWASP "CSV injection").
+TEST(CsvInjectionTest, AdoptctlCsvCellsNeverStartAFormula) {
+  TempDir dir;
+  ServerProcess server({ADOPTIOND, dir.File("db"), ADOPTION_TEST_PLUGIN_DIR, {}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto stub = server.NewStub();
+  v1::Series s = MakeSeries("=HYPERLINK(\"http://example.invalid\",\"x\")", "@SUM(A1:A9)");
+  (*s.mutable_metadata())["paper_mu"] = "-2.78";
+  ASSERT_TRUE(Upsert(stub.get(), {s}).ok());
+  CommandResult csv =
+      RunCommand({ADOPTCTL, "--server", server.address(), "list", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_THAT(csv.out, HasSubstr("\"'=HYPERLINK(\"\"http://example.invalid\"\",\"\"x\"\")\""));
+  EXPECT_THAT(csv.out, HasSubstr(",'@SUM(A1:A9),"));
+  EXPECT_THAT(csv.out, HasSubstr(",-2.78"));  // numbers stay numbers
+  std::istringstream lines(csv.out);
+  for (std::string line; std::getline(lines, line);) {
+    EXPECT_TRUE(line.empty() || std::string("=+-@").find(line[0]) == std::string::npos) << line;
+  }
+  EXPECT_EQ(server.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace adoption
