@@ -4,7 +4,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <limits>
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -46,6 +48,12 @@ bool IsControl(uint32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F); }
 absl::Status CheckText(absl::string_view text, absl::string_view field, bool allow_line_breaks,
                        bool allow_invisible = true) {
   for (size_t i = 0; i < text.size();) {
+    // Printable ASCII, most text: nothing to decode (stored text is checked
+    // on every read).
+    if (text[i] >= 0x20 && text[i] < 0x7F) {
+      ++i;
+      continue;
+    }
     uint32_t cp = 0;
     const int len = DecodeUtf8(std::string_view(text.data(), text.size()), i, &cp);
     if (len == 0) {
@@ -94,6 +102,53 @@ bool IsName(absl::string_view text, size_t max_bytes) {
 absl::Status CheckMaxBytes(absl::string_view text, int max, absl::string_view field) {
   if (text.size() > static_cast<size_t>(max)) {
     return Invalid(field, absl::StrCat("must be at most ", max, " bytes, got ", text.size()));
+  }
+  return absl::OkStatus();
+}
+
+// The rules of every point: finite, t in [0, max_t] and strictly
+// increasing, values non-negative and non-decreasing.
+absl::Status CheckPoints(const std::vector<SeriesPoint>& points, absl::string_view points_field,
+                         double max_t) {
+  for (size_t i = 0; i < points.size(); ++i) {
+    const SeriesPoint& p = points[i];
+    // Every point is checked on every read: names are made on failure only.
+    const SeriesPoint* prev = i > 0 ? &points[i - 1] : nullptr;
+    const bool ok = std::isfinite(p.t) && p.t >= 0 && p.t <= max_t && std::isfinite(p.value) &&
+                    p.value >= 0 && (prev == nullptr || (p.t > prev->t && p.value >= prev->value));
+    if (ok) continue;
+    const std::string point_field = absl::StrCat(points_field, "[", i, "]");
+    const std::string t_field = absl::StrCat(point_field, ".t");
+    const std::string value_field = absl::StrCat(point_field, ".value");
+    if (!std::isfinite(p.t)) {
+      return Invalid(t_field, absl::StrCat("must be finite, got ", FormatNumber(p.t)));
+    }
+    if (p.t < 0) {
+      return Invalid(t_field, absl::StrCat("must not be negative, got ", FormatNumber(p.t)));
+    }
+    if (p.t > max_t) {
+      return Invalid(t_field, absl::StrCat("must be at most ", FormatNumber(max_t),
+                                           " (months), got ", FormatNumber(p.t)));
+    }
+    if (!std::isfinite(p.value)) {
+      return Invalid(value_field, absl::StrCat("must be finite, got ", FormatNumber(p.value)));
+    }
+    if (p.value < 0) {
+      return Invalid(value_field,
+                     absl::StrCat("must not be negative, got ", FormatNumber(p.value)));
+    }
+    if (i > 0) {
+      const SeriesPoint& prev = points[i - 1];
+      if (!(p.t > prev.t)) {
+        return Invalid(t_field, absl::StrCat("must be strictly greater than the previous t (",
+                                             FormatNumber(prev.t), ")"));
+      }
+      if (p.value < prev.value) {
+        return Invalid(value_field,
+                       absl::StrCat("cumulative values must not decrease (", FormatNumber(p.value),
+                                    " after ", FormatNumber(prev.value), ")"));
+      }
+    }
   }
   return absl::OkStatus();
 }
@@ -249,42 +304,26 @@ absl::Status ValidateSeries(const SeriesRecord& s, const SeriesLimits& limits,
     return Invalid(points_field, absl::StrCat("must have at most ", limits.max_points,
                                               " points, got ", s.points.size()));
   }
-  for (size_t i = 0; i < s.points.size(); ++i) {
-    const SeriesPoint& p = s.points[i];
-    const std::string point_field = absl::StrCat(points_field, "[", i, "]");
-    const std::string t_field = absl::StrCat(point_field, ".t");
-    const std::string value_field = absl::StrCat(point_field, ".value");
-    if (!std::isfinite(p.t)) {
-      return Invalid(t_field, absl::StrCat("must be finite, got ", FormatNumber(p.t)));
-    }
-    if (p.t < 0) {
-      return Invalid(t_field, absl::StrCat("must not be negative, got ", FormatNumber(p.t)));
-    }
-    if (p.t > limits.max_t) {
-      return Invalid(t_field, absl::StrCat("must be at most ", FormatNumber(limits.max_t),
-                                           " (months), got ", FormatNumber(p.t)));
-    }
-    if (!std::isfinite(p.value)) {
-      return Invalid(value_field, absl::StrCat("must be finite, got ", FormatNumber(p.value)));
-    }
-    if (p.value < 0) {
-      return Invalid(value_field,
-                     absl::StrCat("must not be negative, got ", FormatNumber(p.value)));
-    }
-    if (i > 0) {
-      const SeriesPoint& prev = s.points[i - 1];
-      if (!(p.t > prev.t)) {
-        return Invalid(t_field, absl::StrCat("must be strictly greater than the previous t (",
-                                             FormatNumber(prev.t), ")"));
-      }
-      if (p.value < prev.value) {
-        return Invalid(value_field,
-                       absl::StrCat("cumulative values must not decrease (", FormatNumber(p.value),
-                                    " after ", FormatNumber(prev.value), ")"));
-      }
-    }
+  return CheckPoints(s.points, points_field, limits.max_t);
+}
+
+absl::Status CheckStoredSeries(const SeriesRecord& s) {
+  absl::Status st;
+  if (s.id.empty()) {
+    st = Invalid("id", "is empty");
+  } else {
+    st = CheckText(s.id, "id", /*allow_line_breaks=*/false);
   }
-  return absl::OkStatus();
+  if (st.ok()) st = CheckText(s.unit, "unit", /*allow_line_breaks=*/false);
+  for (auto it = s.metadata.begin(); st.ok() && it != s.metadata.end(); ++it) {
+    const std::string entry_field =
+        absl::StrCat("metadata[\"", absl::Utf8SafeCHexEscape(it->first), "\"]");
+    st = it->first.empty() ? Invalid(entry_field, "key is empty")
+                           : CheckText(it->first, entry_field, /*allow_line_breaks=*/false);
+    if (st.ok()) st = CheckText(it->second, entry_field, /*allow_line_breaks=*/true);
+  }
+  if (st.ok()) st = CheckPoints(s.points, "points", std::numeric_limits<double>::infinity());
+  return st.ok() ? st : absl::DataLossError(st.message());
 }
 
 }  // namespace adoption

@@ -93,6 +93,15 @@ absl::Status ValidateFitterName(std::string_view name, std::string_view field);
 absl::Status ValidateFitterOptions(const std::map<std::string, std::string>& options,
                                    std::string_view field);
 
+// Checks a record read back from storage against what every record ever
+// accepted satisfies, whatever the limits of the release that stored it:
+// id non-empty; id, unit and metadata valid UTF-8 without control
+// characters (metadata values may hold tab, LF, CR; keys non-empty); points
+// as in ValidateSeries but with no bound on t. DATA_LOSS whose message
+// starts with the field ("points[3].t: must be finite, got nan") when the
+// record is damaged; stores turn that into an error naming the series.
+absl::Status CheckStoredSeries(const SeriesRecord& series);
+
 // Decodes the UTF-8 character at text[i]: its length in bytes (1..4), the
 // code point in *cp; or 0 when the bytes there are not well-formed UTF-8
 // (overlong forms, surrogates and values above U+10FFFF are ill-formed).
