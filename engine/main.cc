@@ -43,7 +43,9 @@
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/adoption_service.h"
+#include "engine/service/log_text.h"
 #include "engine/service/metrics.h"
+#include "engine/service/serving_health.h"
 #include "engine/service/token_auth.h"
 #include "engine/store/open_store.h"
 #include "httplib.h"
@@ -129,10 +131,10 @@ constexpr absl::Duration kCancelWindow = absl::Seconds(5);
 //      responses (idle connections are then closed, they do not hold it).
 // A second SIGTERM or SIGINT at any point of it exits at once with status
 // 128 + signal (the waiter thread in main()).
-void Shutdown(grpc::Server* server, adoption::RequestGate* gate, adoption::Planner* planner,
-              absl::Duration grace) {
+void Shutdown(grpc::Server* server, adoption::ServingHealth* health, adoption::RequestGate* gate,
+              adoption::Planner* planner, absl::Duration grace) {
   const absl::Time drain_deadline = absl::Now() + grace;
-  server->GetHealthCheckService()->SetServingStatus(false);
+  health->StartDrain();
   gate->StartDrain();
   spdlog::info("event=draining in_flight={} grace_s={:.3g} health=NOT_SERVING", gate->in_flight(),
                absl::ToDoubleSeconds(grace));
@@ -286,14 +288,18 @@ int main(int argc, char** argv) {
   }
   service_options.max_request_time = absl::Seconds(request_timeout_s);
 
+  const absl::Time open_start = absl::Now();
   absl::StatusOr<adoption::OpenedStore> opened = adoption::OpenStore(db);
   if (!opened.ok()) {
-    spdlog::critical("event=store_open_failed db={} error=\"{}\"", db, opened.status().ToString());
+    spdlog::critical("event=store_open_failed db={} error=\"{}\"", db,
+                     adoption::LogText(opened.status().ToString(), 8192));
     return 1;
   }
   std::unique_ptr<adoption::SeriesStore> store = std::move(opened->store);
   if (opened->durable) {
-    spdlog::info("event=store kind={} path={}", opened->kind, opened->location);
+    // open_ms includes the start-up check of the whole file.
+    spdlog::info("event=store kind={} path={} open_ms={:.1f}", opened->kind, opened->location,
+                 absl::ToDoubleMilliseconds(absl::Now() - open_start));
   } else {
     spdlog::warn("event=store kind={} note=\"not durable: data is lost at exit\"", opened->kind);
   }
@@ -329,6 +335,12 @@ int main(int argc, char** argv) {
   spdlog::info("event=plugins dir={} loaded={} rejected={} isolation={}", plugin_dir,
                registry.fitters().size(), registry.rejected().size(), plugin_isolation);
 
+  // Health from here on follows the store's condition (a damaged record
+  // found by a read, a full disk): its listener is set before any call.
+  adoption::ServingHealth health(
+      store.get(), kServiceName,
+      registry.fitters().empty() ? absl::StrCat("no fitter plugin loaded from ", plugin_dir) : "");
+
   adoption::PlannerOptions po;
   po.max_concurrency = max_concurrent_fits;
   po.max_iterations = max_iterations;
@@ -354,6 +366,7 @@ int main(int argc, char** argv) {
       g.in_flight = service.gate().in_flight();
       g.max_in_flight = service.gate().max_in_flight();
       g.draining = service.gate().draining();
+      g.store_condition = adoption::StoreConditionName(health.store_condition());
       res.set_content(metrics.Render(g), "text/plain; version=0.0.4");
     });
     // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
@@ -440,11 +453,12 @@ int main(int argc, char** argv) {
     }
     return 1;
   }
-  // Health: "" says the process serves (the store is open, or it would have
-  // exited); the service is SERVING only with at least one fitter loaded.
-  // Both turn NOT_SERVING when the shutdown starts.
-  server->GetHealthCheckService()->SetServingStatus("", true);
-  server->GetHealthCheckService()->SetServingStatus(kServiceName, !registry.fitters().empty());
+  // Health (engine/service/serving_health.h): "" says the process serves
+  // (the store opened and passed its check, or it would have exited) until
+  // the store finds damage; the service is SERVING with at least one fitter
+  // loaded and a store whose last write found space. Both turn NOT_SERVING
+  // when the shutdown starts.
+  health.Attach(server->GetHealthCheckService());
   if (registry.fitters().empty()) {
     spdlog::warn(
         "event=health service={} status=NOT_SERVING reason=\"no fitter plugin "
@@ -487,7 +501,7 @@ int main(int argc, char** argv) {
       spdlog::default_logger()->flush();
       std::_Exit(128 + again);
     }).detach();
-    Shutdown(server.get(), &service.gate(), &planner, absl::Seconds(shutdown_grace_s));
+    Shutdown(server.get(), &health, &service.gate(), &planner, absl::Seconds(shutdown_grace_s));
   });
   server->Wait();
   waiter.join();
@@ -495,6 +509,7 @@ int main(int argc, char** argv) {
     metrics_http.stop();
     metrics_thread.join();
   }
+  health.Stop();
   store.reset();
   spdlog::info("event=stopped");
   return 0;
