@@ -181,7 +181,8 @@ int main(int argc, char** argv) {
   std::string fitter_host;
   app.add_option("--listen", listen,
                  "address:port to serve on; port 0 picks a free port. Loopback "
-                 "by default: bind other addresses only on purpose")
+                 "by default: bind other addresses only on purpose. A port another "
+                 "process serves is refused (no SO_REUSEPORT)")
       ->capture_default_str();
   app.add_option(
          "--db", db,
@@ -248,10 +249,14 @@ int main(int argc, char** argv) {
   key_opt->needs(cert_opt);
   app.add_option("--metrics-listen", metrics_listen,
                  "host:port for Prometheus metrics over HTTP (GET /metrics); port 0 "
-                 "picks a free one; off by default");
+                 "picks a free one; off by default. No token is asked, even with "
+                 "--token-file: metrics hold counts, method and fitter names, never series "
+                 "data; keep them on loopback or a monitoring network");
   app.add_option("--token-file", token_file,
                  "file holding the bearer token every call must present "
-                 "(authorization: Bearer <token>); health checks stay open")
+                 "(authorization: Bearer <token>); health checks, reflection and "
+                 "--metrics-listen stay open. Checked before a call's body is read on TLS "
+                 "and loopback listeners")
       ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
