@@ -395,8 +395,9 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context, const v1::Fi
   absl::StatusOr<const Fitter*> fitter = FindFitter(request->fitter(), "fitter");
   if (!fitter.ok()) return log.Done(ToGrpc(fitter.status()));
   FitterOptions options = ToOptions(request->options());
-  if (absl::Status s = ValidateFitterOptions(options, "options"); !s.ok())
+  if (absl::Status s = ValidateFitterOptions(options, "options"); !s.ok()) {
     return log.Done(ToGrpc(s));
+  }
   if (absl::Status s = RefusePooled(options, (*fitter)->name()); !s.ok()) {
     return log.Done(ToGrpc(s));
   }

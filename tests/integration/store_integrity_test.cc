@@ -88,7 +88,6 @@ grpc::Status Get(v1::AdoptionService::Stub* stub, const std::string& id, v1::Ser
 // checkpointed into it): 300 series, and "marked/series" whose values are
 // kMarker + t, easy to find in the file.
 void MakeDatabase(const std::string& db) {
-  TempDir scratch;
   ServerProcess server({ADOPTIOND, db, ADOPTION_TEST_PLUGIN_DIR, {}});
   ASSERT_TRUE(server.Start()) << server.log();
   auto stub = server.NewStub();
