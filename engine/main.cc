@@ -8,16 +8,20 @@
 // below): health turns NOT_SERVING, new calls are refused with UNAVAILABLE,
 // calls in flight get --shutdown-grace to finish (then their fits are
 // cancelled), and the store is closed.
+#include <netdb.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -39,7 +43,10 @@
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
 #include "engine/service/adoption_service.h"
+#include "engine/service/log_text.h"
 #include "engine/service/metrics.h"
+#include "engine/service/serving_health.h"
+#include "engine/service/token_auth.h"
 #include "engine/store/open_store.h"
 #include "httplib.h"
 #include "spdlog/sinks/stdout_sinks.h"
@@ -74,6 +81,40 @@ sigset_t BlockShutdownSignals() {
 
 constexpr char kServiceName[] = "adoption.v1.AdoptionService";
 
+// Why a listening socket cannot be bound to `address` ("host:port",
+// "[v6]:port"), found by binding one as gRPC and the metrics listener do
+// (SO_REUSEADDR, no SO_REUSEPORT), e.g. "Address already in use"; "" when
+// it binds (the failure was elsewhere). Called only after a bind failed.
+std::string BindFailure(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return "no :port in the address";
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  const std::string port = address.substr(colon + 1);
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  if (int rc = getaddrinfo(host.empty() ? nullptr : host.c_str(), port.c_str(), &hints, &found);
+      rc != 0) {
+    return absl::StrCat("cannot resolve \"", host, "\": ", gai_strerror(rc));
+  }
+  std::string failure;
+  for (addrinfo* a = found; a != nullptr && failure.empty(); a = a->ai_next) {
+    const int fd = socket(a->ai_family, a->ai_socktype, a->ai_protocol);
+    if (fd < 0) continue;
+    const int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    if (bind(fd, a->ai_addr, a->ai_addrlen) != 0) failure = std::strerror(errno);
+    close(fd);
+  }
+  freeaddrinfo(found);
+  return failure;
+}
+
 // How long calls cut off at the end of the drain window get to notice and
 // answer; a fit that ignores should_stop longer than this does not hold the
 // process: it exits (status 1) without waiting for it.
@@ -90,10 +131,10 @@ constexpr absl::Duration kCancelWindow = absl::Seconds(5);
 //      responses (idle connections are then closed, they do not hold it).
 // A second SIGTERM or SIGINT at any point of it exits at once with status
 // 128 + signal (the waiter thread in main()).
-void Shutdown(grpc::Server* server, adoption::RequestGate* gate, adoption::Planner* planner,
-              absl::Duration grace) {
+void Shutdown(grpc::Server* server, adoption::ServingHealth* health, adoption::RequestGate* gate,
+              adoption::Planner* planner, absl::Duration grace) {
   const absl::Time drain_deadline = absl::Now() + grace;
-  server->GetHealthCheckService()->SetServingStatus(false);
+  health->StartDrain();
   gate->StartDrain();
   spdlog::info("event=draining in_flight={} grace_s={:.3g} health=NOT_SERVING", gate->in_flight(),
                absl::ToDoubleSeconds(grace));
@@ -140,7 +181,8 @@ int main(int argc, char** argv) {
   std::string fitter_host;
   app.add_option("--listen", listen,
                  "address:port to serve on; port 0 picks a free port. Loopback "
-                 "by default: bind other addresses only on purpose")
+                 "by default: bind other addresses only on purpose. A port another "
+                 "process serves is refused (no SO_REUSEPORT)")
       ->capture_default_str();
   app.add_option(
          "--db", db,
@@ -207,10 +249,14 @@ int main(int argc, char** argv) {
   key_opt->needs(cert_opt);
   app.add_option("--metrics-listen", metrics_listen,
                  "host:port for Prometheus metrics over HTTP (GET /metrics); port 0 "
-                 "picks a free one; off by default");
+                 "picks a free one; off by default. No token is asked, even with "
+                 "--token-file: metrics hold counts, method and fitter names, never series "
+                 "data; keep them on loopback or a monitoring network");
   app.add_option("--token-file", token_file,
                  "file holding the bearer token every call must present "
-                 "(authorization: Bearer <token>); health checks stay open")
+                 "(authorization: Bearer <token>); health checks, reflection and "
+                 "--metrics-listen stay open. Checked before a call's body is read on TLS "
+                 "and loopback listeners")
       ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
@@ -247,14 +293,18 @@ int main(int argc, char** argv) {
   }
   service_options.max_request_time = absl::Seconds(request_timeout_s);
 
+  const absl::Time open_start = absl::Now();
   absl::StatusOr<adoption::OpenedStore> opened = adoption::OpenStore(db);
   if (!opened.ok()) {
-    spdlog::critical("event=store_open_failed db={} error=\"{}\"", db, opened.status().ToString());
+    spdlog::critical("event=store_open_failed db={} error=\"{}\"", db,
+                     adoption::LogText(opened.status().ToString(), 8192));
     return 1;
   }
   std::unique_ptr<adoption::SeriesStore> store = std::move(opened->store);
   if (opened->durable) {
-    spdlog::info("event=store kind={} path={}", opened->kind, opened->location);
+    // open_ms includes the start-up check of the whole file.
+    spdlog::info("event=store kind={} path={} open_ms={:.1f}", opened->kind, opened->location,
+                 absl::ToDoubleMilliseconds(absl::Now() - open_start));
   } else {
     spdlog::warn("event=store kind={} note=\"not durable: data is lost at exit\"", opened->kind);
   }
@@ -290,6 +340,12 @@ int main(int argc, char** argv) {
   spdlog::info("event=plugins dir={} loaded={} rejected={} isolation={}", plugin_dir,
                registry.fitters().size(), registry.rejected().size(), plugin_isolation);
 
+  // Health from here on follows the store's condition (a damaged record
+  // found by a read, a full disk): its listener is set before any call.
+  adoption::ServingHealth health(
+      store.get(), kServiceName,
+      registry.fitters().empty() ? absl::StrCat("no fitter plugin loaded from ", plugin_dir) : "");
+
   adoption::PlannerOptions po;
   po.max_concurrency = max_concurrent_fits;
   po.max_iterations = max_iterations;
@@ -318,12 +374,20 @@ int main(int argc, char** argv) {
       g.in_flight = service.gate().in_flight();
       g.max_in_flight = service.gate().max_in_flight();
       g.draining = service.gate().draining();
+      g.store_condition = adoption::StoreConditionName(health.store_condition());
       res.set_content(metrics.Render(g), "text/plain; version=0.0.4");
+    });
+    // cpp-httplib sets SO_REUSEPORT by default, which lets a second process
+    // bind the same port and take half the scrapes: SO_REUSEADDR only.
+    metrics_http.set_socket_options([](socket_t sock) {
+      const int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
     });
     const int got = want == 0 ? metrics_http.bind_to_any_port(host)
                               : (metrics_http.bind_to_port(host, want) ? want : -1);
     if (got <= 0) {
-      spdlog::critical("event=metrics_listen_failed address={}", metrics_listen);
+      spdlog::critical("event=metrics_listen_failed address={} reason=\"{}\"", metrics_listen,
+                       BindFailure(metrics_listen));
       return 1;
     }
     metrics_bound = absl::StrCat(host, ":", got);
@@ -341,9 +405,39 @@ int main(int argc, char** argv) {
     ssl.pem_key_cert_pairs.push_back({read_file(tls_key), read_file(tls_cert)});
     credentials = grpc::SslServerCredentials(ssl);
   }
+  if (!service_options.bearer_token.empty()) {
+    // The token is checked when a call's headers arrive, before its body is
+    // read (engine/service/token_auth.h), where gRPC allows it: on TLS, or
+    // on a loopback listener served through local credentials (plaintext
+    // HTTP/2 like the insecure ones, loopback peers only).
+    if (tls_cert.empty() && loopback) {
+      credentials = grpc::experimental::LocalServerCredentials(LOCAL_TCP);
+    }
+    if (!tls_cert.empty() || loopback) {
+      credentials->SetAuthMetadataProcessor(
+          std::make_shared<adoption::BearerTokenAuth>(service_options.bearer_token, &metrics));
+    } else {
+      spdlog::warn(
+          "event=token_checked_late address={} note=\"plaintext on a non-loopback address: "
+          "gRPC cannot check the token before reading a call's body, so calls without it "
+          "cost up to --max-message-mb each before they are refused; serve TLS\"",
+          listen);
+    }
+  }
   builder.AddListeningPort(listen, credentials, &port);
+  // gRPC sets SO_REUSEPORT on its listeners by default: a second adoptiond
+  // on the same port (another --db!) would start and the kernel would split
+  // new connections between the two. Off, that second server fails to bind.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(max_message_mb * 1024 * 1024);
   builder.SetMaxSendMessageSize(max_message_mb * 1024 * 1024);
+  // Compressed requests are refused (UNIMPLEMENTED "Compression algorithm
+  // 'gzip' is disabled") when their headers arrive: gRPC 1.51 inflates a
+  // whole message before it compares the result with the size limit (only
+  // the compressed size is checked first), so 0.5 MB of gzip could make it
+  // allocate 500 MB. No client of ours compresses.
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   // Backstop behind the gate: gRPC's sync server takes a thread per call in
   // progress; past this many it answers RESOURCE_EXHAUSTED itself ("Server
   // Threadpool Exhausted") instead of making more. The room above the gate's
@@ -355,14 +449,24 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || port == 0) {
-    spdlog::critical("event=listen_failed address={}", listen);
+    const std::string why = BindFailure(listen);
+    spdlog::critical("event=listen_failed address={} reason=\"{}\"", listen,
+                     why.empty() ? "gRPC could not listen there (see its error above)"
+                                 : absl::StrCat(why, why == std::strerror(EADDRINUSE)
+                                                         ? ": another process serves this port"
+                                                         : ""));
+    if (metrics_thread.joinable()) {
+      metrics_http.stop();
+      metrics_thread.join();
+    }
     return 1;
   }
-  // Health: "" says the process serves (the store is open, or it would have
-  // exited); the service is SERVING only with at least one fitter loaded.
-  // Both turn NOT_SERVING when the shutdown starts.
-  server->GetHealthCheckService()->SetServingStatus("", true);
-  server->GetHealthCheckService()->SetServingStatus(kServiceName, !registry.fitters().empty());
+  // Health (engine/service/serving_health.h): "" says the process serves
+  // (the store opened and passed its check, or it would have exited) until
+  // the store finds damage; the service is SERVING with at least one fitter
+  // loaded and a store whose last write found space. Both turn NOT_SERVING
+  // when the shutdown starts.
+  health.Attach(server->GetHealthCheckService());
   if (registry.fitters().empty()) {
     spdlog::warn(
         "event=health service={} status=NOT_SERVING reason=\"no fitter plugin "
@@ -405,7 +509,7 @@ int main(int argc, char** argv) {
       spdlog::default_logger()->flush();
       std::_Exit(128 + again);
     }).detach();
-    Shutdown(server.get(), &service.gate(), &planner, absl::Seconds(shutdown_grace_s));
+    Shutdown(server.get(), &health, &service.gate(), &planner, absl::Seconds(shutdown_grace_s));
   });
   server->Wait();
   waiter.join();
@@ -413,6 +517,7 @@ int main(int argc, char** argv) {
     metrics_http.stop();
     metrics_thread.join();
   }
+  health.Stop();
   store.reset();
   spdlog::info("event=stopped");
   return 0;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -27,6 +28,26 @@ namespace {
 bool IsNumeric(const std::string& s) {
   double unused;
   return s.empty() || absl::SimpleAtod(absl::StripSuffix(s, "%"), &unused);
+}
+
+// A plain decimal number ("-2.78", "+1e-3"): a spreadsheet reads it as the
+// number, never as a formula.
+bool IsDecimalNumber(absl::string_view s) {
+  const auto digit = [&](size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+  size_t i = (!s.empty() && (s[0] == '+' || s[0] == '-')) ? 1 : 0;
+  bool mantissa = false;
+  for (; digit(i); ++i) mantissa = true;
+  if (i < s.size() && s[i] == '.') {
+    for (++i; digit(i); ++i) mantissa = true;
+  }
+  if (!mantissa) return false;
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  return i == s.size();
 }
 
 std::string Opt(bool has, double v) { return has ? Num(v) : ""; }
@@ -213,7 +234,14 @@ std::string Table::Render() const {
   return out;
 }
 
-std::string CsvCell(const std::string& s) {
+std::string CsvCell(const std::string& text) {
+  std::string s = text;
+  // A spreadsheet runs a cell that begins with one of these as a formula
+  // ("=HYPERLINK(...)", "@SUM(...)", "-2+3"): prefixed with ' it stays text.
+  if (!s.empty() && absl::string_view("=+-@\t\r").find(s[0]) != absl::string_view::npos &&
+      !IsDecimalNumber(s)) {
+    s.insert(0, 1, '\'');
+  }
   if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) {

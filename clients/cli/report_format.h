@@ -98,8 +98,12 @@ std::string SeriesToTable(const v1::Series& series);
 // series_id,t,value per point, full precision.
 std::string SeriesPointsToCsv(const v1::Series& series);
 
-// Quotes a CSV cell if it holds a comma, quote or newline (RFC 4180).
-std::string CsvCell(const std::string& s);
+// A CSV cell for text: quoted if it holds a comma, quote or newline (RFC
+// 4180), and prefixed with a single quote if it begins with = + - @, tab or
+// CR and is not a plain decimal number, so that a spreadsheet shows it as
+// text instead of running it as a formula (OWASP, "CSV injection"). A
+// program reading the CSV back strips that one quote from such cells.
+std::string CsvCell(const std::string& text);
 
 }  // namespace adoption::cli
 

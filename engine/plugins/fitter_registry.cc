@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "engine/store/validation.h"
 #include "spdlog/spdlog.h"
 
 namespace adoption {
@@ -159,7 +160,7 @@ const Fitter* FitterRegistry::Find(const std::string& name) const {
 
 absl::StatusOr<const Fitter*> FitterRegistry::Get(const std::string& name,
                                                   const std::string& field) const {
-  if (name.empty()) return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
+  if (absl::Status s = ValidateFitterName(name, field); !s.ok()) return s;
   const Fitter* f = Find(name);
   if (f == nullptr) {
     std::vector<std::string> names;

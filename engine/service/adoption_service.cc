@@ -11,6 +11,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "engine/service/log_text.h"
+#include "engine/service/page_token.h"
 #include "engine/service/report_proto.h"
 #include "engine/service/series_proto.h"
 #include "spdlog/spdlog.h"
@@ -20,7 +22,8 @@ namespace {
 
 constexpr int kDefaultPageSize = 100;
 constexpr int kMaxPageSize = 1000;
-constexpr char kPageTokenPrefix[] = "after:";
+// Status messages are cut to this (log_text.h: ClipText says why).
+constexpr size_t kMaxStatusMessageBytes = 2048;
 
 // Logs one finished RPC as a structured line and records it in the metrics.
 class RpcLog {
@@ -38,7 +41,7 @@ class RpcLog {
       spdlog::info("event=rpc method={} code=OK latency_ms={:.2f}", method_, ms);
     } else {
       spdlog::warn("event=rpc method={} code={} latency_ms={:.2f} message=\"{}\"", method_,
-                   static_cast<int>(status.error_code()), ms, status.error_message());
+                   static_cast<int>(status.error_code()), ms, LogText(status.error_message()));
     }
     return status;
   }
@@ -48,18 +51,6 @@ class RpcLog {
   Metrics* metrics_;
   absl::Time start_;
 };
-
-// Page tokens are opaque to clients: websafe base64 of "after:<last id>".
-std::string EncodePageToken(const std::string& last_id) {
-  return absl::WebSafeBase64Escape(absl::StrCat(kPageTokenPrefix, last_id));
-}
-absl::StatusOr<std::string> DecodePageToken(const std::string& token) {
-  std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || !absl::StartsWith(raw, kPageTokenPrefix)) {
-    return absl::InvalidArgumentError("page_token: not a token returned by ListSeries");
-  }
-  return raw.substr(sizeof(kPageTokenPrefix) - 1);
-}
 
 // Prefixes a store error with the request field it concerns, so NOT_FOUND
 // messages name the field like every other error.
@@ -79,7 +70,8 @@ Digest Sha256(const std::string& text) {
 
 grpc::Status ToGrpc(const absl::Status& status) {
   if (status.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), std::string(status.message()));
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()),
+                      ClipText(status.message(), kMaxStatusMessageBytes));
 }
 
 AdoptionServiceImpl::AdoptionServiceImpl(SeriesStore* store, const FitterRegistry* registry,
@@ -209,7 +201,7 @@ grpc::Status AdoptionServiceImpl::ListSeries(grpc::ServerContext* context,
     q.limit = page_size;
     q.include_points = request->include_points();
     if (!request->page_token().empty()) {
-      absl::StatusOr<std::string> after = DecodePageToken(request->page_token());
+      absl::StatusOr<std::string> after = DecodePageToken(request->page_token(), q.metadata_filter);
       if (!after.ok()) return after.status();
       q.after_id = *after;
     }
@@ -217,7 +209,7 @@ grpc::Status AdoptionServiceImpl::ListSeries(grpc::ServerContext* context,
     if (!r.ok()) return r.status();
     for (const auto& s : r->series) *response->add_series() = ToProto(s, request->include_points());
     if (r->has_more && !r->series.empty()) {
-      response->set_next_page_token(EncodePageToken(r->series.back().id));
+      response->set_next_page_token(EncodePageToken(q.metadata_filter, r->series.back().id));
     }
     response->set_total_size(r->total_matching);
     return absl::OkStatus();
@@ -258,7 +250,9 @@ grpc::Status AdoptionServiceImpl::Fit(grpc::ServerContext* context, const v1::Fi
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<FitReport> fit = comparison_.Fit(FromProto(*request), MakeRunControl(context));
+    const SingleFitRequest fit_request = FromProto(*request);
+    if (absl::Status s = ValidateFitterOptions(fit_request.options, "options"); !s.ok()) return s;
+    absl::StatusOr<FitReport> fit = comparison_.Fit(fit_request, MakeRunControl(context));
     if (!fit.ok()) return fit.status();
     *response->mutable_result() = ToProto(*fit);
     return absl::OkStatus();
@@ -340,8 +334,9 @@ grpc::Status AdoptionServiceImpl::Forecast(grpc::ServerContext* context,
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<ForecastResult> result =
-        forecaster_.Run(FromProto(*request), MakeRunControl(context));
+    const ForecastRequest forecast = FromProto(*request);
+    if (absl::Status s = ValidateFitterOptions(forecast.options, "options"); !s.ok()) return s;
+    absl::StatusOr<ForecastResult> result = forecaster_.Run(forecast, MakeRunControl(context));
     if (!result.ok()) return result.status();
     ToProto(*result, response);
     return absl::OkStatus();
@@ -357,7 +352,9 @@ grpc::Status AdoptionServiceImpl::Predict(grpc::ServerContext* context,
         !s.ok()) {
       return s;
     }
-    absl::StatusOr<std::vector<double>> values = forecaster_.Predict(FromProto(*request));
+    const PredictRequest predict = FromProto(*request);
+    if (absl::Status s = ValidateFitterOptions(predict.options, "options"); !s.ok()) return s;
+    absl::StatusOr<std::vector<double>> values = forecaster_.Predict(predict);
     if (!values.ok()) return values.status();
     response->mutable_values()->Add(values->begin(), values->end());
     return absl::OkStatus();

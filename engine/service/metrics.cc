@@ -116,6 +116,14 @@ std::string Metrics::Render(const Gauges& g) const {
                   "# TYPE adoption_plugins_rejected gauge\n"
                   "adoption_plugins_rejected ",
                   g.plugins_rejected, "\n");
+  absl::StrAppend(&out,
+                  "# HELP adoption_store_condition 1 for the store's condition (healthy, "
+                  "disk_full: the last write found no space, corrupt: damage found).\n"
+                  "# TYPE adoption_store_condition gauge\n");
+  for (const char* condition : {"healthy", "disk_full", "corrupt"}) {
+    absl::StrAppend(&out, "adoption_store_condition{condition=\"", condition, "\"} ",
+                    std::string(condition) == g.store_condition ? 1 : 0, "\n");
+  }
   return out;
 }
 

@@ -11,6 +11,8 @@
 //   adoption_plugins_loaded / adoption_plugins_rejected gauges
 //   adoption_rpc_in_flight, adoption_rpc_max_concurrent gauges (at scrape)
 //   adoption_draining                                  gauge: 1 while shutting down
+//   adoption_store_condition{condition}                gauge: 1 for the store's condition
+//       (healthy, disk_full, corrupt; see engine/store/series_store.h)
 //
 // Thread-safe: every method may be called from any thread.
 #ifndef ADOPTION_ENGINE_SERVICE_METRICS_H_
@@ -56,6 +58,8 @@ class Metrics {
     int in_flight = 0;      // AdoptionService calls admitted and running
     int max_in_flight = 0;  // --max-concurrent-requests
     bool draining = false;
+    // StoreConditionName() of the store's condition.
+    std::string store_condition = "healthy";
   };
   // The exposition text.
   std::string Render(const Gauges& gauges) const;

@@ -89,7 +89,14 @@ absl::StatusOr<ComparisonRequest> FromProto(const v1::CompareModelsRequest& r,
   out.cross_validation = std::move(*cv);
   out.fitters.assign(r.fitters().begin(), r.fitters().end());
   for (const auto& [name, options] : r.fitter_options()) {
-    out.fitter_options[name] = FromProto(options.options());
+    if (absl::Status s = ValidateFitterName(name, "fitter_options"); !s.ok()) return s;
+    FitterOptions given = FromProto(options.options());
+    if (absl::Status s =
+            ValidateFitterOptions(given, absl::StrCat("fitter_options[", name, "].options"));
+        !s.ok()) {
+      return s;
+    }
+    out.fitter_options[name] = std::move(given);
   }
   out.group_by = r.group_by();
   out.loss = r.loss();

@@ -10,10 +10,15 @@
 //     engine/store/validation.h); stores only check what they need for their
 //     own integrity.
 //   - All methods may be called concurrently from many threads.
+//   - Reads never return a record that breaks the rules of ValidateSeries'
+//     points (finite, t strictly increasing, values non-negative and
+//     non-decreasing) or its text encoding: a stored record found damaged is
+//     DATA_LOSS naming the series, never served (see StoreCondition).
 #ifndef ADOPTION_ENGINE_STORE_SERIES_STORE_H_
 #define ADOPTION_ENGINE_STORE_SERIES_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,9 +56,57 @@ struct ListResult {
   int total_matching = 0;
 };
 
+// What a store knows of its own condition while serving, for health
+// checks (adoptiond publishes it through grpc.health.v1).
+enum class StoreCondition {
+  // Reads and writes work. The condition at open: a store opens only once
+  // its data passed the backend's checks.
+  kHealthy,
+  // The last write failed for lack of space (RESOURCE_EXHAUSTED; nothing of
+  // it was stored). Reads work. Back to kHealthy once a write, or a
+  // ProbeWrite(), succeeds.
+  kDiskFull,
+  // Stored data failed a check while serving (DATA_LOSS on the read that
+  // found it). Reads of undamaged series go on; writes are refused
+  // (FAILED_PRECONDITION), as writing into a damaged file can spread the
+  // damage. Lasts until the process stops: reopening the file runs the
+  // backend's start-up check, which refuses it until it is recovered.
+  kCorrupt,
+};
+
+// "healthy", "disk_full" or "corrupt" (logs and metrics).
+inline const char* StoreConditionName(StoreCondition condition) {
+  switch (condition) {
+    case StoreCondition::kHealthy:
+      return "healthy";
+    case StoreCondition::kDiskFull:
+      return "disk_full";
+    case StoreCondition::kCorrupt:
+      return "corrupt";
+  }
+  return "unknown";
+}
+
+// Told of every change of a store's condition, with the reason (a status
+// message naming the file and, for kCorrupt, the series). Called on the
+// thread of the call that found the change, one call at a time, in order;
+// it must be quick and must not call into the store.
+using StoreHealthListener =
+    std::function<void(StoreCondition condition, const std::string& reason)>;
+
 class SeriesStore {
  public:
   virtual ~SeriesStore() = default;
+
+  // Registers the listener of condition changes (replacing any before);
+  // call it before the store is shared. Stores whose condition never
+  // changes (in memory) ignore it.
+  virtual void SetHealthListener(StoreHealthListener listener) { (void)listener; }
+
+  // Tries the smallest durable write that changes no data and returns its
+  // status; success ends kDiskFull. For a prober while the condition is
+  // kDiskFull: clients may have stopped writing because health said so.
+  virtual absl::Status ProbeWrite() { return absl::OkStatus(); }
 
   // Creates or replaces every series in batch, all or nothing. Ids in the
   // batch must be unique (INVALID_ARGUMENT otherwise).

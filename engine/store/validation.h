@@ -10,6 +10,10 @@
 #ifndef ADOPTION_ENGINE_STORE_VALIDATION_H_
 #define ADOPTION_ENGINE_STORE_VALIDATION_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -31,6 +35,11 @@ struct SeriesLimits {
   int max_value_bytes = 4096;
   // Maximum length of the unit. Default 64.
   int max_unit_bytes = 64;
+  // Largest t, in months since the series' start. Default 10000 (833
+  // years; the bundled data reaches 34): forecasts step t by whole months,
+  // and near 1e16 a month no longer changes a double (every forecast point
+  // would repeat the last t).
+  double max_t = 10000;
 
   // INVALID_ARGUMENT unless every limit is positive.
   absl::Status Validate() const;
@@ -47,18 +56,69 @@ struct SeriesLimits {
 //     max_key_bytes, only [A-Za-z0-9_.-]; values at most max_value_bytes,
 //     valid UTF-8, no control characters except tab, LF and CR.
 //   - points: at most max_points (none is fine: a model with no history
-//     yet); t and value finite and non-negative; t strictly increasing;
-//     value non-decreasing (the series is cumulative).
+//     yet); t and value finite and non-negative; t at most max_t; t
+//     strictly increasing; value non-decreasing (the series is cumulative).
 // revision and update_time_unix are set by the store and not checked.
 absl::Status ValidateSeries(const SeriesRecord& s, const SeriesLimits& limits,
                             std::string_view field_prefix);
 
 // Checks a series id, e.g. of a Get or Delete request; `field` names it in
 // the error ("id", "series[2].id"). An id is non-empty, at most
-// limits.max_id_bytes, valid UTF-8 and free of control characters (C0, DEL,
-// C1).
+// limits.max_id_bytes, valid UTF-8, free of control characters (C0, DEL,
+// C1) and of invisible format characters (IsInvisibleFormatCharacter): an
+// id is shown to people (tables, reports, logs) and must read as what it is.
 absl::Status ValidateSeriesId(std::string_view id, std::string_view field,
                               const SeriesLimits& limits = SeriesLimits());
+
+// Limits on fitter names and options in requests. Names of loaded fitters
+// are 1..40 characters of [a-z0-9_] (the registry's rule); these bounds
+// only keep requests and the errors that quote them small.
+inline constexpr size_t kMaxFitterNameBytes = 64;
+inline constexpr size_t kMaxOptionKeyBytes = 64;
+inline constexpr size_t kMaxOptionValueBytes = 256;
+inline constexpr size_t kMaxOptionsPerFitter = 64;
+
+// Checks a fitter name from a request (Fit.fitter, CompareModels.fitters[i]
+// and the keys of fitter_options, Forecast.fitter): 1..kMaxFitterNameBytes
+// characters of [A-Za-z0-9_.-]. `field` names it in the error; the name is
+// quoted escaped and cut short there.
+absl::Status ValidateFitterName(std::string_view name, std::string_view field);
+
+// Checks the options given to one fitter: at most kMaxOptionsPerFitter;
+// keys 1..kMaxOptionKeyBytes characters of [A-Za-z0-9_.-]; values at most
+// kMaxOptionValueBytes, valid UTF-8, without control characters (tab and
+// line breaks included) or invisible format characters. Errors start with
+// `field` + "[key]" (e.g. "options[m]: ..."). Whether the fitter knows the
+// option and accepts its value is the fitter's own check, made after this.
+absl::Status ValidateFitterOptions(const std::map<std::string, std::string>& options,
+                                   std::string_view field);
+
+// Checks a record read back from storage against what every record ever
+// accepted satisfies, whatever the limits of the release that stored it:
+// id non-empty; id, unit and metadata valid UTF-8 without control
+// characters (metadata values may hold tab, LF, CR; keys non-empty); points
+// as in ValidateSeries but with no bound on t. DATA_LOSS whose message
+// starts with the field ("points[3].t: must be finite, got nan") when the
+// record is damaged; stores turn that into an error naming the series.
+absl::Status CheckStoredSeries(const SeriesRecord& series);
+
+// Decodes the UTF-8 character at text[i]: its length in bytes (1..4), the
+// code point in *cp; or 0 when the bytes there are not well-formed UTF-8
+// (overlong forms, surrogates and values above U+10FFFF are ill-formed).
+int DecodeUtf8(std::string_view text, size_t i, uint32_t* cp);
+
+// Characters that change how the text around them is shown without being
+// seen themselves, refused in ids and option values (and escaped in logs):
+//   bidirectional controls U+061C, U+200E, U+200F, U+202A..U+202E,
+//     U+2066..U+2069 (they reorder what follows: "Trojan Source",
+//     CVE-2021-42574; `adoptctl list` showed such an id reversed);
+//   zero-width and invisible characters U+00AD, U+180E, U+200B..U+200D,
+//     U+2060..U+2064, U+FEFF (two ids that look the same are different);
+//   line and paragraph separators U+2028, U+2029 (line breaks to some
+//     readers), the deprecated format controls U+206A..U+206F, interlinear
+//     annotation U+FFF9..U+FFFB and tag characters U+E0000..U+E007F
+//     (invisible ASCII look-alikes).
+bool IsInvisibleFormatCharacter(uint32_t cp);
 
 }  // namespace adoption
 

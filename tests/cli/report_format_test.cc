@@ -365,6 +365,27 @@ TEST(ReportFormatTest, Numbers) {
   EXPECT_EQ(CsvCell("say \"hi\""), "\"say \"\"hi\"\"\"");
 }
 
+// OWASP "CSV injection": a text cell a spreadsheet would run as a formula
+// gets a leading single quote; numbers stay numbers.
+TEST(FormatTest, CsvCellsNeverStartAFormula) {
+  EXPECT_EQ(CsvCell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+  EXPECT_EQ(CsvCell("=1+1"), "'=1+1");
+  EXPECT_EQ(CsvCell("+1+1"), "'+1+1");
+  EXPECT_EQ(CsvCell("-2+3"), "'-2+3");
+  EXPECT_EQ(CsvCell("@SUM(A1:A9)"), "'@SUM(A1:A9)");
+  EXPECT_EQ(CsvCell("\t=1"), "'\t=1");
+  EXPECT_EQ(CsvCell("\r=1"), "\"'\r=1\"");
+  EXPECT_EQ(CsvCell("-cmd|' /C calc'!A0"), "'-cmd|' /C calc'!A0");
+  // Plain numbers (the paper's parameters are metadata: paper_mu=-2.78).
+  EXPECT_EQ(CsvCell("-2.78"), "-2.78");
+  EXPECT_EQ(CsvCell("+1e-3"), "+1e-3");
+  EXPECT_EQ(CsvCell("-.5"), "-.5");
+  EXPECT_EQ(CsvCell("-"), "'-");
+  EXPECT_EQ(CsvCell("-inf"), "'-inf");
+  EXPECT_EQ(CsvCell("a=b"), "a=b");
+  EXPECT_EQ(CsvCell(""), "");
+}
+
 }  // namespace
 }  // namespace adoption::cli
 

@@ -128,13 +128,19 @@ TEST(SqliteStoreTest, NewFileGetsSchemaMarkersAndWal) {
             "acme");
 }
 
-TEST(SqliteStoreTest, EmptyExistingFileGetsSchema) {
+// A database is never empty: a zero-length file where one should be is a
+// truncated copy or the wrong path, not a new store (the probe: it started
+// as an empty store without a word).
+TEST(SqliteStoreTest, EmptyExistingFileIsRefusedUntouched) {
   TempDir dir;
   const std::string path = dir.File("empty.db");
   WriteFileBytes(path, "");
   absl::StatusOr<std::unique_ptr<SeriesStore>> store = Open(path);
-  ASSERT_TRUE(store.ok()) << store.status();
-  EXPECT_TRUE((*store)->Upsert({MakeSeries("a")}).ok());
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(store.status().message(), HasSubstr(path + " exists but is empty (0 bytes)"));
+  EXPECT_THAT(store.status().message(), HasSubstr("delete the file"));
+  EXPECT_EQ(ReadFileBytes(path), "");
+  EXPECT_FALSE(FileExists(path + "-wal"));
 }
 
 // Opening `path` fails with FAILED_PRECONDITION naming it, and leaves the
@@ -241,7 +247,7 @@ TEST(SqliteStoreTest, RefusesMemoryAndEmptyPaths) {
   EXPECT_EQ(Open(":memory:").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
-TEST(SqliteStoreTest, CorruptPointsBlobIsInternal) {
+TEST(SqliteStoreTest, CorruptPointsBlobIsDataLoss) {
   TempDir dir;
   const std::string path = dir.File("series.db");
   absl::StatusOr<std::unique_ptr<SeriesStore>> store = Open(path);
@@ -252,7 +258,7 @@ TEST(SqliteStoreTest, CorruptPointsBlobIsInternal) {
     raw.Exec("UPDATE series SET points = x'0102030405' WHERE id = 'a'");
   }
   absl::StatusOr<SeriesRecord> got = (*store)->Get("a");
-  EXPECT_EQ(got.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
   EXPECT_THAT(got.status().message(), HasSubstr("\"a\""));
 }
 

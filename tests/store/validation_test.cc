@@ -5,6 +5,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -84,6 +85,25 @@ std::vector<Case> Cases() {
        "series[3].id: must be valid UTF-8"},
       {"IdAboveUnicode", [](SeriesRecord& s) { s.id = "\xf4\x90\x80\x80"; },
        "series[3].id: must be valid UTF-8"},
+      // Shown reversed by a terminal (U+202E RIGHT-TO-LEFT OVERRIDE).
+      {"IdBidiOverride", [](SeriesRecord& s) { s.id = "org/\u202Eflow"; },
+       "series[3].id: must not contain invisible or bidirectional formatting characters "
+       "(U+202E at offset 4)"},
+      {"IdBidiIsolate", [](SeriesRecord& s) { s.id = "a\u2067b"; },
+       "series[3].id: must not contain invisible or bidirectional formatting characters "
+       "(U+2067"},
+      {"IdZeroWidthSpace", [](SeriesRecord& s) { s.id = "meta-llama/\u200BLlama"; },
+       "series[3].id: must not contain invisible or bidirectional formatting characters "
+       "(U+200B"},
+      {"IdByteOrderMark", [](SeriesRecord& s) { s.id = "\uFEFFid"; },
+       "series[3].id: must not contain invisible"},
+      {"IdLineSeparator", [](SeriesRecord& s) { s.id = "a\u2028b"; },
+       "series[3].id: must not contain invisible"},
+      {"IdTagCharacter", [](SeriesRecord& s) { s.id = "a\U000E0041"; },
+       "series[3].id: must not contain invisible"},
+      // Visible right-to-left text itself is fine, so are marks outside the list.
+      {"IdHebrew", [](SeriesRecord& s) { s.id = "org/\u05E9\u05DC\u05D5\u05DD"; }, ""},
+      {"BidiInMetadataValueAllowed", [](SeriesRecord& s) { s.metadata["note"] = "a\u202Eb"; }, ""},
       // unit
       {"LongUnit", [](SeriesRecord& s) { s.unit = std::string(65, 'u'); },
        "series[3].unit: must be at most 64 bytes, got 65"},
@@ -135,6 +155,12 @@ std::vector<Case> Cases() {
        "series[3].points[0].t: must be finite, got -inf"},
       {"NegativeT", [](SeriesRecord& s) { s.points[0].t = -1; },
        "series[3].points[0].t: must not be negative, got -1"},
+      // The probe: t up to 1e308 was taken; forecasts then repeated the last t.
+      {"HugeT", [](SeriesRecord& s) { s.points[9].t = 1e308; },
+       "series[3].points[9].t: must be at most 10000 (months), got 1e+308"},
+      {"TAtMax", [](SeriesRecord& s) { s.points[9].t = 10000; }, ""},
+      {"TJustAboveMax", [](SeriesRecord& s) { s.points[9].t = 10000.5; },
+       "series[3].points[9].t: must be at most 10000 (months), got 10000.5"},
       {"NegativeValue", [](SeriesRecord& s) { s.points[0].value = -0.5; },
        "series[3].points[0].value: must not be negative, got -0.5"},
       {"RepeatedT", [](SeriesRecord& s) { s.points[5].t = 4; },
@@ -211,6 +237,67 @@ TEST(ValidateSeriesIdTest, ChecksTheIdAlone) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(ValidateFitterNameTest, PrintableBoundedNames) {
+  EXPECT_TRUE(ValidateFitterName("citation", "fitter").ok());
+  EXPECT_TRUE(ValidateFitterName("my-fitter.v2_B", "fitter").ok());
+  EXPECT_TRUE(ValidateFitterName(std::string(64, 'a'), "fitter").ok());
+  EXPECT_EQ(ValidateFitterName("", "fitters[1]").message(), "fitters[1]: must not be empty");
+  // The probe's log forging: a name holding a newline and a log line.
+  absl::Status forged =
+      ValidateFitterName("x\nZ info event=rpc method=DeleteSeries code=OK", "fitter");
+  EXPECT_EQ(forged.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(forged.message()),
+              StartsWith("fitter: a fitter name is 1..64 characters of [A-Za-z0-9_.-], got "
+                         "\"x\\nZ info event=rpc method=DeleteSeries code=OK\""));
+  // 100 KB: refused with a short message that quotes 64 bytes of it.
+  absl::Status huge = ValidateFitterName(std::string(100000, 'a'), "fitter");
+  EXPECT_EQ(huge.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_LT(huge.message().size(), 250u);
+  EXPECT_THAT(std::string(huge.message()), ::testing::HasSubstr("...\" (100000 bytes)"));
+  EXPECT_EQ(ValidateFitterName("a b", "fitter").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateFitterName("caf\u00e9", "fitter").code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateFitterOptionsTest, KeysAndValues) {
+  EXPECT_TRUE(ValidateFitterOptions({}, "options").ok());
+  EXPECT_TRUE(ValidateFitterOptions({{"m", "100"}, {"time_unit", "months"}}, "options").ok());
+  EXPECT_TRUE(ValidateFitterOptions({{"note", "caf\u00e9 \u65e5\u672c"}}, "options").ok());
+  EXPECT_EQ(ValidateFitterOptions({{"m", "1\n2"}}, "options").message(),
+            "options[m]: must not contain control characters (U+000A at offset 1)");
+  EXPECT_EQ(ValidateFitterOptions({{"m", "1\t"}}, "options").code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(ValidateFitterOptions({{"m", "\u202E1"}}, "options").message()),
+              StartsWith("options[m]: must not contain invisible or bidirectional"));
+  EXPECT_EQ(ValidateFitterOptions({{"m", std::string(257, '1')}}, "options").message(),
+            "options[m]: must be at most 256 bytes, got 257");
+  EXPECT_EQ(ValidateFitterOptions({{"m", "\xff"}}, "options").message(),
+            "options[m]: must be valid UTF-8 (invalid byte 0xFF at offset 0)");
+  EXPECT_EQ(ValidateFitterOptions({{"a\nb", "1"}}, "fitter_options[citation].options").message(),
+            "fitter_options[citation].options: an option name is 1..64 characters of "
+            "[A-Za-z0-9_.-], got \"a\\nb\"");
+  EXPECT_EQ(ValidateFitterOptions({{"", "1"}}, "options").code(),
+            absl::StatusCode::kInvalidArgument);
+  std::map<std::string, std::string> many;
+  for (int i = 0; i < 65; ++i) many[absl::StrCat("k", i)] = "1";
+  EXPECT_EQ(ValidateFitterOptions(many, "options").message(),
+            "options: must have at most 64 entries, got 65");
+}
+
+TEST(TextTest, DecodeUtf8AndInvisibleCharacters) {
+  uint32_t cp = 0;
+  EXPECT_EQ(DecodeUtf8("\u202E", 0, &cp), 3);
+  EXPECT_EQ(cp, 0x202Eu);
+  EXPECT_TRUE(IsInvisibleFormatCharacter(cp));
+  EXPECT_EQ(DecodeUtf8("\xe2\x80", 0, &cp), 0);
+  for (uint32_t c :
+       {0x061Cu, 0x200Bu, 0x200Fu, 0x2029u, 0x202Au, 0x2066u, 0x2069u, 0xFEFFu, 0xE0020u}) {
+    EXPECT_TRUE(IsInvisibleFormatCharacter(c)) << std::hex << c;
+  }
+  for (uint32_t c : {0x41u, 0x05D0u, 0x2010u, 0x2030u, 0x2065u, 0xFFFDu}) {
+    EXPECT_FALSE(IsInvisibleFormatCharacter(c)) << std::hex << c;
+  }
+}
+
 TEST(SeriesLimitsTest, ValidateRequiresPositiveLimits) {
   EXPECT_TRUE(SeriesLimits().Validate().ok());
   SeriesLimits limits;
@@ -218,6 +305,9 @@ TEST(SeriesLimitsTest, ValidateRequiresPositiveLimits) {
   absl::Status status = limits.Validate();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(std::string(status.message()), StartsWith("max_value_bytes:"));
+  SeriesLimits no_t;
+  no_t.max_t = 0;
+  EXPECT_THAT(std::string(no_t.Validate().message()), StartsWith("max_t:"));
 }
 
 }  // namespace

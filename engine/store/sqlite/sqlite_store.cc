@@ -16,9 +16,20 @@
 // connections (pool_mu_). A connection is used by one thread at a time, so
 // all are opened SQLITE_OPEN_NOMUTEX. Readers see committed snapshots (WAL)
 // and never wait for the writer.
+//
+// Damage: at open, PRAGMA quick_check and a pass over every record
+// (CheckStoredSeries) refuse a damaged file (DATA_LOSS, with how to
+// recover). While serving, every record read is checked the same way, and
+// SQLite's own SQLITE_CORRUPT/NOTADB map to DATA_LOSS: a damaged page or
+// blob is never served as points. The first such finding turns the store
+// StoreCondition::kCorrupt: writes are refused from then on (writing into
+// a damaged b-tree can spread the damage), reads of undamaged series go on.
+// A write that fails with SQLITE_FULL is RESOURCE_EXHAUSTED and turns it
+// kDiskFull until a write (or ProbeWrite) succeeds.
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdint>
@@ -36,12 +47,14 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "engine/store/sqlite/sqlite_store.h"
 #include "engine/store/store_errors.h"
+#include "engine/store/validation.h"
 
 namespace adoption {
 namespace {
@@ -83,19 +96,43 @@ CREATE INDEX series_metadata_by_key_value ON series_metadata(key, value);
     return STORE_CONCAT(_statusor_, __LINE__).status(); \
   lhs = std::move(*STORE_CONCAT(_statusor_, __LINE__))
 
+// Damaged records and pages found at open, listed at most.
+constexpr int kMaxFindings = 20;
+
 // Maps a SQLite result code onto a canonical code: BUSY/LOCKED (another
 // process holds the lock past the busy timeout) are retryable UNAVAILABLE,
-// a full disk RESOURCE_EXHAUSTED, everything else INTERNAL.
+// a full disk RESOURCE_EXHAUSTED, a damaged file (CORRUPT, NOTADB)
+// DATA_LOSS, everything else INTERNAL.
 absl::Status SqliteError(int rc, absl::string_view message) {
   switch (rc & 0xFF) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
       return absl::UnavailableError(message);
     case SQLITE_FULL:
-      return absl::ResourceExhaustedError(message);
+      return absl::ResourceExhaustedError(
+          absl::StrCat(message,
+                       " (no space left for the database: nothing of this write was stored; free "
+                       "space on its file system, then retry)"));
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return absl::DataLossError(message);
     default:
       return absl::InternalError(message);
   }
+}
+
+// A DATA_LOSS found while reading one series gets its name in front.
+absl::Status InSeries(absl::Status status, absl::string_view id) {
+  if (!absl::IsDataLoss(status)) return status;
+  return absl::DataLossError(
+      absl::StrCat("series \"", absl::Utf8SafeCHexEscape(id), "\": ", status.message()));
+}
+
+// DATA_LOSS for a stored record that fails CheckStoredSeries.
+absl::Status DamagedRecord(absl::string_view path, absl::string_view id,
+                           absl::string_view finding) {
+  return absl::DataLossError(absl::StrCat("series \"", absl::Utf8SafeCHexEscape(id),
+                                          "\" is damaged in ", path, " (", finding, ")"));
 }
 
 void PutDouble(char* out, double d) {
@@ -126,7 +163,7 @@ std::string EncodePoints(const std::vector<SeriesPoint>& points) {
 absl::StatusOr<std::vector<SeriesPoint>> DecodePoints(absl::string_view blob,
                                                       absl::string_view id) {
   if (blob.size() % 16 != 0) {
-    return absl::InternalError(absl::StrCat("corrupt points of series \"",
+    return absl::DataLossError(absl::StrCat("corrupt points of series \"",
                                             absl::Utf8SafeCHexEscape(id), "\": ", blob.size(),
                                             " bytes is not a multiple of 16"));
   }
@@ -212,10 +249,13 @@ class Statement {
 class Connection {
  public:
   // Opens `path` with sqlite3_open_v2 `flags` (SQLITE_OPEN_NOMUTEX is added).
+  // `vfs`: a registered VFS name, or empty for SQLite's default.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(const std::string& path, int flags,
-                                                          int busy_timeout_ms) {
+                                                          int busy_timeout_ms,
+                                                          const std::string& vfs) {
     sqlite3* db = nullptr;
-    const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+    const int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX,
+                                   vfs.empty() ? nullptr : vfs.c_str());
     if (rc != SQLITE_OK) {
       absl::Status status =
           SqliteError(rc, absl::StrCat("cannot open SQLite database ", path, ": ",
@@ -361,15 +401,21 @@ absl::StatusOr<std::optional<SeriesRecord>> LoadSeries(Connection& conn, const s
                            conn.Prepare("SELECT unit, points, revision, update_time "
                                         "FROM series WHERE id = ?1"));
     stmt.BindText(1, id);
-    STORE_ASSIGN_OR_RETURN(bool row, stmt.Step());
-    if (!row) return std::nullopt;
+    absl::StatusOr<bool> row = stmt.Step();
+    if (!row.ok()) return InSeries(row.status(), id);
+    if (!*row) return std::nullopt;
     s.id = id;
     s.unit = stmt.ColumnString(0);
-    STORE_ASSIGN_OR_RETURN(s.points, DecodePoints(stmt.ColumnView(1), id));
+    absl::StatusOr<std::vector<SeriesPoint>> points = DecodePoints(stmt.ColumnView(1), id);
+    if (!points.ok()) return points.status();
+    s.points = *std::move(points);
     s.revision = stmt.ColumnInt64(2);
     s.update_time_unix = stmt.ColumnInt64(3);
   }
-  STORE_RETURN_IF_ERROR(LoadMetadata(conn, id, &s.metadata));
+  STORE_RETURN_IF_ERROR(InSeries(LoadMetadata(conn, id, &s.metadata), id));
+  if (absl::Status check = CheckStoredSeries(s); !check.ok()) {
+    return DamagedRecord(conn.path(), id, check.message());
+  }
   return s;
 }
 
@@ -420,7 +466,18 @@ absl::Status CheckFileHeader(const std::string& path) {
   if (!S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat(path, " is not a regular file"));
   }
-  if (st.st_size == 0) return absl::OkStatus();  // empty: gets the schema
+  if (st.st_size == 0) {
+    // SQLite would take it as a new database; but a database this store
+    // created is never empty (its schema is in the same transaction as the
+    // file's first bytes), so this is a truncated copy, an emptied file or
+    // the wrong path: data may be missing, and serving an empty store would
+    // hide that.
+    return absl::FailedPreconditionError(absl::StrCat(
+        path,
+        " exists but is empty (0 bytes), which no database of adoptiond is: refusing to start "
+        "an empty store in its place. If the data is somewhere else, point --db there; if an "
+        "empty store is what you want, delete the file (or name a file that does not exist)"));
+  }
   std::ifstream in(path, std::ios::binary);
   unsigned char header[100] = {};
   in.read(reinterpret_cast<char*>(header), sizeof header);
@@ -481,6 +538,91 @@ absl::Status CheckOrCreateSchema(Connection& conn) {
   return absl::OkStatus();
 }
 
+// The checks of verify_on_open, on the writer before serving: PRAGMA
+// quick_check (b-tree pages, free list, record formats; not indexes against
+// their tables, which integrity_check adds at about twice the cost), then
+// every record decoded and checked as reads check it. OK, or DATA_LOSS
+// listing the findings (at most kMaxFindings), damaged series by name.
+absl::Status VerifyDatabase(Connection& conn) {
+  std::vector<std::string> findings;
+  auto note = [&](const absl::Status& s) {
+    if (findings.size() < kMaxFindings) findings.emplace_back(s.message());
+  };
+  // A page too damaged to read stops a pass; what it found so far stays.
+  auto run = [&](absl::Status pass) {
+    if (!pass.ok()) {
+      if (!absl::IsDataLoss(pass)) return pass;
+      note(pass);
+    }
+    return absl::OkStatus();
+  };
+  STORE_RETURN_IF_ERROR(run([&]() -> absl::Status {
+    STORE_ASSIGN_OR_RETURN(Statement check,
+                           conn.Prepare(absl::StrCat("PRAGMA quick_check(", kMaxFindings, ")")));
+    while (true) {
+      STORE_ASSIGN_OR_RETURN(bool row, check.Step());
+      if (!row) break;
+      const std::string line = check.ColumnString(0);
+      if (line != "ok") note(absl::DataLossError(absl::StrCat("quick_check: ", line)));
+    }
+    return absl::OkStatus();
+  }()));
+  STORE_RETURN_IF_ERROR(run([&]() -> absl::Status {
+    STORE_ASSIGN_OR_RETURN(Statement rows, conn.Prepare("SELECT id, unit, points FROM series"));
+    while (true) {
+      STORE_ASSIGN_OR_RETURN(bool row, rows.Step());
+      if (!row) break;
+      SeriesRecord s;
+      s.id = rows.ColumnString(0);
+      s.unit = rows.ColumnString(1);
+      absl::StatusOr<std::vector<SeriesPoint>> points = DecodePoints(rows.ColumnView(2), s.id);
+      absl::Status check = points.ok() ? absl::OkStatus() : points.status();
+      if (check.ok()) {
+        s.points = *std::move(points);
+        check = CheckStoredSeries(s);
+      }
+      if (!check.ok()) note(DamagedRecord(conn.path(), s.id, check.message()));
+    }
+    return absl::OkStatus();
+  }()));
+  STORE_RETURN_IF_ERROR(run([&]() -> absl::Status {
+    STORE_ASSIGN_OR_RETURN(Statement rows,
+                           conn.Prepare("SELECT series_id, key, value FROM series_metadata "
+                                        "ORDER BY series_id, key"));
+    while (true) {
+      STORE_ASSIGN_OR_RETURN(bool row, rows.Step());
+      if (!row) break;
+      SeriesRecord s;
+      s.id = rows.ColumnString(0);
+      s.metadata.emplace(rows.ColumnString(1), rows.ColumnString(2));
+      if (absl::Status check = CheckStoredSeries(s); !check.ok()) {
+        note(DamagedRecord(conn.path(), s.id, check.message()));
+      }
+    }
+    return absl::OkStatus();
+  }()));
+  if (findings.empty()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrJoin(findings, "; "));
+}
+
+// The start-up refusal of a damaged database: what was found and how to
+// recover (docs/operations.md, "Damage, full disks and read-only files",
+// tells the same at more length).
+absl::Status DamagedDatabase(const std::string& path, absl::string_view findings) {
+  return absl::DataLossError(absl::StrCat(
+      path, " is damaged: ", findings,
+      ". adoptiond will not serve it. To recover: stop every process using it and keep a copy "
+      "(with ",
+      path, "-wal if present); export what is readable, `sqlite3 ", path,
+      " .dump > adoption.sql`, into a new file, `sqlite3 new.db < adoption.sql && sqlite3 new.db "
+      "'PRAGMA application_id = ",
+      kApplicationId, "; PRAGMA user_version = ", kSchemaVersion,
+      "'`; start adoptiond on new.db: its check names any series still damaged, to delete "
+      "(`sqlite3 new.db \"PRAGMA foreign_keys = ON; DELETE FROM series WHERE id = '...'\"`) "
+      "and load again from its source. See docs/operations.md (\"Damage, full disks and "
+      "read-only files\")."));
+}
+
 class SqliteStore final : public SeriesStore {
  public:
   SqliteStore(SqliteStoreOptions options, std::unique_ptr<Connection> writer)
@@ -497,7 +639,46 @@ class SqliteStore final : public SeriesStore {
     writer_.reset();
   }
 
+  void SetHealthListener(StoreHealthListener listener) override {
+    absl::MutexLock lock(&health_mu_);
+    listener_ = std::move(listener);
+  }
+
   absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch) override {
+    STORE_RETURN_IF_ERROR(RefuseWritesIfDamaged());
+    return Observe(UpsertImpl(batch), /*write=*/true);
+  }
+  absl::StatusOr<SeriesRecord> Get(const std::string& id) override {
+    return Observe(GetImpl(id), /*write=*/false);
+  }
+  absl::StatusOr<ListResult> List(const ListQuery& query) override {
+    return Observe(ListImpl(query), /*write=*/false);
+  }
+  absl::StatusOr<std::vector<SeriesRecord>> GetMany(const std::vector<std::string>& ids) override {
+    return Observe(GetManyImpl(ids), /*write=*/false);
+  }
+  absl::StatusOr<bool> Delete(const std::string& id) override {
+    STORE_RETURN_IF_ERROR(RefuseWritesIfDamaged());
+    return Observe(DeleteImpl(id), /*write=*/true);
+  }
+  absl::StatusOr<int64_t> Count() override { return Observe(CountImpl(), /*write=*/false); }
+
+  // Sets user_version to what it is, in a transaction of its own: one page
+  // written and synced through the WAL, no data changed.
+  absl::Status ProbeWrite() override {
+    STORE_RETURN_IF_ERROR(RefuseWritesIfDamaged());
+    absl::Status status = [&]() -> absl::Status {
+      absl::MutexLock lock(&write_mu_);
+      STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_.get(), "BEGIN IMMEDIATE"));
+      STORE_RETURN_IF_ERROR(
+          writer_->Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str()));
+      return txn.Commit();
+    }();
+    return Observe(status, /*write=*/true);
+  }
+
+ private:
+  absl::StatusOr<UpsertStats> UpsertImpl(const std::vector<SeriesRecord>& batch) {
     STORE_RETURN_IF_ERROR(store_internal::CheckUniqueIds(batch));
     UpsertStats stats;
     if (batch.empty()) return stats;
@@ -547,7 +728,7 @@ class SqliteStore final : public SeriesStore {
     return stats;
   }
 
-  absl::StatusOr<SeriesRecord> Get(const std::string& id) override {
+  absl::StatusOr<SeriesRecord> GetImpl(const std::string& id) {
     STORE_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(reader.get(), "BEGIN"));
     STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> s, LoadSeries(*reader, id));
@@ -556,7 +737,7 @@ class SqliteStore final : public SeriesStore {
     return *std::move(s);
   }
 
-  absl::StatusOr<ListResult> List(const ListQuery& query) override {
+  absl::StatusOr<ListResult> ListImpl(const ListQuery& query) {
     STORE_RETURN_IF_ERROR(store_internal::CheckListQuery(query));
     STORE_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     Connection& conn = *reader;
@@ -622,11 +803,16 @@ class SqliteStore final : public SeriesStore {
         it->metadata.emplace_hint(it->metadata.end(), meta.ColumnString(1), meta.ColumnString(2));
       }
     }
+    for (const SeriesRecord& s : result.series) {
+      if (absl::Status check = CheckStoredSeries(s); !check.ok()) {
+        return DamagedRecord(conn.path(), s.id, check.message());
+      }
+    }
     STORE_RETURN_IF_ERROR(txn.Commit());
     return result;
   }
 
-  absl::StatusOr<std::vector<SeriesRecord>> GetMany(const std::vector<std::string>& ids) override {
+  absl::StatusOr<std::vector<SeriesRecord>> GetManyImpl(const std::vector<std::string>& ids) {
     STORE_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(reader.get(), "BEGIN"));
     std::vector<SeriesRecord> out;
@@ -640,7 +826,7 @@ class SqliteStore final : public SeriesStore {
     return out;
   }
 
-  absl::StatusOr<bool> Delete(const std::string& id) override {
+  absl::StatusOr<bool> DeleteImpl(const std::string& id) {
     absl::MutexLock lock(&write_mu_);
     // One statement in autocommit mode: atomic and durable on return; the
     // metadata goes with it (ON DELETE CASCADE, foreign_keys=ON).
@@ -650,12 +836,51 @@ class SqliteStore final : public SeriesStore {
     return sqlite3_changes(writer_->db()) > 0;
   }
 
-  absl::StatusOr<int64_t> Count() override {
+  absl::StatusOr<int64_t> CountImpl() {
     STORE_ASSIGN_OR_RETURN(ReaderLease reader, AcquireReader());
     return reader->QueryInt("SELECT COUNT(*) FROM series");
   }
 
- private:
+  // Updates the condition from a method's result and returns the result:
+  // DATA_LOSS makes it kCorrupt; a write's RESOURCE_EXHAUSTED (SQLITE_FULL)
+  // kDiskFull, and a write's success ends kDiskFull.
+  template <typename Result>
+  Result Observe(Result result, bool write) {
+    const absl::Status& status = StatusOf(result);
+    if (absl::IsDataLoss(status)) {
+      SetCondition(StoreCondition::kCorrupt, std::string(status.message()));
+    } else if (write && absl::IsResourceExhausted(status)) {
+      SetCondition(StoreCondition::kDiskFull, std::string(status.message()));
+    } else if (write && status.ok()) {
+      SetCondition(StoreCondition::kHealthy, "a write succeeded");
+    }
+    return result;
+  }
+  static const absl::Status& StatusOf(const absl::Status& s) { return s; }
+  template <typename T>
+  static const absl::Status& StatusOf(const absl::StatusOr<T>& s) {
+    return s.status();
+  }
+
+  void SetCondition(StoreCondition condition, std::string reason) {
+    absl::MutexLock lock(&health_mu_);
+    // kCorrupt stays (series_store.h); nothing to tell when nothing changes.
+    if (condition_ == StoreCondition::kCorrupt || condition_ == condition) return;
+    condition_ = condition;
+    if (condition == StoreCondition::kCorrupt) corrupt_reason_ = reason;
+    if (listener_) listener_(condition, reason);
+  }
+
+  // FAILED_PRECONDITION once the store is kCorrupt, else OK.
+  absl::Status RefuseWritesIfDamaged() {
+    absl::MutexLock lock(&health_mu_);
+    if (condition_ != StoreCondition::kCorrupt) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database ", options_.path, " is damaged (", corrupt_reason_,
+        "): writes are refused so as not to spread the damage; reads of undamaged series go "
+        "on. Restart adoptiond to check the whole file and learn how to recover it"));
+  }
+
   // A reader connection borrowed from the pool; returned when destroyed.
   class ReaderLease {
    public:
@@ -709,9 +934,9 @@ class SqliteStore final : public SeriesStore {
   }
 
   absl::StatusOr<std::unique_ptr<Connection>> OpenReader() {
-    STORE_ASSIGN_OR_RETURN(
-        std::unique_ptr<Connection> conn,
-        Connection::Open(options_.path, SQLITE_OPEN_READWRITE, options_.busy_timeout_ms));
+    STORE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> conn,
+                           Connection::Open(options_.path, SQLITE_OPEN_READWRITE,
+                                            options_.busy_timeout_ms, options_.vfs));
     // Read-write (not READONLY) so WAL and its index always open, but
     // refusing writes: only the writer connection writes.
     STORE_RETURN_IF_ERROR(conn->Exec("PRAGMA query_only = ON"));
@@ -729,11 +954,20 @@ class SqliteStore final : public SeriesStore {
   std::vector<std::unique_ptr<Connection>> idle_readers_ ABSL_GUARDED_BY(pool_mu_);
   // Readers open, idle or leased (or being opened).
   int open_readers_ ABSL_GUARDED_BY(pool_mu_) = 0;
+
+  // Guards the condition and the listener; the listener runs under it, so
+  // that it hears changes one at a time and in order.
+  absl::Mutex health_mu_;
+  StoreCondition condition_ ABSL_GUARDED_BY(health_mu_) = StoreCondition::kHealthy;
+  std::string corrupt_reason_ ABSL_GUARDED_BY(health_mu_);  // the first finding
+  StoreHealthListener listener_ ABSL_GUARDED_BY(health_mu_);
 };
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(const SqliteStoreOptions& options) {
+namespace {
+
+absl::StatusOr<std::unique_ptr<SeriesStore>> OpenAndCheck(const SqliteStoreOptions& options) {
   if (options.path.empty() || options.path == ":memory:" || options.path.rfind("file:", 0) == 0) {
     return absl::InvalidArgumentError(
         absl::StrCat("SqliteStoreOptions.path: must name a database file, got \"", options.path,
@@ -755,9 +989,19 @@ absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(const SqliteStoreOp
 
   int flags = SQLITE_OPEN_READWRITE;
   if (!options.must_exist) flags |= SQLITE_OPEN_CREATE;
-  STORE_ASSIGN_OR_RETURN(std::unique_ptr<Connection> writer,
-                         Connection::Open(options.path, flags, options.busy_timeout_ms));
+  STORE_ASSIGN_OR_RETURN(
+      std::unique_ptr<Connection> writer,
+      Connection::Open(options.path, flags, options.busy_timeout_ms, options.vfs));
   sqlite3* db = writer->db();
+  // SQLite opens a file it may not write read-only without a word; every
+  // write would then fail (SQLITE_READONLY) while health said SERVING.
+  if (sqlite3_db_readonly(db, "main") == 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        options.path, " can only be read by this process (uid ", getuid(),
+        "): adoptiond writes every acknowledged series there, so it will not serve a file it "
+        "cannot write. Give it write access (chmod u+w, or run as the file's owner), or serve a "
+        "writable copy"));
+  }
   // Until the file is known to be ours, closing must not checkpoint a WAL
   // into it (a foreign WAL-mode database stays byte-identical).
   sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, nullptr);
@@ -765,7 +1009,9 @@ absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(const SqliteStoreOp
     absl::StatusOr<Transaction> txn = Transaction::Begin(writer.get(), "BEGIN IMMEDIATE");
     if (!txn.ok()) {
       // Locked by another process past the busy timeout: retryable.
-      if (absl::IsUnavailable(txn.status())) return txn.status();
+      if (absl::IsUnavailable(txn.status()) || absl::IsDataLoss(txn.status())) {
+        return txn.status();
+      }
       // Otherwise e.g. SQLITE_NOTADB from a file whose header looked right.
       return absl::FailedPreconditionError(absl::StrCat(
           "cannot use ", options.path, " as a series database: ", txn.status().message()));
@@ -786,7 +1032,20 @@ absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(const SqliteStoreOp
   }
   STORE_RETURN_IF_ERROR(writer->Exec("PRAGMA synchronous = FULL"));
   STORE_RETURN_IF_ERROR(writer->Exec("PRAGMA foreign_keys = ON"));
+  if (options.verify_on_open) STORE_RETURN_IF_ERROR(VerifyDatabase(*writer));
   return std::unique_ptr<SeriesStore>(new SqliteStore(options, std::move(writer)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SeriesStore>> OpenSqliteStore(const SqliteStoreOptions& options) {
+  absl::StatusOr<std::unique_ptr<SeriesStore>> store = OpenAndCheck(options);
+  // Damage found anywhere on the way (a page SQLite cannot read, the
+  // checks) gets the same refusal: what and how to recover.
+  if (absl::IsDataLoss(store.status())) {
+    return DamagedDatabase(options.path, store.status().message());
+  }
+  return store;
 }
 
 #undef STORE_ASSIGN_OR_RETURN

@@ -47,14 +47,18 @@ class OptionReader {
   // True when the fitter's specs declare the option `name`.
   bool Declares(const char* name) const { return FindSpec(name) != nullptr; }
 
-  // A finite number in [min_value, max_value].
+  // A finite decimal number in [min_value, max_value]: an optional sign,
+  // digits with an optional fraction, an optional exponent ("100", "-1.5",
+  // "2.5e-3"). Not what else strtod takes: hexadecimal ("0x10"), "inf",
+  // "nan", leading spaces (a value must mean the same to every reader).
   double Double(const char* name, double min_value, double max_value) {
     std::string text = Raw(name);
     const char* begin = text.c_str();
     char* end = nullptr;
     errno = 0;
     double v = std::strtod(begin, &end);
-    bool parsed = end != begin && *end == '\0' && errno != ERANGE && std::isfinite(v);
+    bool parsed = IsDecimalNumber(begin) && end != begin && *end == '\0' && errno != ERANGE &&
+                  std::isfinite(v);
     if (!parsed || v < min_value || v > max_value) {
       Fail(Format("option '%s': must be a number in [%g, %g], got '%s'", name, min_value, max_value,
                   text.c_str()));
@@ -63,14 +67,17 @@ class OptionReader {
     return v;
   }
 
-  // An integer in [min_value, max_value].
+  // A decimal integer in [min_value, max_value]: an optional sign and
+  // digits (no leading spaces, which strtoll skips).
   int64_t Int(const char* name, int64_t min_value, int64_t max_value) {
     std::string text = Raw(name);
     const char* begin = text.c_str();
     char* end = nullptr;
     errno = 0;
     long long v = std::strtoll(begin, &end, 10);
-    if (end == begin || *end != '\0' || errno == ERANGE || v < min_value || v > max_value) {
+    const char* digits = begin + (*begin == '+' || *begin == '-');
+    if (!IsDigit(*digits) || end == begin || *end != '\0' || errno == ERANGE || v < min_value ||
+        v > max_value) {
       Fail(Format("option '%s': must be an integer in [%lld, %lld], got '%s'", name,
                   static_cast<long long>(min_value), static_cast<long long>(max_value),
                   text.c_str()));
@@ -105,6 +112,25 @@ class OptionReader {
   }
 
  private:
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+  // [+-]? (digits [. digits?] | . digits) ([eE] [+-]? digits)?
+  static bool IsDecimalNumber(const char* s) {
+    if (*s == '+' || *s == '-') ++s;
+    bool mantissa = false;
+    for (; IsDigit(*s); ++s) mantissa = true;
+    if (*s == '.') {
+      for (++s; IsDigit(*s); ++s) mantissa = true;
+    }
+    if (!mantissa) return false;
+    if (*s == 'e' || *s == 'E') {
+      ++s;
+      if (*s == '+' || *s == '-') ++s;
+      if (!IsDigit(*s)) return false;
+      while (IsDigit(*s)) ++s;
+    }
+    return *s == '\0';
+  }
+
   const adoption_option_spec_v1* FindSpec(const char* name) const {
     for (size_t i = 0; i < num_specs_; ++i) {
       if (specs_[i].name && std::strcmp(specs_[i].name, name) == 0) {
