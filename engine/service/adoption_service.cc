@@ -10,6 +10,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "engine/service/log_text.h"
 #include "engine/service/page_token.h"
@@ -57,6 +58,25 @@ class RpcLog {
 absl::Status InField(const absl::Status& s, const std::string& field) {
   if (s.ok()) return s;
   return absl::Status(s.code(), absl::StrCat(field, ": ", s.message()));
+}
+
+// What an upsert removed from a stored series, for the response's warnings.
+std::string ShrinkWarning(const Replacement& r) {
+  std::string what;
+  if (!r.removed_t.empty()) {
+    absl::StrAppend(
+        &what, r.old_points, " points replaced by ", r.new_points, ", ", r.removed_t.size(),
+        " of them no longer there (t ",
+        absl::StrJoin(r.removed_t.begin(),
+                      r.removed_t.begin() + std::min<size_t>(5, r.removed_t.size()), ", "),
+        r.removed_t.size() > 5 ? ", ..." : "", ")");
+  }
+  if (!r.dropped_keys.empty()) {
+    absl::StrAppend(&what, what.empty() ? "" : "; ", "metadata ",
+                    absl::StrJoin(r.dropped_keys, ", "), " dropped");
+  }
+  return absl::StrCat("series[", r.index, "] (\"", r.id, "\"): ", what,
+                      r.removed_t.empty() ? "" : "; to add new points, use AppendPoints");
 }
 
 using Digest = std::array<unsigned char, SHA256_DIGEST_LENGTH>;
@@ -158,11 +178,50 @@ grpc::Status AdoptionServiceImpl::UpsertSeries(grpc::ServerContext* context,
       }
       batch.push_back(std::move(r));
     }
-    absl::StatusOr<UpsertStats> stats = store_->Upsert(batch);
+    if (request->check_revisions()) {
+      for (int i = 0; i < request->series_size(); ++i)
+        batch[i].revision = request->series(i).revision();
+    }
+    UpsertOptions upsert;
+    upsert.check_revisions = request->check_revisions();
+    absl::StatusOr<UpsertStats> stats = store_->Upsert(batch, upsert);
     if (!stats.ok()) return stats.status();
     response->set_created(stats->created);
     response->set_updated(stats->updated);
     response->set_unchanged(stats->unchanged);
+    for (int64_t r : stats->revisions) response->add_revisions(r);
+    for (const Replacement& r : stats->shrunk) response->add_warnings(ShrinkWarning(r));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdoptionServiceImpl::AppendPoints(grpc::ServerContext* context,
+                                               const v1::AppendPointsRequest* request,
+                                               v1::AppendPointsResponse* response) {
+  return Serve("AppendPoints", context, [&]() -> absl::Status {
+    if (absl::Status s =
+            ValidateSeriesId(request->series_id(), "series_id", options_.series_limits);
+        !s.ok()) {
+      return s;
+    }
+    if (request->points_size() == 0) return absl::InvalidArgumentError("points: must not be empty");
+    // The points alone must be a valid series; how they continue the stored
+    // one is the store's to check, atomically.
+    SeriesRecord points;
+    points.id = request->series_id();
+    for (const auto& p : request->points()) points.points.push_back({p.t(), p.value()});
+    if (absl::Status s = ValidateSeries(points, options_.series_limits, ""); !s.ok()) return s;
+    AppendOptions append;
+    if (request->has_expected_revision()) append.expected_revision = request->expected_revision();
+    append.max_points = options_.series_limits.max_points;
+    absl::StatusOr<AppendStats> stats = store_->Append(request->series_id(), points.points, append);
+    if (!stats.ok()) {
+      return absl::IsNotFound(stats.status()) ? InField(stats.status(), "series_id")
+                                              : stats.status();
+    }
+    response->set_appended(stats->appended);
+    response->set_already_present(stats->already_present);
+    response->set_revision(stats->revision);
     return absl::OkStatus();
   });
 }
@@ -223,7 +282,10 @@ grpc::Status AdoptionServiceImpl::DeleteSeries(grpc::ServerContext* context,
     if (absl::Status s = ValidateSeriesId(request->id(), "id", options_.series_limits); !s.ok()) {
       return s;
     }
-    absl::StatusOr<bool> deleted = store_->Delete(request->id());
+    absl::StatusOr<bool> deleted =
+        store_->Delete(request->id(), request->has_expected_revision()
+                                          ? std::optional<int64_t>(request->expected_revision())
+                                          : std::nullopt);
     if (!deleted.ok()) return deleted.status();
     if (!*deleted && !request->allow_missing()) {
       return absl::NotFoundError(absl::StrCat("id: no series \"", request->id(), "\""));

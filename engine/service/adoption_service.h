@@ -65,6 +65,8 @@ class AdoptionServiceImpl final : public v1::AdoptionService::Service {
 
   grpc::Status UpsertSeries(grpc::ServerContext* context, const v1::UpsertSeriesRequest* request,
                             v1::UpsertSeriesResponse* response) override;
+  grpc::Status AppendPoints(grpc::ServerContext* context, const v1::AppendPointsRequest* request,
+                            v1::AppendPointsResponse* response) override;
   grpc::Status GetSeries(grpc::ServerContext* context, const v1::GetSeriesRequest* request,
                          v1::Series* response) override;
   grpc::Status ListSeries(grpc::ServerContext* context, const v1::ListSeriesRequest* request,

@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +31,47 @@
 
 namespace adoption {
 
+// An update that removed what the stored series had: points (a series
+// replaced by a shorter one, e.g. only its newest month) or metadata keys.
+// Upsert replaces whole series on purpose; callers warn about these.
+struct Replacement {
+  std::string id;
+  size_t index = 0;  // in the batch
+  size_t old_points = 0;
+  size_t new_points = 0;
+  std::vector<double> removed_t;          // t of stored points no longer there
+  std::vector<std::string> dropped_keys;  // metadata keys no longer there
+};
+
+struct UpsertOptions {
+  // Optimistic concurrency: every record's `revision` is the revision the
+  // writer read (0: the series must not exist yet). If any stored revision
+  // differs, the batch is refused with ABORTED and nothing changes. Default
+  // off: revisions of the batch are ignored.
+  bool check_revisions = false;
+};
+
 struct UpsertStats {
   int created = 0;
   int updated = 0;
   int unchanged = 0;
+  // Per series of the batch, in batch order: its revision after the write.
+  std::vector<int64_t> revisions;
+  // The updates that removed points or metadata keys, in batch order.
+  std::vector<Replacement> shrunk;
+};
+
+struct AppendOptions {
+  // When set, the series' revision must be this (ABORTED otherwise).
+  std::optional<int64_t> expected_revision;
+  // Most points the series may hold after the append; 0 = no limit.
+  int max_points = 0;
+};
+
+struct AppendStats {
+  int appended = 0;         // new points after the last stored one
+  int already_present = 0;  // points equal to stored ones (a retried append)
+  int64_t revision = 0;     // the series' revision after the append
 };
 
 // A page request for List().
@@ -109,8 +147,26 @@ class SeriesStore {
   virtual absl::Status ProbeWrite() { return absl::OkStatus(); }
 
   // Creates or replaces every series in batch, all or nothing. Ids in the
-  // batch must be unique (INVALID_ARGUMENT otherwise).
-  virtual absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch) = 0;
+  // batch must be unique (INVALID_ARGUMENT otherwise); with
+  // options.check_revisions, ABORTED when a stored revision is not the
+  // expected one.
+  virtual absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch,
+                                             const UpsertOptions& options) = 0;
+  absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch) {
+    return Upsert(batch, UpsertOptions());
+  }
+
+  // Adds points after the last stored point of series `id`, atomically. The
+  // points must be valid as a series (ValidateSeries) and continue it: a
+  // point at a stored t must carry the stored value (a retried append; it
+  // counts as already present), a point before the last stored t that is
+  // not stored is refused, and values never go below the last stored one.
+  // NOT_FOUND without the series; INVALID_ARGUMENT naming points[i];
+  // ABORTED when options.expected_revision is set and differs. A call that
+  // adds nothing changes nothing (not even the revision).
+  virtual absl::StatusOr<AppendStats> Append(const std::string& id,
+                                             const std::vector<SeriesPoint>& points,
+                                             const AppendOptions& options) = 0;
 
   // NOT_FOUND if no series has this id.
   virtual absl::StatusOr<SeriesRecord> Get(const std::string& id) = 0;
@@ -123,8 +179,12 @@ class SeriesStore {
   virtual absl::StatusOr<std::vector<SeriesRecord>> GetMany(
       const std::vector<std::string>& ids) = 0;
 
-  // Returns true if a series was deleted, false if none had this id.
-  virtual absl::StatusOr<bool> Delete(const std::string& id) = 0;
+  // Returns true if a series was deleted, false if none had this id. With
+  // expected_revision, ABORTED unless the stored revision is that (0: the
+  // series must not exist).
+  virtual absl::StatusOr<bool> Delete(const std::string& id,
+                                      std::optional<int64_t> expected_revision) = 0;
+  absl::StatusOr<bool> Delete(const std::string& id) { return Delete(id, std::nullopt); }
 
   // Number of series stored.
   virtual absl::StatusOr<int64_t> Count() = 0;

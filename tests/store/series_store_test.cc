@@ -480,6 +480,118 @@ const StoreFactory kFactories[] = {
     {"Sqlite", [](const TempDir& dir) { return Open("sqlite:" + dir.File("series.db")); }},
 };
 
+TEST_P(SeriesStoreTest, AppendAddsAfterTheEndAndRetriesAreHarmless) {
+  ASSERT_TRUE(store_->Upsert({MakeSeries("a", 4, 2.0)}).ok());  // t 0..3, values 0, 2, 4, 6
+  // The newest month, then the same call again (a retried job).
+  absl::StatusOr<AppendStats> first = store_->Append("a", {{4, 9}}, {});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->appended, 1);
+  EXPECT_EQ(first->revision, 2);
+  absl::StatusOr<AppendStats> again = store_->Append("a", {{4, 9}}, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->appended, 0);
+  EXPECT_EQ(again->already_present, 1);
+  EXPECT_EQ(again->revision, 2);  // nothing changed, not even the revision
+  // Overlap that agrees, then new points.
+  absl::StatusOr<AppendStats> more = store_->Append("a", {{3, 6}, {4, 9}, {5, 9}, {6, 12}}, {});
+  ASSERT_TRUE(more.ok()) << more.status();
+  EXPECT_EQ(more->appended, 2);
+  EXPECT_EQ(more->already_present, 2);
+  absl::StatusOr<SeriesRecord> a = store_->Get("a");
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->points.size(), 7u);
+  EXPECT_EQ(a->points.back(), (SeriesPoint{6, 12}));
+  EXPECT_EQ(a->metadata.at("org"), "acme");  // metadata kept
+  EXPECT_EQ(a->revision, 3);
+}
+
+TEST_P(SeriesStoreTest, AppendRefusesWhatWouldRewriteTheSeries) {
+  ASSERT_TRUE(store_->Upsert({MakeSeries("a", 4, 2.0)}).ok());
+  struct Case {
+    std::vector<SeriesPoint> points;
+    std::string message;
+  };
+  const Case cases[] = {
+      {{{3, 7}}, "points[0].value: t 3 is stored with value 6, the append has 7"},
+      {{{2.5, 5}}, "points[0].t: 2.5 is before the series' last point"},
+      {{{4, 5}}, "points[0].value: 5 is below the last value 6"},
+      {{{4, 8}, {5, 7}}, "points[1].value: 7 is below the last value 8"},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<AppendStats> r = store_->Append("a", c.points, {});
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << c.message;
+    EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.message));
+  }
+  AppendOptions limited;
+  limited.max_points = 5;
+  EXPECT_THAT(std::string(store_->Append("a", {{4, 8}, {5, 9}}, limited).status().message()),
+              HasSubstr("would hold 6 points, above the limit of 5"));
+  EXPECT_EQ(store_->Append("nope", {{0, 1}}, {}).status().code(), absl::StatusCode::kNotFound);
+  // Nothing of the refused appends was stored.
+  absl::StatusOr<SeriesRecord> a = store_->Get("a");
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->points, MakeSeries("a", 4, 2.0).points);
+  EXPECT_EQ(a->revision, 1);
+}
+
+TEST_P(SeriesStoreTest, ExpectedRevisionsRefuseStaleWriters) {
+  ASSERT_TRUE(store_->Upsert({MakeSeries("a", 3)}).ok());
+  // Two writers read revision 1; the first wins, the second is refused.
+  SeriesRecord mine = MakeSeries("a", 4);
+  mine.revision = 1;
+  UpsertOptions check;
+  check.check_revisions = true;
+  absl::StatusOr<UpsertStats> won = store_->Upsert({mine}, check);
+  ASSERT_TRUE(won.ok()) << won.status();
+  EXPECT_THAT(won->revisions, ElementsAre(2));
+  SeriesRecord theirs = MakeSeries("a", 5);
+  theirs.revision = 1;
+  SeriesRecord fresh = MakeSeries("b", 2);  // in the same batch: not stored either
+  absl::Status stale = store_->Upsert({fresh, theirs}, check).status();
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted);
+  EXPECT_THAT(std::string(stale.message()), HasSubstr("is at revision 2, the write expected 1"));
+  EXPECT_EQ(store_->Get("b").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Get("a")->points.size(), 4u);
+  // Revision 0: "must not exist yet".
+  SeriesRecord create = MakeSeries("a", 2);
+  create.revision = 0;
+  EXPECT_EQ(store_->Upsert({create}, check).status().code(), absl::StatusCode::kAborted);
+  // Appends and deletes take an expected revision too.
+  AppendOptions append;
+  append.expected_revision = 1;
+  EXPECT_EQ(store_->Append("a", {{4, 10}}, append).status().code(), absl::StatusCode::kAborted);
+  append.expected_revision = 2;
+  EXPECT_TRUE(store_->Append("a", {{4, 10}}, append).ok());
+  EXPECT_EQ(store_->Delete("a", 2).status().code(), absl::StatusCode::kAborted);
+  absl::StatusOr<bool> deleted = store_->Delete("a", 3);
+  ASSERT_TRUE(deleted.ok()) << deleted.status();
+  EXPECT_TRUE(*deleted);
+}
+
+TEST_P(SeriesStoreTest, ReplacementsThatRemoveAreReported) {
+  ASSERT_TRUE(
+      store_->Upsert({MakeSeries("a", 14, 1.0, {{"org", "acme"}, {"created_at", "x"}})}).ok());
+  // A monthly job's habit: only the newest month, no metadata.
+  SeriesRecord newest;
+  newest.id = "a";
+  newest.unit = "finetunes";
+  newest.points = {{14, 20}};
+  absl::StatusOr<UpsertStats> r = store_->Upsert({MakeSeries("b", 2), newest});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->shrunk.size(), 1u);
+  const Replacement& shrunk = r->shrunk[0];
+  EXPECT_EQ(shrunk.id, "a");
+  EXPECT_EQ(shrunk.index, 1u);
+  EXPECT_EQ(shrunk.old_points, 14u);
+  EXPECT_EQ(shrunk.new_points, 1u);
+  EXPECT_EQ(shrunk.removed_t.size(), 14u);
+  EXPECT_THAT(shrunk.dropped_keys, ElementsAre("created_at", "org"));
+  // Growing a series removes nothing: no report.
+  absl::StatusOr<UpsertStats> grow = store_->Upsert({MakeSeries("b", 3)});
+  ASSERT_TRUE(grow.ok());
+  EXPECT_THAT(grow->shrunk, IsEmpty());
+}
+
 TEST(OpenStoreTest, PicksTheBackendFromTheDbValue) {
   TempDir dir;
   absl::StatusOr<OpenedStore> memory = OpenStore(":memory:");

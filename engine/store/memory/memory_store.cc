@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "engine/store/memory/memory_store.h"
 #include "engine/store/store_errors.h"
+#include "engine/store/write_rules.h"
 
 namespace adoption {
 namespace {
@@ -33,7 +34,8 @@ class MemoryStore final : public SeriesStore {
   MemoryStore(const MemoryStore&) = delete;
   MemoryStore& operator=(const MemoryStore&) = delete;
 
-  absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch) override {
+  absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch,
+                                     const UpsertOptions& options) override {
     // Checked before anything changes, so a refused batch stores nothing.
     if (absl::Status s = store_internal::CheckUniqueIds(batch); !s.ok()) {
       return s;
@@ -41,19 +43,65 @@ class MemoryStore final : public SeriesStore {
     const int64_t now = absl::ToUnixSeconds(absl::Now());
     UpsertStats stats;
     absl::MutexLock lock(&mu_);
-    for (const SeriesRecord& s : batch) {
+    if (options.check_revisions) {
+      for (const SeriesRecord& s : batch) {
+        auto it = series_.find(s.id);
+        if (absl::Status st = store_internal::CheckRevision(
+                s.id, it == series_.end() ? 0 : it->second.revision, s.revision);
+            !st.ok()) {
+          return st;
+        }
+      }
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const SeriesRecord& s = batch[i];
       auto [it, inserted] = series_.try_emplace(s.id);
       SeriesRecord& stored = it->second;
       if (!inserted && stored.SameContent(s)) {
         ++stats.unchanged;
+        stats.revisions.push_back(stored.revision);
         continue;
+      }
+      if (!inserted) {
+        if (auto r = store_internal::DescribeReplacement(stored, s, i)) {
+          stats.shrunk.push_back(std::move(*r));
+        }
       }
       const int64_t revision = inserted ? 1 : stored.revision + 1;
       stored = s;
       stored.revision = revision;
       stored.update_time_unix = now;
+      stats.revisions.push_back(revision);
       ++(inserted ? stats.created : stats.updated);
     }
+    return stats;
+  }
+
+  absl::StatusOr<AppendStats> Append(const std::string& id, const std::vector<SeriesPoint>& points,
+                                     const AppendOptions& options) override {
+    absl::MutexLock lock(&mu_);
+    auto it = series_.find(id);
+    if (it == series_.end()) return store_internal::SeriesNotFound(id);
+    SeriesRecord& stored = it->second;
+    if (options.expected_revision) {
+      if (absl::Status s =
+              store_internal::CheckRevision(id, stored.revision, *options.expected_revision);
+          !s.ok()) {
+        return s;
+      }
+    }
+    absl::StatusOr<store_internal::AppendPlan> plan =
+        store_internal::PlanAppend(stored, points, options.max_points);
+    if (!plan.ok()) return plan.status();
+    AppendStats stats;
+    stats.appended = plan->appended;
+    stats.already_present = plan->already_present;
+    if (plan->appended > 0) {
+      stored.points = std::move(plan->points);
+      ++stored.revision;
+      stored.update_time_unix = absl::ToUnixSeconds(absl::Now());
+    }
+    stats.revision = stored.revision;
     return stats;
   }
 
@@ -96,8 +144,17 @@ class MemoryStore final : public SeriesStore {
     return out;
   }
 
-  absl::StatusOr<bool> Delete(const std::string& id) override {
+  absl::StatusOr<bool> Delete(const std::string& id,
+                              std::optional<int64_t> expected_revision) override {
     absl::MutexLock lock(&mu_);
+    if (expected_revision) {
+      auto it = series_.find(id);
+      if (absl::Status s = store_internal::CheckRevision(
+              id, it == series_.end() ? 0 : it->second.revision, *expected_revision);
+          !s.ok()) {
+        return s;
+      }
+    }
     return series_.erase(id) > 0;
   }
 

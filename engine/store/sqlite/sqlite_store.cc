@@ -55,6 +55,7 @@
 #include "engine/store/sqlite/sqlite_store.h"
 #include "engine/store/store_errors.h"
 #include "engine/store/validation.h"
+#include "engine/store/write_rules.h"
 
 namespace adoption {
 namespace {
@@ -644,9 +645,15 @@ class SqliteStore final : public SeriesStore {
     listener_ = std::move(listener);
   }
 
-  absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch) override {
+  absl::StatusOr<UpsertStats> Upsert(const std::vector<SeriesRecord>& batch,
+                                     const UpsertOptions& options) override {
     STORE_RETURN_IF_ERROR(RefuseWritesIfDamaged());
-    return Observe(UpsertImpl(batch), /*write=*/true);
+    return Observe(UpsertImpl(batch, options), /*write=*/true);
+  }
+  absl::StatusOr<AppendStats> Append(const std::string& id, const std::vector<SeriesPoint>& points,
+                                     const AppendOptions& options) override {
+    STORE_RETURN_IF_ERROR(RefuseWritesIfDamaged());
+    return Observe(AppendImpl(id, points, options), /*write=*/true);
   }
   absl::StatusOr<SeriesRecord> Get(const std::string& id) override {
     return Observe(GetImpl(id), /*write=*/false);
@@ -657,9 +664,10 @@ class SqliteStore final : public SeriesStore {
   absl::StatusOr<std::vector<SeriesRecord>> GetMany(const std::vector<std::string>& ids) override {
     return Observe(GetManyImpl(ids), /*write=*/false);
   }
-  absl::StatusOr<bool> Delete(const std::string& id) override {
+  absl::StatusOr<bool> Delete(const std::string& id,
+                              std::optional<int64_t> expected_revision) override {
     STORE_RETURN_IF_ERROR(RefuseWritesIfDamaged());
-    return Observe(DeleteImpl(id), /*write=*/true);
+    return Observe(DeleteImpl(id, expected_revision), /*write=*/true);
   }
   absl::StatusOr<int64_t> Count() override { return Observe(CountImpl(), /*write=*/false); }
 
@@ -678,7 +686,8 @@ class SqliteStore final : public SeriesStore {
   }
 
  private:
-  absl::StatusOr<UpsertStats> UpsertImpl(const std::vector<SeriesRecord>& batch) {
+  absl::StatusOr<UpsertStats> UpsertImpl(const std::vector<SeriesRecord>& batch,
+                                         const UpsertOptions& options) {
     STORE_RETURN_IF_ERROR(store_internal::CheckUniqueIds(batch));
     UpsertStats stats;
     if (batch.empty()) return stats;
@@ -687,11 +696,24 @@ class SqliteStore final : public SeriesStore {
     absl::MutexLock lock(&write_mu_);
     Connection& conn = *writer_;
     STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(&conn, "BEGIN IMMEDIATE"));
-    for (const SeriesRecord& s : batch) {
+    for (size_t i = 0; i < batch.size(); ++i) {
+      const SeriesRecord& s = batch[i];
       STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> stored, LoadSeries(conn, s.id));
+      // In the transaction: a refused batch rolls back whatever came before.
+      if (options.check_revisions) {
+        STORE_RETURN_IF_ERROR(
+            store_internal::CheckRevision(s.id, stored ? stored->revision : 0, s.revision));
+      }
       if (stored.has_value() && stored->SameContent(s)) {
         ++stats.unchanged;
+        stats.revisions.push_back(stored->revision);
         continue;
+      }
+      stats.revisions.push_back(stored ? stored->revision + 1 : 1);
+      if (stored.has_value()) {
+        if (auto r = store_internal::DescribeReplacement(*stored, s, i)) {
+          stats.shrunk.push_back(std::move(*r));
+        }
       }
       const std::string blob = EncodePoints(s.points);
       if (stored.has_value()) {
@@ -826,8 +848,54 @@ class SqliteStore final : public SeriesStore {
     return out;
   }
 
-  absl::StatusOr<bool> DeleteImpl(const std::string& id) {
+  absl::StatusOr<AppendStats> AppendImpl(const std::string& id,
+                                         const std::vector<SeriesPoint>& points,
+                                         const AppendOptions& options) {
     absl::MutexLock lock(&write_mu_);
+    Connection& conn = *writer_;
+    STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(&conn, "BEGIN IMMEDIATE"));
+    STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> stored, LoadSeries(conn, id));
+    if (!stored.has_value()) return store_internal::SeriesNotFound(id);
+    if (options.expected_revision) {
+      STORE_RETURN_IF_ERROR(
+          store_internal::CheckRevision(id, stored->revision, *options.expected_revision));
+    }
+    STORE_ASSIGN_OR_RETURN(store_internal::AppendPlan plan,
+                           store_internal::PlanAppend(*stored, points, options.max_points));
+    AppendStats stats;
+    stats.appended = plan.appended;
+    stats.already_present = plan.already_present;
+    stats.revision = stored->revision;
+    if (plan.appended == 0) return stats;  // nothing changes; the transaction rolls back
+    STORE_ASSIGN_OR_RETURN(Statement update,
+                           conn.Prepare("UPDATE series SET points = ?2, revision = revision + 1, "
+                                        "update_time = ?3 WHERE id = ?1"));
+    update.BindText(1, id);
+    update.BindBlob(2, EncodePoints(plan.points));
+    update.BindInt64(3, absl::ToUnixSeconds(absl::Now()));
+    STORE_RETURN_IF_ERROR(update.Run());
+    // Durable once this returns (WAL fsync'ed, synchronous=FULL).
+    STORE_RETURN_IF_ERROR(txn.Commit());
+    stats.revision = stored->revision + 1;
+    return stats;
+  }
+
+  absl::StatusOr<bool> DeleteImpl(const std::string& id, std::optional<int64_t> expected_revision) {
+    absl::MutexLock lock(&write_mu_);
+    if (expected_revision) {
+      // Read and delete in one transaction, so nothing comes between.
+      Connection& conn = *writer_;
+      STORE_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(&conn, "BEGIN IMMEDIATE"));
+      STORE_ASSIGN_OR_RETURN(std::optional<SeriesRecord> stored, LoadSeries(conn, id));
+      STORE_RETURN_IF_ERROR(
+          store_internal::CheckRevision(id, stored ? stored->revision : 0, *expected_revision));
+      if (!stored.has_value()) return false;
+      STORE_ASSIGN_OR_RETURN(Statement stmt, conn.Prepare("DELETE FROM series WHERE id = ?1"));
+      stmt.BindText(1, id);
+      STORE_RETURN_IF_ERROR(stmt.Run());
+      STORE_RETURN_IF_ERROR(txn.Commit());
+      return true;
+    }
     // One statement in autocommit mode: atomic and durable on return; the
     // metadata goes with it (ON DELETE CASCADE, foreign_keys=ON).
     STORE_ASSIGN_OR_RETURN(Statement stmt, writer_->Prepare("DELETE FROM series WHERE id = ?1"));
