@@ -102,6 +102,10 @@ TEST_F(AdoptctlTest, UsageErrorsExitTwo) {
       {"compare", "--all", "--format", "xml"},
       {"fit", "--series", "a"},  // --fitter missing
       {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "0"},
+      {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "1", "--level", "0"},
+      {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "1", "--level", "1"},
+      {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "1", "--level", "95"},
+      {"compare", "--all", "--loss", "gauss"},
       {"fitters", "--format", "csv"},
       {"--timeout", "-1", "fitters"},
       {"load-csv", "/no/such/file.csv"},
