@@ -239,7 +239,7 @@ def build_report(client, *, series: Optional[Sequence[str]] = None, all: bool = 
                  options: Optional[Mapping[str, Mapping[str, object]]] = None,
                  horizon: int = 6, group_by: str = "company", band: str = "combined",
                  cross_validation: bool = True, max_origins: int = 0,
-                 title: str = "Adoption model comparison") -> str:
+                 title: str = "Adoption model comparison", loss: Optional[str] = None) -> str:
     """Compares the selection on the server, draws the figures for the top
     `top` series by last value (every listed series when top is None), and
     returns the HTML page."""
@@ -247,7 +247,7 @@ def build_report(client, *, series: Optional[Sequence[str]] = None, all: bool = 
 
     report = client.compare(series, all=all, filter=filter, fitters=fitters, options=options,
                             group_by=group_by, cross_validation=cross_validation,
-                            max_origins=max_origins)
+                            max_origins=max_origins, loss=loss)
     if series:
         chosen = [report[i] for i in series]
         if top is not None:
