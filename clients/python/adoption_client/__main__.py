@@ -13,6 +13,7 @@ matches no series ("error: CODE: message"), 2 usage.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 from . import errors, vocabulary
@@ -81,6 +82,11 @@ def main(argv=None) -> int:
     r.add_argument("--cv-max-origins", type=int, default=0,
                    help="most recent rolling origins per series (0: all)")
     r.add_argument("--title", default="Adoption model comparison")
+    r.add_argument("--org-top", type=int, default=3,
+                   help="figures on each organisation's page (default 3); the pages go to "
+                        "<out stem>.orgs/ beside --out")
+    r.add_argument("--no-org-pages", action="store_true",
+                   help="no per-organisation pages (and no links to them)")
 
     pl = sub.add_parser("plot", help="one series' figure (PNG, SVG or PDF)")
     _common(pl)
@@ -98,17 +104,28 @@ def main(argv=None) -> int:
         with Client(args.server, token=args.token, tls=args.tls_ca,
                     tls_server_name=args.tls_server_name, timeout=args.timeout) as c:
             if args.command == "report":
-                from .report import build_report
+                from .report import build_report_pages
                 top = args.top if args.top is not None else (None if args.series else 12)
-                page = build_report(
+                name = os.path.basename(args.out)
+                pages = build_report_pages(
                     c, series=args.series, all=args.all,
                     filter=filters, top=top, fitters=fitters, options=options,
                     horizon=args.horizon, group_by=args.group_by,
                     cross_validation=not args.no_cv, max_origins=args.cv_max_origins,
-                    title=args.title, loss=args.loss)
-                with open(args.out, "w", encoding="utf-8") as f:
-                    f.write(page)
-                print(f"wrote {args.out} ({len(page) // 1024} KiB)", file=sys.stderr)
+                    title=args.title, loss=args.loss,
+                    org_top=None if args.no_org_pages else max(args.org_top, 0), page=name)
+                where = os.path.dirname(os.path.abspath(args.out))
+                for path, page in pages.items():
+                    target = args.out if path == name else os.path.join(where, path)
+                    os.makedirs(os.path.dirname(os.path.abspath(target)), exist_ok=True)
+                    with open(target, "w", encoding="utf-8") as f:
+                        f.write(page)
+                main = pages[name]
+                others = len(pages) - 1
+                print(f"wrote {args.out} ({len(main) // 1024} KiB)"
+                      + (f" and {others} organisation pages in "
+                         f"{os.path.join(where, os.path.splitext(name)[0] + '.orgs')}"
+                         if others else ""), file=sys.stderr)
             else:
                 from .plot import plot_from_server, save_figure
                 fig = plot_from_server(c, args.series, fitters=fitters, options=options,

@@ -2,7 +2,11 @@
 and their errors, interval levels, ADOPTION_SERVER, empty selections and
 near ties."""
 import json
+import os
+import re
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -139,3 +143,44 @@ def test_near_ties_from_the_fits_aicc(mistral_report):
     df = mistral_report.series_to_pandas()
     assert df.near_tie.sum() == len(ties)
     assert set(df[df.near_tie].series_id) == {s.series_id for s in ties}
+
+
+def _readme_blocks(lang):
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    return re.findall(r"^```" + lang + r"\n(.*?)^```", text, flags=re.S | re.M)
+
+
+def test_readme_example_runs_verbatim(address, tmp_path):
+    (block,) = _readme_blocks("python")
+    script = tmp_path / "example.py"
+    script.write_text(block)
+    repo = Path(__file__).resolve().parents[3]
+    env = {**os.environ, "ADOPTION_SERVER": address, "MPLBACKEND": "Agg",
+           "PYTHONPATH": str(repo / "clients" / "python")}
+    # From the repository root, as the README says; the figure lands there.
+    out = subprocess.run([sys.executable, str(script)], cwd=repo, env=env, capture_output=True,
+                         text=True, timeout=300)
+    try:
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.startswith("citation ")
+        assert "did you mean company=Meta?" in out.stdout
+        assert "mistralai/Mistral-7B-v0.1" in out.stdout
+        assert (repo / "mistral.png").stat().st_size > 10_000
+    finally:
+        (repo / "mistral.png").unlink(missing_ok=True)
+
+
+def test_readme_commands_run_verbatim(address, tmp_path):
+    commands = [line.split("  #")[0] for block in _readme_blocks("sh") for line in block.splitlines()
+                if line.startswith("/usr/bin/python3 -m adoption_client")]
+    assert len(commands) == 4
+    env = {**os.environ, "ADOPTION_SERVER": address, "MPLBACKEND": "Agg",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    for command in commands:
+        run = subprocess.run(command, shell=True, cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=600)
+        assert run.returncode == 0, (command, run.stderr)
+    assert (tmp_path / "report.orgs" / "Meta.html").exists()
+    assert (tmp_path / "meta.orgs" / "Meta.html").exists()
+    assert (tmp_path / "gemma.png").stat().st_size > 10_000
+    assert len(re.findall(r'class="series-figure"', (tmp_path / "two.html").read_text())) == 2
