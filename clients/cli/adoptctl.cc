@@ -374,9 +374,7 @@ int Forecast(adoption::AdoptionClient& client, const Args& args, Format format) 
 
 int main(int argc, char** argv) {
   Args args;
-  if (const char* env = std::getenv("ADOPTION_SERVER"); env && *env) {
-    args.server = env;
-  }
+  args.server = adoption::DefaultServerAddress();  // $ADOPTION_SERVER, else 127.0.0.1:50051
 
   CLI::App app{
       "adoptctl: client of adoptiond, the adoption-engine server.\n"
