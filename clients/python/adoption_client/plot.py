@@ -28,7 +28,7 @@ import matplotlib.figure  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import errors, models  # noqa: E402
+from . import errors, models, vocabulary  # noqa: E402
 from .types import Criterion, Forecast, Series, SeriesReport  # noqa: E402
 
 _COLORS = {"citation": "#d62728", "logistic": "#1f77b4", "gompertz": "#2ca02c",
@@ -74,7 +74,7 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
     entries; the legend sits beside the plot, off the data.
     """
     forecasts = dict(forecasts or {})
-    options = options or {}
+    options = vocabulary.compare_options(options)  # {"citation.m": 100} works too
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     else:
@@ -226,6 +226,7 @@ def plot_from_server(client, series_id: str, *, fitters: Optional[Sequence[str]]
     given) and forecasts each usable one (and `band`), then plot_series().
     Forecasts the server refuses (implausible extrapolation, too short a
     history) are left out. Returns the Figure."""
+    options = vocabulary.compare_options(options)
     series = client.get_series(series_id)
     if report is None:
         report = client.compare(series_id, fitters=fitters, options=options).series[0]
@@ -239,6 +240,7 @@ def fetch_forecasts(client, report: SeriesReport, *, horizon: int = 6,
     """{fitter: Forecast} for every usable fit of report (and band); refused
     forecasts are skipped."""
     out: Dict[str, Forecast] = {}
+    options = vocabulary.compare_options(options)
     names = [f.fitter for f in report.fits if f.usable]
     if band and band not in names:
         names.append(band)

@@ -260,8 +260,9 @@ def build_report_pages(client, *, series: Optional[Sequence[str]] = None, all: b
     "<page stem>.orgs/<organisation_file(value)>" with figures for its
     org_top largest series. top: figures on the main page for the top series
     by last value (every listed series when top is None)."""
-    from . import plot
+    from . import plot, vocabulary
 
+    options = vocabulary.compare_options(options)  # {"citation.m": 100} works too
     report = client.compare(series, all=all, filter=filter, fitters=fitters, options=options,
                             group_by=group_by, cross_validation=cross_validation,
                             max_origins=max_origins, loss=loss)

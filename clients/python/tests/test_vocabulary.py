@@ -184,3 +184,19 @@ def test_readme_commands_run_verbatim(address, tmp_path):
     assert (tmp_path / "meta.orgs" / "Meta.html").exists()
     assert (tmp_path / "gemma.png").stat().st_size > 10_000
     assert len(re.findall(r'class="series-figure"', (tmp_path / "two.html").read_text())) == 2
+
+
+def test_figures_take_the_same_options(client):
+    from adoption_client import plot
+    report = client.compare(LLAMA, options={"citation.m": 100}).series[0]
+    assert report.fit("citation").param("m").value == 100
+    flat = plot.fetch_forecasts(client, report, options={"citation.m": 100})
+    nested = plot.fetch_forecasts(client, report, options={"citation": {"m": 100}})
+    assert flat["citation"].fit.param("m").value == 100
+    assert [p.value for p in flat["citation"].points] == [p.value for p in nested["citation"].points]
+    fig = plot.plot_from_server(client, LLAMA, options={"citation.m": 100}, report=report)
+    fitted = next(line for line in fig.axes[0].get_lines() if line.get_gid() == "fit-citation")
+    series = client.get_series(LLAMA)
+    # The drawn curve is the fitted one (m = 100): it ends near the data.
+    assert abs(fitted.get_ydata()[-1] - series.values[-1]) < 0.2 * series.values[-1]
+    plot.plt.close(fig)
