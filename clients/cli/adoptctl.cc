@@ -12,14 +12,17 @@
 // deterministic for a given store and set of plugins.
 //
 // Exit codes: 0 success; 1 the server refused the request or could not be
-// reached ("error: <CODE>: <message>" on stderr), or a CSV file was refused
-// ("error: INVALID_ARGUMENT: <file>:<line>: <reason>"); 2 usage error.
+// reached ("error: <CODE>: <message>" on stderr), a CSV file was refused
+// ("error: INVALID_ARGUMENT: <file>:<line>: <reason>"), or a compare
+// selection matched no series ("error: NOT_FOUND: the selection matches no
+// series: ..."); 2 usage error.
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -326,6 +329,31 @@ int Fit(adoption::AdoptionClient& client, const Args& args, Format format) {
   return kExitOk;
 }
 
+// A CompareModels that matched no series: the server answers OK with
+// series_count 0; say so, with near matches of a --filter, and fail.
+int FailEmptySelection(adoption::AdoptionClient& client, const v1::SeriesSelector& selection) {
+  std::map<std::string, std::set<std::string>> values;
+  if (!selection.metadata_filter().empty()) {
+    for (const auto& [key, value] : selection.metadata_filter()) values[key];
+    v1::ListSeriesRequest req;
+    req.set_page_size(1000);
+    do {
+      auto page = client.ListSeries(req);
+      if (!page.ok()) {  // the hint is a courtesy
+        values.clear();
+        break;
+      }
+      for (const auto& s : page->series()) {
+        for (auto& [key, have] : values) {
+          if (auto it = s.metadata().find(key); it != s.metadata().end()) have.insert(it->second);
+        }
+      }
+      req.set_page_token(page->next_page_token());
+    } while (!req.page_token().empty());
+  }
+  return Fail(absl::NotFoundError(adoption::cli::EmptySelectionMessage(selection, values)));
+}
+
 int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
   v1::CompareModelsRequest req;
   if (args.all) {
@@ -346,7 +374,7 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
   req.set_criterion(args.criterion == "bic" ? v1::CRITERION_BIC : v1::CRITERION_AICC);
   req.set_group_by(args.group_by);
   req.set_summary_only(args.summary_only);
-  if (args.loss == "poisson") req.set_loss("poisson_deviance_increments");
+  req.set_loss(*adoption::cli::ServerLossName(args.loss));  // checked by CLI11
   if (args.no_cv) req.mutable_cross_validation()->set_disabled(true);
   ProgressLine progress(args.progress || (!args.quiet && isatty(STDERR_FILENO)),
                         isatty(STDERR_FILENO));
@@ -370,6 +398,7 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
       req, [&](const v1::CompareProgress& p) { progress.Show(p); });
   progress.Done();
   if (!resp.ok()) return FailRpc(resp.status(), args);
+  if (resp->series_count() == 0) return FailEmptySelection(client, req.selection());
   switch (format) {
     case Format::kJson:
     case Format::kJsonLines:
@@ -415,9 +444,7 @@ int Forecast(adoption::AdoptionClient& client, const Args& args, Format format) 
 
 int main(int argc, char** argv) {
   Args args;
-  if (const char* env = std::getenv("ADOPTION_SERVER"); env && *env) {
-    args.server = env;
-  }
+  args.server = adoption::DefaultServerAddress();  // $ADOPTION_SERVER, else 127.0.0.1:50051
 
   CLI::App app{
       "adoptctl: client of adoptiond, the adoption-engine server.\n"
@@ -525,9 +552,11 @@ int main(int argc, char** argv) {
   compare
       ->add_option("--loss", args.loss,
                    "what curves are fitted to: sse (least squares on the cumulative "
-                   "series) or poisson (Poisson likelihood on monthly increments)")
+                   "series) or poisson (Poisson likelihood on monthly increments); "
+                   "sse_cumulative and poisson_deviance_increments (the names in the "
+                   "output) also work")
       ->capture_default_str()
-      ->check(CLI::IsMember({"sse", "poisson"}));
+      ->check(CLI::IsMember({"sse", "poisson", "sse_cumulative", "poisson_deviance_increments"}));
   compare->add_flag("--no-cv", args.no_cv, "skip rolling-origin cross-validation");
   compare->add_flag("--quiet", args.quiet,
                     "no progress line (shown on stderr when it is a terminal)");
@@ -559,7 +588,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 120));
   forecast->add_option("--level", args.level, "prediction interval coverage, in (0, 1)")
       ->capture_default_str()
-      ->check(CLI::Range(0.0, 1.0));
+      ->check(
+          CLI::Validator([](std::string& arg) { return adoption::cli::IntervalLevelProblem(arg); },
+                         "(0, 1)", "level"));
   forecast->add_option("--option", args.options, "fitter option key=value (repeatable)")
       ->check(KeyValueValidator());
   AddFormat(forecast, &args, {"table", "json", "csv"});

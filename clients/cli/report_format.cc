@@ -77,6 +77,28 @@ const v1::FitResult* WinnerFit(const v1::SeriesReport& s) {
   return nullptr;
 }
 
+// The value a fit was ranked by; false when it has none.
+bool CriterionValue(const v1::FitResult& f, v1::Criterion criterion, double* value) {
+  if (criterion == v1::CRITERION_BIC) {
+    *value = f.bic();
+    return f.has_bic();
+  }
+  *value = f.aicc();
+  return f.has_aicc();
+}
+
+std::string CriterionName(v1::Criterion criterion) {
+  return criterion == v1::CRITERION_BIC ? "BIC" : "AICc";
+}
+
+// "no clear winner: bass within 0.84 AICc", or "" when the winner is clear.
+std::string NearTieNote(const v1::SeriesReport& s, v1::Criterion criterion) {
+  const WinnerMargin m = MarginOfWinner(s, criterion);
+  if (!m.near_tie()) return "";
+  return absl::StrFormat("no clear winner: %s within %.2f %s", m.runner_up->fitter(), m.margin,
+                         CriterionName(criterion));
+}
+
 std::string ParamsCell(const v1::FitResult& f) {
   std::vector<std::string> parts;
   for (const auto& p : f.parameters()) {
@@ -421,10 +443,35 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
   return out;
 }
 
-std::string SeriesDetailTable(const v1::SeriesReport& s) {
+WinnerMargin MarginOfWinner(const v1::SeriesReport& s, v1::Criterion criterion) {
+  WinnerMargin m;
+  m.winner = WinnerFit(s);
+  double best;
+  if (m.winner == nullptr || !CriterionValue(*m.winner, criterion, &best)) return m;
+  for (const auto& f : s.fits()) {
+    double v;
+    if (&f == m.winner || f.rank() <= 0 || !CriterionValue(f, criterion, &v)) continue;
+    if (m.runner_up == nullptr || v - best < m.margin ||
+        (v - best == m.margin && f.rank() < m.runner_up->rank())) {
+      m.runner_up = &f;
+      m.margin = v - best;
+    }
+  }
+  return m;
+}
+
+std::string SeriesDetailTable(const v1::SeriesReport& s, v1::Criterion criterion) {
   std::string out = absl::StrCat("series ", s.series_id(), ": n=", s.n(), ", last value ",
                                  Num(s.last_value()), ", verdict ", VerdictName(s.verdict()));
   if (!s.verdict_reason().empty()) absl::StrAppend(&out, " (", s.verdict_reason(), ")");
+  const WinnerMargin margin = MarginOfWinner(s, criterion);
+  double best = 0;
+  if (margin.near_tie()) {
+    CriterionValue(*margin.winner, criterion, &best);
+    absl::StrAppend(&out, "; no clear winner: ", margin.runner_up->fitter(), "'s ",
+                    CriterionName(criterion), absl::StrFormat(" is within %.2f of ", margin.margin),
+                    margin.winner->fitter(), "'s");
+  }
   out += "\n";
   Table t({"", "fitter", "status", "sse", "rmse", "r2", "aicc", "weight", "rank", "cv_mase",
            "cv_rank", "parameters (value±std.error)"});
@@ -433,8 +480,12 @@ std::string SeriesDetailTable(const v1::SeriesReport& s) {
         f.status() == v1::FIT_STATUS_CONVERGED || f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
     std::string params = usable ? ParamsCell(f) : f.message();
     if (f.forecast_baseline() && usable) params += "  [baseline: one-step-ahead error, not ranked]";
-    t.AddRow({f.winner() ? "*" : "", f.fitter(), StatusName(f.status()), usable ? Num(f.sse()) : "",
-              usable ? Num(f.rmse()) : "", usable ? absl::StrFormat("%.4f", f.r2()) : "",
+    double value;
+    const bool tied = margin.near_tie() && !f.winner() && f.rank() > 0 &&
+                      CriterionValue(f, criterion, &value) && value - best <= kNearTie;
+    t.AddRow({f.winner() ? "*" : (tied ? "~" : ""), f.fitter(), StatusName(f.status()),
+              usable ? Num(f.sse()) : "", usable ? Num(f.rmse()) : "",
+              usable ? absl::StrFormat("%.4f", f.r2()) : "",
               f.has_aicc() ? absl::StrFormat("%.2f", f.aicc()) : "",
               f.has_akaike_weight() ? absl::StrFormat("%.3f", f.akaike_weight()) : "",
               f.rank() > 0 ? absl::StrCat(f.rank()) : "",
@@ -457,6 +508,10 @@ std::string SeriesDetailTable(const v1::SeriesReport& s) {
     }
   }
   out += "  * winner by the criterion; weight = Akaike weight over the ranked fits";
+  if (margin.near_tie()) {
+    absl::StrAppend(&out, "; ~ within ", Num(kNearTie), " ", CriterionName(criterion),
+                    " of the winner (no clear winner)");
+  }
   if (!s.cv_winner().empty()) {
     absl::StrAppend(&out, "; best forecaster by cross-validation: ", s.cv_winner(),
                     " (cv_mase: mean scaled error over the horizons, < 1 beats last value)");
@@ -499,6 +554,20 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit, int de
                                                 : "least squares on the cumulative series",
       r.series_count() - r.does_not_fit() - r.not_enough_data(), r.does_not_fit(),
       r.not_enough_data());
+  int with_winner = 0, near_ties = 0;
+  for (const auto& s : r.series()) {
+    const WinnerMargin m = MarginOfWinner(s, r.criterion());
+    with_winner += m.winner != nullptr;
+    near_ties += m.near_tie();
+  }
+  if (with_winner > 0) {
+    // Replaces the blank line the verdicts end with.
+    out.pop_back();
+    absl::StrAppend(
+        &out, absl::StrFormat("No clear winner in %d of the %d series with one (the "
+                              "runner-up's %s within %s of the winner's).\n\n",
+                              near_ties, with_winner, CriterionName(r.criterion()), Num(kNearTie)));
+  }
   std::vector<std::string> header = {"fitter", "wins",      "converged", "max_iter",   "not_fitted",
                                      "failed", "cancelled", "median_r2", "mean_weight"};
   std::vector<int> horizons;
@@ -575,11 +644,15 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit, int de
     for (size_t i = 0; i < shown; ++i) {
       const auto* s = order[i];
       const v1::FitResult* w = WinnerFit(*s);
+      std::vector<std::string> notes;
+      for (std::string note : {NearTieNote(*s, r.criterion()), s->verdict_reason()}) {
+        if (!note.empty()) notes.push_back(std::move(note));
+      }
       series.AddRow({s->series_id(), absl::StrCat(s->n()), Num(s->last_value()),
                      s->winner().empty() ? "-" : s->winner(),
                      w ? absl::StrFormat("%.4f", w->r2()) : "",
                      s->cv_winner().empty() ? "-" : s->cv_winner(), VerdictName(s->verdict()),
-                     s->verdict_reason()});
+                     absl::StrJoin(notes, "; ")});
     }
     out += series.Render();
     if (shown < order.size()) {
@@ -587,7 +660,7 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit, int de
     }
     // Few series on screen: show each one's per-fitter table too.
     if (shown <= static_cast<size_t>(std::max(detail_limit, 0))) {
-      for (size_t i = 0; i < shown; ++i) out += "\n" + SeriesDetailTable(*order[i]);
+      for (size_t i = 0; i < shown; ++i) out += "\n" + SeriesDetailTable(*order[i], r.criterion());
     }
   }
   return out;

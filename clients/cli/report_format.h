@@ -77,14 +77,36 @@ std::string PooledTable(const v1::CompareModelsResponse& response);
 // wins, fit outcomes, median R^2, mean Akaike weight, CV scores, then any
 // pooled option with its candidates' scores: PooledTable), a table
 // per group_by value (when grouped), one row per series (at most `limit`,
-// largest last value first; 0 = all), and a per-fitter detail table
+// largest last value first; 0 = all; a winner within kNearTie of its
+// runner-up is noted "no clear winner"), and a per-fitter detail table
 // (SeriesDetailTable) for each series shown when at most `detail_limit` are.
 std::string CompareToTable(const v1::CompareModelsResponse& response, int limit,
                            int detail_limit = 3);
 
-// One series' per-fitter table, the winner marked with '*', with the
-// paper's parameters beside the citation row when present in metadata.
-std::string SeriesDetailTable(const v1::SeriesReport& report);
+// A winner whose criterion value is within this of the runner-up's is not
+// clear (Burnham & Anderson: a difference of 2 or less means substantial
+// support for both). Python's adoption_client uses the same rule.
+inline constexpr double kNearTie = 2.0;
+
+// How clearly a series' winner won, from the per-fit criterion values (AICc,
+// or BIC when the comparison ranked by BIC). The server may report this one
+// day; until then every client computes it alike.
+struct WinnerMargin {
+  const v1::FitResult* winner = nullptr;     // null without a winner
+  const v1::FitResult* runner_up = nullptr;  // the ranked fit with the best value after
+  double margin = 0;                         // runner-up's value - winner's (>= 0)
+  // A winner, a runner-up, and margin <= kNearTie: "no clear winner".
+  bool near_tie() const { return runner_up != nullptr && margin <= kNearTie; }
+};
+WinnerMargin MarginOfWinner(const v1::SeriesReport& report,
+                            v1::Criterion criterion = v1::CRITERION_AICC);
+
+// One series' per-fitter table, the winner marked with '*' and the fits
+// within kNearTie of it with '~' (then the heading says "no clear winner"),
+// with the paper's parameters beside the citation row when present in
+// metadata.
+std::string SeriesDetailTable(const v1::SeriesReport& report,
+                              v1::Criterion criterion = v1::CRITERION_AICC);
 
 std::string FitToTable(const v1::FitResult& result);
 std::string FitToCsv(const v1::FitResult& result);

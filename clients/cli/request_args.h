@@ -7,6 +7,7 @@
 #define ADOPTION_CLIENTS_CLI_REQUEST_ARGS_H_
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,26 @@ absl::Status AddFitterOptions(const std::vector<std::string>& pairs,
 
 // "a,b, c" -> {"a", "b", "c"}; empty items are dropped.
 std::vector<std::string> SplitFitterList(absl::string_view list);
+
+// The losses every client knows: "sse" and "poisson" (adoptctl compare
+// --loss, Python's compare(loss=), Go's LossName), and the server's names
+// they stand for: "sse_cumulative", "poisson_deviance_increments". Returns
+// the server's name; INVALID_ARGUMENT naming --loss for anything else.
+absl::StatusOr<std::string> ServerLossName(absl::string_view name);
+
+// Why `arg` is not an interval level, a number strictly between 0 and 1
+// ("--level 0" would otherwise silently mean the server's 0.95), or "".
+std::string IntervalLevelProblem(const std::string& arg);
+
+// What to say when CompareModels answers OK for no series (the server
+// reports series_count 0 for a filter nothing matches, or for --all on an
+// empty store): "the selection matches no series: ...", with a hint for a
+// metadata filter from `values` (every stored value of each filter key):
+// a value that differs only in case or spaces ("did you mean
+// company=Meta?"), else the values the key has, or that no series has it.
+// The same words as Python's EmptySelection.
+std::string EmptySelectionMessage(const v1::SeriesSelector& selection,
+                                  const std::map<std::string, std::set<std::string>>& values);
 
 }  // namespace adoption::cli
 

@@ -1,5 +1,7 @@
 #include "adoption/client.h"
 
+#include <cstdlib>
+
 #include <grpcpp/grpcpp.h>
 
 #include <utility>
@@ -31,6 +33,11 @@ absl::Status ClientOptions::Validate() const {
 absl::Status FromGrpcStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+std::string DefaultServerAddress() {
+  const char* env = std::getenv("ADOPTION_SERVER");
+  return env != nullptr && *env != '\0' ? env : "127.0.0.1:50051";
 }
 
 absl::StatusOr<std::unique_ptr<AdoptionClient>> AdoptionClient::Connect(

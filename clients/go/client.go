@@ -96,10 +96,15 @@ type Client struct {
 	timeout time.Duration // Options.DefaultTimeout, for streams
 }
 
-// Dial connects to the adoptiond at addr ("host:port").
+// Dial connects to the adoptiond at addr ("host:port"); an empty addr means
+// DefaultAddress(): $ADOPTION_SERVER, else 127.0.0.1:50051 (as adoptctl and
+// the Python client).
 func Dial(ctx context.Context, addr string, opts Options) (*Client, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
+	}
+	if addr == "" {
+		addr = DefaultAddress()
 	}
 	maxRecv := opts.MaxRecvMsgSize
 	if maxRecv == 0 {

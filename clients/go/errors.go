@@ -22,6 +22,11 @@ import (
 //	st, _ := status.FromError(err)               // the original *status.Status
 //	errors.Is(err, context.DeadlineExceeded)     // true for code DeadlineExceeded
 //	errors.Is(err, context.Canceled)             // true for code Canceled
+//	errors.Is(err, adoptionclient.ErrEmptySelection) // CompareModels matched no series
+//
+// Errors the client finds itself (an interval level outside (0, 1), an
+// unknown loss, an empty selection) have the same shape: Field "interval_level"
+// or "loss" with code InvalidArgument, NotFound for an empty selection.
 type Error struct {
 	// Method is the RPC's short name, e.g. "GetSeries".
 	Method string
@@ -34,7 +39,8 @@ type Error struct {
 	// ("series[3].points[7].value"), or empty when it names none.
 	Field string
 
-	status *status.Status
+	status         *status.Status
+	emptySelection bool // CompareModels matched no series (ErrEmptySelection)
 }
 
 func (e *Error) Error() string {
@@ -51,6 +57,8 @@ func (e *Error) GRPCStatus() *status.Status { return e.status }
 // client or the server noticed them first.
 func (e *Error) Is(target error) bool {
 	switch target {
+	case ErrEmptySelection:
+		return e.emptySelection
 	case context.DeadlineExceeded:
 		return e.Code == codes.DeadlineExceeded
 	case context.Canceled:

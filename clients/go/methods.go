@@ -86,8 +86,24 @@ func (c *Client) Fit(ctx context.Context, req *pb.FitRequest) (*pb.FitResult, er
 
 // CompareModels fits several fitters to a selection of series and ranks
 // them per series, with batch (and optionally per-group) summaries.
+//
+// req.Loss may be LossSSE or LossPoisson (adoptctl's --loss words) or the
+// server's names; FitterOptions may come from CompareOptions. A selection
+// that matches no series is an error (errors.Is(err, ErrEmptySelection),
+// code NotFound) rather than a report of zeros. req is not modified.
 func (c *Client) CompareModels(ctx context.Context, req *pb.CompareModelsRequest) (*pb.CompareModelsResponse, error) {
-	return c.rpc.CompareModels(ctx, req)
+	req, err := normalizeCompare(req)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.rpc.CompareModels(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.SeriesCount == 0 {
+		return nil, c.emptySelection(ctx, req.GetSelection())
+	}
+	return resp, nil
 }
 
 // CompareModelsStream runs CompareModels as a stream: fn sees every event in
@@ -153,8 +169,14 @@ func (c *Client) CompareModelsWithProgress(ctx context.Context, req *pb.CompareM
 }
 
 // Forecast fits one fitter (or "combined") to one series and extrapolates
-// it req.Horizon months past the last point.
+// it req.Horizon months past the last point. req.IntervalLevel must be in
+// (0, 1), or 0 for the server's default 0.95 (an *Error with Field
+// "interval_level" otherwise, before any call); req.Options may come from
+// FitOptions.
 func (c *Client) Forecast(ctx context.Context, req *pb.ForecastRequest) (*pb.ForecastResponse, error) {
+	if err := checkInterval(req.GetIntervalLevel()); err != nil {
+		return nil, err
+	}
 	return c.rpc.Forecast(ctx, req)
 }
 

@@ -12,8 +12,9 @@ absl::Status CheckRevision(absl::string_view id, int64_t stored, int64_t expecte
   if (stored == expected) return absl::OkStatus();
   const std::string name = absl::Utf8SafeCHexEscape(id);
   if (stored == 0) {
-    return absl::AbortedError(absl::StrCat("series \"", name, "\" does not exist, the write expected revision ",
-                                           expected, " (deleted since it was read); nothing was stored"));
+    return absl::AbortedError(
+        absl::StrCat("series \"", name, "\" does not exist, the write expected revision ", expected,
+                     " (deleted since it was read); nothing was stored"));
   }
   if (expected == 0) {
     return absl::AbortedError(absl::StrCat("series \"", name, "\" exists (revision ", stored,
@@ -70,8 +71,8 @@ absl::StatusOr<AppendPlan> PlanAppend(const SeriesRecord& stored,
     }
     if (!plan.points.empty() && p.value < plan.points.back().value) {
       return absl::InvalidArgumentError(absl::StrCat(
-          field, ".value: ", p.value, " is below the last value ", plan.points.back().value,
-          " (t ", plan.points.back().t, "): the series is cumulative"));
+          field, ".value: ", p.value, " is below the last value ", plan.points.back().value, " (t ",
+          plan.points.back().t, "): the series is cumulative"));
     }
     plan.points.push_back(p);
     ++plan.appended;

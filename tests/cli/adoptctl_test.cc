@@ -47,13 +47,18 @@ class AdoptctlTest : public ::testing::Test {
   }
 
   // Runs adoptctl with `args` (no shell quoting needed: arguments are
-  // passed through a fork/exec), ADOPTION_SERVER unset.
-  Result Run(const std::vector<std::string>& args) {
+  // passed through a fork/exec), ADOPTION_SERVER set to `server_env` (unset
+  // when empty).
+  Result Run(const std::vector<std::string>& args, const std::string& server_env = "") {
     const std::string out = (dir_ / "stdout").string();
     const std::string err = (dir_ / "stderr").string();
     const pid_t pid = ::fork();
     if (pid == 0) {
-      ::unsetenv("ADOPTION_SERVER");
+      if (server_env.empty()) {
+        ::unsetenv("ADOPTION_SERVER");
+      } else {
+        ::setenv("ADOPTION_SERVER", server_env.c_str(), 1);
+      }
       if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) {
         ::_exit(127);
       }
@@ -102,6 +107,10 @@ TEST_F(AdoptctlTest, UsageErrorsExitTwo) {
       {"compare", "--all", "--format", "xml"},
       {"fit", "--series", "a"},  // --fitter missing
       {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "0"},
+      {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "1", "--level", "0"},
+      {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "1", "--level", "1"},
+      {"forecast", "--series", "a", "--fitter", "naive", "--horizon", "1", "--level", "95"},
+      {"compare", "--all", "--loss", "gauss"},
       {"fitters", "--format", "csv"},
       {"--timeout", "-1", "fitters"},
       {"load-csv", "/no/such/file.csv"},
@@ -140,6 +149,15 @@ TEST_F(AdoptctlTest, UnreachableServerExitsOne) {
   EXPECT_THAT(r.err, HasSubstr("error: UNAVAILABLE: "));
   EXPECT_THAT(r.err, HasSubstr("hint: is adoptiond running at 127.0.0.1:1?"));
   EXPECT_THAT(r.out, IsEmpty());
+}
+
+TEST_F(AdoptctlTest, AdoptionServerIsTheDefaultAddress) {
+  Result r = Run({"--timeout", "5", "fitters"}, "127.0.0.1:2");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("hint: is adoptiond running at 127.0.0.1:2?"));
+  // --server wins over the environment.
+  r = Run({"--server", "127.0.0.1:1", "--timeout", "5", "fitters"}, "127.0.0.1:2");
+  EXPECT_THAT(r.err, HasSubstr("hint: is adoptiond running at 127.0.0.1:1?"));
 }
 
 TEST_F(AdoptctlTest, TokenFileWithLineBreakInsideIsRefused) {

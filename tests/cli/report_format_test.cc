@@ -192,6 +192,60 @@ TEST(ReportFormatTest, TableMarksWinnerAndShowsPaper) {
   EXPECT_THAT(table, HasSubstr("needs 4 points, has 3"));
 }
 
+// Sample() with a second ranked curve `margin` above the winner's AICc.
+v1::CompareModelsResponse WithRunnerUp(double margin) {
+  v1::CompareModelsResponse r = Sample();
+  auto* s = r.mutable_series(0);
+  auto* b = s->add_fits();
+  b->set_fitter("bass");
+  b->set_status(v1::FIT_STATUS_CONVERGED);
+  b->set_n(3);
+  b->set_k(3);
+  b->set_r2(0.98);
+  b->set_aicc(s->fits(0).aicc() + margin);
+  b->set_bic(s->fits(0).bic() + 5);
+  b->set_akaike_weight(0.2);
+  b->set_rank(2);
+  auto* naive = s->add_fits();  // a baseline: not ranked, never a runner-up
+  naive->set_fitter("naive");
+  naive->set_status(v1::FIT_STATUS_CONVERGED);
+  naive->set_aicc(s->fits(0).aicc() - 10);
+  naive->set_forecast_baseline(true);
+  return r;
+}
+
+TEST(ReportFormatTest, NearTieIsNoClearWinner) {
+  const v1::CompareModelsResponse tie = WithRunnerUp(1.5);
+  const WinnerMargin m = MarginOfWinner(tie.series(0));
+  ASSERT_NE(m.winner, nullptr);
+  ASSERT_NE(m.runner_up, nullptr);
+  EXPECT_EQ(m.winner->fitter(), "citation");
+  EXPECT_EQ(m.runner_up->fitter(), "bass");
+  EXPECT_DOUBLE_EQ(m.margin, 1.5);
+  EXPECT_TRUE(m.near_tie());
+  EXPECT_TRUE(MarginOfWinner(WithRunnerUp(2.0).series(0)).near_tie());  // within 2
+  EXPECT_FALSE(MarginOfWinner(WithRunnerUp(2.01).series(0)).near_tie());
+  EXPECT_FALSE(MarginOfWinner(Sample().series(0)).near_tie());  // no runner-up
+  // Ranked by BIC: the BIC margin (5) decides.
+  EXPECT_FALSE(MarginOfWinner(tie.series(0), v1::CRITERION_BIC).near_tie());
+
+  const std::string table = CompareToTable(tie, 20);
+  EXPECT_THAT(table, HasSubstr("No clear winner in 1 of the 1 series with one (the runner-up's "
+                               "AICc within 2 of the winner's)."));
+  EXPECT_THAT(table, HasSubstr("fits     no clear winner: bass within 1.50 AICc\n"));
+  EXPECT_THAT(table, HasSubstr("verdict fits; no clear winner: bass's AICc is within 1.50 of "
+                               "citation's\n"));
+  EXPECT_THAT(table, HasSubstr("*  citation"));
+  EXPECT_THAT(table, HasSubstr("~  bass"));
+  EXPECT_THAT(table, ::testing::Not(HasSubstr("~  naive")));
+  EXPECT_THAT(table, HasSubstr("~ within 2 AICc of the winner (no clear winner)"));
+
+  const std::string clear = CompareToTable(WithRunnerUp(3), 20);
+  EXPECT_THAT(clear, HasSubstr("No clear winner in 0 of the 1 series with one"));
+  EXPECT_THAT(clear, ::testing::Not(HasSubstr("~  bass")));
+  EXPECT_THAT(clear, ::testing::Not(HasSubstr("no clear winner:")));
+}
+
 TEST(ReportFormatTest, JsonIsDeterministic) {
   // Protobuf randomises map iteration per map; ToJson must not show it.
   std::string first;

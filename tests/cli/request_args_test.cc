@@ -64,5 +64,64 @@ TEST(RequestArgsTest, FitterList) {
   EXPECT_THAT(SplitFitterList(""), IsEmpty());
 }
 
+TEST(RequestArgsTest, LossesShortAndServerNames) {
+  EXPECT_EQ(*ServerLossName("sse"), "sse_cumulative");
+  EXPECT_EQ(*ServerLossName("sse_cumulative"), "sse_cumulative");
+  EXPECT_EQ(*ServerLossName("poisson"), "poisson_deviance_increments");
+  EXPECT_EQ(*ServerLossName("poisson_deviance_increments"), "poisson_deviance_increments");
+  absl::StatusOr<std::string> bad = ServerLossName("gauss");
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad.status().message()), HasSubstr("--loss: expected sse or poisson"));
+}
+
+TEST(RequestArgsTest, IntervalLevelIsStrictlyBetweenZeroAndOne) {
+  for (const char* ok : {"0.95", "0.5", "1e-3", "0.999"})
+    EXPECT_THAT(IntervalLevelProblem(ok), IsEmpty()) << ok;
+  for (const char* bad : {"0", "1", "1.5", "-0.1", "0.0"}) {
+    EXPECT_THAT(IntervalLevelProblem(bad), HasSubstr("must be in (0, 1)")) << bad;
+  }
+  for (const char* bad : {"x", "nan", "inf", ""}) {
+    EXPECT_THAT(IntervalLevelProblem(bad), HasSubstr("expected a number in (0, 1)")) << bad;
+  }
+}
+
+TEST(RequestArgsTest, EmptySelectionMessages) {
+  v1::SeriesSelector all;
+  all.set_all(true);
+  EXPECT_EQ(EmptySelectionMessage(all, {}), "the selection matches no series: the store is empty");
+
+  v1::SeriesSelector meta;
+  (*meta.mutable_metadata_filter())["company"] = "meta";
+  const std::map<std::string, std::set<std::string>> values = {
+      {"company", {"Meta", "MistralAI", "google"}}};
+  EXPECT_EQ(EmptySelectionMessage(meta, values),
+            "the selection matches no series: no series has metadata company=meta "
+            "(filters match exactly: did you mean company=Meta?)");
+  // Spaces do not count either.
+  (*meta.mutable_metadata_filter())["company"] = "Mistral AI";
+  EXPECT_THAT(EmptySelectionMessage(meta, values), HasSubstr("did you mean company=MistralAI?"));
+  // Nothing near: the values the key has.
+  (*meta.mutable_metadata_filter())["company"] = "Nobody";
+  EXPECT_EQ(EmptySelectionMessage(meta, values),
+            "the selection matches no series: no series has metadata company=Nobody "
+            "(company is one of Meta, MistralAI, google)");
+  // A key no series has; keys in order; the hint left out when not looked up.
+  v1::SeriesSelector two;
+  (*two.mutable_metadata_filter())["colour"] = "red";
+  (*two.mutable_metadata_filter())["company"] = "Meta";
+  EXPECT_EQ(EmptySelectionMessage(two, {{"colour", {}}, {"company", {"Meta"}}}),
+            "the selection matches no series: no series has metadata colour=red company=Meta "
+            "(no series has the metadata key 'colour')");
+  EXPECT_EQ(EmptySelectionMessage(two, {}),
+            "the selection matches no series: no series has metadata colour=red company=Meta");
+  std::set<std::string> many;
+  for (int i = 10; i < 30; ++i) many.insert("org" + std::to_string(i));
+  v1::SeriesSelector one;
+  (*one.mutable_metadata_filter())["company"] = "x";
+  EXPECT_THAT(EmptySelectionMessage(one, {{"company", many}}),
+              HasSubstr("company is one of org10, org11, org12, org13, org14, org15, org16, "
+                        "org17, org18, org19, org20, org21, ... (20 values))"));
+}
+
 }  // namespace
 }  // namespace adoption::cli

@@ -19,6 +19,7 @@
 #include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -281,6 +282,96 @@ TEST_F(EndToEndTest, AdoptctlFormats) {
   EXPECT_GE(fr.points(5).value(), fr.points(0).value());
   EXPECT_GT(fr.points(0).value(), 4800);
   EXPECT_LT(fr.points(5).value(), 2 * 5241);
+}
+
+TEST_F(EndToEndTest, EmptySelectionIsAnErrorNotATableOfZeros) {
+  // An empty store: --all matches nothing.
+  CommandResult r = Adoptctl(server_->address(), {"compare", "--all"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "error: NOT_FOUND: the selection matches no series: the store is empty\n");
+  EXPECT_EQ(r.out, "");
+  r = Adoptctl(server_->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv",
+                                    std::string(ADOPTION_DATA_DIR) + "/AMAZON.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* format : {"table", "csv", "json"}) {
+    r = Adoptctl(server_->address(),
+                 {"compare", "--filter", "company=mistralai", "--no-cv", "--format", format});
+    EXPECT_EQ(r.exit_code, 1) << format;
+    EXPECT_EQ(r.err,
+              "error: NOT_FOUND: the selection matches no series: no series has metadata "
+              "company=mistralai (filters match exactly: did you mean company=MistralAI?)\n");
+    EXPECT_EQ(r.out, "") << format;
+  }
+  r = Adoptctl(server_->address(), {"compare", "--filter", "company=Nobody", "--no-cv"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("(company is one of AMAZON, MistralAI)"));
+  r = Adoptctl(server_->address(), {"compare", "--filter", "colour=red", "--no-cv"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_THAT(r.err, HasSubstr("(no series has the metadata key 'colour')"));
+  // A selection that matches still answers.
+  r = Adoptctl(server_->address(), {"compare", "--filter", "company=MistralAI", "--no-cv"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Compared 23 series"));
+}
+
+TEST_F(EndToEndTest, LossNamesAndNearTies) {
+  CommandResult r =
+      Adoptctl(server_->address(), {"load-csv", std::string(ADOPTION_DATA_DIR) + "/MistralAI.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The short and the server's names of a loss are one request.
+  auto csv = [&](const std::string& loss) {
+    return Adoptctl(server_->address(),
+                    {"compare", "--filter", "company=MistralAI", "--no-cv", "--fitters",
+                     "logistic,gompertz", "--loss", loss, "--format", "csv"});
+  };
+  CommandResult poisson = csv("poisson"), long_name = csv("poisson_deviance_increments");
+  ASSERT_EQ(poisson.exit_code, 0) << poisson.err;
+  EXPECT_EQ(poisson.out, long_name.out);
+  EXPECT_EQ(csv("sse").out, csv("sse_cumulative").out);
+  EXPECT_NE(csv("sse").out, poisson.out);
+
+  // Near ties, computed here from the JSON's AICc values, as the table says.
+  CommandResult json = Adoptctl(server_->address(), {"compare", "--filter", "company=MistralAI",
+                                                     "--no-cv", "--format", "json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  v1::CompareModelsResponse parsed;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &parsed).ok());
+  int with_winner = 0, ties = 0;
+  std::string tied_series;
+  for (const auto& s : parsed.series()) {
+    const v1::FitResult* w = nullptr;
+    for (const auto& f : s.fits()) {
+      if (f.winner()) w = &f;
+    }
+    if (w == nullptr) continue;
+    ++with_winner;
+    double second = INFINITY;
+    for (const auto& f : s.fits()) {
+      if (&f != w && f.rank() > 0 && f.has_aicc()) second = std::min(second, f.aicc());
+    }
+    if (second - w->aicc() <= 2) {
+      ++ties;
+      tied_series = s.series_id();
+    }
+  }
+  ASSERT_GT(with_winner, 10);
+  CommandResult table = Adoptctl(
+      server_->address(), {"compare", "--filter", "company=MistralAI", "--no-cv", "--limit", "0"});
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_THAT(table.out, HasSubstr("No clear winner in " + std::to_string(ties) + " of the " +
+                                   std::to_string(with_winner) + " series with one"));
+  if (ties > 0) {
+    // The series' row says so, and its detail table marks the runner-up.
+    std::string row;
+    for (absl::string_view line : absl::StrSplit(table.out, '\n')) {
+      if (absl::StartsWith(line, tied_series + " ")) row = std::string(line);
+    }
+    EXPECT_THAT(row, HasSubstr("no clear winner: ")) << table.out;
+    CommandResult detail =
+        Adoptctl(server_->address(), {"compare", "--series", tied_series, "--no-cv"});
+    EXPECT_THAT(detail.out, HasSubstr("; no clear winner: "));
+    EXPECT_THAT(detail.out, ::testing::ContainsRegex("\n~  [a-z]+ "));
+  }
 }
 
 TEST_F(EndToEndTest, RestartKeepsData) {

@@ -20,7 +20,15 @@ type AdoptionServiceClient interface {
 	// Creates or replaces series, atomically: either every series in the
 	// request is stored (and durable on disk) or none is. Idempotent: sending
 	// the same series again changes nothing (counted as unchanged).
+	// A series is replaced whole: points it had and the new one lacks are gone
+	// (the response warns of it). To add the newest points, use AppendPoints.
 	UpsertSeries(ctx context.Context, in *UpsertSeriesRequest, opts ...grpc.CallOption) (*UpsertSeriesResponse, error)
+	// Adds points after the last point of a stored series, atomically: what a
+	// periodic job does. Points already stored with the same value are
+	// accepted unchanged (retries are safe); a different value at a stored
+	// time, a point before the end that is not stored, or a value below the
+	// last one is INVALID_ARGUMENT naming points[i]; nothing changes then.
+	AppendPoints(ctx context.Context, in *AppendPointsRequest, opts ...grpc.CallOption) (*AppendPointsResponse, error)
 	// Returns one series with its points. NOT_FOUND if it does not exist.
 	GetSeries(ctx context.Context, in *GetSeriesRequest, opts ...grpc.CallOption) (*Series, error)
 	// Lists series in id order, paged, optionally filtered by metadata.
@@ -59,6 +67,15 @@ func NewAdoptionServiceClient(cc grpc.ClientConnInterface) AdoptionServiceClient
 func (c *adoptionServiceClient) UpsertSeries(ctx context.Context, in *UpsertSeriesRequest, opts ...grpc.CallOption) (*UpsertSeriesResponse, error) {
 	out := new(UpsertSeriesResponse)
 	err := c.cc.Invoke(ctx, "/adoption.v1.AdoptionService/UpsertSeries", in, out, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adoptionServiceClient) AppendPoints(ctx context.Context, in *AppendPointsRequest, opts ...grpc.CallOption) (*AppendPointsResponse, error) {
+	out := new(AppendPointsResponse)
+	err := c.cc.Invoke(ctx, "/adoption.v1.AdoptionService/AppendPoints", in, out, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -176,7 +193,15 @@ type AdoptionServiceServer interface {
 	// Creates or replaces series, atomically: either every series in the
 	// request is stored (and durable on disk) or none is. Idempotent: sending
 	// the same series again changes nothing (counted as unchanged).
+	// A series is replaced whole: points it had and the new one lacks are gone
+	// (the response warns of it). To add the newest points, use AppendPoints.
 	UpsertSeries(context.Context, *UpsertSeriesRequest) (*UpsertSeriesResponse, error)
+	// Adds points after the last point of a stored series, atomically: what a
+	// periodic job does. Points already stored with the same value are
+	// accepted unchanged (retries are safe); a different value at a stored
+	// time, a point before the end that is not stored, or a value below the
+	// last one is INVALID_ARGUMENT naming points[i]; nothing changes then.
+	AppendPoints(context.Context, *AppendPointsRequest) (*AppendPointsResponse, error)
 	// Returns one series with its points. NOT_FOUND if it does not exist.
 	GetSeries(context.Context, *GetSeriesRequest) (*Series, error)
 	// Lists series in id order, paged, optionally filtered by metadata.
@@ -211,6 +236,9 @@ type UnimplementedAdoptionServiceServer struct {
 
 func (UnimplementedAdoptionServiceServer) UpsertSeries(context.Context, *UpsertSeriesRequest) (*UpsertSeriesResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method UpsertSeries not implemented")
+}
+func (UnimplementedAdoptionServiceServer) AppendPoints(context.Context, *AppendPointsRequest) (*AppendPointsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AppendPoints not implemented")
 }
 func (UnimplementedAdoptionServiceServer) GetSeries(context.Context, *GetSeriesRequest) (*Series, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetSeries not implemented")
@@ -266,6 +294,24 @@ func _AdoptionService_UpsertSeries_Handler(srv interface{}, ctx context.Context,
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(AdoptionServiceServer).UpsertSeries(ctx, req.(*UpsertSeriesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdoptionService_AppendPoints_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AppendPointsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdoptionServiceServer).AppendPoints(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: "/adoption.v1.AdoptionService/AppendPoints",
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdoptionServiceServer).AppendPoints(ctx, req.(*AppendPointsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -442,6 +488,10 @@ var _AdoptionService_serviceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpsertSeries",
 			Handler:    _AdoptionService_UpsertSeries_Handler,
+		},
+		{
+			MethodName: "AppendPoints",
+			Handler:    _AdoptionService_AppendPoints_Handler,
 		},
 		{
 			MethodName: "GetSeries",

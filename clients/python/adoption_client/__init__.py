@@ -11,11 +11,12 @@ matplotlib only when used.
 """
 from .client import Client
 from .errors import (Aborted, AdoptionError, AlreadyExists, Cancelled,
-                     DataLoss, DeadlineExceeded, FailedPrecondition, Internal,
+                     DataLoss, EmptySelection, DeadlineExceeded, FailedPrecondition, Internal,
                      InvalidArgument, NotFound, OutOfRange, PermissionDenied,
                      ResourceExhausted, Unauthenticated, Unavailable,
                      Unimplemented, Unknown)
 from .finetune_csv import read_finetune_csv
+from .vocabulary import LOSSES, NEAR_TIE, default_server
 from .types import (CompareEvent, CompareProgress, CompareReport, Criterion, FitResult,
                     FitStatus, FitterInfo,
                     Fitters, FitterSummary, FitterWeight, Forecast,

@@ -7,7 +7,7 @@ from typing import (Callable, Dict, Iterable, Iterator, List, Mapping, Optional,
 
 import grpc
 
-from . import errors
+from . import errors, vocabulary
 from ._proto import pb, pb_grpc
 from .types import (CompareEvent, CompareProgress, CompareReport, Criterion, FitResult,
                     Fitters, Forecast, Series, UpsertResult)
@@ -23,7 +23,8 @@ class Client:
     """A connection to adoptiond.
 
     Args:
-      address: "host:port" of the server.
+      address: "host:port" of the server; default $ADOPTION_SERVER, else
+        127.0.0.1:50051 (as adoptctl and the Go client).
       token: bearer token, sent as "authorization: Bearer <token>" on every
         call (for a server started with --token-file). Default none.
       tls: None/False for plaintext (default); PEM root certificate bytes or
@@ -44,10 +45,11 @@ class Client:
     (InvalidArgument with .field, NotFound, Unavailable, ...).
     """
 
-    def __init__(self, address: str, token: Optional[str] = None,
+    def __init__(self, address: Optional[str] = None, token: Optional[str] = None,
                  tls: TlsRoots = None, timeout: Optional[float] = 120.0,
                  tls_server_name: Optional[str] = None,
                  max_message_mb: int = 256):
+        address = address or vocabulary.default_server()
         self.address = address
         self.timeout = timeout
         options = [("grpc.max_receive_message_length", max_message_mb * _MB),
@@ -184,10 +186,12 @@ class Client:
 
     def fit(self, series_id: str, fitter: str,
             options: Optional[Mapping[str, object]] = None, timeout=...) -> FitResult:
-        """Fits one fitter to one series. options: fitter options (see
-        fitters()[name].options), values converted with str()."""
-        r = self._call("Fit", pb.FitRequest(series_id=series_id, fitter=fitter,
-                                            options=_str_map(options)), timeout)
+        """Fits one fitter to one series. options: that fitter's options
+        (see fitters()[name].options), e.g. {"m": 100}: str, number or bool
+        values (TypeError naming the option otherwise)."""
+        request = pb.FitRequest(series_id=series_id, fitter=fitter,
+                                options=vocabulary.fit_options(options, "fit"))
+        r = self._call("Fit", request, timeout)
         return FitResult.from_proto(r.result)
 
     def compare(self, series: Union[str, Sequence[str], None] = None, *,
@@ -205,11 +209,22 @@ class Client:
 
         Select exactly one of: series (an id or a list of ids), all=True, or
         filter={"company": "Meta"}. fitters: names (default every loaded
-        one). options: {fitter: {option: value}}. criterion: "aicc" (default)
-        or "bic". group_by: metadata key for per-group summaries (e.g.
-        "company"). cross_validation=False skips rolling-origin CV; horizons,
-        min_train_points, max_origins tune it. loss: "sse_cumulative"
-        (default) or "poisson_deviance_increments".
+        one). options: {fitter: {option: value}} or {"fitter.option": value}
+        (adoptctl's --option citation.m=100), e.g. {"citation": {"m": 100}};
+        values str, number or bool (TypeError naming the option otherwise).
+        criterion: "aicc" (default) or "bic". group_by: metadata key for
+        per-group summaries (e.g. "company"). cross_validation=False skips
+        rolling-origin CV; horizons, min_train_points, max_origins tune it.
+        loss: "sse" (default: least squares on the cumulative series) or
+        "poisson" (Poisson likelihood on the monthly increments), as adoptctl
+        --loss; the server's names "sse_cumulative" and
+        "poisson_deviance_increments" work too.
+
+        A selection that matches no series (a filter nothing matches, or
+        all=True on an empty store) raises errors.EmptySelection (a
+        NotFound), whose message says so and suggests near matches of the
+        filter, instead of returning a report of zeros.
+
         progress: True shows a progress bar (tqdm) while the server works; a
         callable gets each CompareProgress instead. Either way the call
         streams (compare_stream) and returns the same report.
@@ -218,7 +233,15 @@ class Client:
             series, all, filter, fitters, options, criterion, group_by, summary_only,
             cross_validation, horizons, min_train_points, max_origins, loss)
         if not progress:
-            return CompareReport.from_proto(self._call("CompareModels", request, timeout))
+            report = CompareReport.from_proto(self._call("CompareModels", request, timeout))
+        else:
+            report = self._compare_with_progress(request, progress, timeout)
+        if report.series_count == 0:
+            raise errors.EmptySelection(self._empty_selection_message(request.selection, timeout),
+                                        method="CompareModels")
+        return report
+
+    def _compare_with_progress(self, request, progress, timeout) -> CompareReport:
         reports: List = []
         summary = None
         bar = None
@@ -288,12 +311,12 @@ class Client:
         request = pb.CompareModelsRequest(
             selection=selection, fitters=list(fitters or []),
             criterion=Criterion(criterion).to_proto(), group_by=group_by or "",
-            summary_only=summary_only, loss=loss or "",
+            summary_only=summary_only, loss=vocabulary.loss_name(loss),
             cross_validation=pb.CrossValidationOptions(
                 disabled=not cross_validation, horizons=list(horizons or []),
                 min_train_points=min_train_points, max_origins=max_origins))
-        for name, opts in (options or {}).items():
-            request.fitter_options[name].options.update(_str_map(opts))
+        for name, opts in vocabulary.compare_options(options).items():
+            request.fitter_options[name].options.update(opts)
         return request
 
     def predict(self, series_id: str, fitter: str, parameters: Sequence[float],
@@ -302,7 +325,8 @@ class Client:
         """The fitter's curve with these parameters (every one, in the
         fitter's order) at times t, on the series' history (Predict)."""
         r = self._call("Predict", pb.PredictRequest(
-            series_id=series_id, fitter=fitter, options=_str_map(options),
+            series_id=series_id, fitter=fitter,
+            options=vocabulary.fit_options(options, "predict"),
             parameters=list(parameters), t=list(t)), timeout)
         return list(r.values)
 
@@ -315,20 +339,34 @@ class Client:
         return self.predict(fit.series_id, fit.fitter, [p.value for p in fit.parameters], t,
                             fit.options, timeout)
 
+    def _empty_selection_message(self, selection, timeout) -> str:
+        """Why a selection matched nothing, with hints for a metadata filter:
+        a value that differs only in case or spaces, or the values there are."""
+        if selection.all:
+            return "the selection matches no series: the store is empty"
+        wanted = dict(selection.metadata_filter)
+        what = " ".join(f"{k}={v}" for k, v in sorted(wanted.items()))
+        try:
+            values: Dict[str, set] = {k: set() for k in wanted}
+            for s in self.list_series(timeout=timeout):
+                for k in wanted:
+                    if k in s.metadata:
+                        values[k].add(s.metadata[k])
+        except errors.AdoptionError:  # the hint is a courtesy
+            return f"the selection matches no series: no series has metadata {what}"
+        return (f"the selection matches no series: no series has metadata {what}"
+                + vocabulary.filter_hint(wanted, values))
+
     def forecast(self, series_id: str, fitter: str = "combined", horizon: int = 6,
                  options: Optional[Mapping[str, object]] = None,
-                 interval_level: float = 0.0, timeout=...) -> Forecast:
+                 interval_level: Optional[float] = None, timeout=...) -> Forecast:
         """Fits fitter (or "combined", the default) to the series and
         extrapolates it horizon months past the last point, with prediction
-        intervals at interval_level (0 means 0.95)."""
+        intervals at interval_level, in (0, 1) (None: the server's 0.95;
+        ValueError outside, as adoptctl's --level). options: the fitter's
+        options, as for fit()."""
         r = self._call("Forecast", pb.ForecastRequest(
             series_id=series_id, fitter=fitter, horizon=horizon,
-            options=_str_map(options), interval_level=interval_level), timeout)
+            options=vocabulary.fit_options(options, "forecast"),
+            interval_level=vocabulary.interval_level(interval_level)), timeout)
         return Forecast.from_proto(r)
-
-
-def _str_map(m: Optional[Mapping[str, object]]) -> Dict[str, str]:
-    out = {}
-    for k, v in (m or {}).items():
-        out[k] = ("true" if v else "false") if isinstance(v, bool) else str(v)
-    return out

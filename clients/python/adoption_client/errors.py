@@ -73,6 +73,14 @@ class NotFound(AdoptionError, LookupError):
     code = grpc.StatusCode.NOT_FOUND
 
 
+class EmptySelection(NotFound):
+    """CompareModels answered for no series: the selection (a metadata
+    filter nothing matches, or all=True on an empty store) is empty. The
+    server answers OK with series_count 0; the client raises this instead of
+    returning a report of zeros. The message says what matched nothing and,
+    for a filter, suggests near matches."""
+
+
 class AlreadyExists(AdoptionError):
     code = grpc.StatusCode.ALREADY_EXISTS
 

@@ -4,10 +4,15 @@ matplotlib with the Agg backend (no display needed). One figure per series:
 
   - observed points (black dots);
   - each usable fit's curve over the data (models.curve, solid; the winner
-    thicker), continued past the data by the server's Forecast for that
-    fitter (dashed, same colour);
+    thicker), continued without a step past the data through the server's
+    Forecast for that fitter (dashed, same colour; dots at served months);
   - the band forecast (default "combined", else the winner) with its
-    prediction interval as a shaded band, when the response has one.
+    prediction interval as a shaded band, when the response has one;
+  - abrupt surge months (red dotted) and the last observation, in the legend.
+
+The y axis turns logarithmic when the interval would squash the data
+(LOG_SCALE_BELOW); observed_span(fig) measures how much of the plot's
+height the data fill.
 """
 from __future__ import annotations
 
@@ -19,10 +24,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.figure  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import errors, models  # noqa: E402
-from .types import Forecast, Series, SeriesReport  # noqa: E402
+from . import errors, models, vocabulary  # noqa: E402
+from .types import Criterion, Forecast, Series, SeriesReport  # noqa: E402
 
 _COLORS = {"citation": "#d62728", "logistic": "#1f77b4", "gompertz": "#2ca02c",
            "bass": "#9467bd", "powerlaw": "#ff7f0e", "naive": "#7f7f7f",
@@ -36,21 +43,38 @@ def fitter_color(name: str) -> str:
     return _EXTRA[sum(map(ord, name)) % len(_EXTRA)]
 
 
+# The y axis turns logarithmic (symlog: 0 stays visible) when the observed
+# series would fill less than this share of a linear axis, e.g. when a
+# forecast interval reaches far above the data.
+LOG_SCALE_BELOW = 0.5
+
+
 def plot_series(series: Series, report: Optional[SeriesReport] = None,
                 forecasts: Optional[Mapping[str, Forecast]] = None, *,
                 options: Optional[Mapping[str, Mapping[str, object]]] = None,
                 band: Optional[str] = "combined", title: Optional[str] = None,
-                figsize=(8, 4.8), ax=None):
+                figsize=(10, 4.8), ax=None, yscale: str = "auto"):
     """Draws one series; returns the matplotlib Figure.
 
     series: the observed series (with points). report: its SeriesReport from
     compare() (fits drawn: the usable ones). forecasts: {fitter: Forecast}
     (e.g. from Client.forecast). options: {fitter: options} the fits were
     made with (citation's time_unit). band: the forecast whose interval is
-    shaded ("combined" by default; falls back to the winner's).
+    shaded ("combined" by default; falls back to the winner's). yscale:
+    "linear", "log" (symlog, so 0 shows) or "auto" (the default): log when
+    the observed points would fill less than LOG_SCALE_BELOW of a linear
+    axis (an interval that dwarfs the data), linear otherwise.
+
+    Each fitter's forecast continues its fitted curve without a step: the
+    dashed line starts where the curve ends and follows the curve plus the
+    difference between the served forecast and the curve, interpolated
+    between the served months (so it passes through every served value,
+    floored at the last observation as the server serves them; small dots).
+    Surge months (red dotted lines) and the last observation have legend
+    entries; the legend sits beside the plot, off the data.
     """
     forecasts = dict(forecasts or {})
-    options = options or {}
+    options = vocabulary.compare_options(options)  # {"citation.m": 100} works too
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     else:
@@ -58,7 +82,9 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
     t_obs = np.array(series.t, dtype=float)
     y_obs = np.array(series.values, dtype=float)
     last_t = float(t_obs[-1]) if len(t_obs) else 0.0
+    last_y = float(y_obs[-1]) if len(y_obs) else 0.0
     grid = np.linspace(0.0, max(last_t, 1.0), 200)
+    drawn = [y_obs]  # every y value on the plot, for the scale
 
     fits = [f for f in (report.fits if report else ()) if f.usable]
     for f in fits:
@@ -67,52 +93,129 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
         if f.r2 is not None and not f.forecast_baseline:
             label += f"  R²={f.r2:.3f}"
         y = models.curve(f.fitter, f.params, grid, options.get(f.fitter))
-        end = None
-        if y is not None and np.all(np.isfinite(y)):
+        curve_ok = y is not None and bool(np.all(np.isfinite(y)))
+        if curve_ok:
             ax.plot(grid, y, color=color, lw=2.4 if f.winner else 1.3, label=label,
-                    zorder=4 if f.winner else 2)
+                    zorder=4 if f.winner else 2, gid=f"fit-{f.fitter}")
+            drawn.append(y)
             label = None
-            end = (grid[-1], y[-1])
         fc = forecasts.get(f.fitter)
-        if fc is not None and fc.points:
-            xs = [p.t for p in fc.points]
-            ys = [p.value for p in fc.points]
-            if end is None and len(t_obs):  # baselines start at the last observation
-                end = (last_t, float(y_obs[-1]))
-            if end is not None:
-                xs, ys = [end[0]] + xs, [end[1]] + ys
-            ax.plot(xs, ys, color=color, lw=1.1, ls="--", label=label)
+        if fc is None or not fc.points:
+            continue
+        if curve_ok:
+            xs, ys = forecast_continuation(f.fitter, f.params, options.get(f.fitter), last_t,
+                                           float(y[-1]), fc)
+        else:  # baselines: from the last observation
+            xs = np.array([last_t] + [p.t for p in fc.points])
+            ys = np.array([last_y] + [p.value for p in fc.points])
+        ax.plot(xs, ys, color=color, lw=1.1, ls="--", label=label, gid=f"forecast-{f.fitter}")
+        ax.plot([p.t for p in fc.points], [p.value for p in fc.points], ".", color=color, ms=3,
+                zorder=3)
+        drawn.append(ys)
 
     band_fc = forecasts.get(band) if band else None
     if (band_fc is None or not band_fc.points) and report and report.winner:
         band_fc = forecasts.get(report.winner)
     if band_fc is not None and band_fc.points:
         xs = np.array([last_t] + [p.t for p in band_fc.points])
-        ys = np.array([y_obs[-1] if len(y_obs) else 0.0] + [p.value for p in band_fc.points])
+        ys = np.array([last_y] + [p.value for p in band_fc.points])
         if band_fc.fitter == "combined" or band_fc.fitter not in {f.fitter for f in fits}:
             ax.plot(xs, ys, color=fitter_color(band_fc.fitter), lw=1.6, ls="--",
-                    label=f"{band_fc.fitter} forecast")
+                    label=f"{band_fc.fitter} forecast", gid=f"forecast-{band_fc.fitter}")
+            drawn.append(ys)
         if band_fc.has_interval:
             lo = np.array([ys[0]] + [p.lower if p.lower is not None else math.nan for p in band_fc.points])
             hi = np.array([ys[0]] + [p.upper if p.upper is not None else math.nan for p in band_fc.points])
             ax.fill_between(xs, lo, hi, color=fitter_color(band_fc.fitter), alpha=0.15, lw=0,
-                            label=f"{band_fc.fitter} {band_fc.interval_level:.0%} interval")
+                            label=f"{band_fc.fitter} {band_fc.interval_level:.0%} interval",
+                            gid="interval")
+            drawn += [lo, hi]
 
-    ax.plot(t_obs, y_obs, "o", color="black", ms=3.5, label="observed", zorder=5)
-    if report is not None:
-        for m in report.surge_months:
-            ax.axvline(m, color="#d62728", lw=0.8, ls=":", alpha=0.7)
+    uid = f"{id(fig):x}"
+    ax.plot(t_obs, y_obs, "o", color="black", ms=3.5, label="observed", zorder=5,
+            gid=f"observed-{uid}")
+    ax.patch.set_gid(f"plot-area-{uid}")
+    if report is not None and report.surge_months:
+        months = ", ".join(f"{m:g}" for m in report.surge_months)
+        for i, m in enumerate(report.surge_months):
+            ax.axvline(m, color="#d62728", lw=0.8, ls=":", alpha=0.7,
+                       label=(f"abrupt surge (month{'s' if len(report.surge_months) > 1 else ''} "
+                              f"{months})") if i == 0 else None)
     if last_t > 0:
-        ax.axvline(last_t, color="#999999", lw=0.6)
+        ax.axvline(last_t, color="#999999", lw=0.6, label=f"last observation (month {last_t:g})")
     verdict = f"  (verdict: {report.verdict.value})" if report is not None else ""
+    if report is not None and report.near_tie:
+        verdict = verdict[:-1] + f"; no clear winner: {report.runner_up.fitter} within " \
+            f"{report.winner_margin:.2f} {'BIC' if report.criterion is Criterion.BIC else 'AICc'})"
     ax.set_title(title or f"{series.id}{verdict}", fontsize=11)
     ax.set_xlabel("months since creation")
-    ax.set_ylabel(f"cumulative {series.unit or 'count'}")
+    unit = f"cumulative {series.unit or 'count'}"
     ax.grid(True, alpha=0.3)
-    ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8, loc="upper left")
+    values = np.concatenate([np.asarray(v, dtype=float).ravel() for v in drawn])
+    values = values[np.isfinite(values)]
+    top = float(values.max()) if len(values) else 1.0
+    data_top = float(y_obs.max()) if len(y_obs) else 0.0
+    log = yscale == "log" or (yscale == "auto" and data_top > 0
+                              and data_top < LOG_SCALE_BELOW * top)
+    if log:
+        ax.set_yscale("symlog", linthresh=1.0, linscale=0.5)
+        ax.set_ylim(0, max(top, 1.0) * 1.6)
+        ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(_count_label))
+        ax.set_ylabel(unit + " (log scale)")
+    else:
+        ax.set_ylim(0, max(top, 1.0) * 1.03)
+        ax.set_ylabel(unit)
+    fig.adoption_yscale = "log" if log else "linear"
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
+
+
+def _count_label(v, _pos=None) -> str:
+    if v == 0:
+        return "0"
+    if abs(v) >= 1e6:
+        return f"{v / 1e6:g}M"
+    if abs(v) >= 1e3:
+        return f"{v / 1e3:g}k"
+    return f"{v:g}"
+
+
+def forecast_continuation(fitter: str, params, options, last_t: float, curve_end: float,
+                          fc: Forecast, per_month: int = 12):
+    """The dashed continuation of a fitted curve: from (last_t, curve_end),
+    the curve's own value at the last observation, through every served
+    forecast point; between them the curve's shape plus the served-minus-
+    curve difference interpolated linearly (0 at last_t). Returns (xs, ys)."""
+    knots_t = np.array([last_t] + [p.t for p in fc.points], dtype=float)
+    served = np.array([curve_end] + [p.value for p in fc.points], dtype=float)
+    model = models.curve(fitter, params, knots_t, options)
+    if model is None or not np.all(np.isfinite(model)):
+        return knots_t, served
+    model[0] = curve_end
+    xs = np.linspace(knots_t[0], knots_t[-1], per_month * max(1, len(fc.points)) + 1)
+    xs = np.union1d(xs, knots_t)
+    along = models.curve(fitter, params, xs, options)
+    if along is None or not np.all(np.isfinite(along)):
+        return knots_t, served
+    ys = along + np.interp(xs, knots_t, served - model)
+    return xs, ys
+
+
+def observed_span(fig_or_ax) -> float:
+    """The share of the plot's height the observed points span (display
+    coordinates, so the scale counts): a figure whose data fill the bottom
+    7% of the plot gives 0.07."""
+    ax = fig_or_ax.axes[0] if isinstance(fig_or_ax, matplotlib.figure.Figure) else fig_or_ax
+    for line in ax.get_lines():
+        if line.get_label() == "observed":
+            ys = np.asarray(line.get_ydata(), dtype=float)
+            if not len(ys):
+                return 0.0
+            lo, hi = ax.transData.transform([(0, ys.min()), (0, ys.max())])[:, 1]
+            bottom, top = ax.transAxes.transform([(0, 0), (0, 1)])[:, 1]
+            return float((hi - lo) / (top - bottom))
+    raise ValueError("no observed points on this plot")
 
 
 def plot_from_server(client, series_id: str, *, fitters: Optional[Sequence[str]] = None,
@@ -123,6 +226,7 @@ def plot_from_server(client, series_id: str, *, fitters: Optional[Sequence[str]]
     given) and forecasts each usable one (and `band`), then plot_series().
     Forecasts the server refuses (implausible extrapolation, too short a
     history) are left out. Returns the Figure."""
+    options = vocabulary.compare_options(options)
     series = client.get_series(series_id)
     if report is None:
         report = client.compare(series_id, fitters=fitters, options=options).series[0]
@@ -136,6 +240,7 @@ def fetch_forecasts(client, report: SeriesReport, *, horizon: int = 6,
     """{fitter: Forecast} for every usable fit of report (and band); refused
     forecasts are skipped."""
     out: Dict[str, Forecast] = {}
+    options = vocabulary.compare_options(options)
     names = [f.fitter for f in report.fits if f.usable]
     if band and band not in names:
         names.append(band)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ._proto import pb
+from .vocabulary import NEAR_TIE
 
 
 def _opt(msg, name: str) -> Optional[float]:
@@ -350,13 +351,58 @@ class SeriesReport:
     verdict_reason: str
     cv_winner: str
     surge_months: Tuple[float, ...]
+    # The criterion the fits were ranked by (the request's).
+    criterion: "Criterion" = None  # type: ignore[assignment]
 
     @classmethod
-    def from_proto(cls, m) -> "SeriesReport":
+    def from_proto(cls, m, criterion: "Criterion" = None) -> "SeriesReport":
         return cls(m.series_id, dict(m.metadata), m.n, m.last_value,
                    tuple(FitResult.from_proto(f) for f in m.fits), m.winner,
                    Verdict.from_proto(m.verdict), m.verdict_reason,
-                   m.cv_winner, tuple(m.surge_months))
+                   m.cv_winner, tuple(m.surge_months), criterion or Criterion.AICC)
+
+    def _score(self, f: "FitResult") -> Optional[float]:
+        return f.bic if self.criterion is Criterion.BIC else f.aicc
+
+    @property
+    def runner_up(self) -> Optional["FitResult"]:
+        """The ranked fit with the best criterion value after the winner's
+        (None without a winner or a second ranked fit)."""
+        w = self.winner_fit
+        if w is None:
+            return None
+        others = [f for f in self.fits
+                  if f is not w and f.rank > 0 and self._score(f) is not None]
+        return min(others, key=lambda f: (self._score(f), f.rank), default=None)
+
+    @property
+    def winner_margin(self) -> Optional[float]:
+        """The runner-up's criterion value (AICc, or BIC if the comparison
+        ranked by BIC) minus the winner's; None without both."""
+        w, r = self.winner_fit, self.runner_up
+        if w is None or r is None or self._score(w) is None:
+            return None
+        return self._score(r) - self._score(w)
+
+    @property
+    def near_tie(self) -> bool:
+        """True when there is a winner but no clear one: the runner-up is
+        within NEAR_TIE (2) of it on the criterion, so the data support both
+        (reports say "no clear winner")."""
+        margin = self.winner_margin
+        return margin is not None and margin <= NEAR_TIE
+
+    @property
+    def near_tie_fits(self) -> List["FitResult"]:
+        """The ranked fits within NEAR_TIE of the winner, winner first
+        (just the winner when it is clear; empty without one)."""
+        w = self.winner_fit
+        if w is None or self._score(w) is None:
+            return []
+        best = self._score(w)
+        close = [f for f in self.fits if f is not w and f.rank > 0 and self._score(f) is not None
+                 and self._score(f) - best <= NEAR_TIE]
+        return [w] + sorted(close, key=lambda f: self._score(f))
 
     def fit(self, fitter: str) -> FitResult:
         for f in self.fits:
@@ -477,10 +523,11 @@ class CompareReport:
 
     @classmethod
     def from_proto(cls, m) -> "CompareReport":
-        return cls(tuple(SeriesReport.from_proto(s) for s in m.series),
+        criterion = Criterion.from_proto(m.criterion)
+        return cls(tuple(SeriesReport.from_proto(s, criterion) for s in m.series),
                    tuple(FitterSummary.from_proto(f) for f in m.fitters),
                    m.group_by, tuple(GroupSummary.from_proto(g) for g in m.groups),
-                   Criterion.from_proto(m.criterion), m.series_count,
+                   criterion, m.series_count,
                    m.does_not_fit, m.not_enough_data, m.elapsed_seconds, m.loss,
                    tuple(PooledOption.from_proto(p) for p in m.pooled))
 
@@ -502,6 +549,11 @@ class CompareReport:
         """Series whose verdict is does_not_fit (verdict_reason says why)."""
         return [s for s in self.series if s.verdict is Verdict.DOES_NOT_FIT]
 
+    def near_ties(self) -> List[SeriesReport]:
+        """Series with a winner but no clear one (SeriesReport.near_tie: the
+        runner-up within 2 of it on the criterion)."""
+        return [s for s in self.series if s.near_tie]
+
     def to_pandas(self):
         """One row per series x fitter, the columns of `adoptctl compare
         --format csv`: series_id, fitter, status, n, k, sse, rmse, r2, aicc,
@@ -513,7 +565,9 @@ class CompareReport:
 
     def series_to_pandas(self):
         """One row per series: id, company, n, last_value, winner, its R^2 and
-        weight, verdict, reason, cv_winner, surge months."""
+        weight, verdict, reason, cv_winner, surge months, runner_up,
+        winner_margin (the runner-up's criterion value minus the winner's)
+        and near_tie (margin <= 2: no clear winner)."""
         import pandas as pd
         rows = []
         for s in self.series:
@@ -525,10 +579,14 @@ class CompareReport:
                 "winner_weight": (w.akaike_weight if w and w.akaike_weight is not None else math.nan),
                 "verdict": s.verdict.value, "verdict_reason": s.verdict_reason,
                 "cv_winner": s.cv_winner,
-                "surge_months": " ".join(f"{m:g}" for m in s.surge_months)})
+                "surge_months": " ".join(f"{m:g}" for m in s.surge_months),
+                "runner_up": s.runner_up.fitter if s.runner_up else "",
+                "winner_margin": s.winner_margin if s.winner_margin is not None else math.nan,
+                "near_tie": s.near_tie})
         return pd.DataFrame(rows, columns=[
             "series_id", "company", "n", "last_value", "winner", "winner_r2",
-            "winner_weight", "verdict", "verdict_reason", "cv_winner", "surge_months"])
+            "winner_weight", "verdict", "verdict_reason", "cv_winner", "surge_months",
+            "runner_up", "winner_margin", "near_tie"])
 
     def fitters_to_pandas(self):
         """One row per fitter over the batch (wins, statuses, medians)."""

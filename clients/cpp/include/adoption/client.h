@@ -53,6 +53,11 @@ struct ClientOptions {
 };
 
 // Per-call overrides.
+// The address to connect to when none is given: $ADOPTION_SERVER if set and
+// not empty, else "127.0.0.1:50051" (adoptctl, the Python and the Go
+// clients alike). Connect() itself takes an explicit address.
+std::string DefaultServerAddress();
+
 struct CallOptions {
   // Deadline of this call; default: ClientOptions::timeout.
   std::optional<absl::Duration> timeout;

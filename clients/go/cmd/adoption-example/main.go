@@ -4,6 +4,9 @@
 //
 //	adoption-example -server 127.0.0.1:50051 -company MistralAI
 //
+// -server defaults to $ADOPTION_SERVER, else 127.0.0.1:50051. Offline on
+// Debian, run it with clients/go/run-example (same flags).
+//
 // With no stored series of that company (e.g. a fresh server), it compares
 // the example series it stored itself.
 package main
@@ -22,7 +25,7 @@ import (
 )
 
 func main() {
-	server := flag.String("server", "127.0.0.1:50051", "adoptiond address")
+	server := flag.String("server", ac.DefaultAddress(), "adoptiond address (default $ADOPTION_SERVER, else 127.0.0.1:50051)")
 	company := flag.String("company", "MistralAI", "compare the series whose metadata company is this")
 	horizon := flag.Int("horizon", 6, "forecast horizon, months")
 	token := flag.String("token", "", "bearer token, if the server wants one (sent in clear without TLS)")
@@ -72,7 +75,7 @@ func run(server, company, token string, horizon int32) error {
 	fmt.Printf("\ncompared %d series of %s in %.2f s: %d do not fit, %d without enough data\n",
 		rep.SeriesCount, company, rep.ElapsedSeconds, rep.DoesNotFit, rep.NotEnoughData)
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "series\tn\tlast\twinner\tR²\tweight\tverdict")
+	fmt.Fprintln(w, "series\tn\tlast\twinner\tR²\tweight\tverdict\tnote")
 	var best *pb.SeriesReport
 	for _, s := range rep.Series {
 		r2, weight := "-", "-"
@@ -81,7 +84,11 @@ func run(server, company, token string, horizon int32) error {
 				r2, weight = fmt.Sprintf("%.4f", f.R2), fmt.Sprintf("%.3f", f.GetAkaikeWeight())
 			}
 		}
-		fmt.Fprintf(w, "%s\t%d\t%g\t%s\t%s\t%s\t%s\n", s.SeriesId, s.N, s.LastValue, orDash(s.Winner), r2, weight, verdict(s))
+		note := ""
+		if runnerUp, margin := ac.WinnerMargin(s, rep.Criterion); runnerUp != nil && margin <= ac.NearTie {
+			note = fmt.Sprintf("no clear winner: %s within %.2f AICc", runnerUp.Fitter, margin)
+		}
+		fmt.Fprintf(w, "%s\t%d\t%g\t%s\t%s\t%s\t%s\t%s\n", s.SeriesId, s.N, s.LastValue, orDash(s.Winner), r2, weight, verdict(s), note)
 		if s.Verdict == pb.SeriesVerdict_SERIES_VERDICT_FITS && (best == nil || s.LastValue > best.LastValue) {
 			best = s
 		}
