@@ -3,9 +3,11 @@
 matplotlib with the Agg backend (no display needed). One figure per series:
 
   - observed points (black dots);
-  - each usable fit's curve over the data (models.curve, solid; the winner
-    thicker), continued without a step past the data through the server's
-    Forecast for that fitter (dashed, same colour; dots at served months);
+  - each usable fit's curve over the data (solid; the winner thicker),
+    continued without a step past the data through the server's Forecast
+    for that fitter (dashed, same colour; dots at served months). Every
+    curve is the server's own (Predict, through fetch_curves): the plugin
+    that made the fit draws it, third-party plugins included;
   - the band forecast (default "combined", else the winner) with its
     prediction interval as a shaded band, when the response has one;
   - abrupt surge months (red dotted) and the last observation, in the legend.
@@ -28,8 +30,57 @@ import matplotlib.figure  # noqa: E402
 import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
-from . import errors, models, vocabulary  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from . import errors, vocabulary  # noqa: E402
 from .types import Criterion, Forecast, Series, SeriesReport  # noqa: E402
+
+
+@dataclass(frozen=True)
+class FittedCurve:
+    """A fit's curve as the server's plugin computes it (Client.curve): y at
+    every t, t increasing; over the data and through the forecast months."""
+    t: np.ndarray
+    y: np.ndarray
+
+    def at(self, t) -> np.ndarray:
+        """The curve at t (points of the grid; linear in between)."""
+        return np.interp(np.asarray(t, dtype=float), self.t, self.y)
+
+
+def curve_grid(last_t: float, forecast: Optional[Forecast] = None, points: int = 200,
+               per_month: int = 12) -> np.ndarray:
+    """The times a figure draws a fitted curve at: points over the data, then
+    per_month a month up to the last forecast month, with every served month
+    and last_t on the grid."""
+    grid = np.linspace(0.0, max(last_t, 1.0), points)
+    if forecast is not None and forecast.points:
+        served = np.array([last_t] + [p.t for p in forecast.points], dtype=float)
+        ahead = np.linspace(last_t, served[-1], per_month * len(forecast.points) + 1)
+        grid = np.union1d(np.union1d(grid, ahead), served)
+    return np.union1d(grid, [last_t])
+
+
+def fetch_curves(client, report: SeriesReport, series: Series,
+                 forecasts: Optional[Mapping[str, Forecast]] = None) -> Dict[str, FittedCurve]:
+    """{fitter: FittedCurve} for every usable curve fit of report (forecast
+    baselines have no curve), from the server (Predict with each fit's own
+    parameters and options). Fits the server cannot evaluate are left out."""
+    forecasts = forecasts or {}
+    last_t = float(series.t[-1]) if series.t else 0.0
+    out: Dict[str, FittedCurve] = {}
+    for f in report.fits:
+        if not f.usable or f.forecast_baseline:
+            continue
+        t = curve_grid(last_t, forecasts.get(f.fitter))
+        try:
+            y = np.array(client.curve(f, t.tolist()), dtype=float)
+        except errors.AdoptionError as e:
+            if isinstance(e, errors.Unavailable):
+                raise
+            continue
+        out[f.fitter] = FittedCurve(t, y)
+    return out
 
 _COLORS = {"citation": "#d62728", "logistic": "#1f77b4", "gompertz": "#2ca02c",
            "bass": "#9467bd", "powerlaw": "#ff7f0e", "naive": "#7f7f7f",
@@ -51,6 +102,7 @@ LOG_SCALE_BELOW = 0.5
 
 def plot_series(series: Series, report: Optional[SeriesReport] = None,
                 forecasts: Optional[Mapping[str, Forecast]] = None, *,
+                curves: Optional[Mapping[str, FittedCurve]] = None,
                 options: Optional[Mapping[str, Mapping[str, object]]] = None,
                 band: Optional[str] = "combined", title: Optional[str] = None,
                 figsize=(10, 4.8), ax=None, yscale: str = "auto"):
@@ -58,8 +110,10 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
 
     series: the observed series (with points). report: its SeriesReport from
     compare() (fits drawn: the usable ones). forecasts: {fitter: Forecast}
-    (e.g. from Client.forecast). options: {fitter: options} the fits were
-    made with (citation's time_unit). band: the forecast whose interval is
+    (e.g. from Client.forecast). curves: {fitter: FittedCurve} from
+    fetch_curves (the server's curves; a fit without one is not drawn).
+    options: accepted for compatibility (the curves carry the fits'
+    options). band: the forecast whose interval is
     shaded ("combined" by default; falls back to the winner's). yscale:
     "linear", "log" (symlog, so 0 shows) or "auto" (the default): log when
     the observed points would fill less than LOG_SCALE_BELOW of a linear
@@ -74,7 +128,7 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
     entries; the legend sits beside the plot, off the data.
     """
     forecasts = dict(forecasts or {})
-    options = vocabulary.compare_options(options)  # {"citation.m": 100} works too
+    curves = dict(curves or {})
     if ax is None:
         fig, ax = plt.subplots(figsize=figsize)
     else:
@@ -92,7 +146,8 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
         label = f.fitter + (" (winner)" if f.winner else "")
         if f.r2 is not None and not f.forecast_baseline:
             label += f"  R²={f.r2:.3f}"
-        y = models.curve(f.fitter, f.params, grid, options.get(f.fitter))
+        fitted = curves.get(f.fitter)
+        y = fitted.at(grid) if fitted is not None else None
         curve_ok = y is not None and bool(np.all(np.isfinite(y)))
         if curve_ok:
             ax.plot(grid, y, color=color, lw=2.4 if f.winner else 1.3, label=label,
@@ -103,8 +158,7 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
         if fc is None or not fc.points:
             continue
         if curve_ok:
-            xs, ys = forecast_continuation(f.fitter, f.params, options.get(f.fitter), last_t,
-                                           float(y[-1]), fc)
+            xs, ys = forecast_continuation(fitted, last_t, float(y[-1]), fc)
         else:  # baselines: from the last observation
             xs = np.array([last_t] + [p.t for p in fc.points])
             ys = np.array([last_y] + [p.value for p in fc.points])
@@ -181,24 +235,21 @@ def _count_label(v, _pos=None) -> str:
     return f"{v:g}"
 
 
-def forecast_continuation(fitter: str, params, options, last_t: float, curve_end: float,
-                          fc: Forecast, per_month: int = 12):
+def forecast_continuation(fitted: FittedCurve, last_t: float, curve_end: float,
+                          fc: Forecast):
     """The dashed continuation of a fitted curve: from (last_t, curve_end),
     the curve's own value at the last observation, through every served
-    forecast point; between them the curve's shape plus the served-minus-
-    curve difference interpolated linearly (0 at last_t). Returns (xs, ys)."""
+    forecast point; between them the curve's shape (the server's curve on
+    its grid) plus the served-minus-curve difference interpolated linearly
+    (0 at last_t). Returns (xs, ys)."""
     knots_t = np.array([last_t] + [p.t for p in fc.points], dtype=float)
     served = np.array([curve_end] + [p.value for p in fc.points], dtype=float)
-    model = models.curve(fitter, params, knots_t, options)
-    if model is None or not np.all(np.isfinite(model)):
+    xs = fitted.t[(fitted.t >= knots_t[0]) & (fitted.t <= knots_t[-1])]
+    if len(xs) < 2 or not np.all(np.isfinite(fitted.y)):
         return knots_t, served
+    model = fitted.at(knots_t)
     model[0] = curve_end
-    xs = np.linspace(knots_t[0], knots_t[-1], per_month * max(1, len(fc.points)) + 1)
-    xs = np.union1d(xs, knots_t)
-    along = models.curve(fitter, params, xs, options)
-    if along is None or not np.all(np.isfinite(along)):
-        return knots_t, served
-    ys = along + np.interp(xs, knots_t, served - model)
+    ys = fitted.at(xs) + np.interp(xs, knots_t, served - model)
     return xs, ys
 
 
@@ -231,7 +282,8 @@ def plot_from_server(client, series_id: str, *, fitters: Optional[Sequence[str]]
     if report is None:
         report = client.compare(series_id, fitters=fitters, options=options).series[0]
     forecasts = fetch_forecasts(client, report, horizon=horizon, options=options, band=band)
-    return plot_series(series, report, forecasts, options=options, band=band, **kwargs)
+    curves = fetch_curves(client, report, series, forecasts)
+    return plot_series(series, report, forecasts, curves=curves, band=band, **kwargs)
 
 
 def fetch_forecasts(client, report: SeriesReport, *, horizon: int = 6,

@@ -273,7 +273,8 @@ def build_report_pages(client, *, series: Optional[Sequence[str]] = None, all: b
             data = client.get_series(s.series_id)
             forecasts = plot.fetch_forecasts(client, s, horizon=horizon, options=options,
                                              band=band)
-            fig = plot.plot_series(data, s, forecasts, options=options, band=band)
+            curves = plot.fetch_curves(client, s, data, forecasts)
+            fig = plot.plot_series(data, s, forecasts, curves=curves, band=band)
             shown = band if band in forecasts else (s.winner if s.winner in forecasts else None)
             yscale = getattr(fig, "adoption_yscale", "linear")
             drawn[s.series_id] = SeriesFigure(data, plot.figure_to_svg(fig), forecasts, shown,

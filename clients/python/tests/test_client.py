@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from adoption_client import (AdoptionError, Client, FitStatus, InvalidArgument, NotFound,
-                             Series, Unavailable, Verdict, models)
+                             Series, Unavailable, Verdict)
 from conftest import ADOPTCTL, DATA
 
 KNOWN = {"bass", "citation", "gompertz", "logistic", "naive", "powerlaw", "trend"}
@@ -97,20 +97,20 @@ def test_errors_are_mapped(client, address):
             dead.fitters()
 
 
-def _python_sse(fit, series, options=None):
-    y = models.curve(fit.fitter, fit.params, series.t, options)
-    return float(np.sum((np.array(series.values) - y) ** 2))
+def _curve_sse(client, fit, series):
+    y = client.curve(fit, series.t)
+    return float(np.sum((np.array(series.values) - np.array(y)) ** 2))
 
 
 @pytest.mark.parametrize("fitter", ["citation", "logistic", "gompertz", "bass", "powerlaw"])
-def test_python_curves_reproduce_the_servers_fits(client, fitter):
-    # The plotted curves are the fitted ones: the SSE of models.curve at the
-    # observed points equals the SSE the server computed.
+def test_server_curves_reproduce_the_fits(client, fitter):
+    # The plotted curves are the fitted ones: the SSE of the server's curve
+    # (Predict) at the observed points equals the SSE of the fit.
     for sid in (LLAMA, "mistralai/Mistral-7B-v0.1", "google/gemma-2b"):
         series = client.get_series(sid)
         fit = client.fit(sid, fitter)
         assert fit.usable, fit.message
-        assert _python_sse(fit, series) == pytest.approx(fit.sse, rel=1e-6, abs=1e-6)
+        assert _curve_sse(client, fit, series) == pytest.approx(fit.sse, rel=1e-9, abs=1e-9)
 
 
 def test_citation_options_months_and_m(client):
@@ -121,9 +121,11 @@ def test_citation_options_months_and_m(client):
     assert m.fixed and m.value == 100 and m.std_error is None
     assert fit.param("lambda").std_error > 0
     assert fit.param("lambda").ci_low < fit.param("lambda").value < fit.param("lambda").ci_high
-    assert _python_sse(fit, series, options) == pytest.approx(fit.sse, rel=1e-6)
+    assert _curve_sse(client, fit, series) == pytest.approx(fit.sse, rel=1e-9)
     # In years the same parameters would describe another curve.
-    assert _python_sse(fit, series) > 2 * fit.sse
+    in_years = client.predict(LLAMA, "citation", [p.value for p in fit.parameters], series.t,
+                              {"m": 100})
+    assert float(np.sum((np.array(series.values) - np.array(in_years)) ** 2)) > 2 * fit.sse
 
 
 def test_compare_winners_and_verdicts(mistral_report):

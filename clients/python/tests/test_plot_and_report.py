@@ -31,7 +31,7 @@ def test_figure_has_every_curve_and_the_band(client, tmp_path):
     fig = plot.plot_from_server(client, LLAMA, report=report)
     ax = fig.axes[0]
     labels = [line.get_label() for line in ax.get_lines()]
-    curves = [f.fitter for f in report.fits if f.usable and f.fitter in plot.models.CURVES]
+    curves = [f.fitter for f in report.fits if f.usable and not f.forecast_baseline]
     assert len(curves) == 5
     for name in curves:
         assert any(label.startswith(name) for label in labels), (name, labels)
@@ -311,14 +311,16 @@ def figures(address):
             report = c.compare(sid).series[0]
             series = c.get_series(sid)
             forecasts = plot.fetch_forecasts(c, report)
-            out[sid] = (plot.plot_series(series, report, forecasts), report, series, forecasts)
+            curves = plot.fetch_curves(c, report, series, forecasts)
+            out[sid] = (plot.plot_series(series, report, forecasts, curves=curves), report,
+                        series, forecasts, curves)
     yield out
     for fig, *_ in out.values():
         plot.plt.close(fig)
 
 
 def test_observed_points_fill_the_plot(figures):
-    for sid, (fig, report, series, forecasts) in figures.items():
+    for sid, (fig, report, series, forecasts, _) in figures.items():
         band = forecasts["combined"]
         # The interval dwarfs the data of the gemma series: log scale.
         dwarfed = max(p.upper for p in band.points) > 2 * max(series.values)
@@ -337,8 +339,8 @@ def test_observed_points_fill_the_plot(figures):
 
 def test_linear_scale_would_hide_the_gemma_data(figures):
     # What the issue saw: on a linear axis the data fill a sliver.
-    fig, report, series, forecasts = figures["google/gemma-2b"]
-    linear = plot.plot_series(series, report, forecasts, yscale="linear")
+    fig, report, series, forecasts, curves = figures["google/gemma-2b"]
+    linear = plot.plot_series(series, report, forecasts, curves=curves, yscale="linear")
     assert plot.observed_span(linear) < 0.1
     plot.plt.close(linear)
 
@@ -360,7 +362,7 @@ def test_surges_and_last_observation_are_in_the_legend(figures):
 
 def test_fitted_curves_and_forecasts_join_without_a_step(figures):
     checked = 0
-    for sid, (fig, report, series, forecasts) in figures.items():
+    for sid, (fig, report, series, forecasts, _) in figures.items():
         lines = {line.get_gid(): line for line in fig.axes[0].get_lines() if line.get_gid()}
         for f in report.fits:
             fit, fc = lines.get(f"fit-{f.fitter}"), lines.get(f"forecast-{f.fitter}")
