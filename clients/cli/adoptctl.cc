@@ -31,6 +31,7 @@
 #include "CLI/CLI.hpp"
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -61,6 +62,8 @@ struct Args {
   std::string format = "table";
   // Shared by several commands (only one command runs).
   std::string id;
+  std::vector<std::string> points;  // append: t=value
+  int64_t expected_revision = -1;   // append, delete: -1 = unchecked
   std::string series_id;
   std::string fitter;
   std::vector<std::string> options;  // key=value (fit, forecast)
@@ -221,6 +224,8 @@ int LoadCsv(adoption::AdoptionClient& client, const Args& args) {
     std::cout << file.path << ": " << req.series_size() << " series: " << resp->created()
               << " created, " << resp->updated() << " updated, " << resp->unchanged()
               << " unchanged\n";
+    for (const auto& w : resp->warnings())
+      std::cerr << "warning: " << file.path << ": " << w << "\n";
     created += resp->created();
     updated += resp->updated();
     unchanged += resp->unchanged();
@@ -286,10 +291,36 @@ int Get(adoption::AdoptionClient& client, const Args& args, Format format) {
   return kExitOk;
 }
 
+// Adds points after a series' last point (what a periodic job does).
+int Append(adoption::AdoptionClient& client, const Args& args) {
+  v1::AppendPointsRequest req;
+  req.set_series_id(args.id);
+  for (size_t i = 0; i < args.points.size(); ++i) {
+    const std::string& p = args.points[i];
+    const size_t eq = p.find('=');
+    double t = 0, value = 0;
+    if (eq == std::string::npos || !absl::SimpleAtod(p.substr(0, eq), &t) ||
+        !absl::SimpleAtod(p.substr(eq + 1), &value)) {
+      return FailUsage(absl::InvalidArgumentError(
+          absl::StrCat("--point ", p, ": expected MONTH=VALUE, e.g. --point 14=5300")));
+    }
+    auto* point = req.add_points();
+    point->set_t(t);
+    point->set_value(value);
+  }
+  if (args.expected_revision >= 0) req.set_expected_revision(args.expected_revision);
+  auto resp = client.AppendPoints(req);
+  if (!resp.ok()) return FailRpc(resp.status(), args);
+  std::cout << args.id << ": " << resp->appended() << " appended, " << resp->already_present()
+            << " already present, revision " << resp->revision() << "\n";
+  return kExitOk;
+}
+
 int Delete(adoption::AdoptionClient& client, const Args& args) {
   v1::DeleteSeriesRequest req;
   req.set_id(args.id);
   req.set_allow_missing(args.allow_missing);
+  if (args.expected_revision >= 0) req.set_expected_revision(args.expected_revision);
   auto resp = client.DeleteSeries(req);
   if (!resp.ok()) return FailRpc(resp.status(), args);
   std::cout << (resp->deleted() ? "deleted " : "no such series (nothing deleted): ") << args.id
@@ -504,6 +535,23 @@ int main(int argc, char** argv) {
   auto* del = app.add_subcommand("delete", "Delete one series.");
   del->add_option("id", args.id, "series id")->required();
   del->add_flag("--allow-missing", args.allow_missing, "succeed if the series does not exist");
+  del->add_option("--expected-revision", args.expected_revision,
+                  "refuse (ABORTED) unless the series is at this revision")
+      ->check(CLI::NonNegativeNumber);
+
+  auto* append = app.add_subcommand(
+      "append",
+      "Add points after the last point of a stored series (a monthly job's write). A point "
+      "already stored with the same value is accepted unchanged, so re-running is safe; "
+      "another value at a stored month, a point before the end or a decrease is refused and "
+      "nothing changes. Metadata is kept.");
+  append->add_option("--series", args.id, "series id")->required();
+  append->add_option("--point", args.points, "MONTH=VALUE, repeatable, in increasing month")
+      ->required();
+  append
+      ->add_option("--expected-revision", args.expected_revision,
+                   "refuse (ABORTED) unless the series is at this revision (from `get`)")
+      ->check(CLI::NonNegativeNumber);
 
   auto* fitters = app.add_subcommand(
       "fitters", "List the loaded fitter plugins, and plugins the server refused.");
@@ -629,6 +677,7 @@ int main(int argc, char** argv) {
   if (*list) return List(client, args, format);
   if (*get) return Get(client, args, format);
   if (*del) return Delete(client, args);
+  if (*append) return Append(client, args);
   if (*fitters) return Fitters(client, args, format);
   if (*fit) return Fit(client, args, format);
   if (*compare) return Compare(client, args, format);

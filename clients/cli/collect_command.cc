@@ -208,6 +208,9 @@ int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format) {
       absl::StatusOr<v1::UpsertSeriesResponse> resp = client->UpsertSeries(req);
       if (resp.ok()) {
         status = resp->created() > 0 ? "created" : resp->updated() > 0 ? "updated" : "unchanged";
+        // A re-collection that has fewer months or metadata than what is
+        // stored (e.g. an earlier --until) replaces it: say so.
+        for (const auto& w : resp->warnings()) std::cerr << "warning: " << w << "\n";
       } else {
         ++failed;
         status = "not_stored";

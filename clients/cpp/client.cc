@@ -98,6 +98,7 @@ ADOPTION_CLIENT_METHOD(Fit, FitRequest, FitResponse)
 ADOPTION_CLIENT_METHOD(CompareModels, CompareModelsRequest, CompareModelsResponse)
 ADOPTION_CLIENT_METHOD(Forecast, ForecastRequest, ForecastResponse)
 ADOPTION_CLIENT_METHOD(Predict, PredictRequest, PredictResponse)
+ADOPTION_CLIENT_METHOD(AppendPoints, AppendPointsRequest, AppendPointsResponse)
 #undef ADOPTION_CLIENT_METHOD
 
 absl::Status AdoptionClient::CompareModelsStream(

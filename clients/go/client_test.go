@@ -537,3 +537,38 @@ func TestCurveFromTheServer(t *testing.T) {
 		t.Errorf("curve SSE %g, fit SSE %g", sse, fit.Sse)
 	}
 }
+
+func TestAppendPointsAndRevisions(t *testing.T) {
+	c, ctx := dial(t, ac.Options{}), testContext(t)
+	id := "go/append-test"
+	if _, err := c.UpsertSeries(ctx, ac.NewSeries(id, []float64{0, 1, 2}, []float64{0, 4, 9})); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := c.AppendPoints(ctx, &pb.AppendPointsRequest{SeriesId: id,
+		Points: []*pb.Point{{T: 2, Value: 9}, {T: 3, Value: 15}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Appended != 1 || resp.AlreadyPresent != 1 || resp.Revision != 2 {
+		t.Errorf("append: %v", resp)
+	}
+	stale := int64(1)
+	_, err = c.AppendPoints(ctx, &pb.AppendPointsRequest{SeriesId: id,
+		Points: []*pb.Point{{T: 4, Value: 20}}, ExpectedRevision: &stale})
+	if ac.Code(err) != codes.Aborted {
+		t.Errorf("stale revision: %v", err)
+	}
+	_, err = c.AppendPoints(ctx, &pb.AppendPointsRequest{SeriesId: id, Points: []*pb.Point{{T: 4, Value: 1}}})
+	var e *ac.Error
+	if !errors.As(err, &e) || e.Field != "points[0].value" {
+		t.Errorf("decrease: %v", err)
+	}
+	// Upserting the newest month alone warns that it replaced the history.
+	up, err := c.UpsertSeries(ctx, ac.NewSeries(id, []float64{5}, []float64{30}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(up.Warnings) != 1 || !strings.Contains(up.Warnings[0], "4 points replaced by 1") {
+		t.Errorf("warnings %q", up.Warnings)
+	}
+}

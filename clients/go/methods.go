@@ -14,6 +14,16 @@ func (c *Client) UpsertSeries(ctx context.Context, series ...*pb.Series) (*pb.Up
 	return c.rpc.UpsertSeries(ctx, &pb.UpsertSeriesRequest{Series: series})
 }
 
+// AppendPoints adds points after the last point of a stored series
+// (what a periodic job does). Points already stored with the same value are
+// accepted unchanged (retries are harmless); another value at a stored t, a
+// point before the end, or a decrease is INVALID_ARGUMENT naming points[i].
+// Set req.ExpectedRevision for optimistic concurrency (ABORTED on a stale
+// revision).
+func (c *Client) AppendPoints(ctx context.Context, req *pb.AppendPointsRequest) (*pb.AppendPointsResponse, error) {
+	return c.rpc.AppendPoints(ctx, req)
+}
+
 // GetSeries returns one series with its points; NOT_FOUND (see IsNotFound)
 // if there is none with this id.
 func (c *Client) GetSeries(ctx context.Context, id string) (*pb.Series, error) {

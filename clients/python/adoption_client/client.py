@@ -9,8 +9,8 @@ import grpc
 
 from . import errors, vocabulary
 from ._proto import pb, pb_grpc
-from .types import (CompareEvent, CompareProgress, CompareReport, Criterion, FitResult,
-                    Fitters, Forecast, Series, UpsertResult)
+from .types import (AppendResult, CompareEvent, CompareProgress, CompareReport, Criterion,
+                    FitResult, Fitters, Forecast, Series, UpsertResult)
 
 # How the TLS root certificate(s) may be given: PEM bytes, a path to a PEM
 # file, or True for the system's default roots.
@@ -110,12 +110,41 @@ class Client:
     # ------------------------------------------------------------ series
 
     def upsert_series(self, series: Union[Series, Iterable[Series]],
-                      timeout=...) -> UpsertResult:
+                      check_revisions: bool = False, timeout=...) -> UpsertResult:
         """Creates or replaces series, atomically (all or none) and
-        idempotently. Accepts one Series or an iterable of them."""
+        idempotently. Accepts one Series or an iterable of them.
+
+        A series is replaced whole: when that removes points or metadata keys
+        the stored one had (e.g. sending only the newest month), the result's
+        warnings say so and a UserWarning is issued; append_points() adds
+        points instead. check_revisions=True: each series' revision must be
+        the stored one (the one get_series returned; 0 for a new series),
+        else Aborted and nothing is stored (optimistic concurrency)."""
         items = [series] if isinstance(series, Series) else list(series)
-        request = pb.UpsertSeriesRequest(series=[s.to_proto() for s in items])
-        return UpsertResult.from_proto(self._call("UpsertSeries", request, timeout))
+        request = pb.UpsertSeriesRequest(series=[s.to_proto() for s in items],
+                                         check_revisions=check_revisions)
+        result = UpsertResult.from_proto(self._call("UpsertSeries", request, timeout))
+        if result.warnings:
+            import warnings
+            for w in result.warnings:
+                warnings.warn(w, UserWarning, stacklevel=2)
+        return result
+
+    def append_points(self, series_id: str, points, expected_revision: Optional[int] = None,
+                      timeout=...) -> AppendResult:
+        """Adds points after the last point of a stored series (AppendPoints):
+        what a monthly job does. points: [(t, value), ...] or Points, in
+        increasing t. Points already stored with the same value are accepted
+        unchanged (a retried job is harmless); another value at a stored t, a
+        point before the end, or a decrease is InvalidArgument naming
+        points[i], and nothing changes. expected_revision: Aborted unless the
+        series is at that revision."""
+        pts = [pb.Point(t=float(p[0]), value=float(p[1])) if isinstance(p, (tuple, list))
+               else pb.Point(t=p.t, value=p.value) for p in points]
+        request = pb.AppendPointsRequest(series_id=series_id, points=pts)
+        if expected_revision is not None:
+            request.expected_revision = expected_revision
+        return AppendResult.from_proto(self._call("AppendPoints", request, timeout))
 
     def load_csv(self, paths: Union[str, os.PathLike, Sequence], timeout=...) -> UpsertResult:
         """Reads files in the paper's fine-tune CSV format (as `adoptctl
@@ -132,11 +161,13 @@ class Client:
                     raise ValueError(f"{path}: model: id {s.id!r} is also in {seen[s.id]}")
                 seen[s.id] = str(path)
         created = updated = unchanged = 0
+        warnings: list = []
         for series in files:
             r = self.upsert_series(series, timeout=timeout)
             created, updated, unchanged = (created + r.created, updated + r.updated,
                                            unchanged + r.unchanged)
-        return UpsertResult(created, updated, unchanged)
+            warnings += r.warnings
+        return UpsertResult(created, updated, unchanged, tuple(warnings))
 
     def get_series(self, series_id: str, timeout=...) -> Series:
         """One series with its points; NotFound if it does not exist."""
@@ -171,12 +202,14 @@ class Client:
         return self.list_series_page(filter, 1, "", False, timeout)[2]
 
     def delete_series(self, series_id: str, allow_missing: bool = False,
-                      timeout=...) -> bool:
+                      expected_revision: Optional[int] = None, timeout=...) -> bool:
         """Deletes a series; True if one was deleted. NotFound if missing,
-        unless allow_missing."""
-        r = self._call("DeleteSeries", pb.DeleteSeriesRequest(
-            id=series_id, allow_missing=allow_missing), timeout)
-        return r.deleted
+        unless allow_missing. expected_revision: Aborted unless the series
+        is at that revision."""
+        request = pb.DeleteSeriesRequest(id=series_id, allow_missing=allow_missing)
+        if expected_revision is not None:
+            request.expected_revision = expected_revision
+        return self._call("DeleteSeries", request, timeout).deleted
 
     # ------------------------------------------------------------ models
 

@@ -125,7 +125,8 @@ class Series:
 
     def to_proto(self):
         return pb.Series(id=self.id, metadata=dict(self.metadata), unit=self.unit,
-                         points=[pb.Point(t=p.t, value=p.value) for p in self.points])
+                         points=[pb.Point(t=p.t, value=p.value) for p in self.points],
+                         revision=self.revision)
 
     def to_pandas(self):
         """DataFrame with columns t, value."""
@@ -138,10 +139,26 @@ class UpsertResult:
     created: int
     updated: int
     unchanged: int
+    # What the write may not have meant (a replacement that removed points
+    # or metadata keys); Client.upsert_series also issues them as warnings.
+    warnings: Tuple[str, ...] = ()
+    # Per series sent, its revision after the write.
+    revisions: Tuple[int, ...] = ()
 
     @classmethod
     def from_proto(cls, m) -> "UpsertResult":
-        return cls(m.created, m.updated, m.unchanged)
+        return cls(m.created, m.updated, m.unchanged, tuple(m.warnings), tuple(m.revisions))
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    appended: int         # new points after the last stored one
+    already_present: int  # points stored before with the same value (a retry)
+    revision: int         # the series' revision afterwards
+
+    @classmethod
+    def from_proto(cls, m) -> "AppendResult":
+        return cls(m.appended, m.already_present, m.revision)
 
 
 # ---------------------------------------------------------------- fitters

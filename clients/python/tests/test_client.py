@@ -301,3 +301,38 @@ def test_curves_come_from_the_server(client):
     with pytest.raises(InvalidArgument) as e:
         client.predict(LLAMA, "logistic", [1.0], [3.0])
     assert e.value.field == "parameters"
+
+
+def test_monthly_job_appends_and_stale_writers_are_refused(client):
+    from adoption_client import Aborted, Series
+    sid = "test/append-job"
+    client.upsert_series(Series(sid, [(0, 0), (1, 3), (2, 7)], metadata={"company": "Test"}))
+    # The newest month, twice (a retried job): one point added, then none.
+    r = client.append_points(sid, [(3, 12)])
+    assert (r.appended, r.already_present, r.revision) == (1, 0, 2)
+    again = client.append_points(sid, [(3, 12)])
+    assert (again.appended, again.already_present, again.revision) == (0, 1, 2)
+    s = client.get_series(sid)
+    assert s.values == [0, 3, 7, 12] and s.metadata == {"company": "Test"}
+    # Overlap with another value, or a decrease: refused, naming the point.
+    with pytest.raises(InvalidArgument) as e:
+        client.append_points(sid, [(3, 13)])
+    assert e.value.field == "points[0].value"
+    with pytest.raises(InvalidArgument) as e:
+        client.append_points(sid, [(4, 13), (5, 11)])
+    assert e.value.field == "points[1].value"
+    assert client.get_series(sid).values == [0, 3, 7, 12]
+    # The old habit, upserting only the newest month, warns.
+    with pytest.warns(UserWarning, match="4 points replaced by 1"):
+        result = client.upsert_series(Series(sid, [(4, 15)]))
+    assert result.warnings and "metadata company dropped" in result.warnings[0]
+    # Optimistic concurrency: a writer that read revision 3 loses to one
+    # that wrote since.
+    read = client.get_series(sid)
+    client.append_points(sid, [(5, 16)], expected_revision=read.revision)
+    with pytest.raises(Aborted):
+        client.upsert_series(Series(sid, [(4, 15), (5, 99)], revision=read.revision),
+                             check_revisions=True)
+    with pytest.raises(Aborted):
+        client.delete_series(sid, expected_revision=read.revision)
+    assert client.delete_series(sid, expected_revision=read.revision + 1)

@@ -92,6 +92,8 @@ class AdoptionClient {
                                                 const CallOptions& call = {});
   absl::StatusOr<v1::PredictResponse> Predict(const v1::PredictRequest& request,
                                               const CallOptions& call = {});
+  absl::StatusOr<v1::AppendPointsResponse> AppendPoints(const v1::AppendPointsRequest& request,
+                                                        const CallOptions& call = {});
 
   // CompareModelsStream: on_event sees every event in order (progress,
   // batches of series reports, and last the summary); returning false from
