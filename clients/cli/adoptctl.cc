@@ -86,8 +86,9 @@ struct Args {
   bool summary_only = false;
   std::string loss = "sse";
   bool no_cv = false;
-  bool quiet = false;     // compare: no progress line on a terminal
-  bool progress = false;  // compare: progress lines even when not a terminal
+  bool quiet = false;       // compare: no progress line on a terminal
+  bool cv_details = false;  // compare: every fold
+  bool progress = false;    // compare: progress lines even when not a terminal
   // collect
   adoption::cli::CollectArgs collect;
   // forecast
@@ -407,6 +408,7 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
   req.set_summary_only(args.summary_only);
   req.set_loss(*adoption::cli::ServerLossName(args.loss));  // checked by CLI11
   if (args.no_cv) req.mutable_cross_validation()->set_disabled(true);
+  req.set_cv_details(args.cv_details);
   ProgressLine progress(args.progress || (!args.quiet && isatty(STDERR_FILENO)),
                         isatty(STDERR_FILENO));
   if (format == Format::kJsonLines) {
@@ -436,7 +438,8 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
       Print(adoption::cli::ToJson(*resp) + "\n");
       break;
     case Format::kCsv:
-      Print(adoption::cli::CompareToCsv(*resp));
+      Print(args.cv_details ? adoption::cli::CvFoldsToCsv(*resp)
+                            : adoption::cli::CompareToCsv(*resp));
       break;
     case Format::kTable:
       Print(adoption::cli::CompareToTable(*resp, args.limit));
@@ -606,6 +609,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"sse", "poisson", "sse_cumulative", "poisson_deviance_increments"}));
   compare->add_flag("--no-cv", args.no_cv, "skip rolling-origin cross-validation");
+  compare->add_flag("--cv-details", args.cv_details,
+                    "every cross-validation fold: with --format csv one row per fold "
+                    "(series_id,fitter,origin_t,horizon,t,actual,forecast,error) instead of the "
+                    "fit rows; in json each fit's cvFolds");
   compare->add_flag("--quiet", args.quiet,
                     "no progress line (shown on stderr when it is a terminal)");
   compare->add_flag("--progress", args.progress,

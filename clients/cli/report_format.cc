@@ -460,6 +460,21 @@ WinnerMargin MarginOfWinner(const v1::SeriesReport& s, v1::Criterion criterion) 
   return m;
 }
 
+std::string CvFoldsToCsv(const v1::CompareModelsResponse& response) {
+  std::string out = "series_id,fitter,origin_t,horizon,t,actual,forecast,error\n";
+  for (const auto& s : response.series()) {
+    for (const auto& f : s.fits()) {
+      for (const auto& c : f.cv_folds()) {
+        absl::StrAppend(&out, CsvCell(s.series_id()), ",", CsvCell(f.fitter()), ",",
+                        Exact(c.origin_t()), ",", c.horizon(), ",", Exact(c.t()), ",",
+                        Exact(c.actual()), ",", Exact(c.forecast()), ",",
+                        Exact(c.forecast() - c.actual()), "\n");
+      }
+    }
+  }
+  return out;
+}
+
 std::string SeriesDetailTable(const v1::SeriesReport& s, v1::Criterion criterion) {
   std::string out = absl::StrCat("series ", s.series_id(), ": n=", s.n(), ", last value ",
                                  Num(s.last_value()), ", verdict ", VerdictName(s.verdict()));

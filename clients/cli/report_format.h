@@ -65,6 +65,10 @@ class Table {
 // same on every row: pooled_<fitter>_<option> (the chosen value) and
 // pooled_<fitter>_<option>_scores ("candidate=score;..." in grid order).
 std::string CompareToCsv(const v1::CompareModelsResponse& response);
+// One row per cross-validation fold of every fit (the request's
+// cv_details): series_id,fitter,origin_t,horizon,t,actual,forecast,error
+// (forecast - actual).
+std::string CvFoldsToCsv(const v1::CompareModelsResponse& response);
 // The sources of the fit columns, in layout order (proto/adoption/v1/
 // fit_columns.txt): "fit.sse", "series.verdict", "meta.paper_mu", "@params"...
 std::vector<std::string> FitColumnSources();

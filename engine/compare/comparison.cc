@@ -412,6 +412,9 @@ absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonReques
             }
           }
           errors.push_back(ScoreForecasts(series[i], cv, origins[i], folds));
+          if (request.cv_details) {
+            report.fits[j].cv_folds = FoldRows(series[i], cv, origins[i], folds);
+          }
         }
         ApplyCrossValidation(std::move(errors), &report);
         if (pooled_fitter != nullptr) std::vector<double>().swap(pooled_folds[i]);

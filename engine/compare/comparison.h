@@ -74,6 +74,8 @@ struct ComparisonRequest {
   std::string loss;
   // False: series reports are summarised and dropped, not returned.
   bool keep_series = true;
+  // Each fit also carries its cross-validation folds (FitReport.cv_folds).
+  bool cv_details = false;
 };
 
 // The choice of a pooled option (engine/select/pooling.h).

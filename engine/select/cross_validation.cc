@@ -98,6 +98,27 @@ std::vector<HorizonError> ScoreForecasts(const SeriesRecord& s, const CvPlan& pl
   return out;
 }
 
+std::vector<CvFold> FoldRows(const SeriesRecord& s, const CvPlan& plan,
+                             const std::vector<CvOrigin>& origins,
+                             const std::vector<const std::vector<double>*>& forecasts) {
+  std::vector<CvFold> rows;
+  for (size_t i = 0; i < origins.size(); ++i) {
+    const std::vector<double>* f = forecasts[i];
+    for (size_t k = 0; k < plan.horizons.size(); ++k) {
+      const int target = origins[i].target[k];
+      if (target < 0 || f == nullptr || f->size() <= k) continue;
+      CvFold row;
+      row.origin_t = s.points[origins[i].prefix - 1].t;
+      row.horizon = plan.horizons[k];
+      row.t = s.points[target].t;
+      row.actual = s.points[target].value;
+      row.forecast = (*f)[k];
+      rows.push_back(row);
+    }
+  }
+  return rows;
+}
+
 bool CvScore(const std::vector<HorizonError>& errors, double* score) {
   double sum = 0;
   int count = 0;

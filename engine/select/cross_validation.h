@@ -70,6 +70,22 @@ std::vector<HorizonError> ScoreForecasts(const SeriesRecord& series, const CvPla
                                          const std::vector<CvOrigin>& origins,
                                          const std::vector<const std::vector<double>*>& forecasts);
 
+// One fold of one forecaster: the forecast made at an origin for one horizon,
+// beside what happened.
+struct CvFold {
+  double origin_t = 0;  // t of the origin (the last training point)
+  int horizon = 0;      // months ahead
+  double t = 0;         // origin_t + horizon
+  double actual = 0;
+  double forecast = 0;
+};
+
+// Every fold with a target and a forecast, origin by origin, horizon by
+// horizon (what ScoreForecasts summarises).
+std::vector<CvFold> FoldRows(const SeriesRecord& series, const CvPlan& plan,
+                             const std::vector<CvOrigin>& origins,
+                             const std::vector<const std::vector<double>*>& forecasts);
+
 // Mean MASE over the horizons that have one; false when none has.
 bool CvScore(const std::vector<HorizonError>& errors, double* score);
 

@@ -56,6 +56,8 @@ struct FitReport {
   int cv_rank = 0;
   // The options the fit ran with (set by the workflow that ran it).
   FitterOptions options;
+  // Every cross-validation fold, when the request asked for them.
+  std::vector<CvFold> cv_folds;
 
   bool usable() const { return IsUsable(outcome.status); }
 };

@@ -101,6 +101,7 @@ absl::StatusOr<ComparisonRequest> FromProto(const v1::CompareModelsRequest& r,
   out.group_by = r.group_by();
   out.loss = r.loss();
   out.keep_series = !r.summary_only();
+  out.cv_details = r.cv_details();
   return out;
 }
 
@@ -185,6 +186,14 @@ v1::FitResult ToProto(const FitReport& fit) {
   if (fit.cv_score) r.set_cv_score(*fit.cv_score);
   r.set_cv_rank(fit.cv_rank);
   r.mutable_options()->insert(fit.options.begin(), fit.options.end());
+  for (const CvFold& f : fit.cv_folds) {
+    v1::CvFold* p = r.add_cv_folds();
+    p->set_origin_t(f.origin_t);
+    p->set_horizon(f.horizon);
+    p->set_t(f.t);
+    p->set_actual(f.actual);
+    p->set_forecast(f.forecast);
+  }
   return r;
 }
 

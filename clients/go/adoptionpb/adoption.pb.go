@@ -1535,6 +1535,9 @@ type FitResult struct {
 	// chosen value and the loss a count-likelihood comparison sets): with the
 	// parameters, what Predict needs to redraw the curve.
 	Options map[string]string `protobuf:"bytes,26,rep,name=options,proto3" json:"options,omitempty" protobuf_key:"bytes,1,opt,name=key,proto3" protobuf_val:"bytes,2,opt,name=value,proto3"`
+	// Every cross-validation fold (CompareModelsRequest.cv_details): the
+	// forecast made at each rolling origin for each horizon, and the actual.
+	CvFolds []*CvFold `protobuf:"bytes,27,rep,name=cv_folds,json=cvFolds,proto3" json:"cv_folds,omitempty"`
 }
 
 func (x *FitResult) Reset() {
@@ -1751,6 +1754,94 @@ func (x *FitResult) GetOptions() map[string]string {
 	return nil
 }
 
+func (x *FitResult) GetCvFolds() []*CvFold {
+	if x != nil {
+		return x.CvFolds
+	}
+	return nil
+}
+
+// One forecast of a rolling-origin cross-validation.
+type CvFold struct {
+	state         protoimpl.MessageState
+	sizeCache     protoimpl.SizeCache
+	unknownFields protoimpl.UnknownFields
+
+	// t of the origin: the forecaster saw the points up to it.
+	OriginT  float64 `protobuf:"fixed64,1,opt,name=origin_t,json=originT,proto3" json:"origin_t,omitempty"`
+	Horizon  int32   `protobuf:"varint,2,opt,name=horizon,proto3" json:"horizon,omitempty"` // months ahead
+	T        float64 `protobuf:"fixed64,3,opt,name=t,proto3" json:"t,omitempty"`            // origin_t + horizon
+	Actual   float64 `protobuf:"fixed64,4,opt,name=actual,proto3" json:"actual,omitempty"`
+	Forecast float64 `protobuf:"fixed64,5,opt,name=forecast,proto3" json:"forecast,omitempty"`
+}
+
+func (x *CvFold) Reset() {
+	*x = CvFold{}
+	if protoimpl.UnsafeEnabled {
+		mi := &file_adoption_v1_adoption_proto_msgTypes[20]
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		ms.StoreMessageInfo(mi)
+	}
+}
+
+func (x *CvFold) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CvFold) ProtoMessage() {}
+
+func (x *CvFold) ProtoReflect() protoreflect.Message {
+	mi := &file_adoption_v1_adoption_proto_msgTypes[20]
+	if protoimpl.UnsafeEnabled && x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CvFold.ProtoReflect.Descriptor instead.
+func (*CvFold) Descriptor() ([]byte, []int) {
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *CvFold) GetOriginT() float64 {
+	if x != nil {
+		return x.OriginT
+	}
+	return 0
+}
+
+func (x *CvFold) GetHorizon() int32 {
+	if x != nil {
+		return x.Horizon
+	}
+	return 0
+}
+
+func (x *CvFold) GetT() float64 {
+	if x != nil {
+		return x.T
+	}
+	return 0
+}
+
+func (x *CvFold) GetActual() float64 {
+	if x != nil {
+		return x.Actual
+	}
+	return 0
+}
+
+func (x *CvFold) GetForecast() float64 {
+	if x != nil {
+		return x.Forecast
+	}
+	return 0
+}
+
 // Forecast error of one fitter at one horizon, over the rolling origins of
 // one series: for each origin o (a training prefix of the series), the
 // fitter is refitted on points[0..o] and forecasts the point `horizon`
@@ -1777,7 +1868,7 @@ type HorizonError struct {
 func (x *HorizonError) Reset() {
 	*x = HorizonError{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[20]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[21]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1790,7 +1881,7 @@ func (x *HorizonError) String() string {
 func (*HorizonError) ProtoMessage() {}
 
 func (x *HorizonError) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[20]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[21]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1894,7 @@ func (x *HorizonError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HorizonError.ProtoReflect.Descriptor instead.
 func (*HorizonError) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{20}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *HorizonError) GetHorizon() int32 {
@@ -1860,7 +1951,7 @@ type CrossValidationOptions struct {
 func (x *CrossValidationOptions) Reset() {
 	*x = CrossValidationOptions{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[21]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[22]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1873,7 +1964,7 @@ func (x *CrossValidationOptions) String() string {
 func (*CrossValidationOptions) ProtoMessage() {}
 
 func (x *CrossValidationOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[21]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[22]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1886,7 +1977,7 @@ func (x *CrossValidationOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CrossValidationOptions.ProtoReflect.Descriptor instead.
 func (*CrossValidationOptions) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{21}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *CrossValidationOptions) GetDisabled() bool {
@@ -1931,7 +2022,7 @@ type FitRequest struct {
 func (x *FitRequest) Reset() {
 	*x = FitRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[22]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[23]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -1944,7 +2035,7 @@ func (x *FitRequest) String() string {
 func (*FitRequest) ProtoMessage() {}
 
 func (x *FitRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[22]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[23]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1957,7 +2048,7 @@ func (x *FitRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FitRequest.ProtoReflect.Descriptor instead.
 func (*FitRequest) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{22}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *FitRequest) GetSeriesId() string {
@@ -1992,7 +2083,7 @@ type FitResponse struct {
 func (x *FitResponse) Reset() {
 	*x = FitResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[23]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[24]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2005,7 +2096,7 @@ func (x *FitResponse) String() string {
 func (*FitResponse) ProtoMessage() {}
 
 func (x *FitResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[23]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[24]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2018,7 +2109,7 @@ func (x *FitResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FitResponse.ProtoReflect.Descriptor instead.
 func (*FitResponse) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{23}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *FitResponse) GetResult() *FitResult {
@@ -2043,7 +2134,7 @@ type SeriesSelector struct {
 func (x *SeriesSelector) Reset() {
 	*x = SeriesSelector{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[24]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[25]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2056,7 +2147,7 @@ func (x *SeriesSelector) String() string {
 func (*SeriesSelector) ProtoMessage() {}
 
 func (x *SeriesSelector) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[24]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[25]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2069,7 +2160,7 @@ func (x *SeriesSelector) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeriesSelector.ProtoReflect.Descriptor instead.
 func (*SeriesSelector) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{24}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SeriesSelector) GetIds() []string {
@@ -2112,7 +2203,7 @@ type FitterOptions struct {
 func (x *FitterOptions) Reset() {
 	*x = FitterOptions{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[25]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[26]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2125,7 +2216,7 @@ func (x *FitterOptions) String() string {
 func (*FitterOptions) ProtoMessage() {}
 
 func (x *FitterOptions) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[25]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[26]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2138,7 +2229,7 @@ func (x *FitterOptions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FitterOptions.ProtoReflect.Descriptor instead.
 func (*FitterOptions) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{25}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *FitterOptions) GetOptions() map[string]string {
@@ -2179,12 +2270,16 @@ type CompareModelsRequest struct {
 	//
 	// Fits are ranked only against fits with the same loss.
 	Loss string `protobuf:"bytes,8,opt,name=loss,proto3" json:"loss,omitempty"`
+	// Every fit also carries its cross-validation folds (FitResult.cv_folds):
+	// the forecast at each origin and horizon beside the actual. Off by
+	// default (a fold per origin x horizon x fitter adds up).
+	CvDetails bool `protobuf:"varint,9,opt,name=cv_details,json=cvDetails,proto3" json:"cv_details,omitempty"`
 }
 
 func (x *CompareModelsRequest) Reset() {
 	*x = CompareModelsRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[26]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[27]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2197,7 +2292,7 @@ func (x *CompareModelsRequest) String() string {
 func (*CompareModelsRequest) ProtoMessage() {}
 
 func (x *CompareModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[26]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[27]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2210,7 +2305,7 @@ func (x *CompareModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareModelsRequest.ProtoReflect.Descriptor instead.
 func (*CompareModelsRequest) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{26}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CompareModelsRequest) GetSelection() *SeriesSelector {
@@ -2269,6 +2364,13 @@ func (x *CompareModelsRequest) GetLoss() string {
 	return ""
 }
 
+func (x *CompareModelsRequest) GetCvDetails() bool {
+	if x != nil {
+		return x.CvDetails
+	}
+	return false
+}
+
 type SeriesReport struct {
 	state         protoimpl.MessageState
 	sizeCache     protoimpl.SizeCache
@@ -2299,7 +2401,7 @@ type SeriesReport struct {
 func (x *SeriesReport) Reset() {
 	*x = SeriesReport{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[27]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[28]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2312,7 +2414,7 @@ func (x *SeriesReport) String() string {
 func (*SeriesReport) ProtoMessage() {}
 
 func (x *SeriesReport) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[27]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[28]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2325,7 +2427,7 @@ func (x *SeriesReport) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeriesReport.ProtoReflect.Descriptor instead.
 func (*SeriesReport) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{27}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SeriesReport) GetSeriesId() string {
@@ -2428,7 +2530,7 @@ type FitterSummary struct {
 func (x *FitterSummary) Reset() {
 	*x = FitterSummary{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[28]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[29]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2441,7 +2543,7 @@ func (x *FitterSummary) String() string {
 func (*FitterSummary) ProtoMessage() {}
 
 func (x *FitterSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[28]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[29]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2454,7 +2556,7 @@ func (x *FitterSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FitterSummary.ProtoReflect.Descriptor instead.
 func (*FitterSummary) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{28}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *FitterSummary) GetFitter() string {
@@ -2551,7 +2653,7 @@ type GroupSummary struct {
 func (x *GroupSummary) Reset() {
 	*x = GroupSummary{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[29]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[30]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2564,7 +2666,7 @@ func (x *GroupSummary) String() string {
 func (*GroupSummary) ProtoMessage() {}
 
 func (x *GroupSummary) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[29]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[30]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2577,7 +2679,7 @@ func (x *GroupSummary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GroupSummary.ProtoReflect.Descriptor instead.
 func (*GroupSummary) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{29}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *GroupSummary) GetValue() string {
@@ -2644,7 +2746,7 @@ type CompareModelsResponse struct {
 func (x *CompareModelsResponse) Reset() {
 	*x = CompareModelsResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[30]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[31]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2657,7 +2759,7 @@ func (x *CompareModelsResponse) String() string {
 func (*CompareModelsResponse) ProtoMessage() {}
 
 func (x *CompareModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[30]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[31]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +2772,7 @@ func (x *CompareModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareModelsResponse.ProtoReflect.Descriptor instead.
 func (*CompareModelsResponse) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{30}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CompareModelsResponse) GetSeries() []*SeriesReport {
@@ -2783,7 +2885,7 @@ type CompareProgress struct {
 func (x *CompareProgress) Reset() {
 	*x = CompareProgress{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[31]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[32]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2796,7 +2898,7 @@ func (x *CompareProgress) String() string {
 func (*CompareProgress) ProtoMessage() {}
 
 func (x *CompareProgress) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[31]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[32]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2809,7 +2911,7 @@ func (x *CompareProgress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareProgress.ProtoReflect.Descriptor instead.
 func (*CompareProgress) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{31}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *CompareProgress) GetPhase() string {
@@ -2866,7 +2968,7 @@ type SeriesReportBatch struct {
 func (x *SeriesReportBatch) Reset() {
 	*x = SeriesReportBatch{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[32]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[33]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2879,7 +2981,7 @@ func (x *SeriesReportBatch) String() string {
 func (*SeriesReportBatch) ProtoMessage() {}
 
 func (x *SeriesReportBatch) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[32]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[33]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2892,7 +2994,7 @@ func (x *SeriesReportBatch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SeriesReportBatch.ProtoReflect.Descriptor instead.
 func (*SeriesReportBatch) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{32}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *SeriesReportBatch) GetReports() []*SeriesReport {
@@ -2919,7 +3021,7 @@ type CompareModelsEvent struct {
 func (x *CompareModelsEvent) Reset() {
 	*x = CompareModelsEvent{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[33]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[34]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -2932,7 +3034,7 @@ func (x *CompareModelsEvent) String() string {
 func (*CompareModelsEvent) ProtoMessage() {}
 
 func (x *CompareModelsEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[33]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[34]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2945,7 +3047,7 @@ func (x *CompareModelsEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompareModelsEvent.ProtoReflect.Descriptor instead.
 func (*CompareModelsEvent) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{33}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{34}
 }
 
 func (m *CompareModelsEvent) GetEvent() isCompareModelsEvent_Event {
@@ -3035,7 +3137,7 @@ type PooledOption struct {
 func (x *PooledOption) Reset() {
 	*x = PooledOption{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[34]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[35]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3048,7 +3150,7 @@ func (x *PooledOption) String() string {
 func (*PooledOption) ProtoMessage() {}
 
 func (x *PooledOption) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[34]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[35]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3061,7 +3163,7 @@ func (x *PooledOption) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PooledOption.ProtoReflect.Descriptor instead.
 func (*PooledOption) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{34}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *PooledOption) GetFitter() string {
@@ -3141,7 +3243,7 @@ type PredictRequest struct {
 func (x *PredictRequest) Reset() {
 	*x = PredictRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[35]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[36]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3154,7 +3256,7 @@ func (x *PredictRequest) String() string {
 func (*PredictRequest) ProtoMessage() {}
 
 func (x *PredictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[35]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[36]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3167,7 +3269,7 @@ func (x *PredictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredictRequest.ProtoReflect.Descriptor instead.
 func (*PredictRequest) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{35}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *PredictRequest) GetSeriesId() string {
@@ -3217,7 +3319,7 @@ type PredictResponse struct {
 func (x *PredictResponse) Reset() {
 	*x = PredictResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[36]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[37]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3230,7 +3332,7 @@ func (x *PredictResponse) String() string {
 func (*PredictResponse) ProtoMessage() {}
 
 func (x *PredictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[36]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[37]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3243,7 +3345,7 @@ func (x *PredictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredictResponse.ProtoReflect.Descriptor instead.
 func (*PredictResponse) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{36}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PredictResponse) GetValues() []float64 {
@@ -3273,7 +3375,7 @@ type ForecastRequest struct {
 func (x *ForecastRequest) Reset() {
 	*x = ForecastRequest{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[37]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[38]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3286,7 +3388,7 @@ func (x *ForecastRequest) String() string {
 func (*ForecastRequest) ProtoMessage() {}
 
 func (x *ForecastRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[37]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[38]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3299,7 +3401,7 @@ func (x *ForecastRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForecastRequest.ProtoReflect.Descriptor instead.
 func (*ForecastRequest) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{37}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ForecastRequest) GetSeriesId() string {
@@ -3364,7 +3466,7 @@ type ForecastPoint struct {
 func (x *ForecastPoint) Reset() {
 	*x = ForecastPoint{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[38]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[39]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3377,7 +3479,7 @@ func (x *ForecastPoint) String() string {
 func (*ForecastPoint) ProtoMessage() {}
 
 func (x *ForecastPoint) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[38]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[39]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3390,7 +3492,7 @@ func (x *ForecastPoint) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForecastPoint.ProtoReflect.Descriptor instead.
 func (*ForecastPoint) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{38}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ForecastPoint) GetT() float64 {
@@ -3479,7 +3581,7 @@ type ForecastResponse struct {
 func (x *ForecastResponse) Reset() {
 	*x = ForecastResponse{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[39]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[40]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3492,7 +3594,7 @@ func (x *ForecastResponse) String() string {
 func (*ForecastResponse) ProtoMessage() {}
 
 func (x *ForecastResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[39]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[40]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3505,7 +3607,7 @@ func (x *ForecastResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ForecastResponse.ProtoReflect.Descriptor instead.
 func (*ForecastResponse) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{39}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *ForecastResponse) GetSeriesId() string {
@@ -3586,7 +3688,7 @@ type FitterWeight struct {
 func (x *FitterWeight) Reset() {
 	*x = FitterWeight{}
 	if protoimpl.UnsafeEnabled {
-		mi := &file_adoption_v1_adoption_proto_msgTypes[40]
+		mi := &file_adoption_v1_adoption_proto_msgTypes[41]
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		ms.StoreMessageInfo(mi)
 	}
@@ -3599,7 +3701,7 @@ func (x *FitterWeight) String() string {
 func (*FitterWeight) ProtoMessage() {}
 
 func (x *FitterWeight) ProtoReflect() protoreflect.Message {
-	mi := &file_adoption_v1_adoption_proto_msgTypes[40]
+	mi := &file_adoption_v1_adoption_proto_msgTypes[41]
 	if protoimpl.UnsafeEnabled && x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3612,7 +3714,7 @@ func (x *FitterWeight) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FitterWeight.ProtoReflect.Descriptor instead.
 func (*FitterWeight) Descriptor() ([]byte, []int) {
-	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{40}
+	return file_adoption_v1_adoption_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *FitterWeight) GetFitter() string {
@@ -3798,7 +3900,7 @@ var file_adoption_v1_adoption_proto_rawDesc = []byte{
 	0x0f, 0x44, 0x65, 0x72, 0x69, 0x76, 0x65, 0x64, 0x51, 0x75, 0x61, 0x6e, 0x74, 0x69, 0x74, 0x79,
 	0x12, 0x12, 0x0a, 0x04, 0x6e, 0x61, 0x6d, 0x65, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04,
 	0x6e, 0x61, 0x6d, 0x65, 0x12, 0x14, 0x0a, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x18, 0x02, 0x20,
-	0x01, 0x28, 0x01, 0x52, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x22, 0xb1, 0x07, 0x0a, 0x09, 0x46,
+	0x01, 0x28, 0x01, 0x52, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x22, 0xe1, 0x07, 0x0a, 0x09, 0x46,
 	0x69, 0x74, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x12, 0x1b, 0x0a, 0x09, 0x73, 0x65, 0x72, 0x69,
 	0x65, 0x73, 0x5f, 0x69, 0x64, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x73, 0x65, 0x72,
 	0x69, 0x65, 0x73, 0x49, 0x64, 0x12, 0x16, 0x0a, 0x06, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x18,
@@ -3851,97 +3953,110 @@ var file_adoption_v1_adoption_proto_rawDesc = []byte{
 	0x20, 0x03, 0x28, 0x0b, 0x32, 0x23, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e,
 	0x76, 0x31, 0x2e, 0x46, 0x69, 0x74, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x2e, 0x4f, 0x70, 0x74,
 	0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x52, 0x07, 0x6f, 0x70, 0x74, 0x69, 0x6f,
-	0x6e, 0x73, 0x1a, 0x3a, 0x0a, 0x0c, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74,
+	0x6e, 0x73, 0x12, 0x2e, 0x0a, 0x08, 0x63, 0x76, 0x5f, 0x66, 0x6f, 0x6c, 0x64, 0x73, 0x18, 0x1b,
+	0x20, 0x03, 0x28, 0x0b, 0x32, 0x13, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e,
+	0x76, 0x31, 0x2e, 0x43, 0x76, 0x46, 0x6f, 0x6c, 0x64, 0x52, 0x07, 0x63, 0x76, 0x46, 0x6f, 0x6c,
+	0x64, 0x73, 0x1a, 0x3a, 0x0a, 0x0c, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74,
 	0x72, 0x79, 0x12, 0x10, 0x0a, 0x03, 0x6b, 0x65, 0x79, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52,
 	0x03, 0x6b, 0x65, 0x79, 0x12, 0x14, 0x0a, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x18, 0x02, 0x20,
 	0x01, 0x28, 0x09, 0x52, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x3a, 0x02, 0x38, 0x01, 0x42, 0x07,
 	0x0a, 0x05, 0x5f, 0x61, 0x69, 0x63, 0x63, 0x42, 0x06, 0x0a, 0x04, 0x5f, 0x62, 0x69, 0x63, 0x42,
 	0x10, 0x0a, 0x0e, 0x5f, 0x61, 0x6b, 0x61, 0x69, 0x6b, 0x65, 0x5f, 0x77, 0x65, 0x69, 0x67, 0x68,
-	0x74, 0x42, 0x0b, 0x0a, 0x09, 0x5f, 0x63, 0x76, 0x5f, 0x73, 0x63, 0x6f, 0x72, 0x65, 0x22, 0x94,
-	0x01, 0x0a, 0x0c, 0x48, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x45, 0x72, 0x72, 0x6f, 0x72, 0x12,
-	0x18, 0x0a, 0x07, 0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x18, 0x01, 0x20, 0x01, 0x28, 0x05,
-	0x52, 0x07, 0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x12, 0x14, 0x0a, 0x05, 0x66, 0x6f, 0x6c,
-	0x64, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x05, 0x52, 0x05, 0x66, 0x6f, 0x6c, 0x64, 0x73, 0x12,
-	0x10, 0x0a, 0x03, 0x6d, 0x61, 0x65, 0x18, 0x03, 0x20, 0x01, 0x28, 0x01, 0x52, 0x03, 0x6d, 0x61,
-	0x65, 0x12, 0x17, 0x0a, 0x04, 0x6d, 0x61, 0x70, 0x65, 0x18, 0x04, 0x20, 0x01, 0x28, 0x01, 0x48,
-	0x00, 0x52, 0x04, 0x6d, 0x61, 0x70, 0x65, 0x88, 0x01, 0x01, 0x12, 0x17, 0x0a, 0x04, 0x6d, 0x61,
-	0x73, 0x65, 0x18, 0x05, 0x20, 0x01, 0x28, 0x01, 0x48, 0x01, 0x52, 0x04, 0x6d, 0x61, 0x73, 0x65,
-	0x88, 0x01, 0x01, 0x42, 0x07, 0x0a, 0x05, 0x5f, 0x6d, 0x61, 0x70, 0x65, 0x42, 0x07, 0x0a, 0x05,
-	0x5f, 0x6d, 0x61, 0x73, 0x65, 0x22, 0x9b, 0x01, 0x0a, 0x16, 0x43, 0x72, 0x6f, 0x73, 0x73, 0x56,
-	0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73,
-	0x12, 0x1a, 0x0a, 0x08, 0x64, 0x69, 0x73, 0x61, 0x62, 0x6c, 0x65, 0x64, 0x18, 0x01, 0x20, 0x01,
-	0x28, 0x08, 0x52, 0x08, 0x64, 0x69, 0x73, 0x61, 0x62, 0x6c, 0x65, 0x64, 0x12, 0x1a, 0x0a, 0x08,
-	0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x73, 0x18, 0x02, 0x20, 0x03, 0x28, 0x05, 0x52, 0x08,
-	0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x73, 0x12, 0x28, 0x0a, 0x10, 0x6d, 0x69, 0x6e, 0x5f,
-	0x74, 0x72, 0x61, 0x69, 0x6e, 0x5f, 0x70, 0x6f, 0x69, 0x6e, 0x74, 0x73, 0x18, 0x03, 0x20, 0x01,
-	0x28, 0x05, 0x52, 0x0e, 0x6d, 0x69, 0x6e, 0x54, 0x72, 0x61, 0x69, 0x6e, 0x50, 0x6f, 0x69, 0x6e,
-	0x74, 0x73, 0x12, 0x1f, 0x0a, 0x0b, 0x6d, 0x61, 0x78, 0x5f, 0x6f, 0x72, 0x69, 0x67, 0x69, 0x6e,
-	0x73, 0x18, 0x04, 0x20, 0x01, 0x28, 0x05, 0x52, 0x0a, 0x6d, 0x61, 0x78, 0x4f, 0x72, 0x69, 0x67,
-	0x69, 0x6e, 0x73, 0x22, 0xbd, 0x01, 0x0a, 0x0a, 0x46, 0x69, 0x74, 0x52, 0x65, 0x71, 0x75, 0x65,
-	0x73, 0x74, 0x12, 0x1b, 0x0a, 0x09, 0x73, 0x65, 0x72, 0x69, 0x65, 0x73, 0x5f, 0x69, 0x64, 0x18,
-	0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x73, 0x65, 0x72, 0x69, 0x65, 0x73, 0x49, 0x64, 0x12,
-	0x16, 0x0a, 0x06, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52,
-	0x06, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x12, 0x3e, 0x0a, 0x07, 0x6f, 0x70, 0x74, 0x69, 0x6f,
-	0x6e, 0x73, 0x18, 0x03, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x24, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74,
-	0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x46, 0x69, 0x74, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73,
-	0x74, 0x2e, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x52, 0x07,
-	0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x1a, 0x3a, 0x0a, 0x0c, 0x4f, 0x70, 0x74, 0x69, 0x6f,
-	0x6e, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x10, 0x0a, 0x03, 0x6b, 0x65, 0x79, 0x18, 0x01,
-	0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x65, 0x79, 0x12, 0x14, 0x0a, 0x05, 0x76, 0x61, 0x6c,
-	0x75, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x3a,
-	0x02, 0x38, 0x01, 0x22, 0x3d, 0x0a, 0x0b, 0x46, 0x69, 0x74, 0x52, 0x65, 0x73, 0x70, 0x6f, 0x6e,
-	0x73, 0x65, 0x12, 0x2e, 0x0a, 0x06, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x18, 0x01, 0x20, 0x01,
-	0x28, 0x0b, 0x32, 0x16, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31,
-	0x2e, 0x46, 0x69, 0x74, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x52, 0x06, 0x72, 0x65, 0x73, 0x75,
-	0x6c, 0x74, 0x22, 0xd1, 0x01, 0x0a, 0x0e, 0x53, 0x65, 0x72, 0x69, 0x65, 0x73, 0x53, 0x65, 0x6c,
-	0x65, 0x63, 0x74, 0x6f, 0x72, 0x12, 0x10, 0x0a, 0x03, 0x69, 0x64, 0x73, 0x18, 0x01, 0x20, 0x03,
-	0x28, 0x09, 0x52, 0x03, 0x69, 0x64, 0x73, 0x12, 0x58, 0x0a, 0x0f, 0x6d, 0x65, 0x74, 0x61, 0x64,
-	0x61, 0x74, 0x61, 0x5f, 0x66, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x18, 0x02, 0x20, 0x03, 0x28, 0x0b,
-	0x32, 0x2f, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x53,
-	0x65, 0x72, 0x69, 0x65, 0x73, 0x53, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x6f, 0x72, 0x2e, 0x4d, 0x65,
-	0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x46, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x45, 0x6e, 0x74, 0x72,
-	0x79, 0x52, 0x0e, 0x6d, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x46, 0x69, 0x6c, 0x74, 0x65,
-	0x72, 0x12, 0x10, 0x0a, 0x03, 0x61, 0x6c, 0x6c, 0x18, 0x03, 0x20, 0x01, 0x28, 0x08, 0x52, 0x03,
-	0x61, 0x6c, 0x6c, 0x1a, 0x41, 0x0a, 0x13, 0x4d, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x46,
-	0x69, 0x6c, 0x74, 0x65, 0x72, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x10, 0x0a, 0x03, 0x6b, 0x65,
-	0x79, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x65, 0x79, 0x12, 0x14, 0x0a, 0x05,
-	0x76, 0x61, 0x6c, 0x75, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x76, 0x61, 0x6c,
-	0x75, 0x65, 0x3a, 0x02, 0x38, 0x01, 0x22, 0x8e, 0x01, 0x0a, 0x0d, 0x46, 0x69, 0x74, 0x74, 0x65,
-	0x72, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x12, 0x41, 0x0a, 0x07, 0x6f, 0x70, 0x74, 0x69,
-	0x6f, 0x6e, 0x73, 0x18, 0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x27, 0x2e, 0x61, 0x64, 0x6f, 0x70,
-	0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x46, 0x69, 0x74, 0x74, 0x65, 0x72, 0x4f, 0x70,
-	0x74, 0x69, 0x6f, 0x6e, 0x73, 0x2e, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74,
-	0x72, 0x79, 0x52, 0x07, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x1a, 0x3a, 0x0a, 0x0c, 0x4f,
-	0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x10, 0x0a, 0x03, 0x6b,
+	0x74, 0x42, 0x0b, 0x0a, 0x09, 0x5f, 0x63, 0x76, 0x5f, 0x73, 0x63, 0x6f, 0x72, 0x65, 0x22, 0x7f,
+	0x0a, 0x06, 0x43, 0x76, 0x46, 0x6f, 0x6c, 0x64, 0x12, 0x19, 0x0a, 0x08, 0x6f, 0x72, 0x69, 0x67,
+	0x69, 0x6e, 0x5f, 0x74, 0x18, 0x01, 0x20, 0x01, 0x28, 0x01, 0x52, 0x07, 0x6f, 0x72, 0x69, 0x67,
+	0x69, 0x6e, 0x54, 0x12, 0x18, 0x0a, 0x07, 0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x18, 0x02,
+	0x20, 0x01, 0x28, 0x05, 0x52, 0x07, 0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x12, 0x0c, 0x0a,
+	0x01, 0x74, 0x18, 0x03, 0x20, 0x01, 0x28, 0x01, 0x52, 0x01, 0x74, 0x12, 0x16, 0x0a, 0x06, 0x61,
+	0x63, 0x74, 0x75, 0x61, 0x6c, 0x18, 0x04, 0x20, 0x01, 0x28, 0x01, 0x52, 0x06, 0x61, 0x63, 0x74,
+	0x75, 0x61, 0x6c, 0x12, 0x1a, 0x0a, 0x08, 0x66, 0x6f, 0x72, 0x65, 0x63, 0x61, 0x73, 0x74, 0x18,
+	0x05, 0x20, 0x01, 0x28, 0x01, 0x52, 0x08, 0x66, 0x6f, 0x72, 0x65, 0x63, 0x61, 0x73, 0x74, 0x22,
+	0x94, 0x01, 0x0a, 0x0c, 0x48, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x45, 0x72, 0x72, 0x6f, 0x72,
+	0x12, 0x18, 0x0a, 0x07, 0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x18, 0x01, 0x20, 0x01, 0x28,
+	0x05, 0x52, 0x07, 0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x12, 0x14, 0x0a, 0x05, 0x66, 0x6f,
+	0x6c, 0x64, 0x73, 0x18, 0x02, 0x20, 0x01, 0x28, 0x05, 0x52, 0x05, 0x66, 0x6f, 0x6c, 0x64, 0x73,
+	0x12, 0x10, 0x0a, 0x03, 0x6d, 0x61, 0x65, 0x18, 0x03, 0x20, 0x01, 0x28, 0x01, 0x52, 0x03, 0x6d,
+	0x61, 0x65, 0x12, 0x17, 0x0a, 0x04, 0x6d, 0x61, 0x70, 0x65, 0x18, 0x04, 0x20, 0x01, 0x28, 0x01,
+	0x48, 0x00, 0x52, 0x04, 0x6d, 0x61, 0x70, 0x65, 0x88, 0x01, 0x01, 0x12, 0x17, 0x0a, 0x04, 0x6d,
+	0x61, 0x73, 0x65, 0x18, 0x05, 0x20, 0x01, 0x28, 0x01, 0x48, 0x01, 0x52, 0x04, 0x6d, 0x61, 0x73,
+	0x65, 0x88, 0x01, 0x01, 0x42, 0x07, 0x0a, 0x05, 0x5f, 0x6d, 0x61, 0x70, 0x65, 0x42, 0x07, 0x0a,
+	0x05, 0x5f, 0x6d, 0x61, 0x73, 0x65, 0x22, 0x9b, 0x01, 0x0a, 0x16, 0x43, 0x72, 0x6f, 0x73, 0x73,
+	0x56, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e,
+	0x73, 0x12, 0x1a, 0x0a, 0x08, 0x64, 0x69, 0x73, 0x61, 0x62, 0x6c, 0x65, 0x64, 0x18, 0x01, 0x20,
+	0x01, 0x28, 0x08, 0x52, 0x08, 0x64, 0x69, 0x73, 0x61, 0x62, 0x6c, 0x65, 0x64, 0x12, 0x1a, 0x0a,
+	0x08, 0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x73, 0x18, 0x02, 0x20, 0x03, 0x28, 0x05, 0x52,
+	0x08, 0x68, 0x6f, 0x72, 0x69, 0x7a, 0x6f, 0x6e, 0x73, 0x12, 0x28, 0x0a, 0x10, 0x6d, 0x69, 0x6e,
+	0x5f, 0x74, 0x72, 0x61, 0x69, 0x6e, 0x5f, 0x70, 0x6f, 0x69, 0x6e, 0x74, 0x73, 0x18, 0x03, 0x20,
+	0x01, 0x28, 0x05, 0x52, 0x0e, 0x6d, 0x69, 0x6e, 0x54, 0x72, 0x61, 0x69, 0x6e, 0x50, 0x6f, 0x69,
+	0x6e, 0x74, 0x73, 0x12, 0x1f, 0x0a, 0x0b, 0x6d, 0x61, 0x78, 0x5f, 0x6f, 0x72, 0x69, 0x67, 0x69,
+	0x6e, 0x73, 0x18, 0x04, 0x20, 0x01, 0x28, 0x05, 0x52, 0x0a, 0x6d, 0x61, 0x78, 0x4f, 0x72, 0x69,
+	0x67, 0x69, 0x6e, 0x73, 0x22, 0xbd, 0x01, 0x0a, 0x0a, 0x46, 0x69, 0x74, 0x52, 0x65, 0x71, 0x75,
+	0x65, 0x73, 0x74, 0x12, 0x1b, 0x0a, 0x09, 0x73, 0x65, 0x72, 0x69, 0x65, 0x73, 0x5f, 0x69, 0x64,
+	0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x08, 0x73, 0x65, 0x72, 0x69, 0x65, 0x73, 0x49, 0x64,
+	0x12, 0x16, 0x0a, 0x06, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09,
+	0x52, 0x06, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x12, 0x3e, 0x0a, 0x07, 0x6f, 0x70, 0x74, 0x69,
+	0x6f, 0x6e, 0x73, 0x18, 0x03, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x24, 0x2e, 0x61, 0x64, 0x6f, 0x70,
+	0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x46, 0x69, 0x74, 0x52, 0x65, 0x71, 0x75, 0x65,
+	0x73, 0x74, 0x2e, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x52,
+	0x07, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x1a, 0x3a, 0x0a, 0x0c, 0x4f, 0x70, 0x74, 0x69,
+	0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x10, 0x0a, 0x03, 0x6b, 0x65, 0x79, 0x18,
+	0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x65, 0x79, 0x12, 0x14, 0x0a, 0x05, 0x76, 0x61,
+	0x6c, 0x75, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65,
+	0x3a, 0x02, 0x38, 0x01, 0x22, 0x3d, 0x0a, 0x0b, 0x46, 0x69, 0x74, 0x52, 0x65, 0x73, 0x70, 0x6f,
+	0x6e, 0x73, 0x65, 0x12, 0x2e, 0x0a, 0x06, 0x72, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x18, 0x01, 0x20,
+	0x01, 0x28, 0x0b, 0x32, 0x16, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76,
+	0x31, 0x2e, 0x46, 0x69, 0x74, 0x52, 0x65, 0x73, 0x75, 0x6c, 0x74, 0x52, 0x06, 0x72, 0x65, 0x73,
+	0x75, 0x6c, 0x74, 0x22, 0xd1, 0x01, 0x0a, 0x0e, 0x53, 0x65, 0x72, 0x69, 0x65, 0x73, 0x53, 0x65,
+	0x6c, 0x65, 0x63, 0x74, 0x6f, 0x72, 0x12, 0x10, 0x0a, 0x03, 0x69, 0x64, 0x73, 0x18, 0x01, 0x20,
+	0x03, 0x28, 0x09, 0x52, 0x03, 0x69, 0x64, 0x73, 0x12, 0x58, 0x0a, 0x0f, 0x6d, 0x65, 0x74, 0x61,
+	0x64, 0x61, 0x74, 0x61, 0x5f, 0x66, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x18, 0x02, 0x20, 0x03, 0x28,
+	0x0b, 0x32, 0x2f, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e,
+	0x53, 0x65, 0x72, 0x69, 0x65, 0x73, 0x53, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x6f, 0x72, 0x2e, 0x4d,
+	0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x46, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x45, 0x6e, 0x74,
+	0x72, 0x79, 0x52, 0x0e, 0x6d, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61, 0x46, 0x69, 0x6c, 0x74,
+	0x65, 0x72, 0x12, 0x10, 0x0a, 0x03, 0x61, 0x6c, 0x6c, 0x18, 0x03, 0x20, 0x01, 0x28, 0x08, 0x52,
+	0x03, 0x61, 0x6c, 0x6c, 0x1a, 0x41, 0x0a, 0x13, 0x4d, 0x65, 0x74, 0x61, 0x64, 0x61, 0x74, 0x61,
+	0x46, 0x69, 0x6c, 0x74, 0x65, 0x72, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x10, 0x0a, 0x03, 0x6b,
 	0x65, 0x79, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x65, 0x79, 0x12, 0x14, 0x0a,
 	0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x76, 0x61,
-	0x6c, 0x75, 0x65, 0x3a, 0x02, 0x38, 0x01, 0x22, 0xfe, 0x03, 0x0a, 0x14, 0x43, 0x6f, 0x6d, 0x70,
-	0x61, 0x72, 0x65, 0x4d, 0x6f, 0x64, 0x65, 0x6c, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74,
-	0x12, 0x39, 0x0a, 0x09, 0x73, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e, 0x18, 0x01, 0x20,
-	0x01, 0x28, 0x0b, 0x32, 0x1b, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76,
-	0x31, 0x2e, 0x53, 0x65, 0x72, 0x69, 0x65, 0x73, 0x53, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x6f, 0x72,
-	0x52, 0x09, 0x73, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e, 0x12, 0x18, 0x0a, 0x07, 0x66,
-	0x69, 0x74, 0x74, 0x65, 0x72, 0x73, 0x18, 0x02, 0x20, 0x03, 0x28, 0x09, 0x52, 0x07, 0x66, 0x69,
-	0x74, 0x74, 0x65, 0x72, 0x73, 0x12, 0x5b, 0x0a, 0x0e, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x5f,
-	0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x18, 0x03, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x34, 0x2e,
-	0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x6f, 0x6d, 0x70,
-	0x61, 0x72, 0x65, 0x4d, 0x6f, 0x64, 0x65, 0x6c, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74,
-	0x2e, 0x46, 0x69, 0x74, 0x74, 0x65, 0x72, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e,
-	0x74, 0x72, 0x79, 0x52, 0x0d, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x4f, 0x70, 0x74, 0x69, 0x6f,
-	0x6e, 0x73, 0x12, 0x34, 0x0a, 0x09, 0x63, 0x72, 0x69, 0x74, 0x65, 0x72, 0x69, 0x6f, 0x6e, 0x18,
-	0x04, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x16, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e,
-	0x2e, 0x76, 0x31, 0x2e, 0x43, 0x72, 0x69, 0x74, 0x65, 0x72, 0x69, 0x6f, 0x6e, 0x52, 0x09, 0x63,
-	0x72, 0x69, 0x74, 0x65, 0x72, 0x69, 0x6f, 0x6e, 0x12, 0x19, 0x0a, 0x08, 0x67, 0x72, 0x6f, 0x75,
-	0x70, 0x5f, 0x62, 0x79, 0x18, 0x05, 0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x67, 0x72, 0x6f, 0x75,
-	0x70, 0x42, 0x79, 0x12, 0x21, 0x0a, 0x0c, 0x73, 0x75, 0x6d, 0x6d, 0x61, 0x72, 0x79, 0x5f, 0x6f,
-	0x6e, 0x6c, 0x79, 0x18, 0x06, 0x20, 0x01, 0x28, 0x08, 0x52, 0x0b, 0x73, 0x75, 0x6d, 0x6d, 0x61,
-	0x72, 0x79, 0x4f, 0x6e, 0x6c, 0x79, 0x12, 0x4e, 0x0a, 0x10, 0x63, 0x72, 0x6f, 0x73, 0x73, 0x5f,
-	0x76, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x18, 0x07, 0x20, 0x01, 0x28, 0x0b,
-	0x32, 0x23, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x43,
-	0x72, 0x6f, 0x73, 0x73, 0x56, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x4f, 0x70,
-	0x74, 0x69, 0x6f, 0x6e, 0x73, 0x52, 0x0f, 0x63, 0x72, 0x6f, 0x73, 0x73, 0x56, 0x61, 0x6c, 0x69,
-	0x64, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x12, 0x12, 0x0a, 0x04, 0x6c, 0x6f, 0x73, 0x73, 0x18, 0x08,
-	0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x6c, 0x6f, 0x73, 0x73, 0x1a, 0x5c, 0x0a, 0x12, 0x46, 0x69,
+	0x6c, 0x75, 0x65, 0x3a, 0x02, 0x38, 0x01, 0x22, 0x8e, 0x01, 0x0a, 0x0d, 0x46, 0x69, 0x74, 0x74,
+	0x65, 0x72, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x12, 0x41, 0x0a, 0x07, 0x6f, 0x70, 0x74,
+	0x69, 0x6f, 0x6e, 0x73, 0x18, 0x01, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x27, 0x2e, 0x61, 0x64, 0x6f,
+	0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x46, 0x69, 0x74, 0x74, 0x65, 0x72, 0x4f,
+	0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x2e, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e,
+	0x74, 0x72, 0x79, 0x52, 0x07, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x1a, 0x3a, 0x0a, 0x0c,
+	0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79, 0x12, 0x10, 0x0a, 0x03,
+	0x6b, 0x65, 0x79, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b, 0x65, 0x79, 0x12, 0x14,
+	0x0a, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28, 0x09, 0x52, 0x05, 0x76,
+	0x61, 0x6c, 0x75, 0x65, 0x3a, 0x02, 0x38, 0x01, 0x22, 0x9d, 0x04, 0x0a, 0x14, 0x43, 0x6f, 0x6d,
+	0x70, 0x61, 0x72, 0x65, 0x4d, 0x6f, 0x64, 0x65, 0x6c, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73,
+	0x74, 0x12, 0x39, 0x0a, 0x09, 0x73, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e, 0x18, 0x01,
+	0x20, 0x01, 0x28, 0x0b, 0x32, 0x1b, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e,
+	0x76, 0x31, 0x2e, 0x53, 0x65, 0x72, 0x69, 0x65, 0x73, 0x53, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x6f,
+	0x72, 0x52, 0x09, 0x73, 0x65, 0x6c, 0x65, 0x63, 0x74, 0x69, 0x6f, 0x6e, 0x12, 0x18, 0x0a, 0x07,
+	0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x73, 0x18, 0x02, 0x20, 0x03, 0x28, 0x09, 0x52, 0x07, 0x66,
+	0x69, 0x74, 0x74, 0x65, 0x72, 0x73, 0x12, 0x5b, 0x0a, 0x0e, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72,
+	0x5f, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x18, 0x03, 0x20, 0x03, 0x28, 0x0b, 0x32, 0x34,
+	0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x6f, 0x6d,
+	0x70, 0x61, 0x72, 0x65, 0x4d, 0x6f, 0x64, 0x65, 0x6c, 0x73, 0x52, 0x65, 0x71, 0x75, 0x65, 0x73,
+	0x74, 0x2e, 0x46, 0x69, 0x74, 0x74, 0x65, 0x72, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45,
+	0x6e, 0x74, 0x72, 0x79, 0x52, 0x0d, 0x66, 0x69, 0x74, 0x74, 0x65, 0x72, 0x4f, 0x70, 0x74, 0x69,
+	0x6f, 0x6e, 0x73, 0x12, 0x34, 0x0a, 0x09, 0x63, 0x72, 0x69, 0x74, 0x65, 0x72, 0x69, 0x6f, 0x6e,
+	0x18, 0x04, 0x20, 0x01, 0x28, 0x0e, 0x32, 0x16, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f,
+	0x6e, 0x2e, 0x76, 0x31, 0x2e, 0x43, 0x72, 0x69, 0x74, 0x65, 0x72, 0x69, 0x6f, 0x6e, 0x52, 0x09,
+	0x63, 0x72, 0x69, 0x74, 0x65, 0x72, 0x69, 0x6f, 0x6e, 0x12, 0x19, 0x0a, 0x08, 0x67, 0x72, 0x6f,
+	0x75, 0x70, 0x5f, 0x62, 0x79, 0x18, 0x05, 0x20, 0x01, 0x28, 0x09, 0x52, 0x07, 0x67, 0x72, 0x6f,
+	0x75, 0x70, 0x42, 0x79, 0x12, 0x21, 0x0a, 0x0c, 0x73, 0x75, 0x6d, 0x6d, 0x61, 0x72, 0x79, 0x5f,
+	0x6f, 0x6e, 0x6c, 0x79, 0x18, 0x06, 0x20, 0x01, 0x28, 0x08, 0x52, 0x0b, 0x73, 0x75, 0x6d, 0x6d,
+	0x61, 0x72, 0x79, 0x4f, 0x6e, 0x6c, 0x79, 0x12, 0x4e, 0x0a, 0x10, 0x63, 0x72, 0x6f, 0x73, 0x73,
+	0x5f, 0x76, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x18, 0x07, 0x20, 0x01, 0x28,
+	0x0b, 0x32, 0x23, 0x2e, 0x61, 0x64, 0x6f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x2e, 0x76, 0x31, 0x2e,
+	0x43, 0x72, 0x6f, 0x73, 0x73, 0x56, 0x61, 0x6c, 0x69, 0x64, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x4f,
+	0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x52, 0x0f, 0x63, 0x72, 0x6f, 0x73, 0x73, 0x56, 0x61, 0x6c,
+	0x69, 0x64, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x12, 0x12, 0x0a, 0x04, 0x6c, 0x6f, 0x73, 0x73, 0x18,
+	0x08, 0x20, 0x01, 0x28, 0x09, 0x52, 0x04, 0x6c, 0x6f, 0x73, 0x73, 0x12, 0x1d, 0x0a, 0x0a, 0x63,
+	0x76, 0x5f, 0x64, 0x65, 0x74, 0x61, 0x69, 0x6c, 0x73, 0x18, 0x09, 0x20, 0x01, 0x28, 0x08, 0x52,
+	0x09, 0x63, 0x76, 0x44, 0x65, 0x74, 0x61, 0x69, 0x6c, 0x73, 0x1a, 0x5c, 0x0a, 0x12, 0x46, 0x69,
 	0x74, 0x74, 0x65, 0x72, 0x4f, 0x70, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x45, 0x6e, 0x74, 0x72, 0x79,
 	0x12, 0x10, 0x0a, 0x03, 0x6b, 0x65, 0x79, 0x18, 0x01, 0x20, 0x01, 0x28, 0x09, 0x52, 0x03, 0x6b,
 	0x65, 0x79, 0x12, 0x30, 0x0a, 0x05, 0x76, 0x61, 0x6c, 0x75, 0x65, 0x18, 0x02, 0x20, 0x01, 0x28,
@@ -4263,7 +4378,7 @@ func file_adoption_v1_adoption_proto_rawDescGZIP() []byte {
 }
 
 var file_adoption_v1_adoption_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
-var file_adoption_v1_adoption_proto_msgTypes = make([]protoimpl.MessageInfo, 51)
+var file_adoption_v1_adoption_proto_msgTypes = make([]protoimpl.MessageInfo, 52)
 var file_adoption_v1_adoption_proto_goTypes = []interface{}{
 	(FitStatus)(0),                 // 0: adoption.v1.FitStatus
 	(Criterion)(0),                 // 1: adoption.v1.Criterion
@@ -4288,44 +4403,45 @@ var file_adoption_v1_adoption_proto_goTypes = []interface{}{
 	(*Parameter)(nil),              // 20: adoption.v1.Parameter
 	(*DerivedQuantity)(nil),        // 21: adoption.v1.DerivedQuantity
 	(*FitResult)(nil),              // 22: adoption.v1.FitResult
-	(*HorizonError)(nil),           // 23: adoption.v1.HorizonError
-	(*CrossValidationOptions)(nil), // 24: adoption.v1.CrossValidationOptions
-	(*FitRequest)(nil),             // 25: adoption.v1.FitRequest
-	(*FitResponse)(nil),            // 26: adoption.v1.FitResponse
-	(*SeriesSelector)(nil),         // 27: adoption.v1.SeriesSelector
-	(*FitterOptions)(nil),          // 28: adoption.v1.FitterOptions
-	(*CompareModelsRequest)(nil),   // 29: adoption.v1.CompareModelsRequest
-	(*SeriesReport)(nil),           // 30: adoption.v1.SeriesReport
-	(*FitterSummary)(nil),          // 31: adoption.v1.FitterSummary
-	(*GroupSummary)(nil),           // 32: adoption.v1.GroupSummary
-	(*CompareModelsResponse)(nil),  // 33: adoption.v1.CompareModelsResponse
-	(*CompareProgress)(nil),        // 34: adoption.v1.CompareProgress
-	(*SeriesReportBatch)(nil),      // 35: adoption.v1.SeriesReportBatch
-	(*CompareModelsEvent)(nil),     // 36: adoption.v1.CompareModelsEvent
-	(*PooledOption)(nil),           // 37: adoption.v1.PooledOption
-	(*PredictRequest)(nil),         // 38: adoption.v1.PredictRequest
-	(*PredictResponse)(nil),        // 39: adoption.v1.PredictResponse
-	(*ForecastRequest)(nil),        // 40: adoption.v1.ForecastRequest
-	(*ForecastPoint)(nil),          // 41: adoption.v1.ForecastPoint
-	(*ForecastResponse)(nil),       // 42: adoption.v1.ForecastResponse
-	(*FitterWeight)(nil),           // 43: adoption.v1.FitterWeight
-	nil,                            // 44: adoption.v1.Series.MetadataEntry
-	nil,                            // 45: adoption.v1.ListSeriesRequest.MetadataFilterEntry
-	nil,                            // 46: adoption.v1.FitResult.OptionsEntry
-	nil,                            // 47: adoption.v1.FitRequest.OptionsEntry
-	nil,                            // 48: adoption.v1.SeriesSelector.MetadataFilterEntry
-	nil,                            // 49: adoption.v1.FitterOptions.OptionsEntry
-	nil,                            // 50: adoption.v1.CompareModelsRequest.FitterOptionsEntry
-	nil,                            // 51: adoption.v1.SeriesReport.MetadataEntry
-	nil,                            // 52: adoption.v1.PredictRequest.OptionsEntry
-	nil,                            // 53: adoption.v1.ForecastRequest.OptionsEntry
+	(*CvFold)(nil),                 // 23: adoption.v1.CvFold
+	(*HorizonError)(nil),           // 24: adoption.v1.HorizonError
+	(*CrossValidationOptions)(nil), // 25: adoption.v1.CrossValidationOptions
+	(*FitRequest)(nil),             // 26: adoption.v1.FitRequest
+	(*FitResponse)(nil),            // 27: adoption.v1.FitResponse
+	(*SeriesSelector)(nil),         // 28: adoption.v1.SeriesSelector
+	(*FitterOptions)(nil),          // 29: adoption.v1.FitterOptions
+	(*CompareModelsRequest)(nil),   // 30: adoption.v1.CompareModelsRequest
+	(*SeriesReport)(nil),           // 31: adoption.v1.SeriesReport
+	(*FitterSummary)(nil),          // 32: adoption.v1.FitterSummary
+	(*GroupSummary)(nil),           // 33: adoption.v1.GroupSummary
+	(*CompareModelsResponse)(nil),  // 34: adoption.v1.CompareModelsResponse
+	(*CompareProgress)(nil),        // 35: adoption.v1.CompareProgress
+	(*SeriesReportBatch)(nil),      // 36: adoption.v1.SeriesReportBatch
+	(*CompareModelsEvent)(nil),     // 37: adoption.v1.CompareModelsEvent
+	(*PooledOption)(nil),           // 38: adoption.v1.PooledOption
+	(*PredictRequest)(nil),         // 39: adoption.v1.PredictRequest
+	(*PredictResponse)(nil),        // 40: adoption.v1.PredictResponse
+	(*ForecastRequest)(nil),        // 41: adoption.v1.ForecastRequest
+	(*ForecastPoint)(nil),          // 42: adoption.v1.ForecastPoint
+	(*ForecastResponse)(nil),       // 43: adoption.v1.ForecastResponse
+	(*FitterWeight)(nil),           // 44: adoption.v1.FitterWeight
+	nil,                            // 45: adoption.v1.Series.MetadataEntry
+	nil,                            // 46: adoption.v1.ListSeriesRequest.MetadataFilterEntry
+	nil,                            // 47: adoption.v1.FitResult.OptionsEntry
+	nil,                            // 48: adoption.v1.FitRequest.OptionsEntry
+	nil,                            // 49: adoption.v1.SeriesSelector.MetadataFilterEntry
+	nil,                            // 50: adoption.v1.FitterOptions.OptionsEntry
+	nil,                            // 51: adoption.v1.CompareModelsRequest.FitterOptionsEntry
+	nil,                            // 52: adoption.v1.SeriesReport.MetadataEntry
+	nil,                            // 53: adoption.v1.PredictRequest.OptionsEntry
+	nil,                            // 54: adoption.v1.ForecastRequest.OptionsEntry
 }
 var file_adoption_v1_adoption_proto_depIdxs = []int32{
-	44, // 0: adoption.v1.Series.metadata:type_name -> adoption.v1.Series.MetadataEntry
+	45, // 0: adoption.v1.Series.metadata:type_name -> adoption.v1.Series.MetadataEntry
 	3,  // 1: adoption.v1.Series.points:type_name -> adoption.v1.Point
 	4,  // 2: adoption.v1.UpsertSeriesRequest.series:type_name -> adoption.v1.Series
 	3,  // 3: adoption.v1.AppendPointsRequest.points:type_name -> adoption.v1.Point
-	45, // 4: adoption.v1.ListSeriesRequest.metadata_filter:type_name -> adoption.v1.ListSeriesRequest.MetadataFilterEntry
+	46, // 4: adoption.v1.ListSeriesRequest.metadata_filter:type_name -> adoption.v1.ListSeriesRequest.MetadataFilterEntry
 	4,  // 5: adoption.v1.ListSeriesResponse.series:type_name -> adoption.v1.Series
 	15, // 6: adoption.v1.FitterInfo.parameters:type_name -> adoption.v1.ParameterInfo
 	16, // 7: adoption.v1.FitterInfo.options:type_name -> adoption.v1.OptionInfo
@@ -4334,63 +4450,64 @@ var file_adoption_v1_adoption_proto_depIdxs = []int32{
 	0,  // 10: adoption.v1.FitResult.status:type_name -> adoption.v1.FitStatus
 	20, // 11: adoption.v1.FitResult.parameters:type_name -> adoption.v1.Parameter
 	21, // 12: adoption.v1.FitResult.derived:type_name -> adoption.v1.DerivedQuantity
-	23, // 13: adoption.v1.FitResult.cv_errors:type_name -> adoption.v1.HorizonError
-	46, // 14: adoption.v1.FitResult.options:type_name -> adoption.v1.FitResult.OptionsEntry
-	47, // 15: adoption.v1.FitRequest.options:type_name -> adoption.v1.FitRequest.OptionsEntry
-	22, // 16: adoption.v1.FitResponse.result:type_name -> adoption.v1.FitResult
-	48, // 17: adoption.v1.SeriesSelector.metadata_filter:type_name -> adoption.v1.SeriesSelector.MetadataFilterEntry
-	49, // 18: adoption.v1.FitterOptions.options:type_name -> adoption.v1.FitterOptions.OptionsEntry
-	27, // 19: adoption.v1.CompareModelsRequest.selection:type_name -> adoption.v1.SeriesSelector
-	50, // 20: adoption.v1.CompareModelsRequest.fitter_options:type_name -> adoption.v1.CompareModelsRequest.FitterOptionsEntry
-	1,  // 21: adoption.v1.CompareModelsRequest.criterion:type_name -> adoption.v1.Criterion
-	24, // 22: adoption.v1.CompareModelsRequest.cross_validation:type_name -> adoption.v1.CrossValidationOptions
-	51, // 23: adoption.v1.SeriesReport.metadata:type_name -> adoption.v1.SeriesReport.MetadataEntry
-	22, // 24: adoption.v1.SeriesReport.fits:type_name -> adoption.v1.FitResult
-	2,  // 25: adoption.v1.SeriesReport.verdict:type_name -> adoption.v1.SeriesVerdict
-	23, // 26: adoption.v1.FitterSummary.cv_median:type_name -> adoption.v1.HorizonError
-	31, // 27: adoption.v1.GroupSummary.fitters:type_name -> adoption.v1.FitterSummary
-	30, // 28: adoption.v1.CompareModelsResponse.series:type_name -> adoption.v1.SeriesReport
-	31, // 29: adoption.v1.CompareModelsResponse.fitters:type_name -> adoption.v1.FitterSummary
-	32, // 30: adoption.v1.CompareModelsResponse.groups:type_name -> adoption.v1.GroupSummary
-	1,  // 31: adoption.v1.CompareModelsResponse.criterion:type_name -> adoption.v1.Criterion
-	37, // 32: adoption.v1.CompareModelsResponse.pooled:type_name -> adoption.v1.PooledOption
-	30, // 33: adoption.v1.SeriesReportBatch.reports:type_name -> adoption.v1.SeriesReport
-	34, // 34: adoption.v1.CompareModelsEvent.progress:type_name -> adoption.v1.CompareProgress
-	35, // 35: adoption.v1.CompareModelsEvent.series:type_name -> adoption.v1.SeriesReportBatch
-	33, // 36: adoption.v1.CompareModelsEvent.summary:type_name -> adoption.v1.CompareModelsResponse
-	52, // 37: adoption.v1.PredictRequest.options:type_name -> adoption.v1.PredictRequest.OptionsEntry
-	53, // 38: adoption.v1.ForecastRequest.options:type_name -> adoption.v1.ForecastRequest.OptionsEntry
-	22, // 39: adoption.v1.ForecastResponse.fit:type_name -> adoption.v1.FitResult
-	41, // 40: adoption.v1.ForecastResponse.points:type_name -> adoption.v1.ForecastPoint
-	43, // 41: adoption.v1.ForecastResponse.weights:type_name -> adoption.v1.FitterWeight
-	28, // 42: adoption.v1.CompareModelsRequest.FitterOptionsEntry.value:type_name -> adoption.v1.FitterOptions
-	5,  // 43: adoption.v1.AdoptionService.UpsertSeries:input_type -> adoption.v1.UpsertSeriesRequest
-	7,  // 44: adoption.v1.AdoptionService.AppendPoints:input_type -> adoption.v1.AppendPointsRequest
-	9,  // 45: adoption.v1.AdoptionService.GetSeries:input_type -> adoption.v1.GetSeriesRequest
-	10, // 46: adoption.v1.AdoptionService.ListSeries:input_type -> adoption.v1.ListSeriesRequest
-	12, // 47: adoption.v1.AdoptionService.DeleteSeries:input_type -> adoption.v1.DeleteSeriesRequest
-	14, // 48: adoption.v1.AdoptionService.ListFitters:input_type -> adoption.v1.ListFittersRequest
-	25, // 49: adoption.v1.AdoptionService.Fit:input_type -> adoption.v1.FitRequest
-	29, // 50: adoption.v1.AdoptionService.CompareModels:input_type -> adoption.v1.CompareModelsRequest
-	29, // 51: adoption.v1.AdoptionService.CompareModelsStream:input_type -> adoption.v1.CompareModelsRequest
-	40, // 52: adoption.v1.AdoptionService.Forecast:input_type -> adoption.v1.ForecastRequest
-	38, // 53: adoption.v1.AdoptionService.Predict:input_type -> adoption.v1.PredictRequest
-	6,  // 54: adoption.v1.AdoptionService.UpsertSeries:output_type -> adoption.v1.UpsertSeriesResponse
-	8,  // 55: adoption.v1.AdoptionService.AppendPoints:output_type -> adoption.v1.AppendPointsResponse
-	4,  // 56: adoption.v1.AdoptionService.GetSeries:output_type -> adoption.v1.Series
-	11, // 57: adoption.v1.AdoptionService.ListSeries:output_type -> adoption.v1.ListSeriesResponse
-	13, // 58: adoption.v1.AdoptionService.DeleteSeries:output_type -> adoption.v1.DeleteSeriesResponse
-	19, // 59: adoption.v1.AdoptionService.ListFitters:output_type -> adoption.v1.ListFittersResponse
-	26, // 60: adoption.v1.AdoptionService.Fit:output_type -> adoption.v1.FitResponse
-	33, // 61: adoption.v1.AdoptionService.CompareModels:output_type -> adoption.v1.CompareModelsResponse
-	36, // 62: adoption.v1.AdoptionService.CompareModelsStream:output_type -> adoption.v1.CompareModelsEvent
-	42, // 63: adoption.v1.AdoptionService.Forecast:output_type -> adoption.v1.ForecastResponse
-	39, // 64: adoption.v1.AdoptionService.Predict:output_type -> adoption.v1.PredictResponse
-	54, // [54:65] is the sub-list for method output_type
-	43, // [43:54] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	24, // 13: adoption.v1.FitResult.cv_errors:type_name -> adoption.v1.HorizonError
+	47, // 14: adoption.v1.FitResult.options:type_name -> adoption.v1.FitResult.OptionsEntry
+	23, // 15: adoption.v1.FitResult.cv_folds:type_name -> adoption.v1.CvFold
+	48, // 16: adoption.v1.FitRequest.options:type_name -> adoption.v1.FitRequest.OptionsEntry
+	22, // 17: adoption.v1.FitResponse.result:type_name -> adoption.v1.FitResult
+	49, // 18: adoption.v1.SeriesSelector.metadata_filter:type_name -> adoption.v1.SeriesSelector.MetadataFilterEntry
+	50, // 19: adoption.v1.FitterOptions.options:type_name -> adoption.v1.FitterOptions.OptionsEntry
+	28, // 20: adoption.v1.CompareModelsRequest.selection:type_name -> adoption.v1.SeriesSelector
+	51, // 21: adoption.v1.CompareModelsRequest.fitter_options:type_name -> adoption.v1.CompareModelsRequest.FitterOptionsEntry
+	1,  // 22: adoption.v1.CompareModelsRequest.criterion:type_name -> adoption.v1.Criterion
+	25, // 23: adoption.v1.CompareModelsRequest.cross_validation:type_name -> adoption.v1.CrossValidationOptions
+	52, // 24: adoption.v1.SeriesReport.metadata:type_name -> adoption.v1.SeriesReport.MetadataEntry
+	22, // 25: adoption.v1.SeriesReport.fits:type_name -> adoption.v1.FitResult
+	2,  // 26: adoption.v1.SeriesReport.verdict:type_name -> adoption.v1.SeriesVerdict
+	24, // 27: adoption.v1.FitterSummary.cv_median:type_name -> adoption.v1.HorizonError
+	32, // 28: adoption.v1.GroupSummary.fitters:type_name -> adoption.v1.FitterSummary
+	31, // 29: adoption.v1.CompareModelsResponse.series:type_name -> adoption.v1.SeriesReport
+	32, // 30: adoption.v1.CompareModelsResponse.fitters:type_name -> adoption.v1.FitterSummary
+	33, // 31: adoption.v1.CompareModelsResponse.groups:type_name -> adoption.v1.GroupSummary
+	1,  // 32: adoption.v1.CompareModelsResponse.criterion:type_name -> adoption.v1.Criterion
+	38, // 33: adoption.v1.CompareModelsResponse.pooled:type_name -> adoption.v1.PooledOption
+	31, // 34: adoption.v1.SeriesReportBatch.reports:type_name -> adoption.v1.SeriesReport
+	35, // 35: adoption.v1.CompareModelsEvent.progress:type_name -> adoption.v1.CompareProgress
+	36, // 36: adoption.v1.CompareModelsEvent.series:type_name -> adoption.v1.SeriesReportBatch
+	34, // 37: adoption.v1.CompareModelsEvent.summary:type_name -> adoption.v1.CompareModelsResponse
+	53, // 38: adoption.v1.PredictRequest.options:type_name -> adoption.v1.PredictRequest.OptionsEntry
+	54, // 39: adoption.v1.ForecastRequest.options:type_name -> adoption.v1.ForecastRequest.OptionsEntry
+	22, // 40: adoption.v1.ForecastResponse.fit:type_name -> adoption.v1.FitResult
+	42, // 41: adoption.v1.ForecastResponse.points:type_name -> adoption.v1.ForecastPoint
+	44, // 42: adoption.v1.ForecastResponse.weights:type_name -> adoption.v1.FitterWeight
+	29, // 43: adoption.v1.CompareModelsRequest.FitterOptionsEntry.value:type_name -> adoption.v1.FitterOptions
+	5,  // 44: adoption.v1.AdoptionService.UpsertSeries:input_type -> adoption.v1.UpsertSeriesRequest
+	7,  // 45: adoption.v1.AdoptionService.AppendPoints:input_type -> adoption.v1.AppendPointsRequest
+	9,  // 46: adoption.v1.AdoptionService.GetSeries:input_type -> adoption.v1.GetSeriesRequest
+	10, // 47: adoption.v1.AdoptionService.ListSeries:input_type -> adoption.v1.ListSeriesRequest
+	12, // 48: adoption.v1.AdoptionService.DeleteSeries:input_type -> adoption.v1.DeleteSeriesRequest
+	14, // 49: adoption.v1.AdoptionService.ListFitters:input_type -> adoption.v1.ListFittersRequest
+	26, // 50: adoption.v1.AdoptionService.Fit:input_type -> adoption.v1.FitRequest
+	30, // 51: adoption.v1.AdoptionService.CompareModels:input_type -> adoption.v1.CompareModelsRequest
+	30, // 52: adoption.v1.AdoptionService.CompareModelsStream:input_type -> adoption.v1.CompareModelsRequest
+	41, // 53: adoption.v1.AdoptionService.Forecast:input_type -> adoption.v1.ForecastRequest
+	39, // 54: adoption.v1.AdoptionService.Predict:input_type -> adoption.v1.PredictRequest
+	6,  // 55: adoption.v1.AdoptionService.UpsertSeries:output_type -> adoption.v1.UpsertSeriesResponse
+	8,  // 56: adoption.v1.AdoptionService.AppendPoints:output_type -> adoption.v1.AppendPointsResponse
+	4,  // 57: adoption.v1.AdoptionService.GetSeries:output_type -> adoption.v1.Series
+	11, // 58: adoption.v1.AdoptionService.ListSeries:output_type -> adoption.v1.ListSeriesResponse
+	13, // 59: adoption.v1.AdoptionService.DeleteSeries:output_type -> adoption.v1.DeleteSeriesResponse
+	19, // 60: adoption.v1.AdoptionService.ListFitters:output_type -> adoption.v1.ListFittersResponse
+	27, // 61: adoption.v1.AdoptionService.Fit:output_type -> adoption.v1.FitResponse
+	34, // 62: adoption.v1.AdoptionService.CompareModels:output_type -> adoption.v1.CompareModelsResponse
+	37, // 63: adoption.v1.AdoptionService.CompareModelsStream:output_type -> adoption.v1.CompareModelsEvent
+	43, // 64: adoption.v1.AdoptionService.Forecast:output_type -> adoption.v1.ForecastResponse
+	40, // 65: adoption.v1.AdoptionService.Predict:output_type -> adoption.v1.PredictResponse
+	55, // [55:66] is the sub-list for method output_type
+	44, // [44:55] is the sub-list for method input_type
+	44, // [44:44] is the sub-list for extension type_name
+	44, // [44:44] is the sub-list for extension extendee
+	0,  // [0:44] is the sub-list for field type_name
 }
 
 func init() { file_adoption_v1_adoption_proto_init() }
@@ -4640,7 +4757,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[20].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*HorizonError); i {
+			switch v := v.(*CvFold); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4652,7 +4769,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[21].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CrossValidationOptions); i {
+			switch v := v.(*HorizonError); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4664,7 +4781,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[22].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*FitRequest); i {
+			switch v := v.(*CrossValidationOptions); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4676,7 +4793,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[23].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*FitResponse); i {
+			switch v := v.(*FitRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4688,7 +4805,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[24].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*SeriesSelector); i {
+			switch v := v.(*FitResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4700,7 +4817,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[25].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*FitterOptions); i {
+			switch v := v.(*SeriesSelector); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4712,7 +4829,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[26].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CompareModelsRequest); i {
+			switch v := v.(*FitterOptions); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4724,7 +4841,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[27].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*SeriesReport); i {
+			switch v := v.(*CompareModelsRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4736,7 +4853,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[28].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*FitterSummary); i {
+			switch v := v.(*SeriesReport); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4748,7 +4865,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[29].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*GroupSummary); i {
+			switch v := v.(*FitterSummary); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4760,7 +4877,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[30].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CompareModelsResponse); i {
+			switch v := v.(*GroupSummary); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4772,7 +4889,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[31].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CompareProgress); i {
+			switch v := v.(*CompareModelsResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4784,7 +4901,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[32].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*SeriesReportBatch); i {
+			switch v := v.(*CompareProgress); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4796,7 +4913,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[33].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*CompareModelsEvent); i {
+			switch v := v.(*SeriesReportBatch); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4808,7 +4925,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[34].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*PooledOption); i {
+			switch v := v.(*CompareModelsEvent); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4820,7 +4937,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[35].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*PredictRequest); i {
+			switch v := v.(*PooledOption); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4832,7 +4949,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[36].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*PredictResponse); i {
+			switch v := v.(*PredictRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4844,7 +4961,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[37].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ForecastRequest); i {
+			switch v := v.(*PredictResponse); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4856,7 +4973,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[38].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ForecastPoint); i {
+			switch v := v.(*ForecastRequest); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4868,7 +4985,7 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[39].Exporter = func(v interface{}, i int) interface{} {
-			switch v := v.(*ForecastResponse); i {
+			switch v := v.(*ForecastPoint); i {
 			case 0:
 				return &v.state
 			case 1:
@@ -4880,6 +4997,18 @@ func file_adoption_v1_adoption_proto_init() {
 			}
 		}
 		file_adoption_v1_adoption_proto_msgTypes[40].Exporter = func(v interface{}, i int) interface{} {
+			switch v := v.(*ForecastResponse); i {
+			case 0:
+				return &v.state
+			case 1:
+				return &v.sizeCache
+			case 2:
+				return &v.unknownFields
+			default:
+				return nil
+			}
+		}
+		file_adoption_v1_adoption_proto_msgTypes[41].Exporter = func(v interface{}, i int) interface{} {
 			switch v := v.(*FitterWeight); i {
 			case 0:
 				return &v.state
@@ -4896,21 +5025,21 @@ func file_adoption_v1_adoption_proto_init() {
 	file_adoption_v1_adoption_proto_msgTypes[9].OneofWrappers = []interface{}{}
 	file_adoption_v1_adoption_proto_msgTypes[17].OneofWrappers = []interface{}{}
 	file_adoption_v1_adoption_proto_msgTypes[19].OneofWrappers = []interface{}{}
-	file_adoption_v1_adoption_proto_msgTypes[20].OneofWrappers = []interface{}{}
-	file_adoption_v1_adoption_proto_msgTypes[33].OneofWrappers = []interface{}{
+	file_adoption_v1_adoption_proto_msgTypes[21].OneofWrappers = []interface{}{}
+	file_adoption_v1_adoption_proto_msgTypes[34].OneofWrappers = []interface{}{
 		(*CompareModelsEvent_Progress)(nil),
 		(*CompareModelsEvent_Series)(nil),
 		(*CompareModelsEvent_Summary)(nil),
 	}
-	file_adoption_v1_adoption_proto_msgTypes[38].OneofWrappers = []interface{}{}
-	file_adoption_v1_adoption_proto_msgTypes[40].OneofWrappers = []interface{}{}
+	file_adoption_v1_adoption_proto_msgTypes[39].OneofWrappers = []interface{}{}
+	file_adoption_v1_adoption_proto_msgTypes[41].OneofWrappers = []interface{}{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: file_adoption_v1_adoption_proto_rawDesc,
 			NumEnums:      3,
-			NumMessages:   51,
+			NumMessages:   52,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -17,7 +17,7 @@ from .errors import (Aborted, AdoptionError, AlreadyExists, Cancelled,
                      Unimplemented, Unknown)
 from .finetune_csv import read_finetune_csv
 from .vocabulary import LOSSES, NEAR_TIE, default_server
-from .types import (AppendResult, CompareEvent, CompareProgress, CompareReport, Criterion, FitResult,
+from .types import (AppendResult, CompareEvent, CvFold, CompareProgress, CompareReport, Criterion, FitResult,
                     FitStatus, FitterInfo,
                     Fitters, FitterSummary, FitterWeight, Forecast,
                     ForecastPoint, GroupSummary, HorizonError, OptionInfo,

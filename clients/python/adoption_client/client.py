@@ -237,7 +237,7 @@ class Client:
                 horizons: Optional[Sequence[int]] = None,
                 min_train_points: int = 0, max_origins: int = 0,
                 loss: Optional[str] = None, progress: Union[bool, Callable] = False,
-                timeout=...) -> CompareReport:
+                cv_details: bool = False, timeout=...) -> CompareReport:
         """Fits fitters to a selection of series and compares them.
 
         Select exactly one of: series (an id or a list of ids), all=True, or
@@ -258,6 +258,8 @@ class Client:
         NotFound), whose message says so and suggests near matches of the
         filter, instead of returning a report of zeros.
 
+        cv_details=True: every fit carries its cross-validation folds
+        (FitResult.cv_folds; CompareReport.cv_to_pandas() is the frame).
         progress: True shows a progress bar (tqdm) while the server works; a
         callable gets each CompareProgress instead. Either way the call
         streams (compare_stream) and returns the same report.
@@ -265,6 +267,7 @@ class Client:
         request = self._compare_request(
             series, all, filter, fitters, options, criterion, group_by, summary_only,
             cross_validation, horizons, min_train_points, max_origins, loss)
+        request.cv_details = cv_details
         if not progress:
             report = CompareReport.from_proto(self._call("CompareModels", request, timeout))
         else:

@@ -275,6 +275,21 @@ class HorizonError:
 
 
 @dataclass(frozen=True)
+class CvFold:
+    """One cross-validation forecast: made at origin_t (the last point the
+    forecaster saw) for horizon months ahead (t), beside the actual."""
+    origin_t: float
+    horizon: int
+    t: float
+    actual: float
+    forecast: float
+
+    @classmethod
+    def from_proto(cls, m) -> "CvFold":
+        return cls(m.origin_t, m.horizon, m.t, m.actual, m.forecast)
+
+
+@dataclass(frozen=True)
 class FitResult:
     """One fitter on one series, with the host's statistics.
 
@@ -309,6 +324,8 @@ class FitResult:
     # The options the fit ran with: with the parameters, what Client.curve()
     # needs to redraw it.
     options: Dict[str, str] = field(default_factory=dict)
+    # Every cross-validation fold (compare(cv_details=True)).
+    cv_folds: Tuple[CvFold, ...] = ()
 
     @classmethod
     def from_proto(cls, m) -> "FitResult":
@@ -324,7 +341,8 @@ class FitResult:
             iterations=m.iterations, starts=m.starts,
             fit_seconds=m.fit_seconds, forecast_baseline=m.forecast_baseline,
             cv_errors=tuple(HorizonError.from_proto(e) for e in m.cv_errors),
-            cv_score=_opt(m, "cv_score"), cv_rank=m.cv_rank, options=dict(m.options))
+            cv_score=_opt(m, "cv_score"), cv_rank=m.cv_rank, options=dict(m.options),
+            cv_folds=tuple(CvFold.from_proto(c) for c in m.cv_folds))
 
     @property
     def usable(self) -> bool:
@@ -579,6 +597,19 @@ class CompareReport:
         paper_mu, paper_sigma, paper_label; then rank, loss and company.
         Missing numbers are NaN (statistics of unusable fits included)."""
         return _frame(_fit_rows([(s, f) for s in self.series for f in s.fits]))
+
+    def cv_to_pandas(self):
+        """The cross-validation frame (compare(cv_details=True)), one row per
+        fold of every fit, as statsforecast's cross_validation: series_id,
+        fitter, origin_t (the cutoff), horizon, t, actual, forecast, error
+        (forecast - actual). Empty without cv_details."""
+        import pandas as pd
+        rows = [{"series_id": s.series_id, "fitter": f.fitter, "origin_t": c.origin_t,
+                 "horizon": c.horizon, "t": c.t, "actual": c.actual, "forecast": c.forecast,
+                 "error": c.forecast - c.actual}
+                for s in self.series for f in s.fits for c in f.cv_folds]
+        return pd.DataFrame(rows, columns=["series_id", "fitter", "origin_t", "horizon", "t",
+                                           "actual", "forecast", "error"])
 
     def series_to_pandas(self):
         """One row per series: id, company, n, last_value, winner, its R^2 and

@@ -336,3 +336,30 @@ def test_monthly_job_appends_and_stale_writers_are_refused(client):
     with pytest.raises(Aborted):
         client.delete_series(sid, expected_revision=read.revision)
     assert client.delete_series(sid, expected_revision=read.revision + 1)
+
+
+def test_cross_validation_frame(client, address):
+    report = client.compare(filter={"company": "MistralAI"}, fitters=["citation", "naive"],
+                            cv_details=True)
+    df = report.cv_to_pandas()
+    assert list(df.columns) == ["series_id", "fitter", "origin_t", "horizon", "t", "actual",
+                                "forecast", "error"]
+    assert set(df.fitter) == {"citation", "naive"} and set(df.horizon) <= {1, 3, 6}
+    assert (df.t == df.origin_t + df.horizon).all()
+    # The folds are the ones the summary scored: the naive forecast is the
+    # origin's value, and the MAE per horizon matches the report.
+    s = report["mistralai/Mistral-7B-v0.1"]
+    fit = s.fit("citation")
+    for e in fit.cv_errors:
+        folds = df[(df.series_id == s.series_id) & (df.fitter == "citation")
+                   & (df.horizon == e.horizon)]
+        assert len(folds) == e.folds
+        assert folds.error.abs().mean() == pytest.approx(e.mae, rel=1e-12)
+    # adoptctl prints the same rows.
+    csv = subprocess.run([str(ADOPTCTL), "--server", address, "compare", "--filter",
+                          "company=MistralAI", "--fitters", "citation,naive", "--cv-details",
+                          "--format", "csv"], capture_output=True, text=True, check=True).stdout
+    lines = csv.splitlines()
+    assert lines[0] == "series_id,fitter,origin_t,horizon,t,actual,forecast,error"
+    assert len(lines) - 1 == len(df)
+    assert client.compare(filter={"company": "MistralAI"}).cv_to_pandas().empty
