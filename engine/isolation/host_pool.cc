@@ -425,24 +425,12 @@ FitterHostPool::~FitterHostPool() {
 
 void FitterHostPool::AddIdle(std::unique_ptr<HostProcess> host) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++spawned_;
   idle_.push_back(std::move(host));
-}
-
-int FitterHostPool::live_hosts() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<int>(idle_.size()) + busy_;
-}
-
-int FitterHostPool::spawned() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return spawned_;
 }
 
 absl::StatusOr<std::unique_ptr<HostProcess>> FitterHostPool::Acquire() const {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++busy_;
     if (!idle_.empty()) {
       std::unique_ptr<HostProcess> host = std::move(idle_.back());
       idle_.pop_back();
@@ -452,28 +440,18 @@ absl::StatusOr<std::unique_ptr<HostProcess>> FitterHostPool::Acquire() const {
   Hello hello;
   absl::StatusOr<std::unique_ptr<HostProcess>> host =
       HostProcess::Spawn(options_, plugin_path_, &hello);
-  absl::Status error;
-  if (!host.ok()) {
-    error = host.status();
-  } else if (!hello.loaded) {
-    error = absl::FailedPreconditionError(hello.refusal);
-  } else if (hello.descriptor.name != descriptor_.name) {
-    error = absl::FailedPreconditionError(
+  if (!host.ok()) return host.status();
+  if (!hello.loaded) return absl::FailedPreconditionError(hello.refusal);
+  if (hello.descriptor.name != descriptor_.name) {
+    return absl::FailedPreconditionError(
         absl::StrCat("the plugin now calls itself \"", hello.descriptor.name, "\""));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!error.ok()) {
-    --busy_;
-    return error;
-  }
-  ++spawned_;
   spdlog::debug("event=fitter_host_started fitter={} pid={}", descriptor_.name, (*host)->pid());
   return host;
 }
 
 void FitterHostPool::Release(std::unique_ptr<HostProcess> host) const {
   std::lock_guard<std::mutex> lock(mu_);
-  --busy_;
   if (host && host->alive()) idle_.push_back(std::move(host));
 }
 

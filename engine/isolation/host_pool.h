@@ -113,9 +113,6 @@ class FitterHostPool : public FitterBackend {
   const adoption_fitter_descriptor_v1* table() const { return &table_; }
   // Puts a started host (e.g. the one that described the plugin) in the pool.
   void AddIdle(std::unique_ptr<HostProcess> host);
-  // Hosts alive (idle or busy) and started so far, for tests and logs.
-  int live_hosts() const;
-  int spawned() const;
 
   FitRun Run(const Fitter& fitter, const SeriesRecord& history, const FitterOptions& options,
              const FitBudget& budget, const std::vector<double>& predict_at,
@@ -150,9 +147,7 @@ class FitterHostPool : public FitterBackend {
   adoption_fitter_descriptor_v1 table_{};
 
   mutable std::mutex mu_;
-  mutable std::vector<std::unique_ptr<HostProcess>> idle_;
-  mutable int busy_ = 0;
-  mutable int spawned_ = 0;
+  mutable std::vector<std::unique_ptr<HostProcess>> idle_;  // guarded by mu_
 };
 
 // Like FitterRegistry::LoadDirectory, with every plugin in its own hosts:
