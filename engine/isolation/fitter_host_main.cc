@@ -9,7 +9,7 @@
 // write end and never writes), stdin from /dev/null and stdout on
 // adoptiond's stderr (so whatever the plugin prints ends in the server's
 // log, never in the protocol). The host loads the plugin with the server's
-// own FitterRegistry (same checks), answers kHello, then serves requests one
+// own FitterRegistry (same checks), says hello, then serves requests one
 // at a time until the channel closes (engine/isolation/host_protocol.h). A
 // watchdog thread exits as soon as the lifeline reaches end-of-file (the
 // server dropped this host, or died), even while a plugin is stuck in a fit,
@@ -26,11 +26,13 @@
 #include <cstring>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/time/clock.h"
 #include "engine/isolation/host_protocol.h"
 #include "engine/plugins/fitter_registry.h"
+#include "google/protobuf/io/zero_copy_stream_impl.h"
 #include "spdlog/spdlog.h"
 
 // Sanitizer builds (scripts/test-sanitizers): a plugin that crashes must
@@ -65,70 +67,84 @@ namespace iso = adoption::isolation;
 }
 
 // Descriptor fields the server needs, from the loaded plugin.
-iso::DescriptorInfo Describe(const Fitter& f) {
+iso::wire::Descriptor Describe(const Fitter& f) {
   const adoption_fitter_descriptor_v1& t = f.table();
-  iso::DescriptorInfo d;
-  d.abi_major = t.abi_major;
-  d.abi_minor = t.abi_minor;
-  d.name = t.name;
-  d.version = t.version ? t.version : "";
-  d.description = t.description ? t.description : "";
-  d.flags = t.flags;
+  iso::wire::Descriptor d;
+  d.set_abi_major(t.abi_major);
+  d.set_abi_minor(t.abi_minor);
+  d.set_name(t.name);
+  d.set_version(t.version ? t.version : "");
+  d.set_description(t.description ? t.description : "");
+  d.set_flags(t.flags);
   for (size_t i = 0; i < t.num_params; ++i) {
-    d.params.emplace_back(t.params[i].name, t.params[i].description ? t.params[i].description : "");
+    iso::wire::Descriptor::Param* p = d.add_params();
+    p->set_name(t.params[i].name);
+    p->set_description(t.params[i].description ? t.params[i].description : "");
   }
   for (size_t i = 0; i < t.num_options; ++i) {
-    d.options.push_back({t.options[i].name, t.options[i].default_value,
-                         t.options[i].description ? t.options[i].description : ""});
+    iso::wire::Descriptor::Option* o = d.add_options();
+    o->set_name(t.options[i].name);
+    o->set_default_value(t.options[i].default_value);
+    o->set_description(t.options[i].description ? t.options[i].description : "");
   }
-  d.has_validate_options = t.validate_options != nullptr;
-  d.pooled = f.pooled_options();
+  d.set_has_validate_options(t.validate_options != nullptr);
+  for (const adoption::PooledGrid& g : f.pooled_options()) {
+    iso::wire::Descriptor::Pooled* p = d.add_pooled();
+    p->set_option(g.option);
+    p->mutable_candidates()->Add(g.candidates.begin(), g.candidates.end());
+    p->set_default_index(static_cast<uint32_t>(g.default_index));
+  }
   return d;
 }
 
-SeriesRecord History(std::vector<adoption::SeriesPoint> points) {
+SeriesRecord History(const iso::wire::Points& points) {
   SeriesRecord s;
-  s.points = std::move(points);
+  if (absl::Status st = iso::FromWire(points, &s.points); !st.ok()) Die(st.ToString());
   return s;
 }
 
-// The reply to one request payload.
-std::string Serve(const Fitter& fitter, const std::string& request) {
-  absl::StatusOr<iso::MessageType> type = iso::TypeOf(request);
-  if (!type.ok()) Die(std::string(type.status().message()));
-  switch (*type) {
-    case iso::MessageType::kFit: {
-      iso::FitRequest req;
-      if (absl::Status s = iso::Decode(request, &req); !s.ok()) Die(s.ToString());
+std::vector<double> Doubles(const google::protobuf::RepeatedField<double>& v) {
+  return {v.begin(), v.end()};
+}
+
+// The reply to one request.
+iso::wire::FromHost Serve(const Fitter& fitter, const iso::wire::ToHost& request) {
+  iso::wire::FromHost reply;
+  switch (request.kind_case()) {
+    case iso::wire::ToHost::kFit: {
+      const iso::wire::FitRequest& req = request.fit();
       FitBudget budget;
-      budget.max_iterations = req.max_iterations;
-      if (req.deadline_in_ns >= 0) {
-        budget.deadline = absl::Now() + absl::Nanoseconds(req.deadline_in_ns);
+      budget.max_iterations = req.max_iterations();
+      if (req.has_deadline_in_ns()) {
+        budget.deadline = absl::Now() + absl::Nanoseconds(req.deadline_in_ns());
       }
-      return iso::EncodeFitReply(fitter.RunInProcess(History(std::move(req.history)), req.options,
-                                                     budget, req.predict_at, req.status_only));
+      iso::ToWire(fitter.RunInProcess(History(req.history()), iso::FromWire(req.options()), budget,
+                                      Doubles(req.predict_at()), req.status_only()),
+                  reply.mutable_fit());
+      break;
     }
-    case iso::MessageType::kPredict: {
-      iso::PredictRequest req;
-      if (absl::Status s = iso::Decode(request, &req); !s.ok()) Die(s.ToString());
+    case iso::wire::ToHost::kPredict: {
+      const iso::wire::PredictRequest& req = request.predict();
       adoption::FitOutcome outcome;
       outcome.status = adoption::FitStatus::kConverged;
       const std::vector<std::string> names = fitter.param_names();
-      for (size_t i = 0; i < req.params.size(); ++i) {
-        outcome.params.push_back(
-            {i < names.size() ? names[i] : "", req.params[i], false, std::nullopt});
+      for (int i = 0; i < req.params_size(); ++i) {
+        outcome.params.push_back({static_cast<size_t>(i) < names.size() ? names[i] : "",
+                                  req.params(i), false, std::nullopt});
       }
-      return iso::EncodePredictReply(
-          fitter.Predict(outcome, req.options, History(std::move(req.history)), req.t));
+      iso::ToWire(fitter.Predict(outcome, iso::FromWire(req.options()), History(req.history()),
+                                 Doubles(req.t())),
+                  reply.mutable_predict());
+      break;
     }
-    case iso::MessageType::kValidate: {
-      iso::ValidateRequest req;
-      if (absl::Status s = iso::Decode(request, &req); !s.ok()) Die(s.ToString());
-      return iso::EncodeValidateReply(fitter.ValidateOptionValues(req.options));
-    }
+    case iso::wire::ToHost::kValidate:
+      iso::ToWire(fitter.ValidateOptionValues(iso::FromWire(request.validate().options())),
+                  reply.mutable_validate());
+      break;
     default:
-      Die("unexpected message type");
+      Die("unexpected message kind");
   }
+  return reply;
 }
 
 }  // namespace
@@ -187,26 +203,25 @@ int main(int argc, char** argv) {
   // The server logs loads and refusals; keep the host quiet.
   spdlog::set_level(spdlog::level::off);
   FitterRegistry registry;
-  iso::Hello hello;
+  iso::wire::FromHost hello;
+  hello.mutable_hello()->set_protocol_version(iso::kProtocolVersion);
   const Fitter* fitter = nullptr;
   if (absl::Status s = registry.LoadFile(plugin); !s.ok()) {
-    hello.loaded = false;
-    hello.refusal =
-        registry.rejected().empty() ? std::string(s.message()) : registry.rejected().back().reason;
+    hello.mutable_hello()->set_refusal(
+        registry.rejected().empty() ? std::string(s.message()) : registry.rejected().back().reason);
   } else {
     fitter = registry.fitters().front();
-    hello.loaded = true;
-    hello.descriptor = Describe(*fitter);
+    *hello.mutable_hello()->mutable_plugin() = Describe(*fitter);
   }
-  if (absl::Status s = iso::WriteFrameBlocking(fd, iso::Encode(hello)); !s.ok()) _exit(0);
+  if (!iso::WriteMessage(fd, hello).ok()) _exit(0);
   if (fitter == nullptr) _exit(0);
 
-  std::string request;
+  google::protobuf::io::FileInputStream in(fd);
+  iso::wire::ToHost request;
   while (true) {
-    absl::Status s = iso::ReadFrameBlocking(fd, &request);
+    absl::Status s = iso::ReadMessage(&in, &request);
     if (absl::IsNotFound(s)) _exit(0);  // the server closed the channel
     if (!s.ok()) Die(s.ToString());
-    const std::string reply = Serve(*fitter, request);
-    if (!iso::WriteFrameBlocking(fd, reply).ok()) _exit(0);
+    if (!iso::WriteMessage(fd, Serve(*fitter, request)).ok()) _exit(0);
   }
 }

@@ -131,7 +131,7 @@ std::string DefaultHostPath() {
 
 absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(const IsolationOptions& options,
                                                                 const std::string& plugin_path,
-                                                                Hello* hello) {
+                                                                wire::Hello* hello) {
   // The channel (a socketpair) and the lifeline (a pipe whose write end
   // only this process holds: the host exits when it reads end-of-file, i.e.
   // when we close it or die). All close-on-exec, so no other host inherits
@@ -221,17 +221,19 @@ absl::StatusOr<std::unique_ptr<HostProcess>> HostProcess::Spawn(const IsolationO
       return absl::FailedPreconditionError(absl::StrCat(error, "; ", how));
     }
   }
-  if (absl::Status s = Decode(payload, hello); !s.ok()) {
+  wire::FromHost m;
+  if (absl::Status s = ParseFromHost(payload, wire::FromHost::kHello, &m); !s.ok()) {
     host->Terminate();
     return absl::FailedPreconditionError(
         absl::StrCat("fitter host sent a malformed hello (", s.message(), "): killed"));
   }
-  if (hello->protocol_version != kProtocolVersion) {
+  if (m.hello().protocol_version() != kProtocolVersion) {
     host->Terminate();
     return absl::FailedPreconditionError(
-        absl::StrCat("fitter host speaks protocol ", hello->protocol_version, ", expected ",
+        absl::StrCat("fitter host speaks protocol ", m.hello().protocol_version(), ", expected ",
                      kProtocolVersion, " (", options.host_path, " is from another build)"));
   }
+  *hello = std::move(*m.mutable_hello());
   return host;
 }
 
@@ -255,17 +257,8 @@ std::string HostProcess::Terminate() {
   return r < 0 ? "fitter host ended" : DeathReason(status);
 }
 
-HostProcess::Wait HostProcess::WriteFrame(std::string_view payload, absl::Time kill_at,
+HostProcess::Wait HostProcess::WriteFrame(std::string_view frame, absl::Time kill_at,
                                           std::string* error) {
-  if (payload.size() > kMaxFrameBytes) {
-    *error = "request too large for the fitter host";
-    return Wait::kError;
-  }
-  std::string frame;
-  frame.reserve(4 + payload.size());
-  const uint32_t n = static_cast<uint32_t>(payload.size());
-  for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>(n >> (8 * i)));
-  frame.append(payload.data(), payload.size());
   size_t done = 0;
   while (done < frame.size()) {
     const ssize_t w =
@@ -290,36 +283,38 @@ HostProcess::Wait HostProcess::WriteFrame(std::string_view payload, absl::Time k
 HostProcess::Wait HostProcess::ReadFrame(absl::Time kill_at,
                                          const std::function<bool()>& interrupted,
                                          std::string* payload, std::string* error) {
-  unsigned char header[4];
-  size_t header_got = 0;
+  // The frame so far; until its size prefix is complete, read no more than
+  // a prefix can be, so as not to read past a short frame.
+  std::string& frame = *payload;
+  frame.clear();
+  size_t prefix = 0;
   uint32_t length = 0;
-  payload->clear();
   char buf[64 * 1024];
   // interrupted() may be costly (a gRPC ServerContext::IsCancelled polls the
   // completion queue): ask it once per tick, not on every wake-up, so most
   // fits (well under a tick) never do.
   absl::Time next_check = absl::Now() + kPollTick;
   while (true) {
-    const bool in_header = header_got < 4;
-    const size_t want = in_header ? 4 - header_got : std::min(sizeof buf, length - payload->size());
-    if (!in_header && want == 0) return Wait::kOk;
-    const ssize_t r =
-        read(fd_, in_header ? reinterpret_cast<char*>(header) + header_got : buf, want);
-    if (r > 0) {
-      if (in_header) {
-        header_got += static_cast<size_t>(r);
-        if (header_got == 4) {
-          length = uint32_t{header[0]} | uint32_t{header[1]} << 8 | uint32_t{header[2]} << 16 |
-                   uint32_t{header[3]} << 24;
-          if (length == 0 || length > kMaxFrameBytes) {
-            *error = absl::StrCat("fitter host sent a malformed frame (length ", length, ")");
-            return Wait::kError;
-          }
-          payload->reserve(std::min<uint32_t>(length, 1u << 20));
-        }
-      } else {
-        payload->append(buf, static_cast<size_t>(r));
+    if (prefix == 0) {
+      if (absl::Status s = ParseFramePrefix(frame, &prefix, &length); !s.ok()) {
+        *error = absl::StrCat("fitter host sent a malformed frame (", s.message(), ")");
+        return Wait::kError;
       }
+      if (prefix > 0) frame.reserve(prefix + std::min<uint32_t>(length, 1u << 20));
+    }
+    if (prefix > 0 && frame.size() >= prefix + length) {
+      if (frame.size() > prefix + length) {
+        *error = "fitter host sent bytes after its message";
+        return Wait::kError;
+      }
+      frame.erase(0, prefix);
+      return Wait::kOk;
+    }
+    const size_t want = prefix > 0 ? std::min(sizeof buf, prefix + length - frame.size())
+                                   : kMaxFramePrefixBytes - frame.size();
+    const ssize_t r = read(fd_, buf, want);
+    if (r > 0) {
+      frame.append(buf, static_cast<size_t>(r));
       continue;
     }
     if (r == 0) return Wait::kEof;
@@ -340,7 +335,7 @@ HostProcess::Wait HostProcess::ReadFrame(absl::Time kill_at,
   }
 }
 
-HostProcess::Reply HostProcess::Call(std::string_view request, absl::Time kill_at,
+HostProcess::Reply HostProcess::Call(const wire::ToHost& request, absl::Time kill_at,
                                      const std::function<bool()>& interrupted) {
   Reply reply;
   if (pid_ <= 0) {
@@ -348,7 +343,13 @@ HostProcess::Reply HostProcess::Call(std::string_view request, absl::Time kill_a
     return reply;
   }
   std::string error;
-  Wait w = WriteFrame(request, kill_at, &error);
+  absl::StatusOr<std::string> frame = Frame(request);
+  Wait w = Wait::kError;
+  if (!frame.ok()) {
+    error = "request too large for the fitter host";
+  } else {
+    w = WriteFrame(*frame, kill_at, &error);
+  }
   if (w == Wait::kOk) w = ReadFrame(kill_at, interrupted, &reply.payload, &error);
   switch (w) {
     case Wait::kOk:
@@ -380,40 +381,39 @@ HostProcess::Reply HostProcess::Call(std::string_view request, absl::Time kill_a
 // FitterHostPool
 
 FitterHostPool::FitterHostPool(IsolationOptions options, std::string plugin_path,
-                               DescriptorInfo descriptor)
+                               wire::Descriptor descriptor)
     : options_(std::move(options)),
       plugin_path_(std::move(plugin_path)),
       descriptor_(std::move(descriptor)) {
-  for (const auto& [name, description] : descriptor_.params) {
-    params_.push_back({name.c_str(), description.c_str()});
+  const wire::Descriptor& d = descriptor_;
+  for (const auto& p : d.params()) params_.push_back({p.name().c_str(), p.description().c_str()});
+  for (const auto& o : d.options()) {
+    opts_.push_back({o.name().c_str(), o.default_value().c_str(), o.description().c_str()});
   }
-  for (const auto& o : descriptor_.options) {
-    opts_.push_back({o.name.c_str(), o.default_value.c_str(), o.description.c_str()});
+  for (const auto& g : d.pooled()) {
+    std::vector<const char*> candidates;
+    for (const std::string& c : g.candidates()) candidates.push_back(c.c_str());
+    pooled_candidates_.push_back(std::move(candidates));
+  }
+  for (int i = 0; i < d.pooled_size(); ++i) {
+    const wire::Descriptor::Pooled& g = d.pooled(i);
+    pooled_.push_back({g.option().c_str(), pooled_candidates_[i].data(),
+                       static_cast<size_t>(g.candidates_size()), g.default_index()});
   }
   table_.struct_size = sizeof(adoption_fitter_descriptor_v1);
-  table_.abi_major = descriptor_.abi_major;
-  table_.abi_minor = descriptor_.abi_minor;
-  table_.name = descriptor_.name.c_str();
-  table_.version = descriptor_.version.c_str();
-  table_.description = descriptor_.description.c_str();
-  table_.flags = descriptor_.flags;
+  table_.abi_major = d.abi_major();
+  table_.abi_minor = d.abi_minor();
+  table_.name = d.name().c_str();
+  table_.version = d.version().c_str();
+  table_.description = d.description().c_str();
+  table_.flags = d.flags();
   table_.num_params = params_.size();
   table_.params = params_.empty() ? nullptr : params_.data();
   table_.num_options = opts_.size();
   table_.options = opts_.empty() ? nullptr : opts_.data();
-  for (const PooledGrid& g : descriptor_.pooled) {
-    std::vector<const char*> candidates;
-    for (const std::string& c : g.candidates) candidates.push_back(c.c_str());
-    pooled_candidates_.push_back(std::move(candidates));
-  }
-  for (size_t i = 0; i < descriptor_.pooled.size(); ++i) {
-    const PooledGrid& g = descriptor_.pooled[i];
-    pooled_.push_back(
-        {g.option.c_str(), pooled_candidates_[i].data(), g.candidates.size(), g.default_index});
-  }
   table_.num_pooled_options = pooled_.size();
   table_.pooled_options = pooled_.empty() ? nullptr : pooled_.data();
-  table_.validate_options = descriptor_.has_validate_options ? &NeverValidate : nullptr;
+  table_.validate_options = d.has_validate_options() ? &NeverValidate : nullptr;
   table_.fit = &NeverFit;
   table_.predict = &NeverPredict;
 }
@@ -425,74 +425,56 @@ FitterHostPool::~FitterHostPool() {
 
 void FitterHostPool::AddIdle(std::unique_ptr<HostProcess> host) {
   std::lock_guard<std::mutex> lock(mu_);
-  ++spawned_;
   idle_.push_back(std::move(host));
-}
-
-int FitterHostPool::live_hosts() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return static_cast<int>(idle_.size()) + busy_;
-}
-
-int FitterHostPool::spawned() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return spawned_;
 }
 
 absl::StatusOr<std::unique_ptr<HostProcess>> FitterHostPool::Acquire() const {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    ++busy_;
     if (!idle_.empty()) {
       std::unique_ptr<HostProcess> host = std::move(idle_.back());
       idle_.pop_back();
       return host;
     }
   }
-  Hello hello;
+  wire::Hello hello;
   absl::StatusOr<std::unique_ptr<HostProcess>> host =
       HostProcess::Spawn(options_, plugin_path_, &hello);
-  absl::Status error;
-  if (!host.ok()) {
-    error = host.status();
-  } else if (!hello.loaded) {
-    error = absl::FailedPreconditionError(hello.refusal);
-  } else if (hello.descriptor.name != descriptor_.name) {
-    error = absl::FailedPreconditionError(
-        absl::StrCat("the plugin now calls itself \"", hello.descriptor.name, "\""));
+  if (!host.ok()) return host.status();
+  if (!hello.has_plugin()) return absl::FailedPreconditionError(hello.refusal());
+  if (hello.plugin().name() != descriptor_.name()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the plugin now calls itself \"", hello.plugin().name(), "\""));
   }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (!error.ok()) {
-    --busy_;
-    return error;
-  }
-  ++spawned_;
-  spdlog::debug("event=fitter_host_started fitter={} pid={}", descriptor_.name, (*host)->pid());
+  spdlog::debug("event=fitter_host_started fitter={} pid={}", descriptor_.name(), (*host)->pid());
   return host;
 }
 
 void FitterHostPool::Release(std::unique_ptr<HostProcess> host) const {
   std::lock_guard<std::mutex> lock(mu_);
-  --busy_;
   if (host && host->alive()) idle_.push_back(std::move(host));
 }
 
 HostProcess::Reply FitterHostPool::Call(
-    const std::string& request, absl::Time kill_at, const std::function<bool()>& interrupted,
-    const std::function<absl::Status(std::string_view)>& accept) const {
+    const wire::ToHost& request, wire::FromHost::KindCase expected, absl::Time kill_at,
+    const std::function<bool()>& interrupted,
+    const std::function<absl::Status(const wire::FromHost&)>& accept) const {
   absl::StatusOr<std::unique_ptr<HostProcess>> host = Acquire();
   if (!host.ok()) {
     HostProcess::Reply r;
     r.reason = absl::StrCat("could not start a fitter host: ", host.status().message());
-    spdlog::error("event=fitter_host_fault fitter={} kind=start reason=\"{}\"", descriptor_.name,
+    spdlog::error("event=fitter_host_fault fitter={} kind=start reason=\"{}\"", descriptor_.name(),
                   r.reason);
-    if (options_.on_fault) options_.on_fault(descriptor_.name, "start");
+    if (options_.on_fault) options_.on_fault(descriptor_.name(), "start");
     return r;
   }
   const pid_t pid = (*host)->pid();
   HostProcess::Reply r = (*host)->Call(request, kill_at, interrupted);
   if (r.kind == HostProcess::Reply::kOk) {
-    if (absl::Status s = accept(r.payload); !s.ok()) {
+    wire::FromHost reply;
+    absl::Status s = ParseFromHost(r.payload, expected, &reply);
+    if (s.ok()) s = accept(reply);
+    if (!s.ok()) {
       (*host)->Terminate();
       r.kind = HostProcess::Reply::kFault;
       r.reason = absl::StrCat("fitter host sent a malformed reply (", s.message(), "): killed");
@@ -502,9 +484,9 @@ HostProcess::Reply FitterHostPool::Call(
     const char* kind = r.kind == HostProcess::Reply::kTimedOut      ? "deadline"
                        : r.kind == HostProcess::Reply::kInterrupted ? "cancelled"
                                                                     : "fault";
-    spdlog::warn("event=fitter_host_fault fitter={} pid={} kind={} reason=\"{}\"", descriptor_.name,
-                 pid, kind, r.reason);
-    if (options_.on_fault) options_.on_fault(descriptor_.name, kind);
+    spdlog::warn("event=fitter_host_fault fitter={} pid={} kind={} reason=\"{}\"",
+                 descriptor_.name(), pid, kind, r.reason);
+    if (options_.on_fault) options_.on_fault(descriptor_.name(), kind);
   }
   Release(std::move(*host));
   return r;
@@ -514,27 +496,28 @@ FitRun FitterHostPool::Run(const Fitter& fitter, const SeriesRecord& history,
                            const FitterOptions& options, const FitBudget& budget,
                            const std::vector<double>& predict_at, bool status_only) const {
   const absl::Time start = absl::Now();
-  FitRequest req;
-  req.history = history.points;
-  req.options = options;
-  req.max_iterations = budget.max_iterations;
+  wire::ToHost request;
+  wire::FitRequest& req = *request.mutable_fit();
+  ToWire(history.points, req.mutable_history());
+  ToWire(options, req.mutable_options());
+  req.set_max_iterations(budget.max_iterations);
   const bool stop_now =
       budget.cancelled != nullptr && budget.cancelled->load(std::memory_order_relaxed);
   absl::Time kill_at = absl::InfiniteFuture();
   if (stop_now) {
-    req.deadline_in_ns = 0;
+    req.set_deadline_in_ns(0);
     kill_at = start + options_.kill_grace;
   } else if (budget.deadline != absl::InfiniteFuture()) {
-    req.deadline_in_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(budget.deadline - start));
+    req.set_deadline_in_ns(std::max<int64_t>(0, absl::ToInt64Nanoseconds(budget.deadline - start)));
     kill_at = budget.deadline + options_.kill_grace;
   }
-  req.predict_at = predict_at;
-  req.status_only = status_only;
+  req.mutable_predict_at()->Add(predict_at.begin(), predict_at.end());
+  req.set_status_only(status_only);
 
   FitRun run;
-  HostProcess::Reply reply =
-      Call(Encode(req), kill_at, budget.interrupted, [&](std::string_view payload) {
-        if (absl::Status s = DecodeFitReply(payload, &run); !s.ok()) return s;
+  HostProcess::Reply reply = Call(
+      request, wire::FromHost::kFit, kill_at, budget.interrupted, [&](const wire::FromHost& m) {
+        if (absl::Status s = FromWire(m.fit(), &run); !s.ok()) return s;
         return CheckFitRun(run, fitter, history.points.size(), predict_at, status_only);
       });
   if (reply.kind == HostProcess::Reply::kOk) return run;
@@ -568,16 +551,22 @@ absl::StatusOr<std::vector<double>> FitterHostPool::Predict(const Fitter& fitter
                                                             const FitterOptions& options,
                                                             const SeriesRecord& history,
                                                             const std::vector<double>& t) const {
-  PredictRequest req{params, options, history.points, t};
+  wire::ToHost request;
+  wire::PredictRequest& req = *request.mutable_predict();
+  req.mutable_params()->Add(params.begin(), params.end());
+  ToWire(options, req.mutable_options());
+  ToWire(history.points, req.mutable_history());
+  req.mutable_t()->Add(t.begin(), t.end());
   absl::StatusOr<std::vector<double>> out;
   HostProcess::Reply reply =
-      Call(Encode(req), absl::Now() + options_.call_timeout, {}, [&](std::string_view payload) {
-        if (absl::Status s = DecodePredictReply(payload, &out); !s.ok()) return s;
-        if (out.ok() && (out->size() != t.size() || !AllFinite(*out))) {
-          return absl::InternalError("bad predictions");
-        }
-        return absl::OkStatus();
-      });
+      Call(request, wire::FromHost::kPredict, absl::Now() + options_.call_timeout, {},
+           [&](const wire::FromHost& m) {
+             if (absl::Status s = FromWire(m.predict(), &out); !s.ok()) return s;
+             if (out.ok() && (out->size() != t.size() || !AllFinite(*out))) {
+               return absl::InternalError("bad predictions");
+             }
+             return absl::OkStatus();
+           });
   switch (reply.kind) {
     case HostProcess::Reply::kOk:
       return out;
@@ -593,10 +582,12 @@ absl::StatusOr<std::vector<double>> FitterHostPool::Predict(const Fitter& fitter
 
 absl::Status FitterHostPool::ValidateOptionValues(const Fitter& fitter,
                                                   const FitterOptions& options) const {
+  wire::ToHost request;
+  ToWire(options, request.mutable_validate()->mutable_options());
   absl::Status result;
   HostProcess::Reply reply =
-      Call(Encode(ValidateRequest{options}), absl::Now() + options_.call_timeout, {},
-           [&](std::string_view payload) { return DecodeValidateReply(payload, &result); });
+      Call(request, wire::FromHost::kValidate, absl::Now() + options_.call_timeout, {},
+           [&](const wire::FromHost& m) { return FromWire(m.validate(), &result); });
   if (reply.kind == HostProcess::Reply::kOk) return result;
   return absl::InternalError(absl::StrCat("fitter \"", fitter.name(),
                                           "\" failed while validating options: ", reply.reason));
@@ -607,17 +598,17 @@ absl::Status LoadDirectoryIsolated(FitterRegistry* registry, const std::string& 
   absl::StatusOr<std::vector<std::string>> files = FitterRegistry::PluginFiles(dir);
   if (!files.ok()) return files.status();
   for (const auto& path : *files) {
-    Hello hello;
+    wire::Hello hello;
     absl::StatusOr<std::unique_ptr<HostProcess>> host = HostProcess::Spawn(options, path, &hello);
     if (!host.ok()) {
       (void)registry->Reject(path, std::string(host.status().message()));
       continue;
     }
-    if (!hello.loaded) {
-      (void)registry->Reject(path, hello.refusal);  // the host exits by itself
+    if (!hello.has_plugin()) {
+      (void)registry->Reject(path, hello.refusal());  // the host exits by itself
       continue;
     }
-    auto pool = std::make_shared<FitterHostPool>(options, path, std::move(hello.descriptor));
+    auto pool = std::make_shared<FitterHostPool>(options, path, std::move(*hello.mutable_plugin()));
     pool->AddIdle(std::move(*host));
     (void)registry->Add(pool->table(), path, pool);  // refusals are recorded
   }

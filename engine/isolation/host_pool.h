@@ -30,6 +30,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -67,20 +68,20 @@ class HostProcess {
   // "plugin crashed while loading: SIGSEGV".
   static absl::StatusOr<std::unique_ptr<HostProcess>> Spawn(const IsolationOptions& options,
                                                             const std::string& plugin_path,
-                                                            Hello* hello);
+                                                            wire::Hello* hello);
   ~HostProcess();  // kills (if alive) and reaps
   HostProcess(const HostProcess&) = delete;
   HostProcess& operator=(const HostProcess&) = delete;
 
   struct Reply {
     enum Kind { kOk, kFault, kTimedOut, kInterrupted } kind = kFault;
-    std::string payload;  // kOk
+    std::string payload;  // kOk: the reply's bytes (unparsed)
     std::string reason;   // otherwise: what happened (the host is dead and reaped)
   };
   // Sends one request and waits for the reply until kill_at, polling
   // interrupted (may be empty) meanwhile. Anything but kOk leaves the host
   // dead and reaped.
-  Reply Call(std::string_view request, absl::Time kill_at,
+  Reply Call(const wire::ToHost& request, absl::Time kill_at,
              const std::function<bool()>& interrupted);
   // Kills and reaps the host; returns how it ended ("plugin crashed:
   // SIGSEGV", "fitter host exited with status 3", ...).
@@ -94,7 +95,7 @@ class HostProcess {
   enum class Wait { kOk, kEof, kTimedOut, kInterrupted, kError };
   Wait ReadFrame(absl::Time kill_at, const std::function<bool()>& interrupted, std::string* payload,
                  std::string* error);
-  Wait WriteFrame(std::string_view payload, absl::Time kill_at, std::string* error);
+  Wait WriteFrame(std::string_view frame, absl::Time kill_at, std::string* error);
 
   pid_t pid_;
   int fd_;        // the channel
@@ -105,7 +106,7 @@ class HostProcess {
 // Fitter's calls to them. Thread-safe.
 class FitterHostPool : public FitterBackend {
  public:
-  FitterHostPool(IsolationOptions options, std::string plugin_path, DescriptorInfo descriptor);
+  FitterHostPool(IsolationOptions options, std::string plugin_path, wire::Descriptor descriptor);
   ~FitterHostPool() override;
 
   // The copy of the plugin's descriptor (owned by the pool; its function
@@ -113,9 +114,6 @@ class FitterHostPool : public FitterBackend {
   const adoption_fitter_descriptor_v1* table() const { return &table_; }
   // Puts a started host (e.g. the one that described the plugin) in the pool.
   void AddIdle(std::unique_ptr<HostProcess> host);
-  // Hosts alive (idle or busy) and started so far, for tests and logs.
-  int live_hosts() const;
-  int spawned() const;
 
   FitRun Run(const Fitter& fitter, const SeriesRecord& history, const FitterOptions& options,
              const FitBudget& budget, const std::vector<double>& predict_at,
@@ -132,16 +130,17 @@ class FitterHostPool : public FitterBackend {
   // An idle host, or a new one. Error if none could be started.
   absl::StatusOr<std::unique_ptr<HostProcess>> Acquire() const;
   void Release(std::unique_ptr<HostProcess> host) const;
-  // One round trip. accept decodes and checks the reply payload; if it
-  // fails the host is killed and the reply becomes a fault. On anything but
-  // kOk the host is gone (and the fault logged).
-  HostProcess::Reply Call(const std::string& request, absl::Time kill_at,
-                          const std::function<bool()>& interrupted,
-                          const std::function<absl::Status(std::string_view)>& accept) const;
+  // One round trip. The reply must parse, be of the expected kind and pass
+  // accept (which decodes and checks it); if not, the host is killed and the
+  // reply becomes a fault. On anything but kOk the host is gone (and the
+  // fault logged).
+  HostProcess::Reply Call(const wire::ToHost& request, wire::FromHost::KindCase expected,
+                          absl::Time kill_at, const std::function<bool()>& interrupted,
+                          const std::function<absl::Status(const wire::FromHost&)>& accept) const;
 
   IsolationOptions options_;
   std::string plugin_path_;
-  DescriptorInfo descriptor_;
+  wire::Descriptor descriptor_;
   // Storage behind table_ (built once; the strings are descriptor_'s).
   std::vector<adoption_param_spec_v1> params_;
   std::vector<adoption_option_spec_v1> opts_;
@@ -150,9 +149,7 @@ class FitterHostPool : public FitterBackend {
   adoption_fitter_descriptor_v1 table_{};
 
   mutable std::mutex mu_;
-  mutable std::vector<std::unique_ptr<HostProcess>> idle_;
-  mutable int busy_ = 0;
-  mutable int spawned_ = 0;
+  mutable std::vector<std::unique_ptr<HostProcess>> idle_;  // guarded by mu_
 };
 
 // Like FitterRegistry::LoadDirectory, with every plugin in its own hosts:

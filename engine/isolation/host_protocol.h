@@ -1,121 +1,74 @@
-// The wire protocol between adoptiond and adoption-fitter-host.
+// The protocol between adoptiond and adoption-fitter-host: the messages of
+// engine/isolation/host_protocol.proto over one stream socket (socketpair)
+// per host process, one request at a time (the server writes a ToHost, the
+// host answers with one FromHost). Each message is framed as protobuf's
+// delimited format: its size as a varint, then its bytes (what
+// google::protobuf::util::SerializeDelimitedToFileDescriptor writes).
 //
-// One stream socket (socketpair) per host process, one request at a time:
-// the server writes a request frame, the host answers with one reply frame.
-// A frame is a 4-byte little-endian payload length, then the payload; the
-// payload's first byte is its MessageType. Fields are fixed-width
-// little-endian integers, IEEE doubles as their 8 bytes (so numbers cross
-// bit-exact), and strings / arrays as a 4-byte count then their elements.
-//
-//   host -> server, once, right after start:  kHello (descriptor or refusal)
-//   server -> host:  kFit       -> kFitReply       (Fitter::RunInProcess)
-//                    kPredict   -> kPredictReply   (the plugin's predict)
-//                    kValidate  -> kValidateReply  (the plugin's validate_options)
-//
-// Decoding is bounds-checked: a truncated or garbled payload is an error,
-// never a crash or an unbounded allocation. The host is the same build as
-// the server (it is found next to adoptiond), so there is no version
-// negotiation beyond kProtocolVersion in the hello.
+// Reading is bounded: a size over kMaxMessageBytes is refused before any
+// allocation, a short frame is an end of stream inside it, and bytes that
+// do not parse, or a reply of another kind than the request's, are errors,
+// never a crash. The host is the same build as the server (it is found next
+// to adoptiond), so there is no negotiation beyond kProtocolVersion in the
+// hello.
 #ifndef ADOPTION_ENGINE_ISOLATION_HOST_PROTOCOL_H_
 #define ADOPTION_ENGINE_ISOLATION_HOST_PROTOCOL_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "engine/plugins/fitter_registry.h"
+#include "engine/isolation/host_protocol.pb.h"
+#include "engine/plugins/fit_outcome.h"
 #include "engine/store/series.h"
+#include "google/protobuf/io/zero_copy_stream.h"
 
 namespace adoption::isolation {
 
-inline constexpr uint32_t kProtocolVersion = 2;
-// Largest frame either side accepts (a request carries one series).
-inline constexpr uint32_t kMaxFrameBytes = 256u << 20;
+inline constexpr uint32_t kProtocolVersion = 3;
+// Largest message either side accepts (a request carries one series).
+inline constexpr uint32_t kMaxMessageBytes = 256u << 20;
+// Longest size prefix (a varint of 32 bits).
+inline constexpr size_t kMaxFramePrefixBytes = 5;
 
-enum class MessageType : uint8_t {
-  kHello = 1,
-  kFit = 2,
-  kFitReply = 3,
-  kPredict = 4,
-  kPredictReply = 5,
-  kValidate = 6,
-  kValidateReply = 7,
-};
+using WireOptions = google::protobuf::Map<std::string, std::string>;
 
-// What the server needs of a plugin's descriptor (the host loaded it).
-struct DescriptorInfo {
-  uint32_t abi_major = 0;
-  uint32_t abi_minor = 0;
-  std::string name, version, description;
-  uint32_t flags = 0;
-  std::vector<std::pair<std::string, std::string>> params;  // name, description
-  struct Option {
-    std::string name, default_value, description;
-  };
-  std::vector<Option> options;
-  bool has_validate_options = false;
-  std::vector<PooledGrid> pooled;  // ABI 1.1 pooled options, as checked by the host
-};
+// The engine's types on the wire. The FromWire conversions fail
+// (INVALID_ARGUMENT saying what) on values a healthy peer never sends.
+void ToWire(const std::vector<SeriesPoint>& points, wire::Points* out);
+void ToWire(const FitterOptions& options, WireOptions* out);
+void ToWire(const FitRun& run, wire::FitReply* out);
+void ToWire(const absl::Status& status, wire::Status* out);
+void ToWire(const absl::StatusOr<std::vector<double>>& values, wire::PredictReply* out);
+absl::Status FromWire(const wire::Points& in, std::vector<SeriesPoint>* out);
+FitterOptions FromWire(const WireOptions& in);
+absl::Status FromWire(const wire::FitReply& in, FitRun* out);
+absl::Status FromWire(const wire::Status& in, absl::Status* out);
+absl::Status FromWire(const wire::PredictReply& in, absl::StatusOr<std::vector<double>>* out);
 
-struct Hello {
-  uint32_t protocol_version = kProtocolVersion;
-  bool loaded = false;
-  std::string refusal;  // why the plugin was refused, when !loaded
-  DescriptorInfo descriptor;
-};
+// A host's message, which must be of the expected kind (INVALID_ARGUMENT
+// otherwise, or if it does not parse).
+absl::Status ParseFromHost(std::string_view bytes, wire::FromHost::KindCase expected,
+                           wire::FromHost* m);
 
-struct FitRequest {
-  std::vector<SeriesPoint> history;
-  FitterOptions options;
-  uint32_t max_iterations = 0;
-  // Time left until the fit's deadline, nanoseconds; -1 = none.
-  int64_t deadline_in_ns = -1;
-  std::vector<double> predict_at;
-  bool status_only = false;
-};
+// The server's side (non-blocking, engine/isolation/host_pool.cc).
+// m framed; RESOURCE_EXHAUSTED over kMaxMessageBytes.
+absl::StatusOr<std::string> Frame(const google::protobuf::MessageLite& m);
+// The size prefix of a frame from its first bytes: *prefix_bytes is 0 while
+// they do not hold it all. INVALID_ARGUMENT ("length N") for a size over
+// kMaxMessageBytes or a prefix that is no varint.
+absl::Status ParseFramePrefix(std::string_view bytes, size_t* prefix_bytes, uint32_t* size);
 
-struct PredictRequest {
-  std::vector<double> params;
-  FitterOptions options;
-  std::vector<SeriesPoint> history;
-  std::vector<double> t;
-};
-
-struct ValidateRequest {
-  FitterOptions options;
-};
-
-// The type byte of a payload; error if empty or unknown.
-absl::StatusOr<MessageType> TypeOf(std::string_view payload);
-
-std::string Encode(const Hello& m);
-std::string Encode(const FitRequest& m);
-std::string EncodeFitReply(const FitRun& m);
-std::string Encode(const PredictRequest& m);
-// A status (code and message) or the values.
-std::string EncodePredictReply(const absl::StatusOr<std::vector<double>>& m);
-std::string Encode(const ValidateRequest& m);
-std::string EncodeValidateReply(const absl::Status& m);
-
-// Each fails (INVALID_ARGUMENT saying what) on a payload of another type,
-// truncated, with trailing bytes or with out-of-range values.
-absl::Status Decode(std::string_view payload, Hello* m);
-absl::Status Decode(std::string_view payload, FitRequest* m);
-absl::Status DecodeFitReply(std::string_view payload, FitRun* m);
-absl::Status Decode(std::string_view payload, PredictRequest* m);
-absl::Status DecodePredictReply(std::string_view payload, absl::StatusOr<std::vector<double>>* m);
-absl::Status Decode(std::string_view payload, ValidateRequest* m);
-absl::Status DecodeValidateReply(std::string_view payload, absl::Status* m);
-
-// Frames on a blocking fd (the host's side): the whole frame or an error.
-// ReadFrame returns NOT_FOUND at a clean end of stream (no byte of a new
-// frame read).
-absl::Status WriteFrameBlocking(int fd, std::string_view payload);
-absl::Status ReadFrameBlocking(int fd, std::string* payload);
+// The host's side (a blocking fd). ReadMessage returns NOT_FOUND at a clean
+// end of stream (no byte of a new message read); in must be the same stream
+// for every message (it reads ahead).
+absl::Status WriteMessage(int fd, const google::protobuf::MessageLite& m);
+absl::Status ReadMessage(google::protobuf::io::ZeroCopyInputStream* in,
+                         google::protobuf::MessageLite* m);
 
 }  // namespace adoption::isolation
 

@@ -7,6 +7,7 @@
 //   adoption_rpc_rejected_total{method,reason}         counter: calls refused
 //       before any work, reason "concurrency_limit" (RESOURCE_EXHAUSTED,
 //       --max-concurrent-requests) or "draining" (UNAVAILABLE, shutdown)
+//   adoption_fitter_host_faults_total{fitter,kind}     counter (RecordHostFault)
 //   adoption_store_series                              gauge (at scrape)
 //   adoption_plugins_loaded / adoption_plugins_rejected gauges
 //   adoption_rpc_in_flight, adoption_rpc_max_concurrent gauges (at scrape)
@@ -15,6 +16,18 @@
 //       (healthy, disk_full, corrupt; see engine/store/series_store.h)
 //
 // Thread-safe: every method may be called from any thread.
+//
+// Rendered by hand, not with prometheus-cpp (Debian's prometheus-cpp-dev
+// 1.0.1, weighed for this): its Registry sorts labels by name, so it would
+// print adoption_rpc_requests_total{code=...,method=...} (the same series to
+// Prometheus, not the text tests/integration match) and omit a family until
+// its first sample; its Exposer (civetweb) can bind port 0 and report it, but
+// adds exposer_* families to every scrape and throws on a failed bind; and
+// gauges read at scrape time need a hand-built Collectable. Its TextSerializer
+// alone, fed MetricFamily structs built from the maps below, would save about
+// ten lines of Render() for a new library in adoptiond and the Bazel overlay.
+// Label values are method names, status codes and fitter names ([a-z0-9_],
+// checked in engine/plugins/fitter_registry.cc): none needs escaping.
 #ifndef ADOPTION_ENGINE_SERVICE_METRICS_H_
 #define ADOPTION_ENGINE_SERVICE_METRICS_H_
 

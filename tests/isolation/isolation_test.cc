@@ -12,14 +12,17 @@
 #include <atomic>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <thread>
 
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "gtest/gtest.h"
 
 namespace adoption::isolation {
@@ -302,12 +305,15 @@ class FakeHostTest : public ::testing::Test {
   // A host script whose body runs after it has sent a valid hello for a
   // fitter named "fake" (if hello is true).
   IsolationOptions Script(const std::string& body, bool hello = true) {
-    Hello h;
-    h.loaded = true;
-    h.descriptor.abi_major = 1;
-    h.descriptor.name = "fake";
-    h.descriptor.params = {{"a", "nothing"}};
-    std::ofstream(dir_.File("hello.bin"), std::ios::binary) << Frame(Encode(h));
+    wire::FromHost h;
+    h.mutable_hello()->set_protocol_version(kProtocolVersion);
+    wire::Descriptor& d = *h.mutable_hello()->mutable_plugin();
+    d.set_abi_major(1);
+    d.set_name("fake");
+    wire::Descriptor::Param& a = *d.add_params();
+    a.set_name("a");
+    a.set_description("nothing");
+    std::ofstream(dir_.File("hello.bin"), std::ios::binary) << *Frame(h);
     const std::string script = dir_.File("host.sh");
     std::ofstream(script) << "#!/bin/sh\n"
                           << (hello ? "cat '" + dir_.File("hello.bin") + "' >&3\n" : "") << body
@@ -317,11 +323,6 @@ class FakeHostTest : public ::testing::Test {
     o.host_path = script;
     o.startup_timeout = absl::Milliseconds(500);
     return o;
-  }
-  static std::string Frame(const std::string& payload) {
-    std::string f;
-    for (int i = 0; i < 4; ++i) f.push_back(static_cast<char>(payload.size() >> (8 * i)));
-    return f + payload;
   }
   const Fitter* Load(const IsolationOptions& o) {
     if (!LoadDirectoryIsolated(&registry_, plugins_.path(), o).ok()) return nullptr;
@@ -334,7 +335,8 @@ class FakeHostTest : public ::testing::Test {
 };
 
 TEST_F(FakeHostTest, GarbageHelloIsARefusal) {
-  EXPECT_EQ(Load(Script("printf '\\005\\000\\000\\000\\001abcd' >&3; exec sleep 5", false)),
+  // A frame of 5 bytes that are no protobuf message.
+  EXPECT_EQ(Load(Script("printf '\\005\\377\\377\\377\\377\\377' >&3; exec sleep 5", false)),
             nullptr);
   ASSERT_EQ(registry_.rejected().size(), 1u);
   EXPECT_THAT(registry_.rejected()[0].reason, HasSubstr("malformed hello"));
@@ -358,7 +360,7 @@ TEST_F(FakeHostTest, HostExitingWhileLoadingIsARefusal) {
 
 TEST_F(FakeHostTest, GarbageReplyFailsTheFit) {
   const Fitter* fake =
-      Load(Script("head -c 4 <&3 >/dev/null; printf '\\003\\000\\000\\000xyz' >&3; exec sleep 30"));
+      Load(Script("head -c 4 <&3 >/dev/null; printf '\\003xyz' >&3; exec sleep 30"));
   ASSERT_NE(fake, nullptr);
   const absl::Time start = absl::Now();
   FitOutcome o = fake->Fit(Series({0, 1, 2}), {}, FitBudget{});
@@ -369,8 +371,8 @@ TEST_F(FakeHostTest, GarbageReplyFailsTheFit) {
 }
 
 TEST_F(FakeHostTest, BadFrameLengthFailsTheFit) {
-  const Fitter* fake =
-      Load(Script("head -c 4 <&3 >/dev/null; printf '\\377\\377\\377\\377' >&3; exec sleep 30"));
+  const Fitter* fake = Load(
+      Script("head -c 4 <&3 >/dev/null; printf '\\377\\377\\377\\377\\017' >&3; exec sleep 30"));
   ASSERT_NE(fake, nullptr);
   FitOutcome o = fake->Fit(Series({0, 1, 2}), {}, FitBudget{});
   EXPECT_EQ(o.status, FitStatus::kFailed);
@@ -401,7 +403,9 @@ TEST_F(FakeHostTest, InconsistentResultIsRefused) {
   run.outcome.loss_name = "sse_cumulative";
   run.outcome.n = 3;
   run.outcome.params = {{"a", std::nan(""), false, std::nullopt}};
-  std::ofstream(dir_.File("reply.bin"), std::ios::binary) << Frame(EncodeFitReply(run));
+  wire::FromHost reply;
+  ToWire(run, reply.mutable_fit());
+  std::ofstream(dir_.File("reply.bin"), std::ios::binary) << *Frame(reply);
   const Fitter* fake = Load(
       Script("head -c 4 <&3 >/dev/null; cat '" + dir_.File("reply.bin") + "' >&3; exec sleep 30"));
   ASSERT_NE(fake, nullptr);
@@ -410,44 +414,108 @@ TEST_F(FakeHostTest, InconsistentResultIsRefused) {
   EXPECT_THAT(o.message, HasSubstr("non-finite parameter"));
 }
 
-TEST(HostProtocolTest, GarbageNeverDecodes) {
-  FitRequest req;
-  req.history = {{0, 1}, {1, 2}};
-  req.options = {{"m", "100"}};
-  req.predict_at = {3, 4};
-  const std::string good = Encode(req);
-  FitRequest back;
-  ASSERT_TRUE(Decode(good, &back).ok());
-  EXPECT_EQ(back.history, req.history);
-  EXPECT_EQ(back.options, req.options);
-  EXPECT_EQ(back.predict_at, req.predict_at);
-  // Every truncation and random bytes fail cleanly, for every decoder.
-  std::mt19937 rng(7);
-  for (size_t cut = 0; cut < good.size(); ++cut) {
-    EXPECT_FALSE(Decode(good.substr(0, cut), &back).ok()) << cut;
+uint64_t Bits(double d) {
+  uint64_t b;
+  std::memcpy(&b, &d, sizeof b);
+  return b;
+}
+
+// What the host reads from a stream holding bytes.
+absl::Status ReadFrom(const std::string& bytes, wire::ToHost* m) {
+  google::protobuf::io::ArrayInputStream in(bytes.data(), static_cast<int>(bytes.size()));
+  return ReadMessage(&in, m);
+}
+
+TEST(HostProtocolTest, DoublesCrossBitExact) {
+  FitRun run;
+  run.outcome.fitter = "f";
+  run.outcome.status = FitStatus::kConverged;
+  const std::vector<double> odd = {-0.0, std::nan("0x5"), std::numeric_limits<double>::denorm_min(),
+                                   -std::numeric_limits<double>::infinity(), 0.1 + 0.2};
+  for (double d : odd) run.outcome.params.push_back({"p", d, false, d});
+  run.outcome.covariance = odd;
+  run.outcome.loss = -0.0;
+  run.outcome.cumulative_sse = -0.0;
+  run.outcome.derived = {{"d", odd[1]}};
+  run.predictions = odd;
+  wire::FromHost m;
+  ToWire(run, m.mutable_fit());
+  absl::StatusOr<std::string> frame = Frame(m);
+  ASSERT_TRUE(frame.ok());
+  size_t prefix = 0;
+  uint32_t size = 0;
+  ASSERT_TRUE(ParseFramePrefix(*frame, &prefix, &size).ok());
+  ASSERT_EQ(prefix + size, frame->size());
+  wire::FromHost back;
+  ASSERT_TRUE(ParseFromHost(frame->substr(prefix), wire::FromHost::kFit, &back).ok());
+  FitRun got;
+  ASSERT_TRUE(FromWire(back.fit(), &got).ok());
+  ASSERT_EQ(got.outcome.params.size(), odd.size());
+  for (size_t i = 0; i < odd.size(); ++i) {
+    EXPECT_EQ(Bits(got.outcome.params[i].value), Bits(odd[i])) << i;
+    EXPECT_EQ(Bits(*got.outcome.params[i].std_error), Bits(odd[i])) << i;
+    EXPECT_EQ(Bits(got.outcome.covariance[i]), Bits(odd[i])) << i;
+    EXPECT_EQ(Bits(got.predictions[i]), Bits(odd[i])) << i;
   }
-  EXPECT_FALSE(Decode(good + "x", &back).ok());
+  EXPECT_EQ(Bits(got.outcome.loss), Bits(-0.0));
+  ASSERT_TRUE(got.outcome.cumulative_sse.has_value());
+  EXPECT_EQ(Bits(*got.outcome.cumulative_sse), Bits(-0.0));
+  EXPECT_EQ(Bits(got.outcome.derived.at(0).second), Bits(odd[1]));
+  // A reply of another kind than expected is refused.
+  EXPECT_FALSE(ParseFromHost(frame->substr(prefix), wire::FromHost::kPredict, &back).ok());
+}
+
+TEST(HostProtocolTest, BrokenFramesNeverDecode) {
+  wire::ToHost req;
+  ToWire(std::vector<SeriesPoint>{{0, 1}, {1, 2}}, req.mutable_fit()->mutable_history());
+  ToWire(FitterOptions{{"m", "100"}}, req.mutable_fit()->mutable_options());
+  req.mutable_fit()->add_predict_at(3);
+  const std::string good = *Frame(req);
+  wire::ToHost back;
+  ASSERT_TRUE(ReadFrom(good, &back).ok());
+  std::vector<SeriesPoint> points;
+  ASSERT_TRUE(FromWire(back.fit().history(), &points).ok());
+  EXPECT_EQ(points, (std::vector<SeriesPoint>{{0, 1}, {1, 2}}));
+  EXPECT_EQ(FromWire(back.fit().options()), (FitterOptions{{"m", "100"}}));
+  // Every truncation fails, and only the empty stream is a clean end.
+  for (size_t cut = 0; cut < good.size(); ++cut) {
+    absl::Status s = ReadFrom(good.substr(0, cut), &back);
+    EXPECT_FALSE(s.ok()) << cut;
+    EXPECT_EQ(absl::IsNotFound(s), cut == 0) << cut;
+    size_t prefix = 0;
+    uint32_t size = 0;
+    ASSERT_TRUE(ParseFramePrefix(good.substr(0, cut), &prefix, &size).ok());
+    EXPECT_TRUE(prefix == 0 || prefix + size > cut) << cut;
+  }
+  // A size over the limit, or no varint, is refused before allocating.
+  const std::string huge("\xff\xff\xff\xff\x0f", 5);
+  EXPECT_EQ(ReadFrom(huge, &back).code(), absl::StatusCode::kInvalidArgument);
+  size_t prefix = 0;
+  uint32_t size = 0;
+  EXPECT_FALSE(ParseFramePrefix(huge, &prefix, &size).ok());
+  EXPECT_FALSE(ParseFramePrefix(std::string(6, '\xff'), &prefix, &size).ok());
+  // Series whose times and values differ in number are refused.
+  wire::Points uneven;
+  uneven.add_t(1);
+  EXPECT_FALSE(FromWire(uneven, &points).ok());
+  // Random bytes never crash a decoder.
+  std::mt19937 rng(7);
   for (int i = 0; i < 2000; ++i) {
     std::string junk(rng() % 64, '\0');
     for (char& c : junk) c = static_cast<char>(rng());
-    if (!junk.empty()) junk[0] = static_cast<char>(1 + rng() % 7);
-    Hello h;
-    FitRun r;
-    PredictRequest p;
-    absl::StatusOr<std::vector<double>> pr;
-    ValidateRequest v;
-    absl::Status vr;
-    (void)Decode(junk, &h);
-    (void)Decode(junk, &back);
-    (void)DecodeFitReply(junk, &r);
-    (void)Decode(junk, &p);
-    (void)DecodePredictReply(junk, &pr);
-    (void)Decode(junk, &v);
-    (void)DecodeValidateReply(junk, &vr);
+    (void)ReadFrom(junk, &back);
+    wire::FromHost m;
+    for (auto kind : {wire::FromHost::kHello, wire::FromHost::kFit, wire::FromHost::kPredict,
+                      wire::FromHost::kValidate}) {
+      if (!ParseFromHost(junk, kind, &m).ok()) continue;
+      FitRun r;
+      absl::StatusOr<std::vector<double>> p;
+      absl::Status v;
+      (void)FromWire(m.fit(), &r);
+      (void)FromWire(m.predict(), &p);
+      (void)FromWire(m.validate(), &v);
+    }
   }
-  // A count larger than the bytes left is refused before allocating.
-  std::string huge = good.substr(0, 1) + std::string("\xff\xff\xff\x7f", 4);
-  EXPECT_FALSE(Decode(huge, &back).ok());
 }
 
 TEST(IsolationTest, HostsDieWithTheirPool) {
