@@ -356,14 +356,17 @@ std::vector<std::string> FitColumnSources() {
 }
 
 std::string CompareToCsv(const v1::CompareModelsResponse& response) {
-  std::vector<std::string> params;
-  std::set<std::string> seen;
+  std::vector<std::string> params, derived;
+  std::set<std::string> seen, seen_derived;
   // Cross-validation horizons in first-seen order.
   std::vector<int> horizons;
   for (const auto& s : response.series()) {
     for (const auto& f : s.fits()) {
       for (const auto& p : f.parameters()) {
         if (seen.insert(p.name()).second) params.push_back(p.name());
+      }
+      for (const auto& d : f.derived()) {
+        if (seen_derived.insert(d.name()).second) derived.push_back(d.name());
       }
       for (const auto& e : f.cv_errors()) {
         if (std::find(horizons.begin(), horizons.end(), e.horizon()) == horizons.end()) {
@@ -376,6 +379,12 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
   for (const FitColumn& c : FitColumns()) {
     if (c.group == "params") {
       for (const auto& p : params) header.push_back("param_" + p);
+    } else if (c.group == "std_errors") {
+      for (const auto& p : params) header.push_back("se_" + p);
+    } else if (c.group == "at_bound") {
+      for (const auto& p : params) header.push_back("at_bound_" + p);
+    } else if (c.group == "derived") {
+      for (const auto& d : derived) header.push_back("derived_" + d);
     } else if (c.group == "cv") {
       if (horizons.empty()) continue;
       header.push_back("cv_score");
@@ -408,11 +417,26 @@ std::string CompareToCsv(const v1::CompareModelsResponse& response) {
           f.status() == v1::FIT_STATUS_CONVERGED || f.status() == v1::FIT_STATUS_MAX_ITERATIONS;
       std::vector<std::string> row;
       for (const FitColumn& c : FitColumns()) {
-        if (c.group == "params") {
+        if (c.group == "params" || c.group == "std_errors" || c.group == "at_bound") {
+          std::map<std::string, const v1::Parameter*> by_name;
+          for (const auto& p : f.parameters()) by_name[p.name()] = &p;
+          for (const auto& name : params) {
+            auto it = by_name.find(name);
+            if (it == by_name.end()) {
+              row.push_back("");
+            } else if (c.group == "params") {
+              row.push_back(Exact(it->second->value()));
+            } else if (c.group == "std_errors") {
+              row.push_back(OptExact(it->second->has_std_error(), it->second->std_error()));
+            } else {
+              row.push_back(it->second->at_bound() ? "true" : "false");
+            }
+          }
+        } else if (c.group == "derived") {
           std::map<std::string, double> values;
-          for (const auto& p : f.parameters()) values[p.name()] = p.value();
-          for (const auto& p : params) {
-            auto it = values.find(p);
+          for (const auto& d : f.derived()) values[d.name()] = d.value();
+          for (const auto& d : derived) {
+            auto it = values.find(d);
             row.push_back(it == values.end() ? "" : Exact(it->second));
           }
         } else if (c.group == "cv") {

@@ -35,6 +35,7 @@ void ToWire(const FitRun& run, wire::FitReply* out) {
     w->set_value(p.value);
     w->set_fixed(p.fixed);
     if (p.std_error) w->set_std_error(*p.std_error);
+    w->set_at_bound(p.at_bound);
   }
   out->mutable_covariance()->Add(o.covariance.begin(), o.covariance.end());
   out->set_covariance_note(o.covariance_note);
@@ -92,7 +93,8 @@ absl::Status FromWire(const wire::FitReply& in, FitRun* out) {
   o.params.clear();
   for (const wire::FitReply::Param& p : in.params()) {
     o.params.push_back({p.name(), p.value(), p.fixed(),
-                        p.has_std_error() ? std::optional<double>(p.std_error()) : std::nullopt});
+                        p.has_std_error() ? std::optional<double>(p.std_error()) : std::nullopt,
+                        p.at_bound()});
   }
   o.covariance.assign(in.covariance().begin(), in.covariance().end());
   o.covariance_note = in.covariance_note();

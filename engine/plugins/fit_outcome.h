@@ -34,6 +34,9 @@ struct FittedParameter {
   double value = 0;
   bool fixed = false;
   std::optional<double> std_error;  // sqrt of the covariance diagonal
+  // The estimate ended on a bound of the fitter's search box: the data do
+  // not determine it (ADOPTION_PARAM_AT_BOUND; ABI 1.1 plugins report it).
+  bool at_bound = false;
 };
 
 // A fit as the plugin reported it, checked by the host. Statistics the host

@@ -323,7 +323,8 @@ FitOutcome Fitter::FitInProcess(const SeriesRecord& series, const FitterOptions&
       return fail(absl::StrCat("plugin returned non-finite parameter ", table_->params[i].name));
     }
     out.params.push_back(
-        {table_->params[i].name, result->params[i], result->fixed[i] != 0, std::nullopt});
+        {table_->params[i].name, result->params[i], result->fixed[i] != 0, std::nullopt,
+         table_->abi_minor >= 1 && (result->param_flags[i] & ADOPTION_PARAM_AT_BOUND) != 0});
   }
   if (result->has_covariance) {
     bool ok = true;

@@ -159,6 +159,7 @@ v1::FitResult ToProto(const FitReport& fit) {
       pp->set_name(p.name);
       pp->set_value(p.value);
       pp->set_fixed(p.fixed);
+      pp->set_at_bound(p.at_bound);
       if (p.std_error) {
         pp->set_std_error(*p.std_error);
         pp->set_ci_low(p.value - kZ95 * *p.std_error);

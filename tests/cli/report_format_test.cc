@@ -63,14 +63,15 @@ TEST(ReportFormatTest, CompareCsvHeaderAndRows) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0],
             "series_id,fitter,status,n,k,sse,rmse,r2,aicc,bic,akaike_weight,winner,"
-            "param_lambda,verdict,message,paper_lambda,paper_mu,paper_sigma,paper_label");
+            "param_lambda,verdict,message,paper_lambda,paper_mu,paper_sigma,paper_label,"
+            "se_lambda,at_bound_lambda");
   EXPECT_EQ(lines[1],
             "org/model,citation,converged,3,3,0.25,0.5,0.99,-3.5,-2,0.8,true,2.25,fits,,"
-            "2.5,0.1,1,Fit the model");
+            "2.5,0.1,1,Fit the model,0.5,false");
   // Not usable: no statistics, no parameters; the paper's fit on every row.
   EXPECT_EQ(lines[2],
             "org/model,logistic,not_fitted,,,,,,,,,false,,fits,\"needs 4 points, has 3\","
-            "2.5,0.1,1,Fit the model");
+            "2.5,0.1,1,Fit the model,,");
 }
 
 TEST(ReportFormatTest, CompareCsvParameterColumnsInFirstSeenOrder) {
@@ -132,9 +133,11 @@ TEST(ReportFormatTest, CompareCsvPooledColumnsOnEveryRow) {
   std::vector<std::string> lines = absl::StrSplit(CompareToCsv(r), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_THAT(lines[0],
-              ::testing::EndsWith(",paper_label,pooled_citation_m,pooled_citation_m_scores"));
-  EXPECT_THAT(lines[1], ::testing::EndsWith(",Fit the model,100,1=1.375;100=1.25;10000=1.5"));
-  EXPECT_THAT(lines[2], ::testing::EndsWith(",Fit the model,100,1=1.375;100=1.25;10000=1.5"));
+              ::testing::EndsWith(",paper_label,se_lambda,at_bound_lambda,pooled_citation_m,"
+                                  "pooled_citation_m_scores"));
+  EXPECT_THAT(lines[1],
+              ::testing::EndsWith(",Fit the model,0.5,false,100,1=1.375;100=1.25;10000=1.5"));
+  EXPECT_THAT(lines[2], ::testing::EndsWith(",Fit the model,,,100,1=1.375;100=1.25;10000=1.5"));
   // Without pooling the columns are absent (the header above is unchanged).
   EXPECT_THAT(CompareToCsv(Sample()), ::testing::Not(HasSubstr("pooled")));
 }
@@ -162,7 +165,7 @@ TEST(ReportFormatTest, FitCsvHasNoVerdict) {
   std::vector<std::string> lines = absl::StrSplit(FitToCsv(fit), '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_THAT(lines[0], StartsWith("series_id,fitter,status,"));
-  EXPECT_THAT(lines[1], ::testing::EndsWith(",0.8,true,2.25,,,,,,"));
+  EXPECT_THAT(lines[1], ::testing::EndsWith(",0.8,true,2.25,,,,,,,0.5,false"));
   EXPECT_THAT(lines[1], ::testing::Not(HasSubstr("unspecified")));
 }
 
@@ -453,7 +456,10 @@ TEST(FitColumnsTest, EverySourceResolves) {
   ASSERT_GE(sources.size(), 10u);
   int groups = 0;
   for (const std::string& source : sources) {
-    if (source == "@params" || source == "@cv") {
+    if (source[0] == '@') {
+      // Every group the renderers know, and no other.
+      EXPECT_THAT(source,
+                  ::testing::AnyOf("@params", "@cv", "@std_errors", "@at_bound", "@derived"));
       ++groups;
       continue;
     }
@@ -469,7 +475,7 @@ TEST(FitColumnsTest, EverySourceResolves) {
       EXPECT_EQ(scope, "meta") << source;
     }
   }
-  EXPECT_EQ(groups, 2);
+  EXPECT_EQ(groups, 5);
 }
 
 }  // namespace

@@ -136,5 +136,53 @@ TEST_F(PredictTest, BadInputNamesTheField) {
   }
 }
 
+// A parameter the data leave undetermined ends on a bound of the fitter's
+// box: the fit says so per parameter (Parameter.at_bound, ABI 1.1
+// param_flags), in agreement with its message, in process and through the
+// fitter host.
+TEST_F(PredictTest, AParameterAtABoundIsFlagged) {
+  ServerProcess isolated(ServerProcess::Options{ADOPTIOND,
+                                                dir_.File("isolated.db"),
+                                                ADOPTION_TEST_PLUGIN_DIR,
+                                                {"--plugin-isolation", "process"}});
+  ASSERT_TRUE(isolated.Start()) << isolated.log();
+  CommandResult r = RunCommand({ADOPTCTL, "--server", isolated.address(), "load-csv",
+                                std::string(ADOPTION_DATA_DIR) + "/Meta.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::unique_ptr<v1::AdoptionService::Stub> isolated_stub = isolated.NewStub();
+  struct Case {
+    const char* series;
+    const char* fitter;
+    std::vector<std::string> at_bound;
+  };
+  // MobileLLM-125M is still accelerating: the citation model's fitness
+  // lambda runs to its upper bound and Bass's imitation q to its bound.
+  const Case cases[] = {{"facebook/MobileLLM-125M", "citation", {"lambda"}},
+                        {"facebook/MobileLLM-125M", "bass", {"q"}},
+                        {kSeries, "citation", {}}};
+  for (v1::AdoptionService::Stub* stub : {stub_.get(), isolated_stub.get()}) {
+    for (const Case& c : cases) {
+      SCOPED_TRACE(std::string(c.series) + " " + c.fitter);
+      grpc::ClientContext ctx;
+      v1::FitRequest req;
+      req.set_series_id(c.series);
+      req.set_fitter(c.fitter);
+      v1::FitResponse fit;
+      grpc::Status st = stub->Fit(&ctx, req, &fit);
+      ASSERT_TRUE(st.ok()) << st.error_message();
+      std::vector<std::string> flagged;
+      for (const auto& p : fit.result().parameters()) {
+        if (p.at_bound()) flagged.push_back(p.name());
+      }
+      EXPECT_EQ(flagged, c.at_bound);
+      if (c.at_bound.empty()) {
+        EXPECT_THAT(fit.result().message(), ::testing::Not(HasSubstr("at bound")));
+      } else {
+        EXPECT_THAT(fit.result().message(), HasSubstr("unidentified (at bound): " + c.at_bound[0]));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace adoption

@@ -177,8 +177,12 @@ TEST(FitterRegistryAbiTest, PluginsDeclarePooledOptionsAndTheForecastReference) 
   ASSERT_NE(registry.Find("citation")->pooled_option("m"), nullptr);
   EXPECT_TRUE(registry.Find("naive")->forecast_reference());
   for (const Fitter* f : registry.fitters()) {
-    if (f->name() != "naive") EXPECT_FALSE(f->forecast_reference()) << f->name();
-    if (f->name() != "citation") EXPECT_TRUE(f->pooled_options().empty()) << f->name();
+    if (f->name() != "naive") {
+      EXPECT_FALSE(f->forecast_reference()) << f->name();
+    }
+    if (f->name() != "citation") {
+      EXPECT_TRUE(f->pooled_options().empty()) << f->name();
+    }
   }
 }
 

@@ -253,11 +253,14 @@ class Parameter:
     ci_low: Optional[float] = None
     ci_high: Optional[float] = None
     fixed: bool = False
+    # The estimate ended on a bound of the fitter's box: the data do not
+    # determine it (the fit's message names it too).
+    at_bound: bool = False
 
     @classmethod
     def from_proto(cls, m) -> "Parameter":
         return cls(m.name, m.value, _opt(m, "std_error"), _opt(m, "ci_low"),
-                   _opt(m, "ci_high"), m.fixed)
+                   _opt(m, "ci_high"), m.fixed, m.at_bound)
 
 
 @dataclass(frozen=True)
@@ -658,7 +661,7 @@ class CompareReport:
 def _fit_layout() -> List[Tuple[str, str, str, str]]:
     """The fit columns (proto/adoption/v1/fit_columns.txt, copied beside the
     stubs by clients/python/build-stubs): (column, scope, field, shown) per
-    line, ("@params" or "@cv", "", "", "") for a group. The same layout as
+    line, ("@params", "@cv", ... , "", "", "") for a group. The same layout as
     adoptctl's CSV, read from the same file."""
     global _FIT_LAYOUT
     if _FIT_LAYOUT is None:
@@ -702,11 +705,15 @@ def _fit_rows(pairs: Iterable[Tuple[Optional[SeriesReport], FitResult]]) -> List
     layout (_fit_layout), then rank, loss and company."""
     pairs = list(pairs)
     params: List[str] = []
+    derived: List[str] = []
     horizons: List[int] = []
     for _, f in pairs:
         for p in f.parameters:
             if p.name not in params:
                 params.append(p.name)
+        for d in f.derived:
+            if d not in derived:
+                derived.append(d)
         for e in f.cv_errors:
             if e.horizon not in horizons:
                 horizons.append(e.horizon)
@@ -724,6 +731,19 @@ def _fit_rows(pairs: Iterable[Tuple[Optional[SeriesReport], FitResult]]) -> List
                 values = f.params
                 for p in params:
                     r["param_" + p] = values.get(p, nan)
+            elif column == "@std_errors":
+                by_name = {p.name: p for p in f.parameters}
+                for p in params:
+                    q = by_name.get(p)
+                    r["se_" + p] = num(q.std_error) if q is not None else nan
+            elif column == "@at_bound":
+                by_name = {p.name: p for p in f.parameters}
+                for p in params:
+                    q = by_name.get(p)
+                    r["at_bound_" + p] = q.at_bound if q is not None else nan
+            elif column == "@derived":
+                for d in derived:
+                    r["derived_" + d] = f.derived.get(d, nan)
             elif column == "@cv":
                 if not horizons:
                     continue

@@ -220,13 +220,20 @@ def test_to_pandas_matches_adoptctl_csv(address, mistral_report):
         else:
             assert [str(v) if v == v else "" for v in mine] == \
                 [str(v) if v == v else "" for v in other], col
-    for col in ("param_lambda", "param_K", "param_M", "cv_score", "mase_h1", "mase_h6"):
+    for col in ("param_lambda", "param_K", "param_M", "cv_score", "mase_h1", "mase_h6",
+                "se_lambda", "at_bound_lambda", "derived_c_inf"):
         assert col in df.columns
+    # The flags agree with the fits' messages.
+    flags = df[[c for c in df.columns if c.startswith("at_bound_")]]
+    assert ((flags == True).any(axis=1) ==  # noqa: E712 - object column of bools and NaN
+            df.message.str.contains("unidentified (at bound)", regex=False)).all()
     winners = df[df.winner]
     assert dict(zip(winners.series_id, winners.fitter)) == mistral_report.winners()
     row = df[(df.series_id == "mistralai/Mistral-7B-v0.1") & (df.fitter == "citation")].iloc[0]
     fit = mistral_report["mistralai/Mistral-7B-v0.1"].fit("citation")
     assert row.r2 == fit.r2 and row.param_lambda == fit.params["lambda"]
+    assert row.se_lambda == fit.param("lambda").std_error
+    assert row.derived_c_inf == fit.derived["c_inf"]
     assert row.status == "converged" and row.verdict == "fits"
     assert math.isnan(df[df.status == "not_fitted"].r2.iloc[0])
     series_df = mistral_report.series_to_pandas()

@@ -26,8 +26,9 @@
  *     unchanged.
  *
  * History: 1.0 the first version. 1.1 appends pooled options (an option the
- * host may choose for a whole batch, adoption_pooled_option_v1) and the
- * forecast-reference flag (ADOPTION_FITTER_FLAG_FORECAST_REFERENCE).
+ * host may choose for a whole batch, adoption_pooled_option_v1), the
+ * forecast-reference flag (ADOPTION_FITTER_FLAG_FORECAST_REFERENCE) and
+ * per-parameter flags in the fit result (param_flags: at a bound).
  *
  * Units: times are months since the base model's creation (month index, may be
  * fractional); values are cumulative counts. A fitter that works in other
@@ -136,7 +137,16 @@ typedef struct adoption_fit_result_v1 {
   uint32_t num_derived;
   char derived_names[ADOPTION_MAX_DERIVED][ADOPTION_NAME_LEN];
   double derived[ADOPTION_MAX_DERIVED];
+
+  /* --- ABI 1.1: write only when struct_size covers them (a 1.0 host passes
+   * a struct that ends before) --- */
+  /* Per parameter, descriptor order: ADOPTION_PARAM_* flags. */
+  uint32_t param_flags[ADOPTION_MAX_PARAMS];
 } adoption_fit_result_v1;
+
+/* param_flags: the estimate ended on a bound of the fitter's search box, so
+ * the data do not determine it (its standard error means nothing). */
+#define ADOPTION_PARAM_AT_BOUND 0x1u
 
 typedef struct adoption_param_spec_v1 {
   const char* name;        /* identifier, e.g. "lambda" */

@@ -129,9 +129,12 @@ struct Entry {
                   size_t num_options, const adoption_budget_v1* budget,
                   adoption_fit_result_v1* result) noexcept {
     if (result == nullptr) return;
-    // A v1.0 host always passes the full struct; anything smaller is a host
-    // bug and only the leading status/message fields are safe to write.
-    if (result->struct_size != 0 && result->struct_size < sizeof(adoption_fit_result_v1)) {
+    // A host passes at least the 1.0 struct (everything before the 1.1
+    // param_flags, which are written only when struct_size covers them);
+    // anything smaller is a host bug and only the leading status/message
+    // fields are safe to write.
+    if (result->struct_size != 0 &&
+        result->struct_size < offsetof(adoption_fit_result_v1, param_flags)) {
       if (result->struct_size >= offsetof(adoption_fit_result_v1, params)) {
         SetStatus(result, ADOPTION_FIT_FAILED, "result struct too small");
       }

@@ -8,6 +8,15 @@
 namespace adoption {
 namespace sdk {
 
+// Sets a flag of parameter r (ABI 1.1), when the host's struct has room.
+inline void SetParamFlag(adoption_fit_result_v1* result, int r, uint32_t flag) {
+  if (result->struct_size >=
+          offsetof(adoption_fit_result_v1, param_flags) + sizeof(result->param_flags) &&
+      r >= 0 && r < ADOPTION_MAX_PARAMS) {
+    result->param_flags[r] |= flag;
+  }
+}
+
 // Sets status and message in one go.
 inline void SetStatus(adoption_fit_result_v1* result, adoption_fit_status_v1 status,
                       std::string_view message) {
@@ -290,13 +299,20 @@ bool FillCurveResult(const Model& model, const SeriesView& s,
                                    clamped, options.poisson_floor));
     }
   }
-  // Name the parameters the data left undetermined.
+  // Name the parameters the data left undetermined, in the message and (ABI
+  // 1.1) in param_flags: a reported parameter is at a bound when it depends
+  // on an internal one that is.
   std::vector<int> at = ParamsAtBounds(model, fit.best.theta);
   if (!at.empty()) {
     std::string msg = result->message;
     msg += "; unidentified (at bound):";
     for (int j : at) msg += std::string(" ") + model.InternalName(j);
     CopyString(msg, result->message);
+    for (int r = 0; r < reported.count; ++r) {
+      for (int j : at) {
+        if (reported.jacobian(r, j) != 0) SetParamFlag(result, r, ADOPTION_PARAM_AT_BOUND);
+      }
+    }
   }
   return true;
 }
