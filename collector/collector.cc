@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "collector/months.h"
 #include "nlohmann/json.hpp"
 
@@ -241,6 +242,10 @@ v1::Series ToSeries(const BaseCollection& c, const std::string& relation,
   v1::Series s;
   s.set_id(SeriesIdFor(c.canonical_id, relation));
   s.set_unit(relation == "finetune" ? "finetunes" : "derived models");
+  // Point k is k calendar months after creation (CumulativeByMonth): the
+  // origin is the creation's UTC date.
+  s.set_origin(absl::FormatTime("%Y-%m-%d", c.created_at, absl::UTCTimeZone()));
+  s.set_time_unit(v1::TIME_UNIT_MONTH);
   auto& m = *s.mutable_metadata();
   const size_t slash = c.canonical_id.find('/');
   const std::string author =

@@ -299,14 +299,23 @@ int Append(adoption::AdoptionClient& client, const Args& args) {
   for (size_t i = 0; i < args.points.size(); ++i) {
     const std::string& p = args.points[i];
     const size_t eq = p.find('=');
+    const std::string when = p.substr(0, eq == std::string::npos ? 0 : eq);
+    // A date (YYYY-MM-DD, read on the series' origin by the server) or a t.
+    const bool is_date = when.size() == 10 && when[4] == '-' && when[7] == '-';
     double t = 0, value = 0;
-    if (eq == std::string::npos || !absl::SimpleAtod(p.substr(0, eq), &t) ||
+    if (eq == std::string::npos || (!is_date && !absl::SimpleAtod(when, &t)) ||
         !absl::SimpleAtod(p.substr(eq + 1), &value)) {
       return FailUsage(absl::InvalidArgumentError(
-          absl::StrCat("--point ", p, ": expected MONTH=VALUE, e.g. --point 14=5300")));
+          absl::StrCat("--point ", p,
+                       ": expected MONTH=VALUE or DATE=VALUE, e.g. --point 14=5300 or --point "
+                       "2024-09-18=5300")));
     }
     auto* point = req.add_points();
-    point->set_t(t);
+    if (is_date) {
+      point->set_date(when);
+    } else {
+      point->set_t(t);
+    }
     point->set_value(value);
   }
   if (args.expected_revision >= 0) req.set_expected_revision(args.expected_revision);
@@ -549,7 +558,10 @@ int main(int argc, char** argv) {
       "another value at a stored month, a point before the end or a decrease is refused and "
       "nothing changes. Metadata is kept.");
   append->add_option("--series", args.id, "series id")->required();
-  append->add_option("--point", args.points, "MONTH=VALUE, repeatable, in increasing month")
+  append
+      ->add_option("--point", args.points,
+                   "MONTH=VALUE or DATE=VALUE (YYYY-MM-DD, for a series with an origin date), "
+                   "repeatable, in increasing time")
       ->required();
   append
       ->add_option("--expected-revision", args.expected_revision,

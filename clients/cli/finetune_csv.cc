@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 
 namespace adoption::cli {
 namespace {
@@ -90,6 +91,21 @@ const std::map<std::string, std::string>& MetadataColumns() {
   };
   return *columns;
 }
+// The calendar date (UTC) of a created_at such as "2023-07-25 13:25:51+00:00"
+// (or with "T", "Z", a fraction): the series' origin, since k-month is k
+// months after creation. "" when it is not such a time.
+std::string OriginOf(const std::string& created_at) {
+  for (const char* format :
+       {"%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
+    absl::Time t;
+    std::string err;
+    if (absl::ParseTime(format, created_at, absl::UTCTimeZone(), &t, &err)) {
+      return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone());
+    }
+  }
+  return "";
+}
+
 // Columns whose values must be numbers when present.
 const std::set<std::string>& NumericColumns() {
   static const auto* columns = new std::set<std::string>{"lambda_i", "mu_i", "sigma_i", "sort_key"};
@@ -225,7 +241,9 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_
       if (it != MetadataColumns().end()) {
         (*series.mutable_metadata())[it->second] = cell;
       }
+      if (name == "created_at") series.set_origin(OriginOf(cell));
     }
+    series.set_time_unit(adoption::v1::TIME_UNIT_MONTH);
     absl::string_view base = file_name;
     if (size_t slash = base.rfind('/'); slash != absl::string_view::npos) {
       base.remove_prefix(slash + 1);

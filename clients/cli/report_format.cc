@@ -780,12 +780,17 @@ std::string ForecastToTable(const v1::ForecastResponse& r) {
     }
     absl::StrAppend(&out, "weights: ", absl::StrJoin(w, ", "), "\n");
   }
-  Table t({"t", "value", "lower", "upper", "P(>=10x)"});
+  const bool dated = r.points_size() > 0 && !r.points(0).date().empty();
+  std::vector<std::string> header = {"t", "value", "lower", "upper", "P(>=10x)"};
+  if (dated) header.insert(header.begin() + 1, "date");
+  Table t(header);
   for (const auto& p : r.points()) {
-    t.AddRow({Num(p.t()), Num(p.value()), Opt(p.has_lower(), p.lower()),
-              Opt(p.has_upper(), p.upper()),
-              p.has_tenfold_probability() ? absl::StrFormat("%.1f%%", 100 * p.tenfold_probability())
-                                          : std::string()});
+    std::vector<std::string> row = {
+        Num(p.t()), Num(p.value()), Opt(p.has_lower(), p.lower()), Opt(p.has_upper(), p.upper()),
+        p.has_tenfold_probability() ? absl::StrFormat("%.1f%%", 100 * p.tenfold_probability())
+                                    : std::string()};
+    if (dated) row.insert(row.begin() + 1, p.date());
+    t.AddRow(row);
   }
   out += t.Render();
   for (const auto& w : r.warnings()) absl::StrAppend(&out, "warning: ", w, "\n");
@@ -793,10 +798,10 @@ std::string ForecastToTable(const v1::ForecastResponse& r) {
 }
 
 std::string ForecastToCsv(const v1::ForecastResponse& r) {
-  std::string out = "series_id,fitter,t,value,lower,upper,tenfold_probability\n";
+  std::string out = "series_id,fitter,t,date,value,lower,upper,tenfold_probability\n";
   for (const auto& p : r.points()) {
-    absl::StrAppend(&out, CsvCell(r.series_id()), ",", r.fitter(), ",", Exact(p.t()), ",",
-                    Exact(p.value()), ",", OptExact(p.has_lower(), p.lower()), ",",
+    absl::StrAppend(&out, CsvCell(r.series_id()), ",", r.fitter(), ",", Exact(p.t()), ",", p.date(),
+                    ",", Exact(p.value()), ",", OptExact(p.has_lower(), p.lower()), ",",
                     OptExact(p.has_upper(), p.upper()), ",",
                     OptExact(p.has_tenfold_probability(), p.tenfold_probability()), "\n");
   }
@@ -861,21 +866,29 @@ std::string SeriesListToCsv(const std::vector<v1::Series>& series) {
 }
 
 std::string SeriesPointsToCsv(const v1::Series& s) {
-  std::string out = "series_id,t,value\n";
+  std::string out = "series_id,t,date,value\n";
   for (const auto& p : s.points()) {
-    absl::StrAppend(&out, CsvCell(s.id()), ",", Exact(p.t()), ",", Exact(p.value()), "\n");
+    absl::StrAppend(&out, CsvCell(s.id()), ",", Exact(p.t()), ",", p.date(), ",", Exact(p.value()),
+                    "\n");
   }
   return out;
 }
 
 std::string SeriesToTable(const v1::Series& s) {
+  const bool dated = !s.origin().empty();
   std::string out = absl::StrCat("series ", s.id(), " (unit ", s.unit().empty() ? "-" : s.unit(),
+                                 ", t in ", s.time_unit() == v1::TIME_UNIT_DAY ? "days" : "months",
+                                 dated ? absl::StrCat(" since ", s.origin()) : std::string(),
                                  ", revision ", s.revision(), ")\n");
   // Sorted: a protobuf map's iteration order changes from run to run.
   const std::map<std::string, std::string> metadata(s.metadata().begin(), s.metadata().end());
   for (const auto& [k, v] : metadata) absl::StrAppend(&out, "  ", k, ": ", v, "\n");
-  Table t({"t", "value"});
-  for (const auto& p : s.points()) t.AddRow({Num(p.t()), Num(p.value())});
+  Table t(dated ? std::vector<std::string>{"t", "date", "value"}
+                : std::vector<std::string>{"t", "value"});
+  for (const auto& p : s.points()) {
+    t.AddRow(dated ? std::vector<std::string>{Num(p.t()), p.date(), Num(p.value())}
+                   : std::vector<std::string>{Num(p.t()), Num(p.value())});
+  }
   return out + t.Render();
 }
 

@@ -121,7 +121,8 @@ std::string SeriesListToTable(const std::vector<v1::Series>& series);
 // id,revision,points,last_value, then one column per metadata key (sorted).
 std::string SeriesListToCsv(const std::vector<v1::Series>& series);
 std::string SeriesToTable(const v1::Series& series);
-// series_id,t,value per point, full precision.
+// series_id,t,date,value per point, full precision (date empty without an
+// origin).
 std::string SeriesPointsToCsv(const v1::Series& series);
 
 // A CSV cell for text: quoted if it holds a comma, quote or newline (RFC

@@ -572,3 +572,44 @@ func TestAppendPointsAndRevisions(t *testing.T) {
 		t.Errorf("warnings %q", up.Warnings)
 	}
 }
+
+func TestCalendarDates(t *testing.T) {
+	c, ctx := dial(t, ac.Options{}), testContext(t)
+	id := "go/calendar-test"
+	s := ac.NewDatedSeries(id, "2024-01-31", pb.TimeUnit_TIME_UNIT_MONTH,
+		[]string{"2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30"}, []float64{0, 5, 12, 20})
+	if _, err := c.UpsertSeries(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	defer c.DeleteSeries(ctx, &pb.DeleteSeriesRequest{Id: id})
+	got, err := c.GetSeries(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Origin != "2024-01-31" || got.TimeUnit != pb.TimeUnit_TIME_UNIT_MONTH {
+		t.Errorf("calendar %q %v", got.Origin, got.TimeUnit)
+	}
+	for i, p := range got.Points {
+		if p.T != float64(i) || p.Date != s.Points[i].Date {
+			t.Errorf("point %d: t %v date %q", i, p.T, p.Date)
+		}
+	}
+	if _, err := c.AppendPoints(ctx, &pb.AppendPointsRequest{SeriesId: id,
+		Points: []*pb.Point{{Date: "2024-05-31", Value: 26}}}); err != nil {
+		t.Fatal(err)
+	}
+	fc, err := c.Forecast(ctx, &pb.ForecastRequest{SeriesId: id, Fitter: "naive", Horizon: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fc.Points) != 2 || fc.Points[0].T != 5 || fc.Points[0].Date != "2024-06-30" ||
+		fc.Points[1].Date != "2024-07-31" {
+		t.Errorf("forecast points %v", fc.Points)
+	}
+	_, err = c.AppendPoints(ctx, &pb.AppendPointsRequest{SeriesId: id,
+		Points: []*pb.Point{{Date: "2023-12-31", Value: 30}}})
+	var e *ac.Error
+	if !errors.As(err, &e) || e.Field != "points[0].date" {
+		t.Errorf("date before the origin: %v", err)
+	}
+}

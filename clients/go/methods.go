@@ -231,14 +231,31 @@ func SelectByMetadata(keyValues ...string) *pb.SeriesSelector {
 	return &pb.SeriesSelector{MetadataFilter: m}
 }
 
+// NewDatedSeries builds a series with calendar time: origin is the date of
+// t = 0 ("YYYY-MM-DD"), unit pb.TimeUnit_TIME_UNIT_MONTH or _DAY, and each
+// point is given by its date ("YYYY-MM-DD"); the server turns dates into t
+// (a month is a calendar month from the origin's day, clamped to the month's
+// end) and returns every point with both. It panics if the lengths differ.
+func NewDatedSeries(id, origin string, unit pb.TimeUnit, dates []string, values []float64) *pb.Series {
+	if len(dates) != len(values) {
+		panic("adoptionclient.NewDatedSeries: dates and values differ in length")
+	}
+	s := &pb.Series{Id: id, Origin: origin, TimeUnit: unit, Points: make([]*pb.Point, len(dates))}
+	for i := range dates {
+		s.Points[i] = &pb.Point{Date: dates[i], Value: values[i]}
+	}
+	return s
+}
+
 // NewSeries builds a series from parallel slices of times (months since the
-// base model's creation) and cumulative values. It panics if the lengths
+// base model's creation) and cumulative values, without an origin date (the
+// server returns its unit as MONTH, as set here). It panics if the lengths
 // differ (a programming error).
 func NewSeries(id string, t, values []float64) *pb.Series {
 	if len(t) != len(values) {
 		panic("adoptionclient.NewSeries: t and values differ in length")
 	}
-	s := &pb.Series{Id: id, Points: make([]*pb.Point, len(t))}
+	s := &pb.Series{Id: id, TimeUnit: pb.TimeUnit_TIME_UNIT_MONTH, Points: make([]*pb.Point, len(t))}
 	for i := range t {
 		s.Points[i] = &pb.Point{T: t[i], Value: values[i]}
 	}

@@ -1,5 +1,7 @@
 #include "engine/forecast/forecaster.h"
 
+#include "engine/store/calendar.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -255,10 +257,12 @@ void AttachPoints(const ForecastFits& fits, const Served& served, double level,
   bool raised = false;
   // The point where a tenfold surge beyond the interval is likeliest.
   const ForecastPoint* surge = nullptr;
+  const SeriesCalendar calendar(fits.series());
   result->points.reserve(fits.t().size());
   for (size_t i = 0; i < fits.t().size(); ++i) {
     ForecastPoint p;
     p.t = fits.t()[i];
+    p.date = calendar.DateAt(p.t);
     if (served.values[i] < last) raised = true;
     p.value = std::max(served.values[i], last);
     if (intervals) {
@@ -299,7 +303,7 @@ void AttachPoints(const ForecastFits& fits, const Served& served, double level,
 
 }  // namespace
 
-absl::StatusOr<std::vector<double>> Forecaster::Predict(const PredictRequest& request) const {
+absl::StatusOr<PredictResult> Forecaster::Predict(const PredictRequest& request) const {
   constexpr size_t kMaxTimes = 10000;
   constexpr double kMaxT = 10000;
   absl::StatusOr<const Fitter*> fitter = registry_->Get(request.fitter, "fitter");
@@ -324,8 +328,9 @@ absl::StatusOr<std::vector<double>> Forecaster::Predict(const PredictRequest& re
   }
   for (size_t i = 0; i < request.t.size(); ++i) {
     if (!(request.t[i] >= 0 && request.t[i] <= kMaxT)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "t[", i, "]: must be a number of months in [0, ", kMaxT, "], got ", request.t[i]));
+      return absl::InvalidArgumentError(
+          absl::StrCat("t[", i, "]: must be a time (months, or the series' unit) in [0, ", kMaxT,
+                       "], got ", request.t[i]));
     }
   }
   absl::StatusOr<SeriesRecord> series = store_->Get(request.series_id);
@@ -339,7 +344,16 @@ absl::StatusOr<std::vector<double>> Forecaster::Predict(const PredictRequest& re
   for (size_t i = 0; i < names.size(); ++i) {
     outcome.params.push_back({names[i], request.parameters[i], false, std::nullopt});
   }
-  return (*fitter)->Predict(outcome, request.options, *series, request.t);
+  PredictResult result;
+  absl::StatusOr<std::vector<double>> values =
+      (*fitter)->Predict(outcome, request.options, *series, request.t);
+  if (!values.ok()) return values.status();
+  result.values = *std::move(values);
+  const SeriesCalendar calendar(*series);
+  if (calendar.has_dates()) {
+    for (double t : request.t) result.dates.push_back(calendar.DateAt(t));
+  }
+  return result;
 }
 
 Forecaster::Forecaster(SeriesStore* store, const FitterRegistry* registry, Planner* planner,

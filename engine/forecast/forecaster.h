@@ -63,6 +63,8 @@ struct ForecastRequest {
 
 struct ForecastPoint {
   double t = 0;
+  // "YYYY-MM-DD" when the series has an origin (engine/store/calendar.h).
+  std::string date;
   double value = 0;
   // Absent when no interval could be made (interval_method "none").
   std::optional<double> lower;
@@ -98,6 +100,12 @@ struct PredictRequest {
   std::vector<double> t;
 };
 
+struct PredictResult {
+  std::vector<double> values;  // at each requested t
+  // The date of each t when the series has an origin; empty otherwise.
+  std::vector<std::string> dates;
+};
+
 class Forecaster {
  public:
   // store, registry and planner are not owned and must outlive it.
@@ -113,7 +121,7 @@ class Forecaster {
   // series' history. INVALID_ARGUMENT naming the field (fitter, options,
   // parameters, t), NOT_FOUND for the series, INTERNAL with the plugin's
   // reason when it cannot evaluate them.
-  absl::StatusOr<std::vector<double>> Predict(const PredictRequest& request) const;
+  absl::StatusOr<PredictResult> Predict(const PredictRequest& request) const;
 
  private:
   SeriesStore* store_;

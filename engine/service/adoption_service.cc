@@ -16,6 +16,7 @@
 #include "engine/service/page_token.h"
 #include "engine/service/report_proto.h"
 #include "engine/service/series_proto.h"
+#include "engine/store/calendar.h"
 #include "spdlog/spdlog.h"
 
 namespace adoption {
@@ -75,6 +76,8 @@ std::string ShrinkWarning(const Replacement& r) {
     absl::StrAppend(&what, what.empty() ? "" : "; ", "metadata ",
                     absl::StrJoin(r.dropped_keys, ", "), " dropped");
   }
+  if (!r.calendar_change.empty())
+    absl::StrAppend(&what, what.empty() ? "" : "; ", r.calendar_change);
   return absl::StrCat("series[", r.index, "] (\"", r.id, "\"): ", what,
                       r.removed_t.empty() ? "" : "; to add new points, use AppendPoints");
 }
@@ -168,8 +171,20 @@ grpc::Status AdoptionServiceImpl::UpsertSeries(grpc::ServerContext* context,
     batch.reserve(request->series_size());
     std::map<std::string, int> seen;
     for (int i = 0; i < request->series_size(); ++i) {
-      SeriesRecord r = FromProto(request->series(i));
+      const v1::Series& in = request->series(i);
       const std::string prefix = absl::StrCat("series[", i, "]");
+      if (absl::Status s = CheckTimeUnit(in.time_unit(), absl::StrCat(prefix, ".time_unit"));
+          !s.ok()) {
+        return s;
+      }
+      SeriesRecord r = FromProto(in);
+      if (absl::Status s = ValidateOrigin(r.origin, absl::StrCat(prefix, ".origin")); !s.ok()) {
+        return s;
+      }
+      if (absl::Status s = ResolveDates(in.points(), r, absl::StrCat(prefix, ".points"), &r.points);
+          !s.ok()) {
+        return s;
+      }
       if (absl::Status s = ValidateSeries(r, options_.series_limits, prefix); !s.ok()) return s;
       auto [it, inserted] = seen.emplace(r.id, i);
       if (!inserted) {
@@ -210,6 +225,18 @@ grpc::Status AdoptionServiceImpl::AppendPoints(grpc::ServerContext* context,
     SeriesRecord points;
     points.id = request->series_id();
     for (const auto& p : request->points()) points.points.push_back({p.t(), p.value()});
+    // Points given by date read on the stored series' calendar (an origin
+    // is set when a series is written whole, so reading it first is safe).
+    bool dated = false;
+    for (const auto& p : request->points()) dated = dated || !p.date().empty();
+    if (dated) {
+      absl::StatusOr<SeriesRecord> stored = store_->Get(request->series_id());
+      if (!stored.ok()) return InField(stored.status(), "series_id");
+      if (absl::Status s = ResolveDates(request->points(), *stored, "points", &points.points);
+          !s.ok()) {
+        return s;
+      }
+    }
     if (absl::Status s = ValidateSeries(points, options_.series_limits, ""); !s.ok()) return s;
     AppendOptions append;
     if (request->has_expected_revision()) append.expected_revision = request->expected_revision();
@@ -416,9 +443,10 @@ grpc::Status AdoptionServiceImpl::Predict(grpc::ServerContext* context,
     }
     const PredictRequest predict = FromProto(*request);
     if (absl::Status s = ValidateFitterOptions(predict.options, "options"); !s.ok()) return s;
-    absl::StatusOr<std::vector<double>> values = forecaster_.Predict(predict);
-    if (!values.ok()) return values.status();
-    response->mutable_values()->Add(values->begin(), values->end());
+    absl::StatusOr<PredictResult> result = forecaster_.Predict(predict);
+    if (!result.ok()) return result.status();
+    response->mutable_values()->Add(result->values.begin(), result->values.end());
+    for (std::string& d : result->dates) response->add_dates(std::move(d));
     return absl::OkStatus();
   });
 }

@@ -280,6 +280,7 @@ void ToProto(const ForecastResult& result, v1::ForecastResponse* response) {
   for (const ForecastPoint& p : result.points) {
     auto* pp = response->add_points();
     pp->set_t(p.t);
+    pp->set_date(p.date);
     pp->set_value(p.value);
     if (p.lower) pp->set_lower(*p.lower);
     if (p.upper) pp->set_upper(*p.upper);

@@ -32,7 +32,9 @@
 namespace adoption {
 
 // An update that removed what the stored series had: points (a series
-// replaced by a shorter one, e.g. only its newest month) or metadata keys.
+// replaced by a shorter one, e.g. only its newest month), metadata keys, or
+// its calendar (an origin removed or moved, the time unit changed: every
+// point's date changes).
 // Upsert replaces whole series on purpose; callers warn about these.
 struct Replacement {
   std::string id;
@@ -41,6 +43,7 @@ struct Replacement {
   size_t new_points = 0;
   std::vector<double> removed_t;          // t of stored points no longer there
   std::vector<std::string> dropped_keys;  // metadata keys no longer there
+  std::string calendar_change;            // e.g. "origin 2024-01-05 removed"; "" if none
 };
 
 struct UpsertOptions {

@@ -1,5 +1,7 @@
 #include "engine/store/validation.h"
 
+#include "engine/store/calendar.h"
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -272,6 +274,10 @@ absl::Status ValidateSeries(const SeriesRecord& s, const SeriesLimits& limits,
     return st;
   }
 
+  if (absl::Status st = ValidateOrigin(s.origin, FieldPath(field_prefix, "origin")); !st.ok()) {
+    return st;
+  }
+
   const std::string metadata_field = FieldPath(field_prefix, "metadata");
   if (s.metadata.size() > static_cast<size_t>(limits.max_metadata_entries)) {
     return Invalid(metadata_field, absl::StrCat("must have at most ", limits.max_metadata_entries,
@@ -315,6 +321,7 @@ absl::Status CheckStoredSeries(const SeriesRecord& s) {
     st = CheckText(s.id, "id", /*allow_line_breaks=*/false);
   }
   if (st.ok()) st = CheckText(s.unit, "unit", /*allow_line_breaks=*/false);
+  if (st.ok()) st = ValidateOrigin(s.origin, "origin");
   for (auto it = s.metadata.begin(); st.ok() && it != s.metadata.end(); ++it) {
     const std::string entry_field =
         absl::StrCat("metadata[\"", absl::Utf8SafeCHexEscape(it->first), "\"]");

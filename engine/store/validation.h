@@ -52,6 +52,7 @@ struct SeriesLimits {
 //   - id: see ValidateSeriesId().
 //   - unit: at most max_unit_bytes, valid UTF-8, no control characters; may
 //     be empty.
+//   - origin: empty or a date YYYY-MM-DD (ValidateOrigin, calendar.h).
 //   - metadata: at most max_metadata_entries; keys non-empty, at most
 //     max_key_bytes, only [A-Za-z0-9_.-]; values at most max_value_bytes,
 //     valid UTF-8, no control characters except tab, LF and CR.

@@ -1,5 +1,7 @@
 #include "engine/store/write_rules.h"
 
+#include "engine/store/calendar.h"
+
 #include <algorithm>
 
 #include "absl/strings/escaping.h"
@@ -41,7 +43,19 @@ std::optional<Replacement> DescribeReplacement(const SeriesRecord& stored,
   for (const auto& [key, value] : stored.metadata) {
     if (incoming.metadata.count(key) == 0) r.dropped_keys.push_back(key);
   }
-  if (r.removed_t.empty() && r.dropped_keys.empty()) return std::nullopt;
+  if (!stored.origin.empty() && stored.origin != incoming.origin) {
+    r.calendar_change = incoming.origin.empty()
+                            ? absl::StrCat("origin ", stored.origin, " removed (points lose dates)")
+                            : absl::StrCat("origin moved from ", stored.origin, " to ",
+                                           incoming.origin, " (every point's date moves)");
+  } else if (!stored.origin.empty() && stored.time_unit != incoming.time_unit) {
+    r.calendar_change =
+        absl::StrCat("time unit changed from ", TimeUnitName(stored.time_unit), " to ",
+                     TimeUnitName(incoming.time_unit), " (every point's date changes)");
+  }
+  if (r.removed_t.empty() && r.dropped_keys.empty() && r.calendar_change.empty()) {
+    return std::nullopt;
+  }
   return r;
 }
 

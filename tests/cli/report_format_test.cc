@@ -341,9 +341,15 @@ TEST(ReportFormatTest, ForecastFormats) {
   EXPECT_THAT(table, HasSubstr("20  5300.12   5241  5400.5      1.2%\n"));
   EXPECT_THAT(table, HasSubstr("warning: values raised"));
   EXPECT_EQ(ForecastToCsv(r),
-            "series_id,fitter,t,value,lower,upper,tenfold_probability\n"
-            "org/model,citation,20,5300.123456789,5241,5400.5,0.0123\n"
-            "org/model,citation,21,5350,,,\n");
+            "series_id,fitter,t,date,value,lower,upper,tenfold_probability\n"
+            "org/model,citation,20,,5300.123456789,5241,5400.5,0.0123\n"
+            "org/model,citation,21,,5350,,,\n");
+  // With dates (a series with an origin): a date column in both.
+  p->set_date("2025-03-20");
+  q->set_date("2025-04-20");
+  EXPECT_THAT(ForecastToTable(r), HasSubstr(" t  date          value  lower   upper  P(>=10x)\n"));
+  EXPECT_THAT(ForecastToTable(r), HasSubstr("20  2025-03-20  5300.12   5241  5400.5      1.2%\n"));
+  EXPECT_THAT(ForecastToCsv(r), HasSubstr("org/model,citation,21,2025-04-20,5350,,,\n"));
 }
 
 TEST(ReportFormatTest, FittersTable) {
@@ -375,7 +381,14 @@ TEST(ReportFormatTest, SeriesFormats) {
     p->set_value(123456789.0 * t);
   }
   EXPECT_EQ(SeriesPointsToCsv(s),
-            "series_id,t,value\n\"a,b\",0,0\n\"a,b\",1,123456789\n\"a,b\",2,246913578\n");
+            "series_id,t,date,value\n\"a,b\",0,,0\n\"a,b\",1,,123456789\n\"a,b\",2,,"
+            "246913578\n");
+  EXPECT_THAT(SeriesToTable(s), HasSubstr("(unit -, t in months, revision 0)"));
+  s.set_origin("2024-01-31");
+  s.mutable_points(1)->set_date("2024-02-29");
+  EXPECT_THAT(SeriesToTable(s), HasSubstr("(unit -, t in months since 2024-01-31, revision 0)"));
+  EXPECT_THAT(SeriesToTable(s), HasSubstr("1  2024-02-29  123456789"));
+  EXPECT_THAT(SeriesPointsToCsv(s), HasSubstr("\"a,b\",1,2024-02-29,123456789\n"));
   EXPECT_EQ(SeriesListToCsv({s}),
             "id,revision,points,last_value,company\n\"a,b\",0,3,246913578,X\n");
   EXPECT_THAT(SeriesListToTable({s}), HasSubstr("a,b       3  246913578  X "));

@@ -82,11 +82,19 @@ TEST_F(CollectCliTest, CollectsStoresAndReCollectsInPlace) {
   testing::CommandResult got =
       Adoptctl({"get", "base_model:finetune:HuggingFaceH4/zephyr-7b-beta", "--format", "csv"});
   ASSERT_EQ(got.exit_code, 0) << got.err;
-  std::vector<std::string> values;
+  std::vector<std::string> dates, values;
   for (absl::string_view line : absl::StrSplit(got.out, '\n', absl::SkipEmpty())) {
     std::vector<std::string> cells = absl::StrSplit(line, ',');
-    if (cells.size() == 3 && cells[0] != "series_id") values.push_back(cells[2]);
+    if (cells.size() == 4 && cells[0] != "series_id") {
+      dates.push_back(cells[2]);
+      values.push_back(cells[3]);
+    }
   }
+  // Month k is k calendar months after the creation (2023-10-26, UTC).
+  ASSERT_EQ(dates.size(), 16u);
+  EXPECT_EQ(dates[0], "2023-10-26");
+  EXPECT_EQ(dates[3], "2024-01-26");
+  EXPECT_EQ(dates[15], "2025-01-26");
   EXPECT_THAT(values,
               ::testing::ElementsAre("0", "65", "136", "217", "289", "337", "409", "464", "504",
                                      "517", "530", "551", "564", "572", "582", "718"));

@@ -46,7 +46,7 @@ TEST_F(AppendTest, AMonthlyJobAppendsAndItsRetryIsHarmless) {
   ASSERT_EQ(retry.exit_code, 0) << retry.err;
   EXPECT_THAT(retry.out, HasSubstr("0 appended, 1 already present, revision 2"));
   CommandResult get = Adoptctl({"get", kId, "--format", "csv"});
-  EXPECT_THAT(get.out, HasSubstr("18,3990"));
+  EXPECT_THAT(get.out, HasSubstr("18,2025-03-20,3990"));
   // Metadata is kept (an upsert of the newest month alone would drop it).
   EXPECT_THAT(Adoptctl({"get", kId}).out, HasSubstr("company: MistralAI"));
 }

@@ -60,6 +60,8 @@ TEST_P(SeriesStoreTest, RoundTripKeepsMetadataUnitAndPointsExactly) {
       MakeSeries("meta-llama/Llama-2-7b", 0, 0,
                  {{"org", "Meta"}, {"license", "llama2"}, {"note", "line one\nline two"}});
   s.unit = "models";
+  s.origin = "2023-07-18";
+  s.time_unit = TimeUnit::kDay;
   // Values that a text or float32 encoding would not keep exactly.
   s.points = {{0, 0},
               {0.1, 4.9406564584124654e-324},
@@ -77,6 +79,8 @@ TEST_P(SeriesStoreTest, RoundTripKeepsMetadataUnitAndPointsExactly) {
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_TRUE(got->SameContent(s));
   EXPECT_EQ(got->points, s.points);
+  EXPECT_EQ(got->origin, "2023-07-18");
+  EXPECT_EQ(got->time_unit, TimeUnit::kDay);
   EXPECT_EQ(got->revision, 1);
   EXPECT_GE(got->update_time_unix, before);
   EXPECT_LE(got->update_time_unix, absl::ToUnixSeconds(absl::Now()));
@@ -145,6 +149,25 @@ TEST_P(SeriesStoreTest, EveryKindOfChangeBumpsRevision) {
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->revision, 5);
   EXPECT_TRUE(got->SameContent(s));
+
+  // The calendar is content: an origin, then a time unit.
+  s.origin = "2024-02-29";
+  ASSERT_TRUE(store_->Upsert({s}).ok());
+  EXPECT_EQ(store_->Get("x")->revision, 6);
+  s.time_unit = TimeUnit::kDay;
+  ASSERT_TRUE(store_->Upsert({s}).ok());
+  got = store_->Get("x");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->revision, 7);
+  EXPECT_TRUE(got->SameContent(s));
+
+  // Appends keep it.
+  absl::StatusOr<AppendStats> appended = store_->Append("x", {{100, 2000}}, AppendOptions());
+  ASSERT_TRUE(appended.ok()) << appended.status();
+  got = store_->Get("x");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->origin, "2024-02-29");
+  EXPECT_EQ(got->time_unit, TimeUnit::kDay);
 }
 
 TEST_P(SeriesStoreTest, MixedBatchCountsEachKind) {

@@ -118,7 +118,7 @@ TEST(SqliteStoreTest, NewFileGetsSchemaMarkersAndWal) {
   ASSERT_TRUE((*store)->Upsert({MakeSeries("a")}).ok());
   RawDb raw(path);
   EXPECT_EQ(raw.QueryText("PRAGMA application_id"), std::to_string(kOurApplicationId));
-  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
   EXPECT_EQ(raw.QueryText("PRAGMA journal_mode"), "wal");
   EXPECT_TRUE(FileExists(path + "-wal"));
   // Points are 16 bytes per point; metadata is in its own table.
@@ -231,9 +231,65 @@ TEST(SqliteStoreTest, RefusesNewerSchemaVersion) {
   }
   {
     RawDb raw(path);
-    raw.Exec("PRAGMA user_version = 2");
+    raw.Exec("PRAGMA user_version = 3");
   }
   ExpectRefusedUntouched(path, "newer");
+}
+
+// A file written by the first schema (no calendar columns) is upgraded in
+// place at open: every series kept, read as months without an origin, and
+// the calendar then stored.
+TEST(SqliteStoreTest, UpgradesSchemaVersion1InPlace) {
+  TempDir dir;
+  const std::string path = dir.File("series.db");
+  {
+    RawDb raw(path);
+    raw.Exec(
+        "CREATE TABLE series (id TEXT PRIMARY KEY NOT NULL, unit TEXT NOT NULL, points BLOB NOT "
+        "NULL, revision INTEGER NOT NULL, update_time INTEGER NOT NULL);"
+        "CREATE TABLE series_metadata (series_id TEXT NOT NULL REFERENCES series(id) ON DELETE "
+        "CASCADE, key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (series_id, key)) WITHOUT "
+        "ROWID;"
+        "CREATE INDEX series_metadata_by_key_value ON series_metadata(key, value);"
+        // Two points: (0, 0) and (1, 5), little-endian doubles.
+        "INSERT INTO series VALUES ('old', 'finetunes', "
+        "x'00000000000000000000000000000000000000000000F03F0000000000001440', 3, 1700000000);"
+        "INSERT INTO series_metadata VALUES ('old', 'company', 'acme');");
+    raw.Exec(
+        absl::StrCat("PRAGMA application_id = ", kOurApplicationId, "; PRAGMA user_version = 1"));
+  }
+  {
+    absl::StatusOr<std::unique_ptr<SeriesStore>> store = Open(path);
+    ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<SeriesRecord> got = (*store)->Get("old");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->points, (std::vector<SeriesPoint>{{0, 0}, {1, 5}}));
+    EXPECT_EQ(got->metadata.at("company"), "acme");
+    EXPECT_EQ(got->revision, 3);
+    EXPECT_EQ(got->origin, "");
+    EXPECT_EQ(got->time_unit, TimeUnit::kMonth);
+    SeriesRecord dated = *got;
+    dated.origin = "2023-01-31";
+    ASSERT_TRUE((*store)->Upsert({dated}).ok());
+  }
+  RawDb raw(path);
+  EXPECT_EQ(raw.QueryText("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.QueryText("SELECT origin || ' ' || time_unit FROM series"), "2023-01-31 month");
+}
+
+TEST(SqliteStoreTest, UnknownStoredTimeUnitIsDataLoss) {
+  TempDir dir;
+  const std::string path = dir.File("series.db");
+  absl::StatusOr<std::unique_ptr<SeriesStore>> store = Open(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->Upsert({MakeSeries("a")}).ok());
+  {
+    RawDb raw(path);
+    raw.Exec("UPDATE series SET time_unit = 'fortnight' WHERE id = 'a'");
+  }
+  absl::StatusOr<SeriesRecord> got = (*store)->Get("a");
+  EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(got.status().message(), HasSubstr("time_unit"));
 }
 
 TEST(SqliteStoreTest, RefusesDirectory) {

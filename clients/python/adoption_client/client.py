@@ -1,6 +1,7 @@
 """Client: one method per AdoptionService RPC, typed results, mapped errors."""
 from __future__ import annotations
 
+import math
 import os
 from typing import (Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence,
                     Tuple, Union)
@@ -10,7 +11,7 @@ import grpc
 from . import errors, vocabulary
 from ._proto import pb, pb_grpc
 from .types import (AppendResult, CompareEvent, CompareProgress, CompareReport, Criterion,
-                    FitResult, Fitters, Forecast, Series, UpsertResult)
+                    FitResult, Fitters, Forecast, Series, UpsertResult, _iso_date)
 
 # How the TLS root certificate(s) may be given: PEM bytes, a path to a PEM
 # file, or True for the system's default roots.
@@ -130,17 +131,58 @@ class Client:
                 warnings.warn(w, UserWarning, stacklevel=2)
         return result
 
+    def upsert_frame(self, df, id_col: str = "id", ds: str = "ds", y: str = "y", *,
+                     origin=None, time_unit: str = "month", unit: str = "",
+                     metadata_cols: Sequence[str] = (), batch_size: int = 1000,
+                     check_revisions: bool = False, timeout=...) -> UpsertResult:
+        """Stores many series from one long DataFrame: a row per (series,
+        date) with the series id in `id_col`, the date in `ds` and the
+        cumulative value in `y`. Each series is Series.from_pandas of its rows
+        (points by date; origin: its first date, or a fixed date, or the name
+        of a column holding each series' origin); `metadata_cols` become
+        metadata (their first value per series). Sent in atomic batches of
+        batch_size series; returns the summed counts and warnings."""
+        if id_col not in df.columns:
+            raise ValueError(f"upsert_frame: no column {id_col!r} in {list(df.columns)}")
+        items: List[Series] = []
+        for sid, rows in df.groupby(id_col, sort=False):
+            first = rows.iloc[0]
+            o = origin
+            if isinstance(origin, str) and origin in df.columns:
+                o = first[origin]
+            meta = {c: str(first[c]) for c in metadata_cols}
+            items.append(Series.from_pandas(rows, id=str(sid), ds=ds, y=y, origin=o,
+                                            time_unit=time_unit, unit=unit, metadata=meta))
+        created = updated = unchanged = 0
+        warnings: list = []
+        revisions: list = []
+        for i in range(0, len(items), max(1, batch_size)):
+            r = self.upsert_series(items[i:i + batch_size], check_revisions=check_revisions,
+                                   timeout=timeout)
+            created, updated, unchanged = (created + r.created, updated + r.updated,
+                                           unchanged + r.unchanged)
+            warnings += r.warnings
+            revisions += r.revisions
+        return UpsertResult(created, updated, unchanged, tuple(warnings), tuple(revisions))
+
     def append_points(self, series_id: str, points, expected_revision: Optional[int] = None,
                       timeout=...) -> AppendResult:
         """Adds points after the last point of a stored series (AppendPoints):
-        what a monthly job does. points: [(t, value), ...] or Points, in
-        increasing t. Points already stored with the same value are accepted
+        what a monthly job does. points: [(t, value), ...], [(date, value),
+        ...] (a "YYYY-MM-DD" string, date or Timestamp, read on the series'
+        origin by the server) or Points, in increasing time. Points already stored with the same value are accepted
         unchanged (a retried job is harmless); another value at a stored t, a
         point before the end, or a decrease is InvalidArgument naming
         points[i], and nothing changes. expected_revision: Aborted unless the
         series is at that revision."""
-        pts = [pb.Point(t=float(p[0]), value=float(p[1])) if isinstance(p, (tuple, list))
-               else pb.Point(t=p.t, value=p.value) for p in points]
+        def point(p):
+            if not isinstance(p, (tuple, list)):
+                return pb.Point(t=0.0 if math.isnan(p.t) else p.t, value=p.value, date=p.date)
+            when, value = p[0], float(p[1])
+            if isinstance(when, (int, float)):
+                return pb.Point(t=float(when), value=value)
+            return pb.Point(date=_iso_date(when, "points"), value=value)
+        pts = [point(p) for p in points]
         request = pb.AppendPointsRequest(series_id=series_id, points=pts)
         if expected_revision is not None:
             request.expected_revision = expected_revision

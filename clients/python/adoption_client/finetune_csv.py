@@ -3,7 +3,8 @@ the same mapping as `adoptctl load-csv` (clients/cli/finetune_csv.h):
 
   model                  -> series id (unit "finetunes")
   0-month, 1-month, ...  -> points (t = k, value) until the first empty cell
-  company, created_at    -> metadata, as given
+  company, created_at    -> metadata, as given; created_at's UTC date is the
+                            series' origin (time unit month)
   lambda_i, mu_i, sigma_i, approx_cond_label
                          -> metadata paper_lambda, paper_mu, paper_sigma, paper_label
   (always)               -> metadata source = "csv:<file name>"
@@ -13,6 +14,7 @@ Strict like adoptctl: a malformed line raises ValueError("<file>:<line>: reason"
 from __future__ import annotations
 
 import csv
+import datetime
 import math
 import os
 import re
@@ -32,6 +34,18 @@ def _number(cell: str):
         return float(cell)
     except ValueError:
         return None
+
+
+def _origin_of(created_at: str) -> str:
+    """The UTC calendar date of a created_at such as "2023-07-25 13:25:51+00:00"
+    ("" when it is not such a time), as adoptctl load-csv reads it."""
+    try:
+        t = datetime.datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+    except ValueError:
+        return ""
+    if t.tzinfo is not None:
+        t = t.astimezone(datetime.timezone.utc)
+    return t.date().isoformat()
 
 
 def read_finetune_csv(path) -> List[Series]:
@@ -93,5 +107,6 @@ def read_finetune_csv(path) -> List[Series]:
             if h in _META:
                 metadata[_META[h]] = cell
         metadata["source"] = f"csv:{base}"
-        out.append(Series(id=sid, points=points, metadata=metadata, unit="finetunes"))
+        out.append(Series(id=sid, points=points, metadata=metadata, unit="finetunes",
+                          origin=_origin_of(metadata.get("created_at", "")), time_unit="month"))
     return out

@@ -196,13 +196,16 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
                        label=(f"abrupt surge (month{'s' if len(report.surge_months) > 1 else ''} "
                               f"{months})") if i == 0 else None)
     if last_t > 0:
-        ax.axvline(last_t, color="#999999", lw=0.6, label=f"last observation (month {last_t:g})")
+        last_date = series.points[-1].date if series.points else ""
+        ax.axvline(last_t, color="#999999", lw=0.6,
+                   label=f"last observation (month {last_t:g}"
+                         f"{', ' + last_date if last_date else ''})")
     verdict = f"  (verdict: {report.verdict.value})" if report is not None else ""
     if report is not None and report.near_tie:
         verdict = verdict[:-1] + f"; no clear winner: {report.runner_up.fitter} within " \
             f"{report.winner_margin:.2f} {'BIC' if report.criterion is Criterion.BIC else 'AICc'})"
     ax.set_title(title or f"{series.id}{verdict}", fontsize=11)
-    ax.set_xlabel("months since creation")
+    _time_axis(ax, series, forecasts.values())
     unit = f"cumulative {series.unit or 'count'}"
     ax.grid(True, alpha=0.3)
     values = np.concatenate([np.asarray(v, dtype=float).ravel() for v in drawn])
@@ -223,6 +226,47 @@ def plot_series(series: Series, report: Optional[SeriesReport] = None,
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
     fig.tight_layout()
     return fig
+
+
+def _extrapolating_interp(x, xp, fp):
+    """np.interp, continued linearly past both ends."""
+    x = np.asarray(x, dtype=float)
+    y = np.interp(x, xp, fp)
+    lo, hi = x < xp[0], x > xp[-1]
+    y[lo] = fp[0] + (x[lo] - xp[0]) * (fp[1] - fp[0]) / (xp[1] - xp[0])
+    y[hi] = fp[-1] + (x[hi] - xp[-1]) * (fp[-1] - fp[-2]) / (xp[-1] - xp[-2])
+    return y
+
+
+def _time_axis(ax, series: Series, forecasts) -> None:
+    """The x axis in calendar dates when the series has them, else in t.
+
+    Everything is drawn at t; the ticks go where calendar dates fall. The
+    server dates every point and forecast point (its calendar rule); between
+    those knots t and dates are linear (a fraction of a month is that share
+    of its days), so interpolating them places any date exactly."""
+    knots = {p.t: p.date for p in series.points if p.date}
+    for fc in forecasts:
+        knots.update({p.t: p.date for p in fc.points if p.date})
+    unit = "days" if series.time_unit == "day" else "months"
+    if len(knots) < 2:
+        ax.set_xlabel(f"{unit} since creation" if unit == "months" else f"{unit} since origin")
+        return
+    import matplotlib.dates as mdates
+    kt = np.array(sorted(knots), dtype=float)
+    kd = np.array([mdates.datestr2num(knots[t]) for t in kt])
+    lo, hi = ax.get_xlim()
+    d_lo, d_hi = _extrapolating_interp([lo, hi], kt, kd)
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ticks = [d for d in locator.tick_values(mdates.num2date(d_lo), mdates.num2date(d_hi))
+             if d_lo <= d <= d_hi]
+    ax.set_xticks(_extrapolating_interp(ticks, kd, kt))
+    span_days = d_hi - d_lo
+    fmt = "%Y-%m-%d" if span_days < 120 else "%Y-%m"
+    ax.set_xticklabels([mdates.num2date(d).strftime(fmt) for d in ticks])
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel(f"date (UTC; t in {unit} since {series.origin})")
+    ax.adoption_date_ticks = [mdates.num2date(d).date().isoformat() for d in ticks]
 
 
 def _count_label(v, _pos=None) -> str:

@@ -77,9 +77,42 @@ class Criterion(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Point:
-    """Cumulative value at t (months since the base model's creation)."""
+    """Cumulative value at t (months since the base model's creation, or the
+    series' time unit since its origin). date: "YYYY-MM-DD" when the series
+    has an origin: the server sets it on every point it returns; a point
+    written by date alone has t = NaN until the server resolves it (read the
+    series back with get_series)."""
     t: float
     value: float
+    date: str = ""
+
+
+TIME_UNITS = ("month", "day")
+
+
+def _time_unit_to_proto(unit: str) -> int:
+    if unit not in TIME_UNITS:
+        raise ValueError(f"time_unit: {unit!r} is not one of {', '.join(TIME_UNITS)}")
+    return pb.TIME_UNIT_DAY if unit == "day" else pb.TIME_UNIT_MONTH
+
+
+def _iso_date(value, field_name: str) -> str:
+    """YYYY-MM-DD of a date, datetime, pandas Timestamp or such a string."""
+    import datetime
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value[:10]).isoformat()
+        except ValueError:
+            raise ValueError(f"{field_name}: {value!r} is not a date YYYY-MM-DD") from None
+    if hasattr(value, "date") and callable(value.date):  # datetime, pandas Timestamp
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    try:  # numpy.datetime64
+        import pandas as pd
+        return pd.Timestamp(value).date().isoformat()
+    except Exception:  # noqa: BLE001 - anything else is not a date
+        raise ValueError(f"{field_name}: {value!r} is not a date") from None
 
 
 @dataclass
@@ -87,7 +120,12 @@ class Series:
     """A cumulative adoption series for one base model.
 
     points may be given as Point objects or (t, value) pairs. revision and
-    update_time_unix are set by the server (ignored on upsert).
+    update_time_unix are set by the server (ignored on upsert). Calendar
+    time: origin is the date of t = 0 ("YYYY-MM-DD", "" = no dates) and
+    time_unit "month" (calendar months) or "day"; with an origin every point
+    the server returns has its date, and points may be written by date
+    (from_pandas). The server's rule: month k is the origin's day k months
+    later, clamped to the month's end.
     """
     id: str
     points: List[Point] = field(default_factory=list)
@@ -95,10 +133,15 @@ class Series:
     unit: str = ""
     revision: int = 0
     update_time_unix: int = 0
+    origin: str = ""
+    time_unit: str = "month"
 
     def __post_init__(self):
         self.points = [p if isinstance(p, Point) else Point(float(p[0]), float(p[1]))
                        for p in self.points]
+        if self.origin:
+            self.origin = _iso_date(self.origin, "origin")
+        _time_unit_to_proto(self.time_unit)
 
     @property
     def t(self) -> List[float]:
@@ -107,6 +150,11 @@ class Series:
     @property
     def values(self) -> List[float]:
         return [p.value for p in self.points]
+
+    @property
+    def dates(self) -> List[str]:
+        """Each point's date ("" without an origin)."""
+        return [p.date for p in self.points]
 
     @property
     def last_value(self) -> float:
@@ -118,20 +166,50 @@ class Series:
         return cls(id=id, points=[Point(float(i), float(v)) for i, v in enumerate(values)], **kwargs)
 
     @classmethod
+    def from_pandas(cls, df, id: str, ds: str = "ds", y: str = "y", *,
+                    origin=None, time_unit: str = "month", unit: str = "",
+                    metadata: Optional[Dict[str, str]] = None) -> "Series":
+        """A series from a DataFrame with a date column `ds` and cumulative
+        values `y` (Prophet's names by default), rows in any order. The
+        points are written by date: the server turns each into t on the
+        series' calendar (origin: the first date unless given; time_unit
+        "month" or "day"), so t is NaN here until read back."""
+        if ds not in df.columns or y not in df.columns:
+            raise ValueError(f"from_pandas: the frame needs columns {ds!r} and {y!r}, "
+                             f"has {list(df.columns)}")
+        rows = df[[ds, y]].dropna(subset=[ds])
+        dates = [_iso_date(v, ds) for v in rows[ds]]
+        pairs = sorted(zip(dates, (float(v) for v in rows[y])))
+        if len({d for d, _ in pairs}) != len(pairs):
+            raise ValueError(f"from_pandas: series {id!r} has two rows on one date")
+        if origin is None:
+            origin = pairs[0][0] if pairs else ""
+        return cls(id=id, points=[Point(math.nan, v, d) for d, v in pairs],
+                   metadata=dict(metadata or {}), unit=unit, origin=origin,
+                   time_unit=time_unit)
+
+    @classmethod
     def from_proto(cls, m) -> "Series":
-        return cls(id=m.id, points=[Point(p.t, p.value) for p in m.points],
+        return cls(id=m.id, points=[Point(p.t, p.value, p.date) for p in m.points],
                    metadata=dict(m.metadata), unit=m.unit, revision=m.revision,
-                   update_time_unix=m.update_time_unix)
+                   update_time_unix=m.update_time_unix, origin=m.origin,
+                   time_unit="day" if m.time_unit == pb.TIME_UNIT_DAY else "month")
 
     def to_proto(self):
+        # A point given by date alone (t NaN) is sent by date: the server
+        # computes its t.
         return pb.Series(id=self.id, metadata=dict(self.metadata), unit=self.unit,
-                         points=[pb.Point(t=p.t, value=p.value) for p in self.points],
-                         revision=self.revision)
+                         points=[pb.Point(t=0.0 if math.isnan(p.t) else p.t, value=p.value,
+                                          date=p.date) for p in self.points],
+                         revision=self.revision, origin=self.origin,
+                         time_unit=_time_unit_to_proto(self.time_unit))
 
     def to_pandas(self):
-        """DataFrame with columns t, value."""
+        """DataFrame with columns t, ds (the point's date as a pandas
+        Timestamp, NaT without an origin) and value."""
         import pandas as pd
-        return pd.DataFrame({"t": self.t, "value": self.values})
+        return pd.DataFrame({"t": self.t, "ds": pd.to_datetime(
+            [p.date or None for p in self.points]), "value": self.values})
 
 
 @dataclass(frozen=True)
@@ -834,11 +912,13 @@ class ForecastPoint:
     upper: Optional[float] = None
     # P(actual >= 10 x value) under the interval's distribution (a surge).
     tenfold_probability: Optional[float] = None
+    # "YYYY-MM-DD" when the series has an origin, else "".
+    date: str = ""
 
     @classmethod
     def from_proto(cls, m) -> "ForecastPoint":
         return cls(m.t, m.value, _opt(m, "lower"), _opt(m, "upper"),
-                   _opt(m, "tenfold_probability"))
+                   _opt(m, "tenfold_probability"), m.date)
 
 
 @dataclass(frozen=True)
@@ -876,15 +956,18 @@ class Forecast:
         return any(p.lower is not None and p.upper is not None for p in self.points)
 
     def to_pandas(self):
-        """Columns series_id, fitter, t, value, lower, upper,
-        tenfold_probability (NaN when absent), as `adoptctl forecast --format
-        csv`."""
+        """Columns series_id, fitter, t, ds, value, lower, upper,
+        tenfold_probability (NaN when absent; ds a pandas Timestamp, NaT
+        without an origin), as `adoptctl forecast --format csv` (date)."""
         import pandas as pd
         nan = math.nan
         opt = lambda v: nan if v is None else v
-        return pd.DataFrame(
+        df = pd.DataFrame(
             [{"series_id": self.series_id, "fitter": self.fitter, "t": p.t,
-              "value": p.value, "lower": opt(p.lower), "upper": opt(p.upper),
-              "tenfold_probability": opt(p.tenfold_probability)} for p in self.points],
-            columns=["series_id", "fitter", "t", "value", "lower", "upper",
+              "ds": p.date or None, "value": p.value, "lower": opt(p.lower),
+              "upper": opt(p.upper), "tenfold_probability": opt(p.tenfold_probability)}
+             for p in self.points],
+            columns=["series_id", "fitter", "t", "ds", "value", "lower", "upper",
                      "tenfold_probability"])
+        df["ds"] = pd.to_datetime(df["ds"])
+        return df

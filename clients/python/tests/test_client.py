@@ -257,7 +257,7 @@ def test_forecast_points_and_intervals(client):
     assert all(p.lower <= p.value <= p.upper for p in combined.points)
     assert math.isclose(sum(w.weight for w in combined.weights), 1, rel_tol=1e-9)
     df = combined.to_pandas()
-    assert list(df.columns) == ["series_id", "fitter", "t", "value", "lower", "upper",
+    assert list(df.columns) == ["series_id", "fitter", "t", "ds", "value", "lower", "upper",
                                 "tenfold_probability"]
     assert ((df.tenfold_probability >= 0) & (df.tenfold_probability <= 1)).all()
     assert len(df) == 3 and (df.upper >= df.value).all()

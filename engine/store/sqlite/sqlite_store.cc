@@ -2,7 +2,8 @@
 //
 // Schema (version kSchemaVersion, marked by PRAGMA application_id =
 // kApplicationId and PRAGMA user_version = kSchemaVersion):
-//   series(id TEXT PRIMARY KEY, unit, points BLOB, revision, update_time)
+//   series(id TEXT PRIMARY KEY, unit, points BLOB, revision, update_time,
+//          origin TEXT ('' or YYYY-MM-DD), time_unit TEXT ('month' or 'day'))
 //     points: 16 bytes per point, t then value, each an IEEE-754 double in
 //     little-endian byte order, in time order.
 //   series_metadata(series_id -> series(id) ON DELETE CASCADE, key, value)
@@ -45,6 +46,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -52,6 +54,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "engine/store/calendar.h"
 #include "engine/store/sqlite/sqlite_store.h"
 #include "engine/store/store_errors.h"
 #include "engine/store/validation.h"
@@ -62,8 +65,10 @@ namespace {
 
 // "ADOP": marks a database file as ours (PRAGMA application_id).
 constexpr int32_t kApplicationId = 0x41444F50;
-// The schema this code reads and writes (PRAGMA user_version).
-constexpr int kSchemaVersion = 1;
+// The schema this code reads and writes (PRAGMA user_version). Version 1
+// lacked series.origin and series.time_unit; it is upgraded in place at
+// open (MigrateSchema).
+constexpr int kSchemaVersion = 2;
 // Readers opened at most; more concurrent readers wait for a free one.
 constexpr int kMaxReadConnections = 4;
 
@@ -73,7 +78,9 @@ CREATE TABLE series (
   unit TEXT NOT NULL,
   points BLOB NOT NULL,
   revision INTEGER NOT NULL,
-  update_time INTEGER NOT NULL
+  update_time INTEGER NOT NULL,
+  origin TEXT NOT NULL DEFAULT '',
+  time_unit TEXT NOT NULL DEFAULT 'month'
 );
 CREATE TABLE series_metadata (
   series_id TEXT NOT NULL REFERENCES series(id) ON DELETE CASCADE,
@@ -393,14 +400,29 @@ absl::Status LoadMetadata(Connection& conn, const std::string& id,
   return absl::OkStatus();
 }
 
+// Reads origin and time_unit from columns `first` and `first` + 1 into *s;
+// DATA_LOSS naming the series for a time unit this code does not know (the
+// origin is checked with the rest of the record by CheckStoredSeries).
+absl::Status ReadCalendar(Statement& row, int first, absl::string_view path, SeriesRecord* s) {
+  s->origin = row.ColumnString(first);
+  const absl::string_view unit = row.ColumnView(first + 1);
+  if (std::optional<TimeUnit> u = ParseTimeUnit(unit)) {
+    s->time_unit = *u;
+    return absl::OkStatus();
+  }
+  return DamagedRecord(
+      path, s->id,
+      absl::StrCat("time_unit: unknown \"", absl::CHexEscape(unit.substr(0, 16)), "\""));
+}
+
 // Reads one series (with points and metadata); nullopt if absent. The
 // caller holds a transaction so that row and metadata are consistent.
 absl::StatusOr<std::optional<SeriesRecord>> LoadSeries(Connection& conn, const std::string& id) {
   SeriesRecord s;
   {
     STORE_ASSIGN_OR_RETURN(Statement stmt,
-                           conn.Prepare("SELECT unit, points, revision, update_time "
-                                        "FROM series WHERE id = ?1"));
+                           conn.Prepare("SELECT unit, points, revision, update_time, origin, "
+                                        "time_unit FROM series WHERE id = ?1"));
     stmt.BindText(1, id);
     absl::StatusOr<bool> row = stmt.Step();
     if (!row.ok()) return InSeries(row.status(), id);
@@ -412,6 +434,7 @@ absl::StatusOr<std::optional<SeriesRecord>> LoadSeries(Connection& conn, const s
     s.points = *std::move(points);
     s.revision = stmt.ColumnInt64(2);
     s.update_time_unix = stmt.ColumnInt64(3);
+    STORE_RETURN_IF_ERROR(ReadCalendar(stmt, 4, conn.path(), &s));
   }
   STORE_RETURN_IF_ERROR(InSeries(LoadMetadata(conn, id, &s.metadata), id));
   if (absl::Status check = CheckStoredSeries(s); !check.ok()) {
@@ -507,8 +530,19 @@ absl::Status CheckFileHeader(const std::string& path) {
   return absl::OkStatus();
 }
 
+// Version 1 -> 2, inside the writer's first transaction (so all or
+// nothing): the calendar columns, with their defaults (no origin, months)
+// for every stored series.
+absl::Status MigrateSchema(Connection& conn) {
+  STORE_RETURN_IF_ERROR(
+      conn.Exec("ALTER TABLE series ADD COLUMN origin TEXT NOT NULL DEFAULT '';"
+                "ALTER TABLE series ADD COLUMN time_unit TEXT NOT NULL DEFAULT 'month';"));
+  return conn.Exec(absl::StrCat("PRAGMA user_version = ", kSchemaVersion).c_str());
+}
+
 // Inside the writer's first transaction: accepts our database at our schema
-// version, gives an empty database the schema, refuses anything else.
+// version (upgrading an older one), gives an empty database the schema,
+// refuses anything else.
 absl::Status CheckOrCreateSchema(Connection& conn) {
   const std::string& path = conn.path();
   STORE_ASSIGN_OR_RETURN(int64_t application_id, conn.QueryInt("PRAGMA application_id"));
@@ -520,6 +554,7 @@ absl::Status CheckOrCreateSchema(Connection& conn) {
           path, " has schema version ", user_version, ", newer than this adoptiond knows (",
           kSchemaVersion, "); upgrade adoptiond or use another file"));
     }
+    if (user_version == 1) return MigrateSchema(conn);
     if (user_version < kSchemaVersion) {
       return absl::FailedPreconditionError(absl::StrCat(
           path, " has unknown schema version ", user_version, " (expected ", kSchemaVersion, ")"));
@@ -569,7 +604,8 @@ absl::Status VerifyDatabase(Connection& conn) {
     return absl::OkStatus();
   }()));
   STORE_RETURN_IF_ERROR(run([&]() -> absl::Status {
-    STORE_ASSIGN_OR_RETURN(Statement rows, conn.Prepare("SELECT id, unit, points FROM series"));
+    STORE_ASSIGN_OR_RETURN(Statement rows,
+                           conn.Prepare("SELECT id, unit, points, origin, time_unit FROM series"));
     while (true) {
       STORE_ASSIGN_OR_RETURN(bool row, rows.Step());
       if (!row) break;
@@ -578,6 +614,7 @@ absl::Status VerifyDatabase(Connection& conn) {
       s.unit = rows.ColumnString(1);
       absl::StatusOr<std::vector<SeriesPoint>> points = DecodePoints(rows.ColumnView(2), s.id);
       absl::Status check = points.ok() ? absl::OkStatus() : points.status();
+      if (check.ok()) check = ReadCalendar(rows, 3, conn.path(), &s);
       if (check.ok()) {
         s.points = *std::move(points);
         check = CheckStoredSeries(s);
@@ -719,12 +756,14 @@ class SqliteStore final : public SeriesStore {
       if (stored.has_value()) {
         STORE_ASSIGN_OR_RETURN(Statement update,
                                conn.Prepare("UPDATE series SET unit = ?2, points = ?3, "
-                                            "revision = revision + 1, update_time = ?4 "
-                                            "WHERE id = ?1"));
+                                            "revision = revision + 1, update_time = ?4, "
+                                            "origin = ?5, time_unit = ?6 WHERE id = ?1"));
         update.BindText(1, s.id);
         update.BindText(2, s.unit);
         update.BindBlob(3, blob);
         update.BindInt64(4, now);
+        update.BindText(5, s.origin);
+        update.BindText(6, TimeUnitName(s.time_unit));
         STORE_RETURN_IF_ERROR(update.Run());
         STORE_ASSIGN_OR_RETURN(Statement clear,
                                conn.Prepare("DELETE FROM series_metadata WHERE series_id = ?1"));
@@ -734,12 +773,14 @@ class SqliteStore final : public SeriesStore {
       } else {
         STORE_ASSIGN_OR_RETURN(Statement insert,
                                conn.Prepare("INSERT INTO series "
-                                            "(id, unit, points, revision, update_time) "
-                                            "VALUES (?1, ?2, ?3, 1, ?4)"));
+                                            "(id, unit, points, revision, update_time, origin, "
+                                            "time_unit) VALUES (?1, ?2, ?3, 1, ?4, ?5, ?6)"));
         insert.BindText(1, s.id);
         insert.BindText(2, s.unit);
         insert.BindBlob(3, blob);
         insert.BindInt64(4, now);
+        insert.BindText(5, s.origin);
+        insert.BindText(6, TimeUnitName(s.time_unit));
         STORE_RETURN_IF_ERROR(insert.Run());
         ++stats.created;
       }
@@ -779,7 +820,7 @@ class SqliteStore final : public SeriesStore {
       // Parameters: ?1 after_id, ?2 limit + 1 (to learn has_more), filter
       // from ?3.
       std::string sql = absl::StrCat(
-          "SELECT s.id, s.unit, s.revision, s.update_time",
+          "SELECT s.id, s.unit, s.revision, s.update_time, s.origin, s.time_unit",
           query.include_points ? ", s.points" : "", " FROM series s WHERE ",
           query.after_id.empty() ? "" : "s.id > ?1 AND ", FilterSql(query.metadata_filter, 3),
           " ORDER BY s.id", query.limit > 0 ? " LIMIT ?2" : "");
@@ -800,8 +841,9 @@ class SqliteStore final : public SeriesStore {
         s.unit = page.ColumnString(1);
         s.revision = page.ColumnInt64(2);
         s.update_time_unix = page.ColumnInt64(3);
+        STORE_RETURN_IF_ERROR(ReadCalendar(page, 4, conn.path(), &s));
         if (query.include_points) {
-          STORE_ASSIGN_OR_RETURN(s.points, DecodePoints(page.ColumnView(4), s.id));
+          STORE_ASSIGN_OR_RETURN(s.points, DecodePoints(page.ColumnView(6), s.id));
         }
       }
     }
