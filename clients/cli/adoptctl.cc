@@ -70,6 +70,7 @@ struct Args {
   std::vector<std::string> filters;  // key=value (list, compare)
   // load-csv
   std::vector<std::string> csv_files;
+  std::string time_unit = "month";
   // list
   int page_size = 1000;
   bool with_points = false;
@@ -193,7 +194,8 @@ class ProgressLine {
 
 int LoadCsv(adoption::AdoptionClient& client, const Args& args) {
   // Parse every file before sending anything: one bad file stores nothing.
-  auto files = adoption::cli::ReadFinetuneCsvFiles(args.csv_files);
+  auto files = adoption::cli::ReadFinetuneCsvFiles(
+      args.csv_files, args.time_unit == "day" ? v1::TIME_UNIT_DAY : v1::TIME_UNIT_MONTH);
   if (!files.ok()) {
     Fail(files.status());
     std::cerr << "nothing was stored\n";
@@ -520,11 +522,17 @@ int main(int argc, char** argv) {
 
   auto* load = app.add_subcommand(
       "load-csv",
-      "Load series from CSV files (format of data/hf-finetunes-2025-02-18). Every "
+      "Load series from CSV files: the paper's layout (data/hf-finetunes-2025-02-18: a "
+      "model per row, k-month columns) or the long layout (a row per series and date: "
+      "columns id, ds, y, optionally origin, other columns as metadata). Every "
       "file is parsed first; if any is malformed (<file>:<line>: <reason>), nothing "
       "is stored. Each file is stored atomically in one request; ids must be unique "
       "across the files.");
   load->add_option("files", args.csv_files, "CSV files")->required()->check(CLI::ExistingFile);
+  load->add_option("--time-unit", args.time_unit,
+                   "long layout: the series' time unit, month (calendar months from the "
+                   "origin) or day")
+      ->check(CLI::IsMember({"month", "day"}));
 
   auto* collect = adoption::cli::AddCollectCommand(app, &args.collect, &args.format);
 

@@ -1,5 +1,6 @@
 #include "clients/cli/finetune_csv.h"
 
+#include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <map>
@@ -256,25 +257,165 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_
   return out;
 }
 
+absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(absl::string_view content,
+                                                               absl::string_view file_name,
+                                                               adoption::v1::TimeUnit time_unit,
+                                                               std::vector<int>* line_numbers) {
+  if (line_numbers != nullptr) line_numbers->clear();
+  auto error = [&](int line, absl::string_view reason) {
+    return absl::InvalidArgumentError(absl::StrCat(file_name, ":", line, ": ", reason));
+  };
+  struct Row {
+    std::string date;
+    double value;
+    int line;
+  };
+  struct Pending {
+    adoption::v1::Series series;
+    std::vector<Row> rows;
+    int first_line = 0;
+  };
+  std::vector<Pending> out;
+  std::map<std::string, size_t> index;  // id -> out[i]
+  std::vector<std::string> header;
+  int id_col = -1, ds_col = -1, y_col = -1, origin_col = -1;
+  int line_no = 0;
+  size_t pos = 0;
+  while (pos < content.size()) {
+    size_t end = content.find('\n', pos);
+    if (end == absl::string_view::npos) end = content.size();
+    absl::string_view line = content.substr(pos, end - pos);
+    pos = end + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;
+    auto fields = SplitCsvLine(line);
+    if (!fields.ok()) return error(line_no, fields.status().message());
+    if (header.empty()) {
+      header = *fields;
+      if (header[0].rfind("\xEF\xBB\xBF", 0) == 0) header[0].erase(0, 3);
+      std::set<std::string> names;
+      for (int c = 0; c < static_cast<int>(header.size()); ++c) {
+        const std::string& h = header[c];
+        if (!names.insert(h).second) {
+          return error(line_no, absl::StrCat("duplicate column \"", h, "\""));
+        }
+        if (h == "id" || h == "series_id") id_col = c;
+        if (h == "ds" || h == "date") ds_col = c;
+        if (h == "y" || h == "value") y_col = c;
+        if (h == "origin") origin_col = c;
+      }
+      if (id_col < 0 || ds_col < 0 || y_col < 0) {
+        return error(line_no,
+                     "a long CSV needs the columns id (or series_id), ds (or date) and y (or "
+                     "value)");
+      }
+      continue;
+    }
+    if (fields->size() != header.size()) {
+      return error(line_no, absl::StrCat("expected ", header.size(),
+                                         " fields as in the header, got ", fields->size()));
+    }
+    const std::vector<std::string>& f = *fields;
+    const std::string& id = f[id_col];
+    if (std::string problem = IdProblem(id); !problem.empty()) {
+      return error(line_no, absl::StrCat(header[id_col], ": ", problem));
+    }
+    std::optional<double> v = ParseNumber(f[y_col]);
+    if (!v || !std::isfinite(*v) || *v < 0) {
+      return error(line_no, absl::StrCat(header[y_col], ": must be a finite count >= 0, got \"",
+                                         f[y_col], "\""));
+    }
+    std::string date = f[ds_col].substr(0, 10);  // "2024-03-01" or "2024-03-01 00:00:00"
+    if (date.size() != 10 || date[4] != '-' || date[7] != '-') {
+      return error(line_no, absl::StrCat(header[ds_col], ": expected a date YYYY-MM-DD, got \"",
+                                         f[ds_col], "\""));
+    }
+    auto [it, inserted] = index.emplace(id, out.size());
+    if (inserted) {
+      Pending& p = out.emplace_back();
+      p.series.set_id(id);
+      p.series.set_time_unit(time_unit);
+      p.first_line = line_no;
+      for (int c = 0; c < static_cast<int>(header.size()); ++c) {
+        if (c == id_col || c == ds_col || c == y_col || f[c].empty()) continue;
+        if (c == origin_col) {
+          p.series.set_origin(f[c].substr(0, 10));
+        } else {
+          (*p.series.mutable_metadata())[header[c]] = f[c];
+        }
+      }
+      absl::string_view base = file_name;
+      if (size_t slash = base.rfind('/'); slash != absl::string_view::npos) {
+        base.remove_prefix(slash + 1);
+      }
+      (*p.series.mutable_metadata())["source"] = absl::StrCat("csv:", base);
+    }
+    out[it->second].rows.push_back({date, *v, line_no});
+  }
+  if (header.empty()) return error(line_no, "empty file: no header");
+  std::vector<adoption::v1::Series> series;
+  for (Pending& p : out) {
+    std::stable_sort(p.rows.begin(), p.rows.end(),
+                     [](const Row& a, const Row& b) { return a.date < b.date; });
+    for (size_t i = 0; i < p.rows.size(); ++i) {
+      const Row& r = p.rows[i];
+      if (i > 0 && r.date == p.rows[i - 1].date) {
+        return error(r.line, absl::StrCat(header[ds_col], ": ", p.series.id(), " has ", r.date,
+                                          " twice (also line ", p.rows[i - 1].line, ")"));
+      }
+      if (i > 0 && r.value < p.rows[i - 1].value) {
+        return error(r.line, absl::StrCat(header[y_col], ": cumulative count of ", p.series.id(),
+                                          " decreases on ", r.date, " (", r.value, " after ",
+                                          p.rows[i - 1].value, " on ", p.rows[i - 1].date, ")"));
+      }
+      auto* point = p.series.add_points();
+      point->set_date(r.date);
+      point->set_value(r.value);
+    }
+    // The series starts at its first date unless the file says otherwise;
+    // the server turns each date into t on that calendar.
+    if (p.series.origin().empty()) p.series.set_origin(p.rows.front().date);
+    series.push_back(std::move(p.series));
+    if (line_numbers != nullptr) line_numbers->push_back(p.first_line);
+  }
+  return series;
+}
+
+bool IsLongCsv(absl::string_view content) {
+  const absl::string_view first_line = content.substr(0, content.find('\n'));
+  absl::StatusOr<std::vector<std::string>> header = SplitCsvLine(first_line);
+  if (!header.ok()) return false;
+  bool model = false, date = false;
+  for (std::string h : *header) {
+    if (!h.empty() && h.back() == '\r') h.pop_back();
+    if (h.rfind("\xEF\xBB\xBF", 0) == 0) h.erase(0, 3);
+    model = model || h == "model";
+    date = date || h == "ds" || h == "date";
+  }
+  return date && !model;
+}
+
 absl::StatusOr<std::vector<adoption::v1::Series>> ReadFinetuneCsvFile(
-    const std::string& path, std::vector<int>* line_numbers) {
+    const std::string& path, std::vector<int>* line_numbers, adoption::v1::TimeUnit time_unit) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return absl::InternalError(absl::StrCat(path, ": read error"));
+  if (IsLongCsv(buffer.str())) return ParseLongCsv(buffer.str(), path, time_unit, line_numbers);
   return ParseFinetuneCsv(buffer.str(), path, line_numbers);
 }
 
 absl::StatusOr<std::vector<FinetuneCsvFile>> ReadFinetuneCsvFiles(
-    const std::vector<std::string>& paths) {
+    const std::vector<std::string>& paths, adoption::v1::TimeUnit time_unit) {
   std::vector<FinetuneCsvFile> files;
   // id -> (file index, line) of its first occurrence.
   std::map<std::string, std::pair<size_t, int>> first_seen;
   for (const std::string& path : paths) {
     FinetuneCsvFile file;
     file.path = path;
-    auto series = ReadFinetuneCsvFile(path, &file.lines);
+    auto series = ReadFinetuneCsvFile(path, &file.lines, time_unit);
     if (!series.ok()) return series.status();
     file.series = std::move(*series);
     for (size_t i = 0; i < file.series.size(); ++i) {

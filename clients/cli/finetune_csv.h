@@ -42,9 +42,30 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
     absl::string_view content, absl::string_view file_name,
     std::vector<int>* line_numbers = nullptr);
 
-// Reads and parses a file (NOT_FOUND if it cannot be read).
+// The long layout, one row per (series, date), as a DataFrame of Prophet's
+// or statsforecast's shape is written: columns `id` (or `series_id`), `ds`
+// (or `date`; YYYY-MM-DD, a time after it is ignored), `y` (or `value`,
+// the cumulative count), optionally `origin` (the date of t = 0; default:
+// the series' first date); every other column is metadata (its value on
+// the series' first row). Rows may come in any order; each series' points
+// are sent by date, in date order, with the given time unit, and the
+// server computes t on its calendar. Strict like the paper's reader: a
+// missing column, a value that is not a finite count >= 0, a malformed
+// date, a date twice in one series or a decreasing count fails the file
+// ("<file>:<line>: <column>: reason").
+absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(
+    absl::string_view content, absl::string_view file_name, adoption::v1::TimeUnit time_unit,
+    std::vector<int>* line_numbers = nullptr);
+
+// True when the header names a date column (ds or date) and no model
+// column: the long layout rather than the paper's.
+bool IsLongCsv(absl::string_view content);
+
+// Reads and parses a file in either layout (NOT_FOUND if it cannot be
+// read); time_unit applies to the long layout.
 absl::StatusOr<std::vector<adoption::v1::Series>> ReadFinetuneCsvFile(
-    const std::string& path, std::vector<int>* line_numbers = nullptr);
+    const std::string& path, std::vector<int>* line_numbers = nullptr,
+    adoption::v1::TimeUnit time_unit = adoption::v1::TIME_UNIT_MONTH);
 
 // One parsed file of a load.
 struct FinetuneCsvFile {
@@ -59,7 +80,8 @@ struct FinetuneCsvFile {
 // <other>:<line>") on an id found in two files: stored one file per
 // request, the later file would silently replace the earlier one's series.
 absl::StatusOr<std::vector<FinetuneCsvFile>> ReadFinetuneCsvFiles(
-    const std::vector<std::string>& paths);
+    const std::vector<std::string>& paths,
+    adoption::v1::TimeUnit time_unit = adoption::v1::TIME_UNIT_MONTH);
 
 }  // namespace adoption::cli
 

@@ -60,6 +60,65 @@ TEST(FinetuneCsvTest, LlamaTwoSevenB) {
   EXPECT_EQ(llama->metadata().at("paper_label"), "Fit the model");
   EXPECT_EQ(llama->metadata().at("source"), "csv:Meta.csv");
   EXPECT_EQ(llama->unit(), "finetunes");
+  // The creation's UTC date is the origin: k-month is k months later.
+  EXPECT_EQ(llama->origin(), "2023-07-09");
+  EXPECT_EQ(llama->time_unit(), v1::TIME_UNIT_MONTH);
+}
+
+// The long layout: a row per (series, date), any order; dates are sent as
+// they are (the server computes t), origin the first date unless given.
+TEST(LongCsvTest, RowsGroupedByIdAndSortedByDate) {
+  const std::string csv =
+      "id,ds,y,company,origin\n"
+      "b,2025-01-03,9,Beta,\n"
+      "a,2024-02-29 00:00:00,10,Acme,2024-01-31\n"
+      "b,2025-01-01,0,Beta,\n"
+      "a,2024-01-31,0,Acme,2024-01-31\n"
+      "b,2025-01-02,3,Beta,\n";
+  EXPECT_TRUE(IsLongCsv(csv));
+  std::vector<int> lines;
+  auto series = ParseLongCsv(csv, "dir/f.csv", v1::TIME_UNIT_DAY, &lines);
+  ASSERT_TRUE(series.ok()) << series.status();
+  ASSERT_EQ(series->size(), 2u);
+  const v1::Series& b = (*series)[0];
+  EXPECT_EQ(b.id(), "b");
+  EXPECT_EQ(b.origin(), "2025-01-01");
+  EXPECT_EQ(b.time_unit(), v1::TIME_UNIT_DAY);
+  ASSERT_EQ(b.points_size(), 3);
+  EXPECT_EQ(b.points(0).date(), "2025-01-01");
+  EXPECT_EQ(b.points(2).date(), "2025-01-03");
+  EXPECT_EQ(b.points(2).value(), 9);
+  EXPECT_EQ(b.metadata().at("company"), "Beta");
+  EXPECT_EQ(b.metadata().at("source"), "csv:f.csv");
+  const v1::Series& a = (*series)[1];
+  EXPECT_EQ(a.origin(), "2024-01-31");
+  EXPECT_EQ(a.points(1).date(), "2024-02-29");
+  EXPECT_EQ(a.metadata().count("origin"), 0u);
+  EXPECT_EQ(lines, (std::vector<int>{2, 3}));
+  EXPECT_FALSE(IsLongCsv("model,0-month,1-month,created_at\n"));
+  EXPECT_FALSE(IsLongCsv("model,date,0-month\n"));
+}
+
+TEST(LongCsvTest, RefusedWithLineAndReason) {
+  const struct {
+    std::string content;
+    std::string expected;
+  } cases[] = {
+      {"id,date\na,2024-01-01\n", "f.csv:1: a long CSV needs the columns id"},
+      {"id,ds,y\na,2024-01-01,-1\n", "f.csv:2: y: must be a finite count >= 0"},
+      {"id,ds,y\na,2024-01-01,x\n", "f.csv:2: y: must be a finite count >= 0"},
+      {"id,ds,y\na,01/02/2024,3\n", "f.csv:2: ds: expected a date YYYY-MM-DD"},
+      {"id,ds,y\na,2024-01-01,3\na,2024-01-01,3\n", "f.csv:3: ds: a has 2024-01-01 twice"},
+      {"id,ds,y\na,2024-02-01,3\na,2024-01-01,5\n",
+       "f.csv:2: y: cumulative count of a decreases on 2024-02-01"},
+      {"id,ds,y\n,2024-01-01,3\n", "f.csv:2: id: must not be empty"},
+      {"id,ds,y\na,2024-01-01\n", "f.csv:2: expected 3 fields"},
+  };
+  for (const auto& c : cases) {
+    auto series = ParseLongCsv(c.content, "f.csv", v1::TIME_UNIT_MONTH);
+    EXPECT_EQ(series.status().code(), absl::StatusCode::kInvalidArgument) << c.content;
+    EXPECT_THAT(series.status().message(), HasSubstr(c.expected)) << c.content;
+  }
 }
 
 const char kHeader[] = "model,0-month,1-month,2-month,lambda_i,company\n";

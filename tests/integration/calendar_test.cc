@@ -3,6 +3,7 @@
 // with dates on every point, appended to by date, forecast and predicted
 // with dates; bad dates name the field and change nothing; the bundled
 // data loaded by adoptctl carries each model's creation date as origin.
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -78,8 +79,8 @@ v1::Series Monthly() {
   s.set_id("org/monthly");
   s.set_origin("2024-01-31");
   s.set_time_unit(v1::TIME_UNIT_MONTH);
-  const char* dates[] = {"2024-01-31", "2024-02-29", "2024-03-31", "2024-04-30", "2024-05-31",
-                         "2024-06-30"};
+  const char* dates[] = {"2024-01-31", "2024-02-29", "2024-03-31",
+                         "2024-04-30", "2024-05-31", "2024-06-30"};
   const double values[] = {0, 10, 25, 45, 70, 100};
   for (int i = 0; i < 6; ++i) {
     auto* p = s.add_points();
@@ -126,9 +127,9 @@ TEST_F(CalendarTest, PointsWrittenByDateReadBackWithTAndDate) {
 
 TEST_F(CalendarTest, AppendByDateForecastAndPredictCarryDates) {
   ASSERT_TRUE(Upsert(Monthly()).ok());
-  CommandResult r = RunCommand({ADOPTCTL, "--server", server_->address(), "append", "--series",
-                                "org/monthly", "--point", "2024-07-31=130", "--point",
-                                "2024-08-31=150"});
+  CommandResult r =
+      RunCommand({ADOPTCTL, "--server", server_->address(), "append", "--series", "org/monthly",
+                  "--point", "2024-07-31=130", "--point", "2024-08-31=150"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("2 appended"));
   v1::Series got = Get("org/monthly");
@@ -164,8 +165,8 @@ TEST_F(CalendarTest, AppendByDateForecastAndPredictCarryDates) {
     EXPECT_THAT(resp.dates(), ElementsAre("2024-01-31", "2024-02-29", "2025-02-14"));
   }
   // adoptctl shows the dates.
-  r = RunCommand({ADOPTCTL, "--server", server_->address(), "forecast", "--series",
-                  "org/monthly", "--fitter", "naive", "--horizon", "1", "--format", "csv"});
+  r = RunCommand({ADOPTCTL, "--server", server_->address(), "forecast", "--series", "org/monthly",
+                  "--fitter", "naive", "--horizon", "1", "--format", "csv"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("org/monthly,naive,8,2024-09-30,"));
 }
@@ -251,6 +252,24 @@ TEST_F(CalendarTest, LoadCsvGivesEachModelItsCreationDate) {
   EXPECT_EQ(s.origin(), "2023-09-20");
   EXPECT_EQ(s.points(0).date(), "2023-09-20");
   EXPECT_EQ(s.points(17).date(), "2025-02-20");
+}
+
+TEST_F(CalendarTest, LoadCsvReadsTheLongLayoutByDate) {
+  const std::string path = dir_.File("long.csv");
+  {
+    std::ofstream out(path);
+    out << "id,ds,y,company\n"
+        << "x/daily,2025-01-02,4,X\nx/daily,2025-01-01,0,X\nx/daily,2025-01-05,9,X\n";
+  }
+  CommandResult r = RunCommand(
+      {ADOPTCTL, "--server", server_->address(), "load-csv", path, "--time-unit", "day"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("1 series: 1 created"));
+  v1::Series s = Get("x/daily");
+  EXPECT_EQ(s.origin(), "2025-01-01");
+  EXPECT_EQ(s.time_unit(), v1::TIME_UNIT_DAY);
+  EXPECT_THAT(Times(s), ElementsAre(0, 1, 4));
+  EXPECT_EQ(s.metadata().at("company"), "X");
 }
 
 }  // namespace

@@ -54,8 +54,7 @@ TEST(CalendarTest, TimeAtInvertsDateAtForWholeSteps) {
     }
   }
   // Between whole months: the share of the days.
-  absl::StatusOr<double> t =
-      TimeAt(Day("2023-02-01"), TimeUnit::kMonth, Day("2023-02-15"), "date");
+  absl::StatusOr<double> t = TimeAt(Day("2023-02-01"), TimeUnit::kMonth, Day("2023-02-15"), "date");
   ASSERT_TRUE(t.ok());
   EXPECT_DOUBLE_EQ(*t, 0.5);
   // The 31st's clamped month ends: 2024-02-29 is one month after 2024-01-31,
