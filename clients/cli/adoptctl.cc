@@ -629,10 +629,11 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"sse", "poisson", "sse_cumulative", "poisson_deviance_increments"}));
   compare->add_flag("--no-cv", args.no_cv, "skip rolling-origin cross-validation");
-  compare->add_flag("--cv-details", args.cv_details,
-                    "every cross-validation fold: with --format csv one row per fold "
-                    "(series_id,fitter,origin_t,horizon,t,actual,forecast,error) instead of the "
-                    "fit rows; in json each fit's cvFolds");
+  compare->add_flag(
+      "--cv-details", args.cv_details,
+      "every cross-validation fold: with --format csv one row per fold "
+      "(series_id,fitter,origin_t,cutoff,horizon,t,ds,actual,forecast,error) instead of the "
+      "fit rows; in json each fit's cvFolds");
   compare->add_flag("--quiet", args.quiet,
                     "no progress line (shown on stderr when it is a terminal)");
   compare->add_flag("--progress", args.progress,

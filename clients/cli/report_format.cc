@@ -485,14 +485,14 @@ WinnerMargin MarginOfWinner(const v1::SeriesReport& s, v1::Criterion criterion) 
 }
 
 std::string CvFoldsToCsv(const v1::CompareModelsResponse& response) {
-  std::string out = "series_id,fitter,origin_t,horizon,t,actual,forecast,error\n";
+  std::string out = "series_id,fitter,origin_t,cutoff,horizon,t,ds,actual,forecast,error\n";
   for (const auto& s : response.series()) {
     for (const auto& f : s.fits()) {
       for (const auto& c : f.cv_folds()) {
         absl::StrAppend(&out, CsvCell(s.series_id()), ",", CsvCell(f.fitter()), ",",
-                        Exact(c.origin_t()), ",", c.horizon(), ",", Exact(c.t()), ",",
-                        Exact(c.actual()), ",", Exact(c.forecast()), ",",
-                        Exact(c.forecast() - c.actual()), "\n");
+                        Exact(c.origin_t()), ",", c.origin_date(), ",", c.horizon(), ",",
+                        Exact(c.t()), ",", c.date(), ",", Exact(c.actual()), ",",
+                        Exact(c.forecast()), ",", Exact(c.forecast() - c.actual()), "\n");
       }
     }
   }

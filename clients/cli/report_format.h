@@ -66,7 +66,7 @@ class Table {
 // pooled_<fitter>_<option>_scores ("candidate=score;..." in grid order).
 std::string CompareToCsv(const v1::CompareModelsResponse& response);
 // One row per cross-validation fold of every fit (the request's
-// cv_details): series_id,fitter,origin_t,horizon,t,actual,forecast,error
+// cv_details): series_id,fitter,origin_t,cutoff,horizon,t,ds,actual,forecast,error
 // (forecast - actual).
 std::string CvFoldsToCsv(const v1::CompareModelsResponse& response);
 // The sources of the fit columns, in layout order (proto/adoption/v1/

@@ -71,6 +71,8 @@ SeriesReport BuildSeriesReport(const SeriesRecord& series, const std::vector<Fit
   SeriesReport report;
   report.series_id = series.id;
   report.metadata = series.metadata;
+  report.origin = series.origin;
+  report.time_unit = series.time_unit;
   report.n = static_cast<int>(series.points.size());
   report.last_value = series.points.empty() ? 0 : series.points.back().value;
 

@@ -73,6 +73,8 @@ struct SeriesReport {
   std::string verdict_reason;
   std::string cv_winner;             // empty without cross-validation
   std::vector<double> surge_months;  // t of each abrupt surge
+  std::string origin;                // the series' calendar (calendar.h)
+  TimeUnit time_unit = TimeUnit::kMonth;
 };
 
 // Times (t) of the abrupt surges of a cumulative series: monthly increments

@@ -1,5 +1,7 @@
 #include "engine/service/report_proto.h"
 
+#include "engine/store/calendar.h"
+
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -211,6 +213,20 @@ v1::SeriesReport ToProto(const SeriesReport& s) {
   r.set_verdict_reason(s.verdict_reason);
   r.set_cv_winner(s.cv_winner);
   for (double t : s.surge_months) r.add_surge_months(t);
+  r.set_origin(s.origin);
+  r.set_time_unit(s.time_unit == TimeUnit::kDay ? v1::TIME_UNIT_DAY : v1::TIME_UNIT_MONTH);
+  if (!s.origin.empty()) {
+    SeriesRecord calendar_of;
+    calendar_of.origin = s.origin;
+    calendar_of.time_unit = s.time_unit;
+    const SeriesCalendar calendar(calendar_of);
+    for (v1::FitResult& f : *r.mutable_fits()) {
+      for (v1::CvFold& fold : *f.mutable_cv_folds()) {
+        fold.set_origin_date(calendar.DateAt(fold.origin_t()));
+        fold.set_date(calendar.DateAt(fold.t()));
+      }
+    }
+  }
   return r;
 }
 

@@ -364,10 +364,13 @@ class CvFold:
     t: float
     actual: float
     forecast: float
+    # The dates of origin_t and t when the series has an origin, else "".
+    origin_date: str = ""
+    date: str = ""
 
     @classmethod
     def from_proto(cls, m) -> "CvFold":
-        return cls(m.origin_t, m.horizon, m.t, m.actual, m.forecast)
+        return cls(m.origin_t, m.horizon, m.t, m.actual, m.forecast, m.origin_date, m.date)
 
 
 @dataclass(frozen=True)
@@ -469,13 +472,17 @@ class SeriesReport:
     surge_months: Tuple[float, ...]
     # The criterion the fits were ranked by (the request's).
     criterion: "Criterion" = None  # type: ignore[assignment]
+    # The series' calendar (Series.origin, Series.time_unit).
+    origin: str = ""
+    time_unit: str = "month"
 
     @classmethod
     def from_proto(cls, m, criterion: "Criterion" = None) -> "SeriesReport":
         return cls(m.series_id, dict(m.metadata), m.n, m.last_value,
                    tuple(FitResult.from_proto(f) for f in m.fits), m.winner,
                    Verdict.from_proto(m.verdict), m.verdict_reason,
-                   m.cv_winner, tuple(m.surge_months), criterion or Criterion.AICC)
+                   m.cv_winner, tuple(m.surge_months), criterion or Criterion.AICC,
+                   m.origin, "day" if m.time_unit == pb.TIME_UNIT_DAY else "month")
 
     def _score(self, f: "FitResult") -> Optional[float]:
         return f.bic if self.criterion is Criterion.BIC else f.aicc
@@ -682,15 +689,20 @@ class CompareReport:
     def cv_to_pandas(self):
         """The cross-validation frame (compare(cv_details=True)), one row per
         fold of every fit, as statsforecast's cross_validation: series_id,
-        fitter, origin_t (the cutoff), horizon, t, actual, forecast, error
-        (forecast - actual). Empty without cv_details."""
+        fitter, origin_t (the cutoff), cutoff (its date), horizon, t, ds (its
+        date), actual, forecast, error (forecast - actual); the dates are NaT
+        for series without an origin. Empty without cv_details."""
         import pandas as pd
         rows = [{"series_id": s.series_id, "fitter": f.fitter, "origin_t": c.origin_t,
-                 "horizon": c.horizon, "t": c.t, "actual": c.actual, "forecast": c.forecast,
+                 "cutoff": c.origin_date or None, "horizon": c.horizon, "t": c.t,
+                 "ds": c.date or None, "actual": c.actual, "forecast": c.forecast,
                  "error": c.forecast - c.actual}
                 for s in self.series for f in s.fits for c in f.cv_folds]
-        return pd.DataFrame(rows, columns=["series_id", "fitter", "origin_t", "horizon", "t",
-                                           "actual", "forecast", "error"])
+        df = pd.DataFrame(rows, columns=["series_id", "fitter", "origin_t", "cutoff", "horizon",
+                                         "t", "ds", "actual", "forecast", "error"])
+        df["cutoff"] = pd.to_datetime(df["cutoff"])
+        df["ds"] = pd.to_datetime(df["ds"])
+        return df
 
     def series_to_pandas(self):
         """One row per series: id, company, n, last_value, winner, its R^2 and

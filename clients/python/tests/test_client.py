@@ -4,6 +4,7 @@ import math
 import subprocess
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from adoption_client import (AdoptionError, Client, FitStatus, InvalidArgument, NotFound,
@@ -349,8 +350,13 @@ def test_cross_validation_frame(client, address):
     report = client.compare(filter={"company": "MistralAI"}, fitters=["citation", "naive"],
                             cv_details=True)
     df = report.cv_to_pandas()
-    assert list(df.columns) == ["series_id", "fitter", "origin_t", "horizon", "t", "actual",
-                                "forecast", "error"]
+    assert list(df.columns) == ["series_id", "fitter", "origin_t", "cutoff", "horizon", "t",
+                                "ds", "actual", "forecast", "error"]
+    # Dates of the cutoff and the target (Mistral-7B-v0.1 was created on
+    # 2023-09-20: t = 12 is 2024-09-20).
+    m = df[(df.series_id == "mistralai/Mistral-7B-v0.1") & (df.t == 12)]
+    assert len(m) > 0 and (m.ds == pd.Timestamp("2024-09-20")).all()
+    assert (df.cutoff < df.ds).all()
     assert set(df.fitter) == {"citation", "naive"} and set(df.horizon) <= {1, 3, 6}
     assert (df.t == df.origin_t + df.horizon).all()
     # The folds are the ones the summary scored: the naive forecast is the
@@ -367,6 +373,6 @@ def test_cross_validation_frame(client, address):
                           "company=MistralAI", "--fitters", "citation,naive", "--cv-details",
                           "--format", "csv"], capture_output=True, text=True, check=True).stdout
     lines = csv.splitlines()
-    assert lines[0] == "series_id,fitter,origin_t,horizon,t,actual,forecast,error"
+    assert lines[0] == "series_id,fitter,origin_t,cutoff,horizon,t,ds,actual,forecast,error"
     assert len(lines) - 1 == len(df)
     assert client.compare(filter={"company": "MistralAI"}).cv_to_pandas().empty
