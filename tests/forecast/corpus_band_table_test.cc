@@ -41,8 +41,8 @@ const char kRules[] =
 // 23 quantiles: the score is (p - 0.5) at grid probability p, so the
 // distribution is uniform on [-0.5, 0.5].
 std::string Cell(int level, int pace, int horizon, int n) {
-  const double grid[] = {0,   .005, .01, .025, .05, .1,  .15,  .2,   .25, .3,    .4, .5,
-                         .6,  .7,   .75, .8,   .85, .9,  .95,  .975, .99, .995,  1};
+  const double grid[] = {0,  .005, .01, .025, .05, .1, .15, .2,   .25, .3,   .4, .5,
+                         .6, .7,   .75, .8,   .85, .9, .95, .975, .99, .995, 1};
   std::string line = "cell " + std::to_string(level) + " " + std::to_string(pace) + " " +
                      std::to_string(horizon) + " " + std::to_string(n);
   for (double p : grid) line += " " + std::to_string(p - 0.5);
@@ -96,8 +96,8 @@ TEST(CorpusBandTableTest, MalformedOrOtherRulesAreRefusedAndChangeNothing) {
 TEST(CorpusBandTableTest, ALoadedTableIsTheBandServed) {
   // Its level-0 flat 3-month cell, and the pooled cells the other classes
   // fall back to.
-  const std::string path = Write(std::string("# a comment\n") + kRules + Pooled() +
-                                 Cell(0, 0, 3, 777));
+  const std::string path =
+      Write(std::string("# a comment\n") + kRules + Pooled() + Cell(0, 0, 3, 777));
   absl::StatusOr<std::string> got = LoadCorpusBand(path);
   std::remove(path.c_str());
   ASSERT_TRUE(got.ok()) << got.status();
