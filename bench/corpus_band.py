@@ -2,7 +2,7 @@
 """The corpus band of Forecast's conformal intervals: derivation and table.
 
 Forecast's prediction intervals (interval_method "conformal"; the method is
-documented in engine/select/engine/forecast/intervals.h) mix two sources: the forecaster's
+documented in engine/forecast/intervals.h) mix two sources: the forecaster's
 own rolling-origin errors on the series, and a *corpus band*: where other
 series with a similar history went next, a class-conditional ("Mondrian")
 split-conformal calibration on the bundled data. This script derives the
@@ -37,7 +37,15 @@ at the probabilities GRID, 0 and 1 included (the smallest and largest
 score). The engine reads the cell's distribution function off that grid,
 linear in the score between grid points.
 
-    corpus_band.py [--out FILE] [--half 0|1|all] [CSV...]
+Out of time (--cut-date D): each series is cut before D's calendar month
+(point k lies k months after the creation month, created_at), so every
+score's origin and target precede D. bench/run derives such a band, serves
+it with adoptiond --corpus-band (--format table) and scores forecasts from
+histories cut at D of outcomes after it: the band then knows nothing of the
+months it is scored on.
+
+    corpus_band.py [--out FILE] [--format inc|table] [--half 0|1|all]
+                   [--cut-date YYYY-MM-DD] [CSV...]
 """
 import argparse
 import csv
@@ -73,8 +81,9 @@ def half_of(series_id):
     return zlib.crc32(series_id.encode()) % 2
 
 
-def read_series(paths):
-    """(id, [values]) per row of the bundled CSVs: months 0.. in order."""
+def read_rows(paths):
+    """(id, [values], row) per row of the bundled CSVs: months 0.. in order,
+    and the row's other columns (company, created_at...)."""
     for path in paths:
         with open(path, newline="") as f:
             for row in csv.DictReader(f):
@@ -84,7 +93,25 @@ def read_series(paths):
                     if cell is None or cell == "":
                         break
                     values.append(float(cell))
-                yield row["model"], values
+                yield row["model"], values, row
+
+
+def read_series(paths):
+    """(id, [values]) per row of the bundled CSVs: months 0.. in order."""
+    for sid, values, _ in read_rows(paths):
+        yield sid, values
+
+
+def month_number(date):
+    """Calendar months since year 0 of an ISO date (YYYY-MM...)."""
+    return int(date[:4]) * 12 + int(date[5:7]) - 1
+
+
+def months_before(created_at, cut_date):
+    """How many points of a series created at created_at lie in calendar
+    months before cut_date's month: point k is in the k-th month after the
+    creation month (data/hf-finetunes-2025-02-18/README.md)."""
+    return max(0, month_number(cut_date) - month_number(created_at))
 
 
 def trend(y, h):
@@ -118,7 +145,8 @@ def pace_class(p):
 
 
 def scores(series, part=CALIBRATION_HALF):
-    """{(level, pace, h): [scores]}, with the pooled cells (ANY_PACE, ALL_H)."""
+    """{(level, pace, h): [scores]}, with the pooled cells (ANY_PACE, ALL_H).
+    series: (id, values) pairs; values may be cut short (--cut-date)."""
     cells = {}
     for sid, y in series:
         if part is not None and half_of(sid) != part:
@@ -203,23 +231,57 @@ def write_cpp(tab, path, provenance):
         f.write("\n".join(L) + "\n")
 
 
+def write_table(tab, path, provenance):
+    """The table as text, for adoptiond --corpus-band (engine/forecast/
+    intervals.h, LoadCorpusBand): the rules, then one line per cell."""
+    fmt = lambda v: f"{v:.6g}"
+    L = [
+        "# adoption corpus band table, written by bench/corpus_band.py --format table",
+        f"# {provenance}",
+        "grid " + " ".join(fmt(g) for g in GRID),
+        "level_edges " + " ".join(fmt(e) for e in LEVEL_EDGES),
+        "pace_edges " + " ".join(fmt(e) for e in PACE_EDGES),
+        f"pace_window {PACE_WINDOW}",
+        f"trend_points {TREND_POINTS}",
+        f"max_horizon {MAX_H}",
+        f"any_pace {ANY_PACE}",
+        f"all_horizons {ALL_H}",
+        "# cell level pace horizon n quantiles...",
+    ]
+    for (lv, pc, h), (n, qs) in sorted(tab.items()):
+        L.append(f"cell {lv} {pc} {h} {n} " + " ".join(fmt(q) for q in qs))
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=OUT)
+    ap.add_argument("--format", choices=["inc", "table"], default="inc",
+                    help="inc: C++ for the engine (default); table: text for adoptiond "
+                    "--corpus-band")
     ap.add_argument("--half", default=str(CALIBRATION_HALF), choices=["0", "1", "all"])
+    ap.add_argument("--cut-date", help="YYYY-MM-DD: only scores whose target month is before "
+                    "this date's month (an out-of-time band)")
     ap.add_argument("files", nargs="*")
     args = ap.parse_args()
     files = args.files or sorted(glob.glob(os.path.join(DATA, "*.csv")))
     part = None if args.half == "all" else int(args.half)
-    series = list(read_series(files))
+    series = []
+    for sid, y, row in read_rows(files):
+        if args.cut_date:
+            y = y[:months_before(row["created_at"], args.cut_date)]
+        series.append((sid, y))
     tab = table(scores(series, part))
     total = sum(n for (lv, pc, h), (n, _) in tab.items() if (pc, h) == (ANY_PACE, ALL_H))
     used = sum(1 for sid, _ in series if part is None or half_of(sid) == part)
     where = os.path.relpath(os.path.dirname(os.path.abspath(files[0])), ROOT)
     which = "all series" if part is None else f"calibration half crc32(id) % 2 == {part}"
+    if args.cut_date:
+        which += f", months before {args.cut_date[:7]} only"
     prov = (f"{used} of {len(series)} series in {where} ({which}), {total} scores, "
             f"{len(tab)} cells of >= {MIN_CELL}")
-    write_cpp(tab, args.out, prov)
+    (write_table if args.format == "table" else write_cpp)(tab, args.out, prov)
     print(f"corpus_band: {prov} -> {os.path.relpath(args.out)}", file=sys.stderr)
 
 

@@ -39,6 +39,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "engine/forecast/intervals.h"
 #include "engine/isolation/host_pool.h"
 #include "engine/planner/planner.h"
 #include "engine/plugins/fitter_registry.h"
@@ -179,6 +180,7 @@ int main(int argc, char** argv) {
   std::string tls_cert, tls_key, token_file, metrics_listen;
   std::string plugin_isolation = "none";
   std::string fitter_host;
+  std::string corpus_band;
   app.add_option("--listen", listen,
                  "address:port to serve on; port 0 picks a free port. Loopback "
                  "by default: bind other addresses only on purpose. A port another "
@@ -258,6 +260,11 @@ int main(int argc, char** argv) {
                  "--metrics-listen stay open. Checked before a call's body is read on TLS "
                  "and loopback listeners")
       ->check(CLI::ExistingFile);
+  app.add_option("--corpus-band", corpus_band,
+                 "the corpus band of forecast intervals from this table (bench/corpus_band.py "
+                 "--format table: the same rules on other data or dates) instead of the one "
+                 "built in, derived from the bundled data")
+      ->check(CLI::ExistingFile);
   CLI11_PARSE(app, argc, argv);
 
   // Logs go to stderr, one structured line per event; stdout stays clean.
@@ -292,6 +299,16 @@ int main(int argc, char** argv) {
         listen);
   }
   service_options.max_request_time = absl::Seconds(request_timeout_s);
+  if (!corpus_band.empty()) {
+    absl::StatusOr<std::string> band = adoption::LoadCorpusBand(corpus_band);
+    if (!band.ok()) {
+      spdlog::critical("event=bad_corpus_band error=\"{}\"",
+                       adoption::LogText(band.status().ToString(), 8192));
+      return 1;
+    }
+    spdlog::info("event=corpus_band path={} table=\"{}\"", adoption::LogText(corpus_band, 1024),
+                 *band);
+  }
 
   const absl::Time open_start = absl::Now();
   absl::StatusOr<adoption::OpenedStore> opened = adoption::OpenStore(db);

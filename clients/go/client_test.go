@@ -397,6 +397,9 @@ func TestForecast(t *testing.T) {
 			if f.IntervalLevel != 0.95 {
 				t.Errorf("interval level %g, want the default 0.95", f.IntervalLevel)
 			}
+			if f.IntervalMethod != "conformal" {
+				t.Errorf("interval method %q, want conformal", f.IntervalMethod)
+			}
 			prev := last.Value
 			for i, p := range f.Points {
 				if p.T != last.T+float64(i+1) {
@@ -406,7 +409,12 @@ func TestForecast(t *testing.T) {
 					t.Errorf("point %d value %g below %g: a cumulative forecast cannot fall", i, p.Value, prev)
 				}
 				prev = p.Value
-				if p.Lower != nil && (p.GetLower() > p.Value || p.GetUpper() < p.Value || p.GetLower() < last.Value) {
+				// A 17-month series growing steadily: every forecaster gets a
+				// conformal interval on every point.
+				if p.Lower == nil || p.Upper == nil {
+					t.Fatalf("point %d has no interval (lower %v, upper %v; method %q)", i, p.Lower, p.Upper, f.IntervalMethod)
+				}
+				if p.GetLower() > p.Value || p.GetUpper() < p.Value || p.GetLower() < last.Value {
 					t.Errorf("point %d interval [%g, %g] around %g", i, p.GetLower(), p.GetUpper(), p.Value)
 				}
 			}

@@ -2,7 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <map>
 #include <set>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace adoption {
 namespace {
@@ -10,14 +17,29 @@ namespace {
 // The corpus band's table: kPriorGrid, kPriorCells... (generated).
 #include "engine/forecast/corpus_band.inc"
 
-constexpr size_t kNumCells = sizeof(kPriorCells) / sizeof(kPriorCells[0]);
+// The table in use: the compiled one, or the one LoadCorpusBand read (never
+// freed: bands point into it).
+const PriorCell* g_cells = kPriorCells;
+size_t g_num_cells = sizeof(kPriorCells) / sizeof(kPriorCells[0]);
 
 const PriorCell* FindCell(int level, int pace, int horizon) {
-  for (size_t i = 0; i < kNumCells; ++i) {
-    const PriorCell& c = kPriorCells[i];
+  for (size_t i = 0; i < g_num_cells; ++i) {
+    const PriorCell& c = g_cells[i];
     if (c.level == level && c.pace == pace && c.horizon == horizon) return &c;
   }
   return nullptr;
+}
+
+constexpr int kNumLevels = sizeof(kPriorLevelEdges) / sizeof(kPriorLevelEdges[0]) + 1;
+
+// A rule line of a table file ("grid 0 0.005 ...") against the compiled
+// rule: same count, same values (as printed, to 6 significant digits).
+bool SameRule(const std::vector<double>& got, const double* want, size_t n) {
+  if (got.size() != n) return false;
+  for (size_t i = 0; i < n; ++i) {
+    if (std::fabs(got[i] - want[i]) > 1e-6 * std::max(1.0, std::fabs(want[i]))) return false;
+  }
+  return true;
 }
 
 int LevelOf(double last) {
@@ -114,6 +136,85 @@ double CorpusBand::Cdf(double x) const {
   int i = 0;
   while (i + 1 < last && q_[i + 1] <= s) ++i;
   return kPriorGrid[i] + (s - q_[i]) / (q_[i + 1] - q_[i]) * (kPriorGrid[i + 1] - kPriorGrid[i]);
+}
+
+absl::StatusOr<std::string> LoadCorpusBand(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::NotFoundError(absl::StrCat("corpus band ", path, ": cannot read it"));
+  const double ints[] = {kPriorPaceWindow, kPriorTrendPoints, kPriorMaxHorizon, kPriorAnyPace,
+                         kPriorAllHorizons};
+  const std::map<std::string, std::pair<const double*, size_t>> rules = {
+      {"grid", {kPriorGrid, kPriorGridSize}},
+      {"level_edges", {kPriorLevelEdges, kNumLevels - 1}},
+      {"pace_edges", {kPriorPaceEdges, sizeof(kPriorPaceEdges) / sizeof(kPriorPaceEdges[0])}},
+      {"pace_window", {&ints[0], 1}},
+      {"trend_points", {&ints[1], 1}},
+      {"max_horizon", {&ints[2], 1}},
+      {"any_pace", {&ints[3], 1}},
+      {"all_horizons", {&ints[4], 1}}};
+  std::set<std::string> seen;
+  std::vector<PriorCell> cells;
+  std::set<int> pooled_levels;
+  int64_t scores = 0;
+  std::string line;
+  for (int no = 1; std::getline(in, line); ++no) {
+    auto bad = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrCat("corpus band ", path, ":", no, ": ", why));
+    };
+    std::vector<std::string> f = absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (f.empty() || f[0][0] == '#') continue;
+    std::vector<double> v(f.size() - 1);
+    for (size_t i = 1; i < f.size(); ++i) {
+      if (!absl::SimpleAtod(f[i], &v[i - 1]) || !std::isfinite(v[i - 1])) {
+        return bad(absl::StrCat("not a number: ", f[i]));
+      }
+    }
+    if (f[0] == "cell") {
+      if (v.size() != 4 + static_cast<size_t>(kPriorGridSize)) {
+        return bad(
+            absl::StrCat("a cell is level pace horizon n and ", kPriorGridSize, " quantiles"));
+      }
+      PriorCell c{static_cast<int>(v[0]),
+                  static_cast<int>(v[1]),
+                  static_cast<int>(v[2]),
+                  static_cast<int>(v[3]),
+                  {}};
+      if (c.level < 0 || c.level >= kNumLevels || c.pace < 0 || c.pace > kPriorAnyPace ||
+          c.horizon < 0 || c.horizon > kPriorMaxHorizon || c.n < 1) {
+        return bad("level, pace or horizon out of range, or n < 1");
+      }
+      for (int i = 0; i < kPriorGridSize; ++i) {
+        c.q[i] = v[4 + i];
+        if (i > 0 && c.q[i] < c.q[i - 1]) return bad("quantiles decrease");
+      }
+      if (c.pace == kPriorAnyPace && c.horizon == kPriorAllHorizons) {
+        pooled_levels.insert(c.level);
+        scores += c.n;
+      }
+      cells.push_back(c);
+      continue;
+    }
+    auto rule = rules.find(f[0]);
+    if (rule == rules.end()) return bad(absl::StrCat("unknown line ", f[0]));
+    if (!SameRule(v, rule->second.first, rule->second.second)) {
+      return bad(absl::StrCat(f[0], " differs from this engine's rules (derived otherwise)"));
+    }
+    seen.insert(f[0]);
+  }
+  for (const auto& [name, _] : rules) {
+    if (!seen.count(name)) {
+      return absl::InvalidArgumentError(absl::StrCat("corpus band ", path, ": no ", name, " line"));
+    }
+  }
+  if (static_cast<int>(pooled_levels.size()) != kNumLevels) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("corpus band ", path, ": every level needs its pooled cell (pace ",
+                     kPriorAnyPace, ", horizon ", kPriorAllHorizons, ")"));
+  }
+  auto* table = new std::vector<PriorCell>(std::move(cells));  // never freed
+  g_cells = table->data();
+  g_num_cells = table->size();
+  return absl::StrCat(table->size(), " cells, ", scores, " scores");
 }
 
 double CorpusBand::min() const { return log_trend_ + scale_ * q_[0]; }

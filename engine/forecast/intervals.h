@@ -35,8 +35,10 @@
 #define ADOPTION_ENGINE_FORECAST_INTERVALS_H_
 
 #include <optional>
+#include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "engine/store/series.h"
 
 namespace adoption {
@@ -94,6 +96,17 @@ class CorpusBand {
 // over the last 6 months).
 double TrendForecast(const SeriesRecord& history, double months_ahead);
 double RecentPace(const SeriesRecord& history);
+
+// The table in use is the one compiled in (corpus_band.inc, derived from
+// the bundled data) unless LoadCorpusBand replaced it with a table that
+// bench/corpus_band.py wrote with --format table: derived by the same rules
+// (grid, classes, horizons; checked against the compiled ones) from other
+// data or other dates (adoptiond --corpus-band; bench/run's out-of-time
+// figures). Call it once, before any forecast: it is not thread-safe with
+// CorpusBand::For. Returns a one-line description of the table;
+// INVALID_ARGUMENT naming the line for a malformed table or other rules,
+// NOT_FOUND when the file cannot be read.
+absl::StatusOr<std::string> LoadCorpusBand(const std::string& path);
 
 // Weight of the corpus band in the mixture, in rolling origins.
 inline constexpr double kCorpusWeightInOrigins = 10;

@@ -172,15 +172,21 @@ TEST(CitationRealData, SseNoWorseThanPaperOn99PercentOfNonZeroSeries) {
 TEST(AllFittersRealData, NoFailuresAndFiniteResultsOnTheCorpus) {
   const std::vector<PaperRow> rows = ReadCorpus(ADOPTION_TEST_DATA_DIR);
   // Every fitter with its default options, then every curve with
-  // loss=poisson (the count likelihood on the increments).
+  // loss=poisson (the count likelihood on the increments); each run's usable
+  // fits must report the loss that run asked for.
   struct Run {
     const char* name;
     bool poisson;
+    const char* loss;
   };
-  const Run runs[] = {{"citation", false}, {"logistic", false}, {"powerlaw", false},
-                      {"gompertz", false}, {"bass", false},     {"naive", false},
-                      {"trend", false},    {"citation", true},  {"logistic", true},
-                      {"powerlaw", true},  {"gompertz", true},  {"bass", true}};
+  constexpr const char* kSse = ADOPTION_LOSS_SSE_CUMULATIVE;
+  constexpr const char* kOneStep = ADOPTION_LOSS_SSE_ONE_STEP;
+  constexpr const char* kPoisson = ADOPTION_LOSS_POISSON_INCREMENTS;
+  const Run runs[] = {
+      {"citation", false, kSse},    {"logistic", false, kSse},    {"powerlaw", false, kSse},
+      {"gompertz", false, kSse},    {"bass", false, kSse},        {"naive", false, kOneStep},
+      {"trend", false, kOneStep},   {"citation", true, kPoisson}, {"logistic", true, kPoisson},
+      {"powerlaw", true, kPoisson}, {"gompertz", true, kPoisson}, {"bass", true, kPoisson}};
   for (const Run& run : runs) {
     const char* name = run.name;
     const adoption_fitter_descriptor_v1* fitter = LoadFitter(name);
@@ -209,10 +215,14 @@ TEST(AllFittersRealData, NoFailuresAndFiniteResultsOnTheCorpus) {
         for (size_t j = 0; j < fitter->num_params; ++j) {
           EXPECT_TRUE(std::isfinite(r->params[j])) << name << " " << row.model;
         }
-        EXPECT_STREQ(r->loss_name, run.poisson ? ADOPTION_LOSS_POISSON_INCREMENTS : r->loss_name);
+        EXPECT_STREQ(r->loss_name, run.loss) << name << " " << row.model;
         if (std::string(r->covariance_note).find("quasi-Poisson") != std::string::npos) ++quasi;
       }
     }
+    // The checks of usable results above ran (a run whose every fit was
+    // refused would pass them vacuously).
+    EXPECT_GT(counts[ADOPTION_FIT_CONVERGED] + counts[ADOPTION_FIT_MAX_ITERATIONS], fits / 2)
+        << name << (run.poisson ? " loss=poisson" : "");
     std::printf(
         "[%s%s%s] %zu series: converged %zu, max_iterations %zu, not_fitted %zu, "
         "failed %zu; %.3f s, %.1f us per fit",

@@ -729,8 +729,9 @@ TEST_F(EndToEndTest, SurgeRiskBeyondTheIntervalIsStated) {
         << fitter;
     EXPECT_THAT(warnings, HasSubstr("beyond the 80% interval")) << fitter;
   }
-  // At 99% the interval itself reaches tenfold at a year, and the warning
-  // is not repeated.
+  // At 99% the interval itself reaches tenfold at a year (its chance is at
+  // least (1 - 0.99) / 2, so the 99.5% quantile is past it), and the warning
+  // is not repeated: no point has a tenfold chance the interval leaves out.
   grpc::ClientContext ctx;
   v1::ForecastRequest req;
   req.set_series_id("org/flat-one");
@@ -739,9 +740,13 @@ TEST_F(EndToEndTest, SurgeRiskBeyondTheIntervalIsStated) {
   req.set_interval_level(0.99);
   v1::ForecastResponse out;
   ASSERT_TRUE(stub->Forecast(&ctx, req, &out).ok());
+  ASSERT_EQ(out.points_size(), 12);
   const auto& year = out.points(11);
-  if (year.tenfold_probability() > 0.005) {
-    EXPECT_GE(year.upper(), 10);
+  ASSERT_TRUE(year.has_tenfold_probability() && year.has_upper());
+  ASSERT_GE(year.tenfold_probability(), 0.005);
+  EXPECT_GE(year.upper(), 10 * year.value());
+  for (const auto& w : out.warnings()) {
+    EXPECT_THAT(w, ::testing::Not(HasSubstr("surge risk")));
   }
 }
 
@@ -1094,16 +1099,19 @@ TEST(DeadlineTest, HangingFitsAreCutOff) {
     ASSERT_TRUE(stub->CompareModels(&ctx, req, &resp).ok());
     EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(std::chrono::seconds(5)));
     ASSERT_EQ(resp.series_size(), 1);
+    // One row per loaded fitter, each with the outcome its plugin earns.
+    std::map<std::string, const v1::FitResult*> rows;
     for (const auto& f : resp.series(0).fits()) {
-      if (f.fitter() == "slow") {
-        EXPECT_EQ(f.status(), v1::FIT_STATUS_CANCELLED);
-      } else if (f.fitter() == "throwing") {
-        EXPECT_EQ(f.status(), v1::FIT_STATUS_FAILED);
-        EXPECT_THAT(f.message(), HasSubstr("boom in fit"));
-      } else if (f.fitter() == "naive") {
-        EXPECT_EQ(f.status(), v1::FIT_STATUS_CONVERGED);
-      }
+      EXPECT_TRUE(rows.emplace(f.fitter(), &f).second) << "two rows for " << f.fitter();
     }
+    ASSERT_EQ(rows.size(), 3u) << resp.series(0).DebugString();
+    ASSERT_EQ(rows.count("slow"), 1u);
+    ASSERT_EQ(rows.count("throwing"), 1u);
+    ASSERT_EQ(rows.count("naive"), 1u);
+    EXPECT_EQ(rows["slow"]->status(), v1::FIT_STATUS_CANCELLED);
+    EXPECT_EQ(rows["throwing"]->status(), v1::FIT_STATUS_FAILED);
+    EXPECT_THAT(rows["throwing"]->message(), HasSubstr("boom in fit"));
+    EXPECT_EQ(rows["naive"]->status(), v1::FIT_STATUS_CONVERGED);
   }
   {
     // Still serving.
