@@ -94,13 +94,18 @@ const std::map<std::string, std::string>& MetadataColumns() {
 }
 // The calendar date (UTC) of a created_at such as "2023-07-25 13:25:51+00:00"
 // (or with "T", "Z", a fraction): the series' origin, since k-month is k
-// months after creation. "" when it is not such a time.
+// months after creation. "" when it is not such a time or lies outside the
+// origins the server accepts.
 std::string OriginOf(const std::string& created_at) {
   for (const char* format :
        {"%Y-%m-%d %H:%M:%E*S%Ez", "%Y-%m-%dT%H:%M:%E*S%Ez", "%Y-%m-%d %H:%M:%E*S", "%Y-%m-%d"}) {
     absl::Time t;
     std::string err;
     if (absl::ParseTime(format, created_at, absl::UTCTimeZone(), &t, &err)) {
+      // Only origins the server accepts (1900-01-01..2199-12-31); a stranger
+      // created_at stays metadata, and the series has no dates.
+      const int64_t year = absl::ToCivilYear(t, absl::UTCTimeZone()).year();
+      if (year < 1900 || year > 2199) return "";
       return absl::FormatTime("%Y-%m-%d", t, absl::UTCTimeZone());
     }
   }

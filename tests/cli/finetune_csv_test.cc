@@ -65,6 +65,25 @@ TEST(FinetuneCsvTest, LlamaTwoSevenB) {
   EXPECT_EQ(llama->time_unit(), v1::TIME_UNIT_MONTH);
 }
 
+// A created_at the server could not take as an origin (found by the CSV
+// fuzzer: a year -24) stays metadata, and the series has no dates.
+TEST(FinetuneCsvTest, OriginOnlyFromAUsableCreationTime) {
+  const std::string csv =
+      "model,0-month,created_at\n"
+      "a/ok,0,2024-10-23 06:42:44+00:00\n"
+      "a/minus,0,-024-10-23 06:42:44+00:00\n"
+      "a/far,0,2300-01-01 00:00:00+00:00\n"
+      "a/text,0,yesterday\n";
+  auto series = ParseFinetuneCsv(csv, "f.csv");
+  ASSERT_TRUE(series.ok()) << series.status();
+  ASSERT_EQ(series->size(), 4u);
+  EXPECT_EQ((*series)[0].origin(), "2024-10-23");
+  for (int i = 1; i < 4; ++i) {
+    EXPECT_EQ((*series)[i].origin(), "") << (*series)[i].id();
+    EXPECT_FALSE((*series)[i].metadata().at("created_at").empty());
+  }
+}
+
 // The long layout: a row per (series, date), any order; dates are sent as
 // they are (the server computes t), origin the first date unless given.
 TEST(LongCsvTest, RowsGroupedByIdAndSortedByDate) {

@@ -44,8 +44,12 @@ def _origin_of(created_at: str) -> str:
     except ValueError:
         return ""
     if t.tzinfo is not None:
-        t = t.astimezone(datetime.timezone.utc)
-    return t.date().isoformat()
+        try:
+            t = t.astimezone(datetime.timezone.utc)
+        except OverflowError:
+            return ""
+    # Only origins the server accepts, as adoptctl.
+    return t.date().isoformat() if 1900 <= t.year <= 2199 else ""
 
 
 def read_finetune_csv(path) -> List[Series]:
