@@ -4,7 +4,9 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <set>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
@@ -138,6 +140,12 @@ double CorpusBand::Cdf(double x) const {
   return kPriorGrid[i] + (s - q_[i]) / (q_[i + 1] - q_[i]) * (kPriorGrid[i + 1] - kPriorGrid[i]);
 }
 
+// Every table LoadCorpusBand read, for the life of the process.
+static std::vector<std::unique_ptr<std::vector<PriorCell>>>& LoadedTables() {
+  static auto* tables = new std::vector<std::unique_ptr<std::vector<PriorCell>>>();
+  return *tables;
+}
+
 absl::StatusOr<std::string> LoadCorpusBand(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat("corpus band ", path, ": cannot read it"));
@@ -211,7 +219,10 @@ absl::StatusOr<std::string> LoadCorpusBand(const std::string& path) {
         absl::StrCat("corpus band ", path, ": every level needs its pooled cell (pace ",
                      kPriorAnyPace, ", horizon ", kPriorAllHorizons, ")"));
   }
-  auto* table = new std::vector<PriorCell>(std::move(cells));  // never freed
+  // Never freed (a forecast running on another thread may still read an
+  // earlier table); kept reachable through LoadedTables(), so not a leak.
+  LoadedTables().push_back(std::make_unique<std::vector<PriorCell>>(std::move(cells)));
+  const std::vector<PriorCell>* table = LoadedTables().back().get();
   g_cells = table->data();
   g_num_cells = table->size();
   return absl::StrCat(table->size(), " cells, ", scores, " scores");
