@@ -63,6 +63,52 @@ absl::StatusOr<std::vector<std::string>> SplitCsvLine(absl::string_view line) {
   return fields;
 }
 
+// The non-blank lines of a file's content, with their 1-based numbers; CR
+// of CRLF line ends removed.
+class CsvLines {
+ public:
+  explicit CsvLines(absl::string_view content) : content_(content) {}
+  bool Next(absl::string_view* line) {
+    while (pos_ < content_.size()) {
+      size_t end = content_.find('\n', pos_);
+      if (end == absl::string_view::npos) end = content_.size();
+      *line = content_.substr(pos_, end - pos_);
+      pos_ = end + 1;
+      ++line_no_;
+      if (!line->empty() && line->back() == '\r') line->remove_suffix(1);
+      if (!line->empty()) return true;  // blank lines, e.g. a trailing newline, are skipped
+    }
+    return false;
+  }
+  int line_no() const { return line_no_; }
+
+ private:
+  absl::string_view content_;
+  size_t pos_ = 0;
+  int line_no_ = 0;
+};
+
+// A header record: a UTF-8 byte order mark is not part of the first
+// column's name; a column named twice is the reason returned ("" if none).
+std::string CleanHeader(std::vector<std::string>* header) {
+  if (!header->empty() && (*header)[0].rfind("\xEF\xBB\xBF", 0) == 0) {
+    (*header)[0].erase(0, 3);
+  }
+  std::set<std::string> names;
+  for (const std::string& h : *header) {
+    if (!names.insert(h).second) return absl::StrCat("duplicate column \"", h, "\"");
+  }
+  return "";
+}
+
+// The metadata value naming where a series came from: "csv:<file name>".
+std::string SourceTag(absl::string_view file_name) {
+  if (size_t slash = file_name.rfind('/'); slash != absl::string_view::npos) {
+    file_name.remove_prefix(slash + 1);
+  }
+  return absl::StrCat("csv:", file_name);
+}
+
 // Why an id cannot be stored, or "" if it can. The server checks the same
 // (and UTF-8 validity); checking here names the file and line.
 std::string IdProblem(absl::string_view id) {
@@ -134,33 +180,22 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_
   std::map<int, std::string> named_cols;
   std::set<std::string> seen_ids;
 
+  CsvLines lines(content);
+  absl::string_view line;
   int line_no = 0;
-  size_t pos = 0;
-  while (pos < content.size()) {
-    size_t end = content.find('\n', pos);
-    if (end == absl::string_view::npos) end = content.size();
-    absl::string_view line = content.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;  // blank lines, e.g. a trailing newline
-
+  while (lines.Next(&line)) {
+    line_no = lines.line_no();
     auto fields = SplitCsvLine(line);
     if (!fields.ok()) return error(line_no, fields.status().message());
 
     if (header.empty()) {
       header = *fields;
-      if (!header.empty()) {
-        // A UTF-8 byte order mark is not part of the first column's name.
-        if (header[0].rfind("\xEF\xBB\xBF", 0) == 0) header[0].erase(0, 3);
+      if (std::string problem = CleanHeader(&header); !problem.empty()) {
+        return error(line_no, problem);
       }
       std::map<int, int> months;  // k -> column
-      std::set<std::string> names;
       for (int c = 0; c < static_cast<int>(header.size()); ++c) {
         const std::string& h = header[c];
-        if (!names.insert(h).second) {
-          return error(line_no, absl::StrCat("duplicate column \"", h, "\""));
-        }
         int k;
         absl::string_view hv = h;
         if (absl::ConsumeSuffix(&hv, "-month") && absl::SimpleAtoi(hv, &k) && k >= 0) {
@@ -250,11 +285,7 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_
       if (name == "created_at") series.set_origin(OriginOf(cell));
     }
     series.set_time_unit(adoption::v1::TIME_UNIT_MONTH);
-    absl::string_view base = file_name;
-    if (size_t slash = base.rfind('/'); slash != absl::string_view::npos) {
-      base.remove_prefix(slash + 1);
-    }
-    (*series.mutable_metadata())["source"] = absl::StrCat("csv:", base);
+    (*series.mutable_metadata())["source"] = SourceTag(file_name);
     out.push_back(std::move(series));
     if (line_numbers != nullptr) line_numbers->push_back(line_no);
   }
@@ -284,27 +315,20 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(absl::string_view
   std::map<std::string, size_t> index;  // id -> out[i]
   std::vector<std::string> header;
   int id_col = -1, ds_col = -1, y_col = -1, origin_col = -1;
+  CsvLines lines(content);
+  absl::string_view line;
   int line_no = 0;
-  size_t pos = 0;
-  while (pos < content.size()) {
-    size_t end = content.find('\n', pos);
-    if (end == absl::string_view::npos) end = content.size();
-    absl::string_view line = content.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) continue;
+  while (lines.Next(&line)) {
+    line_no = lines.line_no();
     auto fields = SplitCsvLine(line);
     if (!fields.ok()) return error(line_no, fields.status().message());
     if (header.empty()) {
       header = *fields;
-      if (header[0].rfind("\xEF\xBB\xBF", 0) == 0) header[0].erase(0, 3);
-      std::set<std::string> names;
+      if (std::string problem = CleanHeader(&header); !problem.empty()) {
+        return error(line_no, problem);
+      }
       for (int c = 0; c < static_cast<int>(header.size()); ++c) {
         const std::string& h = header[c];
-        if (!names.insert(h).second) {
-          return error(line_no, absl::StrCat("duplicate column \"", h, "\""));
-        }
         if (h == "id" || h == "series_id") id_col = c;
         if (h == "ds" || h == "date") ds_col = c;
         if (h == "y" || h == "value") y_col = c;
@@ -350,11 +374,7 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(absl::string_view
           (*p.series.mutable_metadata())[header[c]] = f[c];
         }
       }
-      absl::string_view base = file_name;
-      if (size_t slash = base.rfind('/'); slash != absl::string_view::npos) {
-        base.remove_prefix(slash + 1);
-      }
-      (*p.series.mutable_metadata())["source"] = absl::StrCat("csv:", base);
+      (*p.series.mutable_metadata())["source"] = SourceTag(file_name);
     }
     out[it->second].rows.push_back({date, *v, line_no});
   }
@@ -388,13 +408,14 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(absl::string_view
 }
 
 bool IsLongCsv(absl::string_view content) {
-  const absl::string_view first_line = content.substr(0, content.find('\n'));
+  CsvLines lines(content);
+  absl::string_view first_line;
+  if (!lines.Next(&first_line)) return false;
   absl::StatusOr<std::vector<std::string>> header = SplitCsvLine(first_line);
   if (!header.ok()) return false;
+  CleanHeader(&*header);
   bool model = false, date = false;
-  for (std::string h : *header) {
-    if (!h.empty() && h.back() == '\r') h.pop_back();
-    if (h.rfind("\xEF\xBB\xBF", 0) == 0) h.erase(0, 3);
+  for (const std::string& h : *header) {
     model = model || h == "model";
     date = date || h == "ds" || h == "date";
   }

@@ -216,10 +216,7 @@ v1::SeriesReport ToProto(const SeriesReport& s) {
   r.set_origin(s.origin);
   r.set_time_unit(s.time_unit == TimeUnit::kDay ? v1::TIME_UNIT_DAY : v1::TIME_UNIT_MONTH);
   if (!s.origin.empty()) {
-    SeriesRecord calendar_of;
-    calendar_of.origin = s.origin;
-    calendar_of.time_unit = s.time_unit;
-    const SeriesCalendar calendar(calendar_of);
+    const SeriesCalendar calendar(s.origin, s.time_unit);
     for (v1::FitResult& f : *r.mutable_fits()) {
       for (v1::CvFold& fold : *f.mutable_cv_folds()) {
         fold.set_origin_date(calendar.DateAt(fold.origin_t()));

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -53,6 +54,7 @@ absl::Status CheckTimeUnit(int value, absl::string_view field) {
 absl::Status ResolveDates(const google::protobuf::RepeatedPtrField<v1::Point>& in,
                           const SeriesRecord& calendar, absl::string_view field,
                           std::vector<SeriesPoint>* points) {
+  std::optional<absl::CivilDay> origin;  // parsed at the first dated point
   for (int j = 0; j < in.size(); ++j) {
     const v1::Point& p = in[j];
     if (p.date().empty()) continue;
@@ -62,8 +64,11 @@ absl::Status ResolveDates(const google::protobuf::RepeatedPtrField<v1::Point>& i
           absl::StrCat(date_field, ": the series has no origin date, so points need t (set ",
                        "Series.origin to give dates)"));
     }
-    absl::StatusOr<absl::CivilDay> origin = ParseDate(calendar.origin, "origin");
-    if (!origin.ok()) return origin.status();
+    if (!origin) {
+      absl::StatusOr<absl::CivilDay> parsed = ParseDate(calendar.origin, "origin");
+      if (!parsed.ok()) return parsed.status();
+      origin = *parsed;
+    }
     absl::StatusOr<absl::CivilDay> day = ParseDate(p.date(), date_field);
     if (!day.ok()) return day.status();
     absl::StatusOr<double> t = TimeAt(*origin, calendar.time_unit, *day, date_field);

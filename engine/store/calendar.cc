@@ -102,9 +102,9 @@ absl::StatusOr<double> TimeAt(absl::CivilDay origin, TimeUnit unit, absl::CivilD
          static_cast<double>(date - start) / static_cast<double>(next - start);
 }
 
-SeriesCalendar::SeriesCalendar(const SeriesRecord& series) : unit_(series.time_unit) {
-  if (series.origin.empty()) return;
-  absl::StatusOr<absl::CivilDay> day = ParseDate(series.origin, "origin");
+SeriesCalendar::SeriesCalendar(absl::string_view origin, TimeUnit unit) : unit_(unit) {
+  if (origin.empty()) return;
+  absl::StatusOr<absl::CivilDay> day = ParseDate(origin, "origin");
   if (!day.ok()) return;
   origin_ = *day;
   has_origin_ = true;

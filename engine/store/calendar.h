@@ -55,7 +55,9 @@ class SeriesCalendar {
  public:
   // No dates when the series has no origin (or a stored one that does not
   // parse, which validation never lets in).
-  explicit SeriesCalendar(const SeriesRecord& series);
+  explicit SeriesCalendar(const SeriesRecord& series)
+      : SeriesCalendar(series.origin, series.time_unit) {}
+  SeriesCalendar(absl::string_view origin, TimeUnit unit);
   bool has_dates() const { return has_origin_; }
   // "" without an origin.
   std::string DateAt(double t) const;
