@@ -22,6 +22,8 @@ Reads, from --dir:
   forecast.json    (optional) its --json output: per-forecast rows
   oot-CUT-{built-in,out-of-time}.json, oot-CUT.load, band-CUT.log (optional)
   load.txt         bench/load/adoption_load output
+  fairness-after.txt, fairness-before.txt (optional), fairness-*.load
+                   adoption_load's fairness scenario on this build and the baseline
   isolation.json   bench/alternate.py: in-process vs isolated
   baseline.json    (optional) bench/alternate.py: before vs after;
                    baseline.commit, baseline.type
@@ -470,6 +472,7 @@ def main():
                    "server of step 4 (SQLite, WAL, fsync per write; the bundled series "
                    "stored, and the forecasts' training copies when those steps ran), load "
                    f"{loads.get('load', '?')}:")
+    section_fairness(L, d)
     iso = load_json(d, "isolation.json")
     if iso:
         L += ["## Cost of plugin isolation", ""]
@@ -529,6 +532,33 @@ def main():
           f"peak RSS {cmp['vmhwm_kb'] / 1024:.0f} MiB")
     print(f"\nwrote {args.results}")
     return 0
+
+
+def section_fairness(L, d):
+    """Issue 18 item 4: small comparisons beside two large ones."""
+    after = read_text(d, "fairness-after.txt")
+    if not after:
+        return
+    L += ["## Fair scheduling (issue 18)", ""]
+    L.append("`bench/load/adoption_load --streams 2 --mix 0,0,0,1 --background-compares 2 "
+             "--seconds 20` against a fresh server holding the bundled series: two streams "
+             "of one-series comparisons (every fitter, default cross-validation) while two "
+             "whole-store comparisons run back to back on the same 2 fit workers. `compare` "
+             "rows are the small requests, `large` the whole-store ones. Before: one task "
+             "arena entered per request, so a request arriving while the fit workers were "
+             "busy waited for a running request to give them up; after: the workers take "
+             "the next fit from each request in turn "
+             "([docs/design.md](../docs/design.md#fair-scheduling)).")
+    L.append("")
+    before = read_text(d, "fairness-before.txt")
+    for label, text in (("after (this build)", after), ("before (baseline build)", before)):
+        if not text:
+            continue
+        load = read_text(d, f"fairness-{label.split()[0]}.load") or "?"
+        L += [f"{label}, load {load}:", "", "```text", text, "```", ""]
+    if not before:
+        L += ["(No baseline build given: run with `ADOPTION_BASELINE_BUILD_DIR` for the "
+              "before figures.)", ""]
 
 
 def output_section(L, heading, text, intro):

@@ -1,16 +1,22 @@
 // adoption_load: a bounded mixed load against a running adoptiond.
 //
-//   adoption_load --server ADDR [--streams 8] [--seconds 10] [--mix 40,40,20]
-//                 [--token-file F] [--tls-ca F] [--verify]
+//   adoption_load --server ADDR [--streams 8] [--seconds 10] [--mix 40,40,20[,0]]
+//                 [--background-compares 0] [--token-file F] [--tls-ca F] [--verify]
 //
 // Each of --streams client threads loops for --seconds over a weighted mix of
 // writes (UpsertSeries of a fresh 24-point series), reads (GetSeries of a
-// series this thread wrote, ListSeries pages) and fits (Fit with the citation
-// fitter, or naive when citation is absent), recording every latency. At the
-// end it prints throughput and p50/p90/p99/max latency per kind, the error
-// count, and with --verify re-reads every acknowledged write: the exit code
-// is non-zero on any error or lost write. Loopback only by design: it sends
-// traffic nowhere but --server.
+// series this thread wrote, ListSeries pages), fits (Fit with the citation
+// fitter, or naive when citation is absent) and, with a fourth weight, small
+// comparisons (CompareModels of one series this thread wrote: every fitter,
+// default cross-validation), recording every latency. With
+// --background-compares N, N more threads run large comparisons (every
+// stored series, every fitter, default cross-validation, summary only) back
+// to back for the whole run: the fairness scenario, where the figure is the
+// small comparisons' latency while the large ones hold the fit workers. At
+// the end it prints throughput and p50/p90/p99/max latency per kind, the
+// error count, and with --verify re-reads every acknowledged write: the exit
+// code is non-zero on any error or lost write. Loopback only by design: it
+// sends traffic nowhere but --server.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -35,8 +41,8 @@ namespace {
 namespace v1 = adoption::v1;
 using Clock = std::chrono::steady_clock;
 
-enum Kind { kWrite, kRead, kFit, kKinds };
-const char* kKindName[] = {"write", "read", "fit"};
+enum Kind { kWrite, kRead, kFit, kCompare, kKinds };
+const char* kKindName[] = {"write", "read", "fit", "compare"};
 
 struct ThreadStats {
   std::vector<double> latency_ms[kKinds];
@@ -69,6 +75,7 @@ int main(int argc, char** argv) {
   int streams = 8;
   double seconds = 10;
   bool verify = false;
+  int background_compares = 0;
   app.add_option("--server", server, "adoptiond address")->capture_default_str();
   app.add_option("--streams", streams, "concurrent client threads")
       ->capture_default_str()
@@ -76,7 +83,11 @@ int main(int argc, char** argv) {
   app.add_option("--seconds", seconds, "duration")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
-  app.add_option("--mix", mix, "weights of write,read,fit")->capture_default_str();
+  app.add_option("--mix", mix, "weights of write,read,fit[,compare]")->capture_default_str();
+  app.add_option("--background-compares", background_compares,
+                 "threads running whole-store comparisons back to back meanwhile")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 16));
   app.add_option("--token-file", token_file, "bearer token file");
   app.add_option("--tls-ca", tls_ca, "PEM root certificate (TLS)");
   app.add_flag("--verify", verify, "re-read every acknowledged write at the end");
@@ -84,8 +95,9 @@ int main(int argc, char** argv) {
 
   std::vector<int> weights;
   for (absl::string_view w : absl::StrSplit(mix, ',')) weights.push_back(std::stoi(std::string(w)));
+  if (weights.size() == kKinds - 1) weights.push_back(0);
   if (weights.size() != kKinds) {
-    std::fprintf(stderr, "--mix: expected three weights write,read,fit\n");
+    std::fprintf(stderr, "--mix: expected three or four weights write,read,fit[,compare]\n");
     return 2;
   }
   const std::string token = token_file.empty() ? "" : ReadFile(token_file);
@@ -97,8 +109,8 @@ int main(int argc, char** argv) {
   }
   auto channel = grpc::CreateChannel(server, creds);
   auto stub = v1::AdoptionService::NewStub(channel);
-  auto prepare = [&](grpc::ClientContext* ctx) {
-    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  auto prepare = [&](grpc::ClientContext* ctx, int deadline_s = 30) {
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(deadline_s));
     if (!token.empty()) ctx->AddMetadata("authorization", "Bearer " + token);
   };
 
@@ -123,7 +135,36 @@ int main(int argc, char** argv) {
       std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
   std::vector<ThreadStats> stats(streams);
   const auto end = Clock::now() + std::chrono::duration<double>(seconds);
-  std::vector<std::thread> threads;
+  std::vector<std::thread> threads, background_threads;
+  // Large comparisons, started until the end (the last one runs past it, so
+  // they are in flight for the whole of the foreground's run).
+  std::vector<ThreadStats> background(background_compares);
+  for (int b = 0; b < background_compares; ++b) {
+    background_threads.emplace_back([&, b] {
+      ThreadStats& st = background[b];
+      while (Clock::now() < end) {
+        const auto t0 = Clock::now();
+        grpc::ClientContext ctx;
+        prepare(&ctx, 900);
+        v1::CompareModelsRequest req;
+        req.mutable_selection()->set_all(true);
+        req.set_summary_only(true);
+        v1::CompareModelsResponse resp;
+        grpc::Status status = stub->CompareModels(&ctx, req, &resp);
+        if (!status.ok()) {
+          ++st.errors;
+          if (st.first_error.empty())
+            st.first_error = "background compare: " + status.error_message();
+        }
+        st.latency_ms[kCompare].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+      }
+    });
+  }
+  if (background_compares > 0) {
+    // Let them start before the foreground measures anything.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
   for (int w = 0; w < streams; ++w) {
     threads.emplace_back([&, w] {
       ThreadStats& st = stats[w];
@@ -171,6 +212,12 @@ int main(int argc, char** argv) {
             status = stub->ListSeries(&ctx, req, &resp);
           }
           if (!status.ok()) fail(status, "read");
+        } else if (kind == kCompare) {
+          v1::CompareModelsRequest req;
+          req.mutable_selection()->add_ids(st.written[rng() % st.written.size()]);
+          v1::CompareModelsResponse resp;
+          grpc::Status status = stub->CompareModels(&ctx, req, &resp);
+          if (!status.ok()) fail(status, "compare");
         } else {
           v1::FitRequest req;
           req.set_series_id(st.written[rng() % st.written.size()]);
@@ -185,6 +232,8 @@ int main(int argc, char** argv) {
     });
   }
   for (auto& t : threads) t.join();
+  const auto foreground_end = Clock::now();
+  for (auto& t : background_threads) t.join();
 
   int errors = 0, total = 0;
   std::string first_error;
@@ -197,17 +246,31 @@ int main(int argc, char** argv) {
       total += st.latency_ms[k].size();
     }
   }
-  std::printf("adoption_load: %d streams, %.1f s, fitter %s\n", streams, seconds, fitter.c_str());
-  std::printf("%-6s %10s %10s %9s %9s %9s %9s\n", "kind", "requests", "per_sec", "p50_ms", "p90_ms",
-              "p99_ms", "max_ms");
-  for (int k = 0; k < kKinds; ++k) {
-    auto& v = all[k];
-    const double mx = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
-    std::printf("%-6s %10zu %10.1f %9.2f %9.2f %9.2f %9.2f\n", kKindName[k], v.size(),
-                v.size() / seconds, Percentile(v, 0.5), Percentile(v, 0.9), Percentile(v, 0.99),
-                mx);
+  std::vector<double> large;
+  for (auto& st : background) {
+    errors += st.errors;
+    if (first_error.empty()) first_error = st.first_error;
+    large.insert(large.end(), st.latency_ms[kCompare].begin(), st.latency_ms[kCompare].end());
   }
-  std::printf("total  %10d %10.1f   errors %d\n", total, total / seconds, errors);
+  std::printf("adoption_load: %d streams, %.1f s, fitter %s", streams, seconds, fitter.c_str());
+  if (background_compares > 0) {
+    std::printf(", %d background whole-store comparisons (ended %.1f s after the foreground)",
+                background_compares,
+                std::chrono::duration<double>(Clock::now() - foreground_end).count());
+  }
+  std::printf("\n%-8s %10s %10s %9s %9s %9s %9s\n", "kind", "requests", "per_sec", "p50_ms",
+              "p90_ms", "p99_ms", "max_ms");
+  auto row = [&](const char* name, std::vector<double>& v) {
+    const double mx = v.empty() ? 0 : *std::max_element(v.begin(), v.end());
+    std::printf("%-8s %10zu %10.1f %9.2f %9.2f %9.2f %9.2f\n", name, v.size(), v.size() / seconds,
+                Percentile(v, 0.5), Percentile(v, 0.9), Percentile(v, 0.99), mx);
+  };
+  for (int k = 0; k < kKinds; ++k) {
+    if (k == kCompare && all[k].empty()) continue;
+    row(kKindName[k], all[k]);
+  }
+  if (background_compares > 0) row("large", large);
+  std::printf("total    %10d %10.1f   errors %d\n", total, total / seconds, errors);
   if (!first_error.empty()) std::printf("first error: %s\n", first_error.c_str());
 
   int lost = 0;

@@ -2,22 +2,25 @@
 
 #include <algorithm>
 
-#include <tbb/blocked_range.h>
+#include <tbb/global_control.h>
 #include <tbb/info.h>
-#include <tbb/parallel_for.h>
-#include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <exception>
 #include <mutex>
 #include <set>
+#include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
 // ADOPTION_TSAN: set by CMake in TSan builds, the one switch (they hide
 // __SANITIZE_THREAD__ from the system headers, see the top-level
 // CMakeLists.txt).
 #ifdef ADOPTION_TSAN
-#include <memory>
 extern "C" void __tsan_acquire(void* addr);
 extern "C" void __tsan_release(void* addr);
 #endif
@@ -26,16 +29,14 @@ namespace adoption {
 namespace {
 
 // ThreadSanitizer builds only (nothing in any other build): Debian's TBB is
-// not instrumented, so TSan cannot see that TBB orders everything before
-// parallel_for before each task body, and each task body before everything
-// after it. These annotations say that and little more:
-//  - a task body must acquire before it reads anything of the request (even
-//    its own closure was written by the request's thread), so the start uses
-//    one process-wide address: a body is ordered after every request's
-//    hand-off, a documented over-approximation;
-//  - the end uses the request's own address, so task bodies are never
-//    ordered among themselves and races between concurrent fits are still
-//    reported.
+// not instrumented, so TSan cannot see that TBB orders an enqueue before the
+// task it starts. A driver must acquire before it reads anything a request
+// wrote (even its own closure), so Submit() releases and every driver
+// acquires one process-wide address: a driver is ordered after every
+// request's hand-off, a documented over-approximation. Everything else (a
+// fit claimed under queue_mu, its result published under the batch's mutex)
+// goes through mutexes TSan sees, so races between concurrent fits are
+// still reported.
 #ifdef ADOPTION_TSAN
 char tbb_handoff_start;
 #endif
@@ -45,28 +46,135 @@ class TbbHandoff {
 #ifdef ADOPTION_TSAN
   void BeforeTasks() { __tsan_release(&tbb_handoff_start); }
   static void TaskStarts() { __tsan_acquire(&tbb_handoff_start); }
-  void TaskEnds() { __tsan_release(end_.get()); }
-  void AfterTasks() { __tsan_acquire(end_.get()); }
-
- private:
-  // On the heap: freeing it retires the sync object with the request.
-  std::unique_ptr<char> end_ = std::make_unique<char>(0);
 #else
   void BeforeTasks() {}
   static void TaskStarts() {}
-  void TaskEnds() {}
-  void AfterTasks() {}
 #endif
 };
 
 }  // namespace
 
+// One Run() call's fits, claimed one at a time by the drivers.
+struct Planner::Batch {
+  Batch(size_t n, std::function<void(size_t)> f) : size(n), run_one(std::move(f)) {}
+  const size_t size;
+  // Runs fit i; called only before done reaches size (it refers to the
+  // caller's stack, which Run() keeps until then).
+  const std::function<void(size_t)> run_one;
+  size_t next = 0;  // the next fit to claim; guarded by Impl::queue_mu
+  std::mutex mu;
+  std::condition_variable all_done;
+  size_t done = 0;  // guarded by mu
+};
+
 struct Planner::Impl {
   explicit Impl(const PlannerOptions& o)
       : options(o),
-        arena(o.max_concurrency > 0 ? o.max_concurrency : tbb::info::default_concurrency()) {}
+        concurrency(o.max_concurrency > 0 ? o.max_concurrency : tbb::info::default_concurrency()),
+        workers(EnoughWorkers(concurrency)),
+        arena(concurrency, /*reserved_for_masters=*/0) {}
+  ~Impl() {
+    // Drivers may still be between their last fit and their exit.
+    std::unique_lock<std::mutex> lock(drivers_mu);
+    drivers_gone.wait(lock, [this] { return drivers == 0; });
+  }
+
+  // TBB starts one worker fewer than max_allowed_parallelism (the rest is
+  // for the application's own threads); every fit here runs on a worker, so
+  // the limit must allow `concurrency` of them. Raised only when lower: the
+  // process-wide limit is the smallest of those set, so an embedding
+  // application that set a lower one keeps it.
+  static std::unique_ptr<tbb::global_control> EnoughWorkers(int concurrency) {
+    const size_t needed = static_cast<size_t>(concurrency) + 1;
+    if (tbb::global_control::active_value(tbb::global_control::max_allowed_parallelism) >= needed) {
+      return nullptr;
+    }
+    return std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism,
+                                                 needed);
+  }
+
+  // Queues a request's batch behind its earlier ones (a comparison runs
+  // chunks of one request two at a time: the first is finished first) and
+  // wakes drivers for it.
+  void Submit(const void* request, const std::shared_ptr<Batch>& batch) {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu);
+      auto it = std::find_if(queues.begin(), queues.end(),
+                             [&](const RequestQueue& q) { return q.request == request; });
+      if (it != queues.end()) {
+        it->batches.push_back(batch);
+      } else {
+        queues.push_back(RequestQueue{request, {batch}});
+      }
+    }
+    const size_t wanted = std::min<size_t>(batch->size, static_cast<size_t>(concurrency));
+    {
+      std::lock_guard<std::mutex> lock(drivers_mu);
+      drivers += wanted;
+    }
+    handoff.BeforeTasks();
+    // The body acquires before it reads its capture (see TbbHandoff).
+    for (size_t d = 0; d < wanted; ++d) {
+      arena.enqueue([this] {
+        TbbHandoff::TaskStarts();
+        Drive();
+      });
+    }
+  }
+
+  // The next fit to start: one from each request in turn (round robin), so a
+  // small request waits for at most one fit per other request in flight,
+  // not for whole large ones.
+  std::pair<std::shared_ptr<Batch>, size_t> Claim() {
+    std::lock_guard<std::mutex> lock(queue_mu);
+    if (queues.empty()) return {nullptr, 0};
+    if (turn >= queues.size()) turn = 0;
+    RequestQueue& q = queues[turn];
+    std::shared_ptr<Batch> batch = q.batches.front();
+    const size_t i = batch->next++;
+    if (batch->next == batch->size) q.batches.pop_front();
+    if (q.batches.empty()) {
+      queues.erase(queues.begin() + static_cast<std::ptrdiff_t>(turn));  // turn: the next one
+    } else {
+      ++turn;
+    }
+    return {std::move(batch), i};
+  }
+
+  // A worker's loop: claims and runs fits of any request until none is left
+  // unclaimed. Every Submit() wakes drivers after queueing its fits, so no
+  // queued fit is left without one.
+  void Drive() {
+    for (;;) {
+      auto [batch, i] = Claim();
+      if (batch == nullptr) break;
+      batch->run_one(i);
+      std::lock_guard<std::mutex> lock(batch->mu);
+      if (++batch->done == batch->size) batch->all_done.notify_all();
+    }
+    std::lock_guard<std::mutex> lock(drivers_mu);
+    if (--drivers == 0) drivers_gone.notify_all();
+  }
+
+  struct RequestQueue {
+    const void* request;
+    std::deque<std::shared_ptr<Batch>> batches;  // each with fits left to claim
+  };
+
   PlannerOptions options;
+  const int concurrency;
+  std::unique_ptr<tbb::global_control> workers;
   tbb::task_arena arena;
+  TbbHandoff handoff;
+
+  std::mutex queue_mu;
+  std::vector<RequestQueue> queues;  // requests with fits to claim, in turn order
+  size_t turn = 0;                   // the request whose fit is claimed next
+
+  std::mutex drivers_mu;
+  std::condition_variable drivers_gone;
+  size_t drivers = 0;  // queued or running
+
   // The cancellation flags of the runs in progress, for CancelAll().
   std::mutex mu;
   std::set<std::atomic<bool>*> active;
@@ -76,7 +184,7 @@ struct Planner::Impl {
 Planner::Planner(const PlannerOptions& options) : impl_(std::make_unique<Impl>(options)) {}
 Planner::~Planner() = default;
 
-int Planner::max_concurrency() const { return impl_->arena.max_concurrency(); }
+int Planner::max_concurrency() const { return impl_->concurrency; }
 
 void Planner::CancelAll() {
   std::lock_guard<std::mutex> lock(impl_->mu);
@@ -171,37 +279,31 @@ std::vector<FitRun> Planner::Run(const std::vector<FitTask>& tasks, const RunCon
       prefix.points.assign(t.series->points.begin(), t.series->points.begin() + t.prefix);
       history = &prefix;
     }
-    if (impl_->options.max_fit_time > absl::ZeroDuration()) {
-      FitBudget own = budget;
-      own.deadline = std::min(budget.deadline, absl::Now() + impl_->options.max_fit_time);
-      r = t.fitter->Run(*history, options, own, t.predict_at, t.status_only);
-    } else {
-      r = t.fitter->Run(*history, options, budget, t.predict_at, t.status_only);
+    try {
+      if (impl_->options.max_fit_time > absl::ZeroDuration()) {
+        FitBudget own = budget;
+        own.deadline = std::min(budget.deadline, absl::Now() + impl_->options.max_fit_time);
+        r = t.fitter->Run(*history, options, own, t.predict_at, t.status_only);
+      } else {
+        r = t.fitter->Run(*history, options, budget, t.predict_at, t.status_only);
+      }
+    } catch (const std::exception& e) {
+      // Fitters report their own failures; this is the engine's (e.g. no
+      // memory for the prefix), and must not end the worker.
+      r = FitRun{};
+      r.outcome.fitter = t.fitter->name();
+      r.outcome.forecast_baseline = t.fitter->forecast_baseline();
+      r.outcome.status = FitStatus::kFailed;
+      r.outcome.message = absl::StrCat("engine error running this fit: ", e.what());
     }
   };
 
-  TbbHandoff handoff;
-  auto run_all = [&] {
-    TbbHandoff::TaskStarts();  // execute() may run this on another thread
-    // One task per fit (simple partitioner, grain 1): a fit that runs to
-    // its deadline must never hold other fits of the request queued behind
-    // it on the same thread. Scheduling costs well under a microsecond per
-    // task, small against even the fastest fits.
-    tbb::parallel_for(
-        tbb::blocked_range<size_t>(0, tasks.size(), 1),
-        [&](const tbb::blocked_range<size_t>& r) {
-          TbbHandoff::TaskStarts();
-          for (size_t i = r.begin(); i != r.end(); ++i) {
-            run_one(i);
-          }
-          handoff.TaskEnds();
-        },
-        tbb::simple_partitioner());
-    handoff.TaskEnds();
-  };
-  handoff.BeforeTasks();  // after everything the tasks read, run_all included
-  impl_->arena.execute(run_all);
-  handoff.AfterTasks();
+  if (!tasks.empty()) {
+    auto batch = std::make_shared<Batch>(tasks.size(), run_one);
+    impl_->Submit(&control, batch);
+    std::unique_lock<std::mutex> lock(batch->mu);
+    batch->all_done.wait(lock, [&] { return batch->done == batch->size; });
+  }
   if (impl_->options.on_run) impl_->options.on_run(out);
   return out;
 }

@@ -1,7 +1,11 @@
 // Planner: runs fit tasks (series x fitter) in parallel on TBB.
 //
 // One Planner serves every request: its task arena bounds the number of
-// fits running at once across all concurrent requests (--max-concurrent-fits).
+// fits running at once across all concurrent requests (--max-concurrent-fits),
+// and its workers take the next fit from each request in turn (round robin
+// over requests, keyed by their RunControl), so a small request runs
+// alongside large ones instead of queueing behind them; docs/design.md
+// "Fair scheduling".
 // TBB tasks cannot be killed, so a request's deadline and cancellation reach
 // the fits through FitBudget (plugins poll should_stop every iteration), and
 // tasks not yet started when the request ends are not started at all: they
@@ -67,7 +71,8 @@ class Planner {
   Planner(const Planner&) = delete;
   Planner& operator=(const Planner&) = delete;
 
-  // Results in task order.
+  // Results in task order. Concurrent calls with the same `control` (one
+  // request's chunks) share that request's turn, earlier calls first.
   std::vector<FitRun> Run(const std::vector<FitTask>& tasks, const RunControl& control);
 
   int max_concurrency() const;
@@ -84,6 +89,7 @@ class Planner {
   absl::Status Interrupted(const RunControl& control) const;
 
  private:
+  struct Batch;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
