@@ -83,6 +83,8 @@ struct Args {
   std::vector<std::string> fitter_options;  // fitter.key=value
   std::string criterion = "aicc";
   std::string group_by;
+  bool profiles = false;
+  std::string profile_fitter;
   int limit = 20;
   bool summary_only = false;
   std::string loss = "sse";
@@ -416,6 +418,8 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
   }
   req.set_criterion(args.criterion == "bic" ? v1::CRITERION_BIC : v1::CRITERION_AICC);
   req.set_group_by(args.group_by);
+  req.set_profiles(args.profiles || !args.profile_fitter.empty());
+  req.set_profile_fitter(args.profile_fitter);
   req.set_summary_only(args.summary_only);
   req.set_loss(*adoption::cli::ServerLossName(args.loss));  // checked by CLI11
   if (args.no_cv) req.mutable_cross_validation()->set_disabled(true);
@@ -612,6 +616,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"aicc", "bic"}));
   compare->add_option("--group-by", args.group_by, "metadata key to aggregate by, e.g. company");
+  compare->add_flag("--profiles", args.profiles,
+                    "with --group-by: per group, the distribution of the citation parameters "
+                    "and derived quantities over the series it fits, and tests of whether the "
+                    "groups differ");
+  compare->add_option("--profile-fitter", args.profile_fitter,
+                      "the fitter to profile (implies --profiles; default citation)");
   compare
       ->add_option("--limit", args.limit,
                    "series rows in the table, largest last value first (0 = all); "

@@ -559,6 +559,98 @@ std::string SeriesDetailTable(const v1::SeriesReport& s, v1::Criterion criterion
   return out;
 }
 
+namespace {
+
+// A number with 3 significant digits for the profile tables.
+std::string Short(double v) {
+  if (!std::isfinite(v)) return Num(v);
+  const double a = std::fabs(v);
+  if (a != 0 && (a < 1e-3 || a >= 1e6)) return absl::StrFormat("%.2e", v);
+  return absl::StrFormat("%.3g", v);
+}
+
+std::string PValue(double p) { return p < 1e-4 ? absl::StrFormat("%.1e", p) : Short(p); }
+
+}  // namespace
+
+std::string ProfileTables(const v1::CompareModelsResponse& r) {
+  if (!r.has_profile_tests()) return "";
+  const v1::ProfileTests& t = r.profile_tests();
+  std::string out;
+  absl::StrAppend(&out, "\nProfiles by ", r.group_by(), " (", t.fitter(),
+                  "; series it fits with R^2 >= 0.95, no abrupt surge and every parameter "
+                  "identified; median [95% bootstrap interval] (quartiles)):\n");
+  Table counts({r.group_by(), "series", "fitted", "at_bound", "unidentified", "used"});
+  std::vector<std::string> quantities;
+  for (const auto& g : r.groups()) {
+    const auto& p = g.profile();
+    counts.AddRow({g.value().empty() ? "(none)" : g.value(), absl::StrCat(p.series()),
+                   absl::StrCat(p.fitted()), absl::StrCat(p.at_bound()),
+                   absl::StrCat(p.unidentified()), absl::StrCat(p.used())});
+    for (const auto& q : p.quantities()) {
+      if (std::find(quantities.begin(), quantities.end(), q.quantity()) == quantities.end()) {
+        quantities.push_back(q.quantity());
+      }
+    }
+  }
+  out += counts.Render();
+  out +=
+      "  at_bound, unidentified: fitted, left out (a parameter on its bound, or without a "
+      "standard error, is not an estimate)\n";
+  std::vector<std::string> header = {r.group_by()};
+  for (const auto& q : quantities) header.push_back(q);
+  Table medians(header);
+  for (const auto& g : r.groups()) {
+    std::vector<std::string> row = {g.value().empty() ? "(none)" : g.value()};
+    for (const auto& name : quantities) {
+      std::string cell = "-";
+      for (const auto& q : g.profile().quantities()) {
+        if (q.quantity() != name) continue;
+        cell = absl::StrCat(Short(q.median()), " [", Short(q.median_lower()), ", ",
+                            Short(q.median_upper()), "] (", Short(q.q1()), "-", Short(q.q3()), ")");
+      }
+      row.push_back(cell);
+    }
+    medians.AddRow(row);
+  }
+  out += medians.Render();
+  if (t.tests_size() == 0) {
+    absl::StrAppend(&out, "No test between groups: ", t.note(), "\n");
+    return out;
+  }
+  absl::StrAppend(&out, "\nDo the groups differ? Kruskal-Wallis per quantity over the ",
+                  t.tested_size(), " groups with at least ", t.min_group_size(),
+                  " series used (Holm-corrected over the quantities; epsilon^2: effect size)",
+                  t.too_small_size() > 0
+                      ? absl::StrCat("; too small to test: ", absl::StrJoin(t.too_small(), ", "))
+                      : "",
+                  ":\n");
+  Table tests({"quantity", "groups", "n", "H", "p", "p_holm", "epsilon2", "differ"});
+  for (const auto& q : t.tests()) {
+    tests.AddRow({q.quantity(), absl::StrCat(q.groups()), absl::StrCat(q.n()), Short(q.h()),
+                  PValue(q.p_value()), PValue(q.p_adjusted()), Short(q.epsilon_squared()),
+                  q.significant() ? "yes" : "no"});
+  }
+  out += tests.Render();
+  absl::StrAppend(&out,
+                  "\nSignificant pairwise differences among the largest groups (Dunn's test, "
+                  "Holm-corrected per quantity; delta: Cliff's delta, P(a > b) - P(a < b)):\n");
+  Table pairs({"quantity", "a", "b", "median_a-b", "delta", "p_holm"});
+  int shown = 0, total = 0;
+  for (const auto& q : t.tests()) {
+    for (const auto& d : q.pairs()) {
+      ++total;
+      if (!d.significant()) continue;
+      ++shown;
+      pairs.AddRow({q.quantity(), d.group_a(), d.group_b(), Short(d.median_difference()),
+                    Short(d.cliffs_delta()), PValue(d.p_adjusted())});
+    }
+  }
+  if (shown > 0) out += pairs.Render();
+  absl::StrAppend(&out, "  ", shown, " of ", total, " pairs differ at 0.05\n");
+  return out;
+}
+
 std::string PooledTable(const v1::CompareModelsResponse& r) {
   std::string out;
   for (const auto& p : r.pooled()) {
@@ -670,6 +762,7 @@ std::string CompareToTable(const v1::CompareModelsResponse& r, int limit, int de
     }
     out += groups.Render();
   }
+  out += ProfileTables(r);
 
   if (r.series_size() > 0) {
     std::vector<const v1::SeriesReport*> order;

@@ -76,6 +76,8 @@ std::vector<std::string> FitColumnSources();
 // The batch summary of pooled options: per option the chosen value, then
 // each candidate with its batch cross-validated score. Empty without.
 std::string PooledTable(const v1::CompareModelsResponse& response);
+// The group profiles and the tests between groups (empty without them).
+std::string ProfileTables(const v1::CompareModelsResponse& response);
 
 // CompareModels for people: batch summary (verdict counts, then per fitter
 // wins, fit outcomes, median R^2, mean Akaike weight, CV scores, then any

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "engine/select/pooling.h"
+#include "engine/select/profiles.h"
 #include "spdlog/spdlog.h"
 
 namespace adoption {
@@ -202,6 +203,29 @@ absl::Status RunFailure(const Planner& planner, const RunControl& control,
   return absl::OkStatus();
 }
 
+// Group profiles need a key some selected series has and a fitter the
+// comparison runs: refused before any fit otherwise.
+absl::Status CheckProfiles(const ComparisonRequest& request, const ComparisonPlan& plan,
+                           const std::vector<SeriesRecord>& series) {
+  if (request.group_by.empty()) {
+    return absl::InvalidArgumentError(
+        "profiles: needs group_by, the metadata key to profile by (e.g. company)");
+  }
+  bool in_comparison = false;
+  for (const Fitter* f : plan.fitters) in_comparison |= f->name() == request.profile_fitter;
+  if (!in_comparison) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("profile_fitter: '", request.profile_fitter,
+                     "' is not one of the comparison's fitters; add it to fitters"));
+  }
+  for (const SeriesRecord& s : series) {
+    if (s.metadata.count(request.group_by) > 0) return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "group_by: none of the ", series.size(), " selected series has the metadata key '",
+      request.group_by, "', so there are no groups to profile"));
+}
+
 }  // namespace
 
 ModelComparison::ModelComparison(SeriesStore* store, const FitterRegistry* registry,
@@ -223,6 +247,11 @@ absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonReques
   const std::vector<SeriesRecord>& series = *loaded;
   const size_t n = series.size();
   const size_t nf = plan.fitters.size();
+  std::optional<ProfileBuilder> profiles;
+  if (!request.profile_fitter.empty()) {
+    if (absl::Status s = CheckProfiles(request, plan, series); !s.ok()) return s;
+    profiles.emplace(request.profile_fitter, request.group_by);
+  }
 
   std::vector<std::vector<CvOrigin>> origins(n);
   size_t num_origins = 0;
@@ -371,7 +400,10 @@ absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonReques
                          [&](size_t c, std::vector<FitTask>* tasks) {
                            for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
                              for (const Fitter* f : plan.fitters) {
-                               tasks->push_back({&series[i], f, plan.OptionsOf(f), 0, {}});
+                               tasks->push_back({&series[i], f, plan.OptionsOf(f), 0,
+                                                 profiles && f->name() == request.profile_fitter
+                                                     ? ProfileCurveTimes()
+                                                     : std::vector<double>()});
                              }
                              for (const Fitter* f : plan.fitters) {
                                if (f != pooled_fitter) fold_tasks(i, f, plan.OptionsOf(f), tasks);
@@ -389,7 +421,13 @@ absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonReques
     for (size_t i = chunks[c].first; i < chunks[c].second; ++i) {
       std::vector<FitOutcome> outcomes;
       outcomes.reserve(nf);
-      for (size_t j = 0; j < nf; ++j) outcomes.push_back(std::move(runs[next++].outcome));
+      std::vector<double> profile_curve;  // the profile fitter's curve at ProfileCurveTimes()
+      for (size_t j = 0; j < nf; ++j) {
+        if (profiles && plan.fitters[j]->name() == request.profile_fitter) {
+          profile_curve = std::move(runs[next].predictions);
+        }
+        outcomes.push_back(std::move(runs[next++].outcome));
+      }
       SeriesReport report = BuildSeriesReport(series[i], outcomes, request.criterion, plan.loss);
       for (size_t j = 0; j < nf; ++j) report.fits[j].options = *plan.OptionsOf(plan.fitters[j]);
       if (cv.enabled && !origins[i].empty()) {
@@ -422,6 +460,7 @@ absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonReques
         next += nf_folds * origins[i].size();
       }
       summarizer.Add(report);
+      if (profiles) profiles->Add(report, profile_curve);
       reports.push_back(std::move(report));
     }
     if (absl::Status s = report_progress("compare", chunks[c].second, runs.size()); !s.ok()) {
@@ -436,6 +475,7 @@ absl::StatusOr<ComparisonResult> ModelComparison::Compare(const ComparisonReques
     }
   }
   result.summary = summarizer.Finish();
+  if (profiles) result.summary.profiles = profiles->Finish();
   result.elapsed_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   spdlog::info("event=compare series={} fitters={} fits={} cv_fits={} elapsed_s={:.3f}", n, nf,
                n * nf, main_fits - n * nf + (result.pooled.empty() ? 0 : result.pooled[0].fits),

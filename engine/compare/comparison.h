@@ -76,6 +76,11 @@ struct ComparisonRequest {
   bool keep_series = true;
   // Each fit also carries its cross-validation folds (FitReport.cv_folds).
   bool cv_details = false;
+  // Group profiles of this fitter's parameters and derived quantities by
+  // group_by (engine/select/profiles.h); empty: none. It must be one of the
+  // comparison's fitters, group_by must be set and some selected series
+  // must have that key.
+  std::string profile_fitter;
 };
 
 // The choice of a pooled option (engine/select/pooling.h).

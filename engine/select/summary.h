@@ -10,10 +10,12 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/select/cross_validation.h"
+#include "engine/select/profiles.h"
 #include "engine/select/series_report.h"
 
 namespace adoption {
@@ -49,6 +51,9 @@ struct BatchSummary {
   std::vector<FitterSummary> fitters;  // in the order of the fitter names
   std::string group_by;
   std::vector<GroupSummary> groups;  // sorted by value; empty without group_by
+  // With a profile fitter (ComparisonRequest.profile_fitter); its groups are
+  // the same values as `groups`.
+  std::optional<ProfileReport> profiles;
 };
 
 class BatchSummarizer {

@@ -2,6 +2,8 @@
 
 #include "engine/store/calendar.h"
 
+#include <map>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -104,6 +106,14 @@ absl::StatusOr<ComparisonRequest> FromProto(const v1::CompareModelsRequest& r,
   out.loss = r.loss();
   out.keep_series = !r.summary_only();
   out.cv_details = r.cv_details();
+  if (r.profiles()) {
+    out.profile_fitter = r.profile_fitter().empty() ? "citation" : r.profile_fitter();
+    if (absl::Status s = ValidateFitterName(out.profile_fitter, "profile_fitter"); !s.ok()) {
+      return s;
+    }
+  } else if (!r.profile_fitter().empty()) {
+    return absl::InvalidArgumentError("profile_fitter: set without profiles = true");
+  }
   return out;
 }
 
@@ -258,6 +268,69 @@ v1::PooledOption ToProto(const PooledReport& p) {
   return r;
 }
 
+// The profile of each group into its GroupSummary (same values, same
+// order), the tests into profile_tests.
+void ToProto(const ProfileReport& p, v1::CompareModelsResponse* response) {
+  std::map<std::string, const GroupProfile*> by_value;
+  for (const GroupProfile& g : p.groups) by_value[g.value] = &g;
+  for (v1::GroupSummary& pg : *response->mutable_groups()) {
+    auto it = by_value.find(pg.value());
+    if (it == by_value.end()) continue;
+    const GroupProfile& g = *it->second;
+    v1::GroupProfile* out = pg.mutable_profile();
+    out->set_series(g.series);
+    out->set_fitted(g.fitted);
+    out->set_at_bound(g.at_bound);
+    out->set_unidentified(g.unidentified);
+    out->set_used(g.used);
+    for (const QuantityProfile& q : g.quantities) {
+      v1::QuantityProfile* pq = out->add_quantities();
+      pq->set_quantity(q.quantity);
+      pq->set_n(q.n);
+      pq->set_median(q.median);
+      pq->set_median_lower(q.median_lower);
+      pq->set_median_upper(q.median_upper);
+      pq->set_q1(q.q1);
+      pq->set_q3(q.q3);
+    }
+    for (const CurvePoint& c : g.curve) {
+      v1::CurvePoint* pc = out->add_curve();
+      pc->set_t(c.t);
+      pc->set_median(c.median);
+      pc->set_q1(c.q1);
+      pc->set_q3(c.q3);
+    }
+  }
+  v1::ProfileTests* t = response->mutable_profile_tests();
+  t->set_fitter(p.fitter);
+  t->set_min_group_size(kMinGroupSize);
+  for (const std::string& g : p.tested) t->add_tested(g);
+  for (const std::string& g : p.too_small) t->add_too_small(g);
+  t->set_note(p.note);
+  for (const QuantityTest& q : p.tests) {
+    v1::QuantityTest* pq = t->add_tests();
+    pq->set_quantity(q.quantity);
+    pq->set_groups(q.groups);
+    pq->set_n(q.n);
+    pq->set_h(q.h);
+    pq->set_p_value(q.p_value);
+    pq->set_p_adjusted(q.p_adjusted);
+    pq->set_epsilon_squared(q.epsilon_squared);
+    pq->set_significant(q.significant);
+    for (const PairwiseDifference& d : q.pairs) {
+      v1::PairwiseDifference* pd = pq->add_pairs();
+      pd->set_group_a(d.group_a);
+      pd->set_group_b(d.group_b);
+      pd->set_median_difference(d.median_difference);
+      pd->set_cliffs_delta(d.cliffs_delta);
+      pd->set_z(d.z);
+      pd->set_p_value(d.p_value);
+      pd->set_p_adjusted(d.p_adjusted);
+      pd->set_significant(d.significant);
+    }
+  }
+}
+
 void ToProto(const BatchSummary& summary, v1::CompareModelsResponse* response) {
   response->set_series_count(summary.series_count);
   response->set_does_not_fit(summary.does_not_fit);
@@ -274,6 +347,8 @@ void ToProto(const BatchSummary& summary, v1::CompareModelsResponse* response) {
     pg->set_not_enough_data(g.not_enough_data);
     for (const FitterSummary& f : g.fitters) *pg->add_fitters() = ToProto(f);
   }
+  response->clear_profile_tests();
+  if (summary.profiles) ToProto(*summary.profiles, response);
 }
 
 void ToProto(const ComparisonResult& result, v1::CompareModelsResponse* response) {

@@ -43,6 +43,7 @@
 // citation_real_data_test.cc checks the comparison on the bundled data).
 #include <cmath>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "adoption/fitter_sdk.h"
@@ -484,6 +485,16 @@ struct CitationFitter {
                          sdk::Format("c_inf omitted: m (e^lambda - 1) overflows (lambda = %.4g), "
                                      "ultimate adoption not identified",
                                      lambda));
+    }
+    // Fine-tunes the curve gives at 6 and 12 months (group profiles compare
+    // them across organisations; past the data they are extrapolations).
+    for (const auto& [name, month] : {std::pair<const char*, double>{"c_6m", 6.0},
+                                      std::pair<const char*, double>{"c_12m", 12.0}}) {
+      try {
+        sdk::AddDerived(result, name, Curve(config, lambda, mu, sigma, m, month));
+      } catch (const sdk::ModelOverflow&) {
+        sdk::AppendMessage(result, sdk::Format("%s omitted: the curve overflows there", name));
+      }
     }
     const double peak = PeakMonth(lambda, mu, sigma, config.months_per_unit);
     if (!sdk::AddDerived(result, "peak_month", peak)) {

@@ -279,7 +279,8 @@ class Client:
                 horizons: Optional[Sequence[int]] = None,
                 min_train_points: int = 0, max_origins: int = 0,
                 loss: Optional[str] = None, progress: Union[bool, Callable] = False,
-                cv_details: bool = False, timeout=...) -> CompareReport:
+                cv_details: bool = False, profiles: bool = False,
+                profile_fitter: Optional[str] = None, timeout=...) -> CompareReport:
         """Fits fitters to a selection of series and compares them.
 
         Select exactly one of: series (an id or a list of ids), all=True, or
@@ -302,13 +303,20 @@ class Client:
 
         cv_details=True: every fit carries its cross-validation folds
         (FitResult.cv_folds; CompareReport.cv_to_pandas() is the frame).
+        profiles=True (with group_by): per group, the distribution of
+        profile_fitter's (default citation) parameters and derived
+        quantities over the series it fits, and whether the groups differ
+        (GroupSummary.profile, CompareReport.profile_tests; frames
+        profiles_to_pandas(), profile_tests_to_pandas(),
+        profile_pairs_to_pandas(), profile_curves_to_pandas()).
         progress: True shows a progress bar (tqdm) while the server works; a
         callable gets each CompareProgress instead. Either way the call
         streams (compare_stream) and returns the same report.
         """
         request = self._compare_request(
             series, all, filter, fitters, options, criterion, group_by, summary_only,
-            cross_validation, horizons, min_train_points, max_origins, loss)
+            cross_validation, horizons, min_train_points, max_origins, loss,
+            profiles, profile_fitter)
         request.cv_details = cv_details
         if not progress:
             report = CompareReport.from_proto(self._call("CompareModels", request, timeout))
@@ -354,7 +362,9 @@ class Client:
                        cross_validation: bool = True,
                        horizons: Optional[Sequence[int]] = None,
                        min_train_points: int = 0, max_origins: int = 0,
-                       loss: Optional[str] = None, timeout=...) -> Iterator[CompareEvent]:
+                       loss: Optional[str] = None, profiles: bool = False,
+                       profile_fitter: Optional[str] = None,
+                       timeout=...) -> Iterator[CompareEvent]:
         """compare() as it happens: yields CompareEvent objects, each with one
         of .progress (a CompareProgress), .reports (SeriesReports of finished
         series, in id order) or, last, .summary (the CompareReport without
@@ -363,7 +373,8 @@ class Client:
         """
         request = self._compare_request(
             series, all, filter, fitters, options, criterion, group_by, summary_only,
-            cross_validation, horizons, min_train_points, max_origins, loss)
+            cross_validation, horizons, min_train_points, max_origins, loss,
+            profiles, profile_fitter)
         for event in self._stream_compare(request, timeout):
             yield CompareEvent.from_proto(event)
 
@@ -382,7 +393,7 @@ class Client:
     @staticmethod
     def _compare_request(series, all, filter, fitters, options, criterion, group_by,
                          summary_only, cross_validation, horizons, min_train_points,
-                         max_origins, loss):
+                         max_origins, loss, profiles=False, profile_fitter=None):
         selection = pb.SeriesSelector(all=all, metadata_filter=dict(filter or {}))
         if series is not None:
             selection.ids.extend([series] if isinstance(series, str) else list(series))
@@ -392,7 +403,8 @@ class Client:
             summary_only=summary_only, loss=vocabulary.loss_name(loss),
             cross_validation=pb.CrossValidationOptions(
                 disabled=not cross_validation, horizons=list(horizons or []),
-                min_train_points=min_train_points, max_origins=max_origins))
+                min_train_points=min_train_points, max_origins=max_origins),
+            profiles=bool(profiles or profile_fitter), profile_fitter=profile_fitter or "")
         for name, opts in vocabulary.compare_options(options).items():
             request.fitter_options[name].options.update(opts)
         return request

@@ -33,7 +33,7 @@ import numpy as np  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 from . import errors, vocabulary  # noqa: E402
-from .types import Criterion, Forecast, Series, SeriesReport  # noqa: E402
+from .types import CompareReport, Criterion, Forecast, Series, SeriesReport  # noqa: E402
 
 
 @dataclass(frozen=True)
@@ -348,6 +348,84 @@ def fetch_forecasts(client, report: SeriesReport, *, horizon: int = 6,
             if isinstance(e, errors.Unavailable):
                 raise
     return out
+
+
+# Profile quantities drawn on a log axis (positive, spread over decades).
+_LOG_QUANTITIES = ("c_inf", "c_6m", "c_12m", "peak_month")
+
+
+def plot_profiles(report: CompareReport, quantities: Optional[Sequence[str]] = None,
+                  min_used: int = 1) -> matplotlib.figure.Figure:
+    """The group profiles of a compare(profiles=True) report in one figure:
+    first the median fitted curve of each group (t = 1..24) with its
+    quartile band, then one panel per quantity with, per group, the median
+    (dot), its 95% bootstrap interval (thick bar) and the quartiles (thin
+    bar); groups whose quantity differs significantly from some other group
+    (Dunn, Holm) are named in bold. Groups with fewer than min_used
+    profiled series are left out. ValueError without profiles."""
+    if report.profile_tests is None:
+        raise ValueError("the report has no profiles: compare(..., group_by=..., profiles=True)")
+    groups = [g for g in report.groups if g.profile is not None and g.profile.used >= min_used]
+    if quantities is None:
+        quantities = []
+        for g in groups:
+            for q in g.profile.quantities:
+                if q.quantity not in quantities:
+                    quantities.append(q.quantity)
+    differing = {}
+    for t in report.profile_tests.tests:
+        differing[t.quantity] = {x for d in t.pairs if d.significant
+                                 for x in (d.group_a, d.group_b)}
+    colors = plt.get_cmap("tab20").colors
+    panels = 1 + len(quantities)
+    cols = min(4, panels)
+    rows = math.ceil(panels / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 0.35 * len(groups) * rows + 2.5 * rows),
+                             squeeze=False)
+    flat = axes.ravel()
+    ax = flat[0]
+    for i, g in enumerate(groups):
+        if not g.profile.curve:
+            continue
+        t, med, q1, q3 = (np.array(v) for v in zip(*g.profile.curve))
+        c = colors[i % len(colors)]
+        ax.plot(t, med, color=c, label=f"{g.value or '(none)'} ({g.profile.used})")
+        ax.fill_between(t, q1, q3, color=c, alpha=0.12, linewidth=0)
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_xlabel("t (months since release)")
+    ax.set_ylabel("fitted cumulative adoption")
+    ax.set_title("median fitted curve, quartile band")
+    ax.legend(fontsize=6, ncol=2)
+    labels = [g.value or "(none)" for g in groups]
+    for k, name in enumerate(quantities, start=1):
+        ax = flat[k]
+        for i, g in enumerate(groups):
+            q = g.profile.quantity(name)
+            if q is None:
+                continue
+            c = colors[i % len(colors)]
+            ax.plot([q.q1, q.q3], [i, i], color=c, linewidth=1)
+            ax.plot([q.median_lower, q.median_upper], [i, i], color=c, linewidth=4, alpha=0.6)
+            ax.plot([q.median], [i], "o", color=c, markersize=4)
+        ax.set_yticks(range(len(groups)))
+        ax.set_yticklabels(labels, fontsize=7)
+        for tick, g in zip(ax.get_yticklabels(), groups):
+            if g.value in differing.get(name, ()):
+                tick.set_fontweight("bold")
+        ax.invert_yaxis()
+        if name in _LOG_QUANTITIES:
+            ax.set_xscale("log")
+        test = next((t for t in report.profile_tests.tests if t.quantity == name), None)
+        title = name
+        if test is not None:
+            title += f"\nKW p={test.p_adjusted:.2g}, eps2={test.epsilon_squared:.2f}"
+        ax.set_title(title, fontsize=9)
+    for ax in flat[panels:]:
+        ax.set_visible(False)
+    fig.suptitle(f"{report.profile_tests.fitter} profiles by {report.group_by} "
+                 f"(bold: differs from another group, Dunn-Holm p < 0.05)", fontsize=10)
+    fig.tight_layout()
+    return fig
 
 
 def save_figure(fig, path, **kwargs) -> None:

@@ -32,6 +32,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 from markupsafe import Markup, escape
 
+from . import errors
 from .types import (CompareReport, Criterion, FitResult, Forecast, Series, SeriesReport,
                     Verdict)
 
@@ -224,7 +225,33 @@ def render_html(report: CompareReport, figures: Sequence[SeriesFigure] = (), *,
         group_rows=group_rows)
     context.update(_fitter_tables(report.fitters))
     context.update(_series_tables(report, report.series))
+    context.update(_profile_section(report))
     return _environment().get_template("report.html.j2").render(context) + "\n"
+
+
+def _profile_section(report: CompareReport) -> dict:
+    """The profiles figure and the table of tests (empty without profiles)."""
+    t = report.profile_tests
+    if t is None or not t.tests:  # fewer than two groups to compare
+        return dict(profile_svg="")
+    from . import plot
+    left = sum((g.profile.at_bound + g.profile.unidentified) for g in report.groups
+               if g.profile is not None)
+    note = (f"Per {report.group_by}: the {t.fitter} fits of its series with R² ≥ 0.95, no "
+            f"abrupt surge and every parameter identified ({left} fits left out: a parameter "
+            f"at a bound or without a standard error). Kruskal-Wallis per quantity over the "
+            f"{len(t.tested)} groups with at least {t.min_group_size} such series, "
+            f"Holm-corrected; ε² is the effect size." + (f" {t.note}" if t.note else ""))
+    rows = [[_cell(q.quantity), _cell(q.groups), _cell(q.n), _cell(q.h, 3),
+             _cell(q.p_adjusted, 3), _cell(q.epsilon_squared, 3),
+             _cell("yes" if q.significant else "no"),
+             _cell("; ".join(f"{d.group_a}–{d.group_b}" for d in q.pairs if d.significant))]
+            for q in t.tests]
+    columns = [("quantity", False), ("groups", True), ("n", True), ("H", True),
+               ("p (Holm)", True), ("ε²", True), ("differ", False),
+               ("pairs that differ (Dunn, Holm)", False)]
+    return dict(profile_svg=plot.figure_to_svg(plot.plot_profiles(report)), profile_note=note,
+                profile_test_columns=columns, profile_test_rows=rows)
 
 
 def render_organisation_html(report: CompareReport, value: str,
@@ -263,9 +290,21 @@ def build_report_pages(client, *, series: Optional[Sequence[str]] = None, all: b
     from . import plot, vocabulary
 
     options = vocabulary.compare_options(options)  # {"citation.m": 100} works too
-    report = client.compare(series, all=all, filter=filter, fitters=fitters, options=options,
-                            group_by=group_by, cross_validation=cross_validation,
-                            max_origins=max_origins, loss=loss)
+    # Organisation profiles of the citation parameters when there is a
+    # grouping and the citation fitter takes part.
+    profiles = bool(group_by) and "citation" in (fitters if fitters else client.fitters())
+
+    def compare(profiles: bool) -> CompareReport:
+        return client.compare(series, all=all, filter=filter, fitters=fitters, options=options,
+                              group_by=group_by, cross_validation=cross_validation,
+                              max_origins=max_origins, loss=loss, profiles=profiles)
+
+    try:
+        report = compare(profiles)
+    except errors.InvalidArgument as e:
+        if not (profiles and str(e).find("group_by: none of the") >= 0):
+            raise
+        report = compare(False)  # no series has the key: groups without profiles
     drawn: Dict[str, SeriesFigure] = {}
 
     def figure(s: SeriesReport) -> SeriesFigure:

@@ -579,18 +579,120 @@ class FitterSummary:
 
 
 @dataclass(frozen=True)
+class QuantityProfile:
+    """One quantity (parameter or derived) over a group's profiled series:
+    median with its 95% bootstrap interval, quartiles."""
+    quantity: str
+    n: int
+    median: float
+    median_lower: float
+    median_upper: float
+    q1: float
+    q3: float
+
+    @classmethod
+    def from_proto(cls, m) -> "QuantityProfile":
+        return cls(m.quantity, m.n, m.median, m.median_lower, m.median_upper, m.q1, m.q3)
+
+
+@dataclass(frozen=True)
+class GroupProfile:
+    """A group's profile (compare(profiles=True)): of its series, those the
+    profile fitter fits (R^2 >= 0.95, no abrupt surge), those left out (a
+    parameter at a bound, or unidentified: no standard error), the used
+    ones' quantities, and their median fitted curve with its quartile band
+    at t = 1..24 (rows (t, median, q1, q3))."""
+    series: int
+    fitted: int
+    at_bound: int
+    unidentified: int
+    used: int
+    quantities: Tuple[QuantityProfile, ...]
+    curve: Tuple[Tuple[float, float, float, float], ...]
+
+    @classmethod
+    def from_proto(cls, m) -> "GroupProfile":
+        return cls(m.series, m.fitted, m.at_bound, m.unidentified, m.used,
+                   tuple(QuantityProfile.from_proto(q) for q in m.quantities),
+                   tuple((c.t, c.median, c.q1, c.q3) for c in m.curve))
+
+    def quantity(self, name: str) -> Optional[QuantityProfile]:
+        return next((q for q in self.quantities if q.quantity == name), None)
+
+
+@dataclass(frozen=True)
+class PairwiseDifference:
+    """Dunn's test between two groups on one quantity (Holm-adjusted over
+    the pairs); cliffs_delta = P(a > b) - P(a < b)."""
+    group_a: str
+    group_b: str
+    median_difference: float
+    cliffs_delta: float
+    z: float
+    p_value: float
+    p_adjusted: float
+    significant: bool
+
+    @classmethod
+    def from_proto(cls, m) -> "PairwiseDifference":
+        return cls(m.group_a, m.group_b, m.median_difference, m.cliffs_delta, m.z, m.p_value,
+                   m.p_adjusted, m.significant)
+
+
+@dataclass(frozen=True)
+class QuantityTest:
+    """Kruskal-Wallis over the tested groups for one quantity (H, p, Holm
+    over the quantities, epsilon^2 effect size) and the largest groups'
+    pairwise differences."""
+    quantity: str
+    groups: int
+    n: int
+    h: float
+    p_value: float
+    p_adjusted: float
+    epsilon_squared: float
+    significant: bool
+    pairs: Tuple[PairwiseDifference, ...]
+
+    @classmethod
+    def from_proto(cls, m) -> "QuantityTest":
+        return cls(m.quantity, m.groups, m.n, m.h, m.p_value, m.p_adjusted, m.epsilon_squared,
+                   m.significant, tuple(PairwiseDifference.from_proto(p) for p in m.pairs))
+
+
+@dataclass(frozen=True)
+class ProfileTests:
+    """Whether the groups differ: groups with at least min_group_size
+    profiled series are tested; note says why there are no tests."""
+    fitter: str
+    min_group_size: int
+    tested: Tuple[str, ...]
+    too_small: Tuple[str, ...]
+    tests: Tuple[QuantityTest, ...]
+    note: str
+
+    @classmethod
+    def from_proto(cls, m) -> "ProfileTests":
+        return cls(m.fitter, m.min_group_size, tuple(m.tested), tuple(m.too_small),
+                   tuple(QuantityTest.from_proto(t) for t in m.tests), m.note)
+
+
+@dataclass(frozen=True)
 class GroupSummary:
-    """Aggregates for the series sharing one value of the group_by key."""
+    """Aggregates for the series sharing one value of the group_by key;
+    profile with compare(profiles=True)."""
     value: str
     series: int
     does_not_fit: int
     not_enough_data: int
     fitters: Tuple[FitterSummary, ...]
+    profile: Optional[GroupProfile] = None
 
     @classmethod
     def from_proto(cls, m) -> "GroupSummary":
         return cls(m.value, m.series, m.does_not_fit, m.not_enough_data,
-                   tuple(FitterSummary.from_proto(f) for f in m.fitters))
+                   tuple(FitterSummary.from_proto(f) for f in m.fitters),
+                   GroupProfile.from_proto(m.profile) if m.HasField("profile") else None)
 
     def wins(self) -> Dict[str, int]:
         return {f.fitter: f.wins for f in self.fitters}
@@ -643,6 +745,9 @@ class CompareReport:
     loss: str
     # One per option the request set to "pooled" (empty otherwise).
     pooled: Tuple[PooledOption, ...] = ()
+    # compare(profiles=True): the tests between groups (each group's
+    # profile is GroupSummary.profile).
+    profile_tests: Optional[ProfileTests] = None
 
     @classmethod
     def from_proto(cls, m) -> "CompareReport":
@@ -652,7 +757,9 @@ class CompareReport:
                    m.group_by, tuple(GroupSummary.from_proto(g) for g in m.groups),
                    criterion, m.series_count,
                    m.does_not_fit, m.not_enough_data, m.elapsed_seconds, m.loss,
-                   tuple(PooledOption.from_proto(p) for p in m.pooled))
+                   tuple(PooledOption.from_proto(p) for p in m.pooled),
+                   ProfileTests.from_proto(m.profile_tests)
+                   if m.HasField("profile_tests") else None)
 
     @property
     def with_winner(self) -> int:
@@ -733,6 +840,58 @@ class CompareReport:
         """One row per fitter over the batch (wins, statuses, medians)."""
         import pandas as pd
         return pd.DataFrame([f.row() for f in self.fitters])
+
+    def profiles_to_pandas(self):
+        """compare(profiles=True): one row per group x quantity: the group
+        (column named after group_by), series, fitted, at_bound,
+        unidentified, used, quantity, n, median, median_lower, median_upper
+        (the 95% bootstrap interval), q1, q3."""
+        import pandas as pd
+        key = self.group_by or "group"
+        rows = []
+        for g in self.groups:
+            p = g.profile
+            if p is None:
+                continue
+            for q in p.quantities:
+                rows.append({key: g.value, "series": p.series, "fitted": p.fitted,
+                             "at_bound": p.at_bound, "unidentified": p.unidentified,
+                             "used": p.used, "quantity": q.quantity, "n": q.n,
+                             "median": q.median, "median_lower": q.median_lower,
+                             "median_upper": q.median_upper, "q1": q.q1, "q3": q.q3})
+        return pd.DataFrame(rows, columns=[key, "series", "fitted", "at_bound", "unidentified",
+                                           "used", "quantity", "n", "median", "median_lower",
+                                           "median_upper", "q1", "q3"])
+
+    def profile_tests_to_pandas(self):
+        """One row per quantity: groups, n, h (Kruskal-Wallis), p_value,
+        p_adjusted (Holm over the quantities), epsilon_squared, significant."""
+        import pandas as pd
+        cols = ["quantity", "groups", "n", "h", "p_value", "p_adjusted", "epsilon_squared",
+                "significant"]
+        tests = self.profile_tests.tests if self.profile_tests else ()
+        return pd.DataFrame([{c: getattr(t, c) for c in cols} for t in tests], columns=cols)
+
+    def profile_pairs_to_pandas(self):
+        """One row per quantity x pair of the largest groups: group_a,
+        group_b, median_difference, cliffs_delta, z, p_value, p_adjusted
+        (Holm over the pairs of the quantity), significant."""
+        import pandas as pd
+        cols = ["group_a", "group_b", "median_difference", "cliffs_delta", "z", "p_value",
+                "p_adjusted", "significant"]
+        tests = self.profile_tests.tests if self.profile_tests else ()
+        return pd.DataFrame([dict(quantity=t.quantity, **{c: getattr(d, c) for c in cols})
+                             for t in tests for d in t.pairs], columns=["quantity"] + cols)
+
+    def profile_curves_to_pandas(self):
+        """One row per group x t (1..24): the median fitted curve of the
+        group's profiled series and its quartiles (q1, q3)."""
+        import pandas as pd
+        key = self.group_by or "group"
+        rows = [{key: g.value, "t": t, "median": med, "q1": q1, "q3": q3}
+                for g in self.groups if g.profile is not None
+                for (t, med, q1, q3) in g.profile.curve]
+        return pd.DataFrame(rows, columns=[key, "t", "median", "q1", "q3"])
 
     def groups_to_pandas(self):
         """One row per group x fitter (needs group_by in the request)."""

@@ -112,7 +112,11 @@ def test_report_all_draws_only_the_top_series(address, tmp_path):
     page.feed(out.read_text())
     assert page.rows["winners"] == 1 + 3130
     assert page.rows["organisations"] == 1 + 12
-    assert page.tags.count("svg") == 2
+    # Two series figures and the organisation profiles' figure, with its
+    # table of tests (one row per citation quantity).
+    assert page.tags.count("svg") == 3
+    assert "profiles" in page.ids and "profile-tests" in page.ids
+    assert page.rows["profile-tests"] == 1 + 7
 
 
 def test_report_command_reports_server_errors(address, tmp_path):
