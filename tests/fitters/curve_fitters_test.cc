@@ -295,17 +295,23 @@ TEST(Citation, DerivedUltimateAdoptionAndPeakMonth) {
       best_month = x;
     }
   }
-  ASSERT_EQ(r->num_derived, 2u);
+  ASSERT_EQ(r->num_derived, 4u);
   EXPECT_STREQ(r->derived_names[0], "c_inf");
   EXPECT_NEAR(r->derived[0], std::expm1(lambda), 1e-3 * std::expm1(lambda));
-  EXPECT_STREQ(r->derived_names[1], "peak_month");
-  EXPECT_NEAR(r->derived[1], best_month, 0.05);
+  // The curve at 6 and 12 months.
+  EXPECT_STREQ(r->derived_names[1], "c_6m");
+  EXPECT_NEAR(r->derived[1], curve(6), 1e-3 * curve(6));
+  EXPECT_STREQ(r->derived_names[2], "c_12m");
+  EXPECT_NEAR(r->derived[2], curve(12), 1e-3 * curve(12));
+  EXPECT_STREQ(r->derived_names[3], "peak_month");
+  EXPECT_NEAR(r->derived[3], best_month, 0.05);
 
-  // Same curve in months (mu shifted by ln 12): same peak month.
+  // Same curve in months (mu shifted by ln 12): same peak month and values.
   auto months = RunFit(f, t, y, {{"time_unit", "months"}});
   ASSERT_TRUE(Usable(*months)) << months->message;
   EXPECT_NEAR(months->params[1], mu + std::log(12.0), 1e-3);
-  EXPECT_NEAR(months->derived[1], best_month, 0.05);
+  EXPECT_NEAR(months->derived[2], curve(12), 1e-3 * curve(12));
+  EXPECT_NEAR(months->derived[3], best_month, 0.05);
 }
 
 // ---------------------------------------------------------------------------

@@ -360,7 +360,7 @@ def plot_profiles(report: CompareReport, quantities: Optional[Sequence[str]] = N
     first the median fitted curve of each group (t = 1..24) with its
     quartile band, then one panel per quantity with, per group, the median
     (dot), its 95% bootstrap interval (thick bar) and the quartiles (thin
-    bar); groups whose quantity differs significantly from some other group
+    bar), the axis spanning the quartiles; groups whose quantity differs significantly from some other group
     (Dunn, Holm) are named in bold. Groups with fewer than min_used
     profiled series are left out. ValueError without profiles."""
     if report.profile_tests is None:
@@ -413,8 +413,15 @@ def plot_profiles(report: CompareReport, quantities: Optional[Sequence[str]] = N
             if g.value in differing.get(name, ()):
                 tick.set_fontweight("bold")
         ax.invert_yaxis()
-        if name in _LOG_QUANTITIES:
+        # The quartiles set the range: a wide interval of a small group (an
+        # unbounded c_inf) is cut at the edge rather than squash the rest.
+        shown = [q for g in groups for q in [g.profile.quantity(name)] if q is not None]
+        lo, hi = min(q.q1 for q in shown), max(q.q3 for q in shown)
+        if name in _LOG_QUANTITIES and lo > 0:
             ax.set_xscale("log")
+            ax.set_xlim(lo / 2, hi * 2)
+        elif hi > lo:
+            ax.set_xlim(lo - 0.1 * (hi - lo), hi + 0.1 * (hi - lo))
         test = next((t for t in report.profile_tests.tests if t.quantity == name), None)
         title = name
         if test is not None:
