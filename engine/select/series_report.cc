@@ -65,7 +65,7 @@ std::vector<double> FindSurges(const SeriesRecord& series) {
   const auto& p = series.points;
   for (size_t i = 1; i < p.size(); ++i) {
     const double d = p[i].value - p[i - 1].value;
-    if (static_cast<int>(previous.size()) >= kMinHistory && d >= 20) {
+    if (static_cast<int>(previous.size()) >= kMinHistory && d >= kSurgeMinIncrement) {
       const double median = Median(previous);
       std::vector<double> deviations;
       for (double x : previous) deviations.push_back(std::fabs(x - median));
@@ -135,7 +135,8 @@ SeriesReport BuildSeriesReport(const SeriesRecord& series, const std::vector<Fit
   report.surge_months = FindSurges(series);
   const std::vector<double>& surges = report.surge_months;
   const std::optional<SecondWave> wave = FindSecondWave(best.outcome);
-  if (wave && best.r2 >= kDoesNotFitR2 && (surges.empty() || surges.front() >= wave->month)) {
+  if (wave && wave->second_size >= kSurgeMinIncrement && best.r2 >= kDoesNotFitR2 &&
+      (surges.empty() || surges.front() >= wave->month)) {
     // The winner models a second wave that starts no later than the first
     // surge: the surge is part of the model, not a failure of it.
     report.verdict = Verdict::kFits;

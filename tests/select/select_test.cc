@@ -328,6 +328,12 @@ TEST(ReportTest, ASecondWaveWinnerExplainsASurgeAtOrAfterItsOnset) {
   poor.loss = 2000;  // R^2 ~ 0.77
   report = BuildSeriesReport(s, {poor}, Criterion::kAicc, "sse_cumulative");
   EXPECT_EQ(report.verdict, Verdict::kDoesNotFit);
+  // A second wave of a few fine-tunes is not named (below the surge scale).
+  FitOutcome tiny = wave;
+  tiny.derived[2].second = 3;
+  report = BuildSeriesReport(s, {tiny}, Criterion::kAicc, "sse_cumulative");
+  EXPECT_EQ(report.verdict, Verdict::kDoesNotFit);
+  EXPECT_THAT(report.verdict_reason, HasSubstr("abrupt surge at month 5"));
   // Without a surge the verdict still names the second wave.
   SeriesRecord smooth = Series("smooth", {0, 10, 20, 30, 40, 50, 60});
   report = BuildSeriesReport(smooth, {wave}, Criterion::kAicc, "sse_cumulative");
