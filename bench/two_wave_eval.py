@@ -231,7 +231,7 @@ def markdown(res):
              "combination) on the same series (load average "
              + res.get("forecast_load", "n/a") + "):")
     L.append("")
-    L.append("| series | eligible | both forecast | two_wave not fitted | median APE two_wave "
+    L.append("| series | eligible | both forecast | no two_wave forecast | median APE two_wave "
              "| median APE combined | larger: n, two_wave, combined | > 10x off two_wave, "
              "combined | two_wave's error lower |")
     L.append("| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: |")
