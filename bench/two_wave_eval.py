@@ -33,8 +33,9 @@ that is not opt-in) against the same set plus two_wave.
     two_wave_eval.py --build BUILD_DIR ...   # starts its own adoptiond and
                                              # loads the CSVs
 
-With --server the CSVs must already be loaded (bench/run's server is). The
-training copies for the forecasts are stored under the id prefix `tw/`.
+With --server the CSVs must already be loaded (bench/run's server is); only
+their series are counted. The training copies for the forecasts are stored
+under the id prefix `tw/`.
 Needs only the standard library and numpy; run with /usr/bin/python3.
 """
 import argparse
@@ -52,6 +53,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from corpus_band import read_rows  # noqa: E402
 from forecast_eval import (DATA, Ctl, select, start_server, take_last_point,  # noqa: E402
                            write_train_csv)
 
@@ -285,7 +287,11 @@ def main():
         print(f"two_wave_eval: compare, + {FITTER}", file=sys.stderr)
         after = compare(ctl, default + [FITTER])
         bs, as_ = before["series"], after["series"]
-        ids = sorted(i for i in bs if not i.startswith(PREFIX))
+        # The CSVs' series only (a server may hold other copies, e.g.
+        # forecast_eval.py's training copies).
+        cases = {c["id"]: c for c in select(paths, 9, split="round")}
+        in_csvs = {sid for sid, _, _ in read_rows(paths)}
+        ids = sorted(i for i in bs if i in in_csvs)
         moved = [i for i in ids if bs[i]["verdict"] == NOFIT and as_[i]["verdict"] == FITS]
         statuses, reasons = {}, {}
         for i in ids:
@@ -340,7 +346,6 @@ def main():
                 "two_wave": f"{f.get('status', 'missing').replace('FIT_STATUS_', '').lower()}: "
                             f"{f.get('message', '')}"})
         # Forecasts on the surge series and on those two_wave turned into fits.
-        cases = {c["id"]: c for c in select(paths, 9, split="round")}
         sets = {"surge": [cases[i] for i in surge if i in cases],
                 "moved": [cases[i] for i in moved if i in cases]}
         needed = {c["id"]: c for s in sets.values() for c in s}
