@@ -17,7 +17,9 @@
 //   - the onset k is a data month, chosen by profiling: for every admissible
 //     k the six continuous parameters are started from grids (each wave's
 //     lambda in closed form for fixed mu, sigma), the best onsets by start
-//     SSE are refined by Levenberg-Marquardt, and the lowest loss wins. k is
+//     SSE are refined by Levenberg-Marquardt, then neighbouring months
+//     (warm-started: k trades off against mu2) while the loss drops; the
+//     lowest loss wins. k is
 //     reported as a parameter held fixed in that final fit (no standard
 //     error: the others' are conditional on it) but counted in k = 7, so
 //     AICc and BIC penalise it like the other six;
@@ -27,8 +29,8 @@
 //   - boxes: lambda in [1e-6, 50] (a wave of up to e^50 fine-tunes: the
 //     citation fitter's runaway ridge, lambda exploding while mu and sigma
 //     grow together, is cut off and shows as a parameter at its bound),
-//     sigma in [0.02, 8], mu from a month before each wave's first point to
-//     e^5 times its span beyond it;
+//     sigma in [0.02, 8], mu (log-years) from ln(first age) - 3 to
+//     ln(last age) + 5, ages of each wave's first and last points;
 //   - at least kMinPoints points: below that AICc (p = k + 1 = 8) is not
 //     defined and the fitter says so (NOT_FITTED).
 //
