@@ -36,8 +36,9 @@ How it talks to the server: adoptctl only (JSON output), no Python stubs.
     (--prefix);
   - each forecast is `adoptctl forecast --series eval/<id> --fitter <f>
     --horizon <h> --format json`, run --jobs at a time (default 2).
-The fitter list is --fitters, or every fitter `adoptctl fitters` lists, plus
-`combined` when the server lists it or accepts a forecast with it.
+The fitter list is --fitters, or every fitter `adoptctl fitters` lists but
+the opt-in ones (two_wave: bench/two_wave_eval.py), plus `combined` when the
+server lists it or accepts a forecast with it.
 
 Also computed locally, as a check that the protocol matches the issue's
 reference figures: last value (naive) and the linear trend of the last 3
@@ -148,6 +149,9 @@ class Ctl:
 
 
 def fitter_names(ctl):
+    """The fitters the server runs by default: opt-in ones (two_wave) run
+    only when named (--fitters), as in a CompareModels request without
+    fitters; bench/two_wave_eval.py measures them."""
     rc, out, err = ctl.run("fitters", "--format", "json")
     if rc != 0:
         raise SystemExit(f"forecast_eval: adoptctl fitters failed: {err.strip()}")
@@ -155,7 +159,7 @@ def fitter_names(ctl):
     names = []
     for f in resp.get("fitters", []):
         name = f.get("name") or f.get("fitter")
-        if name:
+        if name and not f.get("optIn"):
             names.append(name)
     return names, resp
 

@@ -18,6 +18,7 @@ Reads, from --dir:
   fit.json         fit_bench --json
   compare.json     the compare runs of step 4 (bench/run writes it)
   verdicts.txt     bench/verdict_agreement.py output
+  two_wave.md      bench/two_wave_eval.py --markdown output (issue 14 item 2)
   forecast.md      (optional) bench/forecast_eval.py --markdown output
   forecast.json    (optional) its --json output: per-forecast rows
   oot-CUT-{built-in,out-of-time}.json, oot-CUT.load, band-CUT.log (optional)
@@ -456,6 +457,12 @@ def main():
                    "evaluations (see the data's README), so disagreement is expected; its "
                    "\"Fit the model\" rows include the all-zero series, which we report as "
                    "not enough data.")
+
+    # --- the opt-in two-wave fitter -----------------------------------------------
+    twmd = read_text(d, "two_wave.md")
+    if twmd:
+        L.append(twmd)
+        L.append("")
 
     # --- forecasts --------------------------------------------------------------
     fmd = read_text(d, "forecast.md")

@@ -909,14 +909,17 @@ std::string FittersToTable(const v1::ListFittersResponse& r) {
     for (const auto& o : f.options()) {
       options.push_back(absl::StrCat(o.name(), "=", o.default_value()));
     }
-    t.AddRow({f.name(), f.version(), f.forecast_baseline() ? "baseline" : "curve",
-              absl::StrJoin(params, ","), absl::StrJoin(options, " "), f.description()});
+    t.AddRow(
+        {f.name(), f.version(),
+         absl::StrCat(f.forecast_baseline() ? "baseline" : "curve", f.opt_in() ? " (opt-in)" : ""),
+         absl::StrJoin(params, ","), absl::StrJoin(options, " "), f.description()});
   }
   std::string out = r.fitters().empty() ? "no fitters loaded\n" : t.Render();
   if (r.fitters_size() > 0) {
     out +=
         "  kind: curve = ranked by the information criterion; baseline = forecast "
-        "baseline, judged by forecast error only\n";
+        "baseline, judged by forecast error only; opt-in = runs only when a request "
+        "names it (--fitters)\n";
   }
   for (const auto& rej : r.rejected()) {
     absl::StrAppend(&out, "rejected plugin ", rej.path(), ": ", rej.reason(), "\n");

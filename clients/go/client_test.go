@@ -248,6 +248,9 @@ func TestListFitters(t *testing.T) {
 	if f := byName["naive"]; f != nil && !f.ForecastBaseline {
 		t.Error("naive is not marked as a forecast baseline")
 	}
+	if f := byName["two_wave"]; f == nil || !f.OptIn {
+		t.Errorf("two_wave not loaded or not marked opt-in: %v", f)
+	}
 	if f := byName["citation"]; f != nil && len(f.Parameters) != 4 {
 		t.Errorf("citation parameters: %v", f.Parameters)
 	}

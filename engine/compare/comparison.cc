@@ -43,7 +43,9 @@ absl::StatusOr<std::vector<const Fitter*>> ResolveFitters(const FitterRegistry& 
                                                           const std::vector<std::string>& names) {
   std::vector<const Fitter*> fitters;
   if (names.empty()) {
-    fitters = registry.fitters();
+    for (const Fitter* f : registry.fitters()) {
+      if (!f->opt_in()) fitters.push_back(f);
+    }
   } else {
     std::set<std::string> seen;
     for (size_t i = 0; i < names.size(); ++i) {

@@ -368,7 +368,9 @@ absl::StatusOr<ForecastResult> Forecaster::Run(const ForecastRequest& request,
     if (!request.options.empty()) {
       return absl::InvalidArgumentError("options: not allowed with the combined forecaster");
     }
-    fitters = registry_->fitters();
+    for (const Fitter* f : registry_->fitters()) {
+      if (!f->opt_in()) fitters.push_back(f);  // opt-in fitters run only when named
+    }
     if (fitters.empty()) return absl::FailedPreconditionError("no fitter plugins are loaded");
   } else {
     absl::StatusOr<const Fitter*> f = registry_->Get(request.fitter, "fitter");

@@ -61,6 +61,11 @@ class Fitter {
   bool forecast_reference() const {
     return table_->abi_minor >= 1 && (table_->flags & ADOPTION_FITTER_FLAG_FORECAST_REFERENCE) != 0;
   }
+  // Runs only when a request names it, never as one of "every loaded
+  // fitter" (ADOPTION_FITTER_FLAG_OPT_IN, ABI 1.1).
+  bool opt_in() const {
+    return table_->abi_minor >= 1 && (table_->flags & ADOPTION_FITTER_FLAG_OPT_IN) != 0;
+  }
   // The options the plugin lets the host choose for a batch (may be empty).
   const std::vector<PooledGrid>& pooled_options() const { return pooled_; }
   // The grid of `option`, or nullptr when it cannot be pooled.

@@ -48,13 +48,24 @@ FitReport MakeFitReport(const SeriesRecord& series, const FitOutcome& o) {
   return r;
 }
 
+std::optional<SecondWave> FindSecondWave(const FitOutcome& outcome) {
+  std::optional<double> month, first, second;
+  for (const auto& [name, value] : outcome.derived) {
+    if (name == ADOPTION_DERIVED_SECOND_WAVE_MONTH) month = value;
+    if (name == ADOPTION_DERIVED_FIRST_WAVE_SIZE) first = value;
+    if (name == ADOPTION_DERIVED_SECOND_WAVE_SIZE) second = value;
+  }
+  if (!IsUsable(outcome.status) || !month || !first || !second) return std::nullopt;
+  return SecondWave{*month, *first, *second};
+}
+
 std::vector<double> FindSurges(const SeriesRecord& series) {
   constexpr int kMinHistory = 3;
   std::vector<double> surges, previous;
   const auto& p = series.points;
   for (size_t i = 1; i < p.size(); ++i) {
     const double d = p[i].value - p[i - 1].value;
-    if (static_cast<int>(previous.size()) >= kMinHistory && d >= 20) {
+    if (static_cast<int>(previous.size()) >= kMinHistory && d >= kSurgeMinIncrement) {
       const double median = Median(previous);
       std::vector<double> deviations;
       for (double x : previous) deviations.push_back(std::fabs(x - median));
@@ -123,7 +134,24 @@ SeriesReport BuildSeriesReport(const SeriesRecord& series, const std::vector<Fit
   report.winner = best.outcome.fitter;
   report.surge_months = FindSurges(series);
   const std::vector<double>& surges = report.surge_months;
-  if (!surges.empty()) {
+  const std::optional<SecondWave> wave = FindSecondWave(best.outcome);
+  if (wave && wave->second_size >= kSurgeMinIncrement && best.r2 >= kDoesNotFitR2 &&
+      (surges.empty() || surges.front() >= wave->month)) {
+    // The winner models a second wave that starts no later than the first
+    // surge: the surge is part of the model, not a failure of it.
+    report.verdict = Verdict::kFits;
+    report.verdict_reason = absl::StrFormat(
+        "second wave from month %g (%s, R^2 %.3f): first wave %.0f, second wave %.0f fitted by "
+        "month %g%s",
+        wave->month, best.outcome.fitter, best.r2, wave->first_size, wave->second_size,
+        series.points.back().t,
+        surges.empty()
+            ? std::string()
+            : absl::StrFormat(
+                  "; the abrupt surge at month %g is part of that wave%s", surges.front(),
+                  surges.size() > 1 ? absl::StrFormat(" (%d surge months)", surges.size())
+                                    : std::string()));
+  } else if (!surges.empty()) {
     const auto& p = series.points;
     size_t i = 1;
     while (i < p.size() && p[i].t != surges.front()) ++i;

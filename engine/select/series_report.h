@@ -21,11 +21,17 @@ namespace adoption {
 // A series whose best ranked fit has R^2 below this does not fit.
 inline constexpr double kDoesNotFitR2 = 0.95;
 
+// The smallest monthly increment that can be an abrupt surge (FindSurges),
+// and the smallest second wave (fitted adoption by the last month) a verdict
+// names: smaller ones are a few fine-tunes, not a wave.
+inline constexpr double kSurgeMinIncrement = 20;
+
 // What ranks the fits of a series (Akaike weights always use AICc).
 enum class Criterion { kAicc, kBic };
 
 enum class Verdict {
-  kFits,          // the winner reaches R^2 >= kDoesNotFitR2 and no surge
+  kFits,          // the winner reaches R^2 >= kDoesNotFitR2 and no surge, or
+                  // a surge the winner models as a second wave (FindSecondWave)
   kDoesNotFit,    // no model reaches it, or an abrupt surge
   kNotEnoughData  // no points, all zero, or no model could be ranked
 };
@@ -78,9 +84,24 @@ struct SeriesReport {
 };
 
 // Times (t) of the abrupt surges of a cumulative series: monthly increments
-// that are >= 20, >= 5 x the median of the earlier increments and more than
+// that are >= kSurgeMinIncrement, >= 5 x the median of the earlier increments and more than
 // 6 x 1.4826 MAD above that median, from the fourth increment on.
 std::vector<double> FindSurges(const SeriesRecord& series);
+
+// A second adoption wave as a fit reports it, through the derived
+// quantities of fitter_abi.h (ADOPTION_DERIVED_SECOND_WAVE_MONTH and the two
+// wave sizes); the core names no fitter. When the series' winner has one,
+// reaches R^2 >= kDoesNotFitR2 and its onset is no later than the first
+// abrupt surge, the verdict is kFits with "second wave from month k" and
+// both sizes in the reason (the surge is the second wave's onset, not a
+// failure of the model), provided the second wave has reached
+// kSurgeMinIncrement; otherwise the rules above apply unchanged.
+struct SecondWave {
+  double month = 0;       // first month with second-wave adoption
+  double first_size = 0;  // each wave's fitted adoption by the last month
+  double second_size = 0;
+};
+std::optional<SecondWave> FindSecondWave(const FitOutcome& outcome);
 
 // One outcome with SSE, RMSE, R^2, AICc and BIC filled in (rank, weight and
 // winner are set by BuildSeriesReport).

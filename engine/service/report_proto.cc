@@ -395,6 +395,7 @@ void ToProto(const FitterRegistry& registry, v1::ListFittersResponse* response) 
     info->set_version(t.version ? t.version : "");
     info->set_abi_version(absl::StrCat(t.abi_major, ".", t.abi_minor));
     info->set_forecast_baseline(f->forecast_baseline());
+    info->set_opt_in(f->opt_in());
     info->set_path(f->path());
     for (size_t i = 0; i < t.num_params; ++i) {
       auto* p = info->add_parameters();

@@ -371,6 +371,17 @@ TEST(ReportFormatTest, FittersTable) {
   EXPECT_THAT(FittersToTable(v1::ListFittersResponse()), HasSubstr("no fitters loaded"));
 }
 
+TEST(ReportFormatTest, FittersTableMarksOptInFitters) {
+  v1::ListFittersResponse r;
+  auto* f = r.add_fitters();
+  f->set_name("two_wave");
+  f->set_version("1.0.0");
+  f->set_opt_in(true);
+  const std::string table = FittersToTable(r);
+  EXPECT_THAT(table, HasSubstr("two_wave  1.0.0    curve (opt-in)"));
+  EXPECT_THAT(table, HasSubstr("opt-in = runs only when a request names it (--fitters)"));
+}
+
 TEST(ReportFormatTest, SeriesFormats) {
   v1::Series s;
   s.set_id("a,b");

@@ -32,17 +32,6 @@ namespace {
 
 using Curve = std::function<double(double)>;
 
-bool Usable(const adoption_fit_result_v1& r) {
-  return r.status == ADOPTION_FIT_CONVERGED || r.status == ADOPTION_FIT_MAX_ITERATIONS;
-}
-
-const adoption_fitter_descriptor_v1* Load(const std::string& name) {
-  std::string error;
-  const adoption_fitter_descriptor_v1* f = LoadFitter(name, &error);
-  EXPECT_NE(f, nullptr) << name << ": " << error;
-  return f;
-}
-
 double Wsb(double lambda, double mu, double sigma, double m, double t) {
   if (t <= 0) return 0;
   return m * std::expm1(lambda * 0.5 * std::erfc(-(std::log(t) - mu) / sigma / std::sqrt(2.0)));

@@ -4,6 +4,7 @@
 #define ADOPTION_TESTS_FITTERS_PLUGIN_HARNESS_H_
 
 #include <dlfcn.h>
+#include <gtest/gtest.h>
 
 #include <cstring>
 #include <map>
@@ -50,6 +51,19 @@ inline const adoption_fitter_descriptor_v1* LoadFitter(const std::string& name,
   }
   cache[name] = descriptor;
   return descriptor;
+}
+
+// LoadFitter, failing the current test (not aborting it) when it cannot.
+inline const adoption_fitter_descriptor_v1* Load(const std::string& name) {
+  std::string error;
+  const adoption_fitter_descriptor_v1* f = LoadFitter(name, &error);
+  EXPECT_NE(f, nullptr) << name << ": " << error;
+  return f;
+}
+
+// A result that holds an estimate.
+inline bool Usable(const adoption_fit_result_v1& r) {
+  return r.status == ADOPTION_FIT_CONVERGED || r.status == ADOPTION_FIT_MAX_ITERATIONS;
 }
 
 // Keeps the option strings alive for the C view.

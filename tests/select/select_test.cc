@@ -12,6 +12,7 @@ namespace adoption {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(StatisticsTest, CriteriaByHand) {
   // sse 10, n 10, k 2 -> p = 3, ln(sse/n) = 0: AIC = 6,
@@ -295,6 +296,50 @@ TEST(ReportTest, AbruptSurgeIsNamed) {
   EXPECT_TRUE(FindSurges(Series("small", {0, 1, 1, 3, 4, 19})).empty());
   EXPECT_TRUE(FindSurges(Series("steady", {0, 100, 210, 330, 420, 540})).empty());
   EXPECT_TRUE(FindSurges(Series("early", {0, 1, 500, 520, 540})).empty());
+}
+
+TEST(ReportTest, ASecondWaveWinnerExplainsASurgeAtOrAfterItsOnset) {
+  // The surge series of AbruptSurgeIsNamed (surge at month 5). A winner that
+  // reports a second wave from month 5 (derived quantities of fitter_abi.h)
+  // and reaches R^2 0.95 makes the series fit, with the onset and both sizes.
+  SeriesRecord s = Series("surge", {0, 5, 11, 16, 23, 83, 88});
+  FitOutcome wave = Outcome("w", 1, 7, 2);
+  wave.derived = {{"second_wave_month", 5}, {"first_wave_size", 28.4}, {"second_wave_size", 59.6}};
+  auto report =
+      BuildSeriesReport(s, {wave, Outcome("a", 400, 7, 2)}, Criterion::kAicc, "sse_cumulative");
+  EXPECT_EQ(report.winner, "w");
+  EXPECT_EQ(report.verdict, Verdict::kFits);
+  EXPECT_THAT(report.verdict_reason,
+              HasSubstr("second wave from month 5 (w, R^2 1.000): first wave 28, second wave 60 "
+                        "fitted by month 6; the abrupt surge at month 5 is part of that wave"));
+  EXPECT_EQ(report.surge_months, (std::vector<double>{5}));
+
+  // An onset after the surge does not explain it: the surge verdict stands.
+  wave.derived[0].second = 6;
+  report = BuildSeriesReport(s, {wave}, Criterion::kAicc, "sse_cumulative");
+  EXPECT_EQ(report.verdict, Verdict::kDoesNotFit);
+  EXPECT_THAT(report.verdict_reason, HasSubstr("abrupt surge at month 5"));
+  // Nor does a second wave that is not the winner, or one with a poor R^2.
+  wave.derived[0].second = 5;
+  report = BuildSeriesReport(s, {Outcome("a", 1, 7, 1), wave}, Criterion::kAicc, "sse_cumulative");
+  EXPECT_EQ(report.winner, "a");
+  EXPECT_EQ(report.verdict, Verdict::kDoesNotFit);
+  FitOutcome poor = wave;
+  poor.loss = 2000;  // R^2 ~ 0.77
+  report = BuildSeriesReport(s, {poor}, Criterion::kAicc, "sse_cumulative");
+  EXPECT_EQ(report.verdict, Verdict::kDoesNotFit);
+  // A second wave of a few fine-tunes is not named (below the surge scale).
+  FitOutcome tiny = wave;
+  tiny.derived[2].second = 3;
+  report = BuildSeriesReport(s, {tiny}, Criterion::kAicc, "sse_cumulative");
+  EXPECT_EQ(report.verdict, Verdict::kDoesNotFit);
+  EXPECT_THAT(report.verdict_reason, HasSubstr("abrupt surge at month 5"));
+  // Without a surge the verdict still names the second wave.
+  SeriesRecord smooth = Series("smooth", {0, 10, 20, 30, 40, 50, 60});
+  report = BuildSeriesReport(smooth, {wave}, Criterion::kAicc, "sse_cumulative");
+  EXPECT_EQ(report.verdict, Verdict::kFits);
+  EXPECT_THAT(report.verdict_reason, HasSubstr("second wave from month 5"));
+  EXPECT_THAT(report.verdict_reason, Not(HasSubstr("surge")));
 }
 
 }  // namespace

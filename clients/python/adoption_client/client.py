@@ -285,7 +285,7 @@ class Client:
 
         Select exactly one of: series (an id or a list of ids), all=True, or
         filter={"company": "Meta"}. fitters: names (default every loaded
-        one). options: {fitter: {option: value}} or {"fitter.option": value}
+        one but the opt-in ones, e.g. two_wave, which run when named). options: {fitter: {option: value}} or {"fitter.option": value}
         (adoptctl's --option citation.m=100), e.g. {"citation": {"m": 100}};
         values str, number or bool (TypeError naming the option otherwise).
         criterion: "aicc" (default) or "bic". group_by: metadata key for

@@ -265,13 +265,15 @@ class FitterInfo:
     options: Tuple[OptionInfo, ...]
     forecast_baseline: bool
     path: str
+    # Runs only when a request names it (not in "every loaded fitter").
+    opt_in: bool = False
 
     @classmethod
     def from_proto(cls, m) -> "FitterInfo":
         return cls(m.name, m.description, m.version, m.abi_version,
                    tuple(ParameterInfo(p.name, p.description) for p in m.parameters),
                    tuple(OptionInfo(o.name, o.default_value, o.description) for o in m.options),
-                   m.forecast_baseline, m.path)
+                   m.forecast_baseline, m.path, m.opt_in)
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,7 @@ class Fitters:
         import pandas as pd
         return pd.DataFrame([{
             "fitter": f.name, "version": f.version, "abi_version": f.abi_version,
-            "forecast_baseline": f.forecast_baseline,
+            "forecast_baseline": f.forecast_baseline, "opt_in": f.opt_in,
             "parameters": " ".join(p.name for p in f.parameters),
             "options": " ".join(f"{o.name}={o.default_value}" for o in f.options),
             "description": f.description} for f in self.fitters])

@@ -23,7 +23,10 @@ def test_fitters_describe_parameters_and_options(client):
     assert [p.name for p in citation.parameters] == ["lambda", "mu", "sigma", "m"]
     assert {o.name: o.default_value for o in citation.options}["time_unit"] == "years"
     assert fitters["naive"].forecast_baseline and not citation.forecast_baseline
+    # two_wave runs only when named: not in a comparison without fitters.
+    assert fitters["two_wave"].opt_in and not citation.opt_in
     assert len(fitters.to_pandas()) == len(fitters)
+    assert fitters.to_pandas().set_index("fitter")["opt_in"]["two_wave"]
 
 
 def test_series_round_trip(client):

@@ -133,7 +133,8 @@ typedef struct adoption_fit_result_v1 {
   uint32_t k;                        /* estimated (free) parameters */
   uint32_t iterations;               /* total over all starts */
   uint32_t starts;                   /* starting points tried */
-  /* Model-specific derived quantities, e.g. {"c_inf", ...}. */
+  /* Model-specific derived quantities, e.g. {"c_inf", ...}; a few names
+   * have a meaning the host reads (ADOPTION_DERIVED_* below). */
   uint32_t num_derived;
   char derived_names[ADOPTION_MAX_DERIVED][ADOPTION_NAME_LEN];
   double derived[ADOPTION_MAX_DERIVED];
@@ -147,6 +148,16 @@ typedef struct adoption_fit_result_v1 {
 /* param_flags: the estimate ended on a bound of the fitter's search box, so
  * the data do not determine it (its standard error means nothing). */
 #define ADOPTION_PARAM_AT_BOUND 0x1u
+
+/* Derived quantities with a meaning the host reads. A fitter that models a
+ * second adoption wave reports its onset month (the first month with
+ * second-wave adoption) and the fitted size of each wave by the series' last
+ * month; when such a fit wins a series, the verdict says "second wave from
+ * month k" with both sizes (engine/select/series_report.h). Names only: no
+ * change to the structs. */
+#define ADOPTION_DERIVED_SECOND_WAVE_MONTH "second_wave_month"
+#define ADOPTION_DERIVED_FIRST_WAVE_SIZE "first_wave_size"
+#define ADOPTION_DERIVED_SECOND_WAVE_SIZE "second_wave_size"
 
 typedef struct adoption_param_spec_v1 {
   const char* name;        /* identifier, e.g. "lambda" */
@@ -168,6 +179,12 @@ typedef struct adoption_option_spec_v1 {
  * judged on a series' own history (too short for rolling origins): e.g. the
  * last value carried forward. A host uses the first such fitter by name. */
 #define ADOPTION_FITTER_FLAG_FORECAST_REFERENCE 0x2u
+/* ABI 1.1. Opt-in: the host runs the fitter only when a request names it,
+ * not in "every loaded fitter" (a CompareModels request without fitters, the
+ * combined forecaster). For a fitter too costly to run on every series by
+ * default (e.g. two_wave, which profiles an onset month). A host that does
+ * not know the flag runs the fitter like any other. */
+#define ADOPTION_FITTER_FLAG_OPT_IN 0x4u
 
 /* The option value that asks the host to choose an option's value for a
  * whole batch of series (CompareModels only). */
