@@ -3,7 +3,7 @@
 //   adoptctl [--server ADDR] [--timeout S] [--token-file F] [--tls-ca F]
 //            <command> [options]
 //
-// Commands: load-csv, collect, list, get, append, delete, fitters,
+// Commands: load-csv, collect, snapshot, list, get, append, delete, fitters,
 // fit, compare, forecast
 // (`adoptctl <command> --help` for each). Results go to stdout in the chosen
 // --format (table for people; json is the response message in the canonical
@@ -41,6 +41,7 @@
 #include "clients/cli/finetune_csv.h"
 #include "clients/cli/report_format.h"
 #include "clients/cli/request_args.h"
+#include "clients/cli/snapshot_command.h"
 
 namespace {
 
@@ -94,6 +95,7 @@ struct Args {
   bool progress = false;    // compare: progress lines even when not a terminal
   // collect
   adoption::cli::CollectArgs collect;
+  adoption::cli::SnapshotArgs snapshot;
   // forecast
   int horizon = 0;
   double level = 0.95;
@@ -513,6 +515,7 @@ int main(int argc, char** argv) {
       "  adoptctl load-csv --kind downloads data/hf-downloads-2025-02-18/*.csv\n"
       "  adoptctl compare --all --group-by company\n"
       "  HF_TOKEN=hf_... adoptctl collect --base meta-llama/Llama-3.1-8B --relation all\n"
+      "  adoptctl snapshot --author meta-llama   # once a day: downloads and likes\n"
       "  adoptctl compare --series meta-llama/Llama-2-7b\n"
       "  adoptctl compare --filter company=Meta --format csv > meta.csv\n"
       "  adoptctl fit --series google/gemma-2b --fitter citation --option m=100\n"
@@ -556,6 +559,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"finetunes", "downloads"}));
 
   auto* collect = adoption::cli::AddCollectCommand(app, &args.collect, &args.format);
+  auto* snapshot = adoption::cli::AddSnapshotCommand(app, &args.snapshot, &args.format);
 
   auto* list = app.add_subcommand("list", "List stored series (all pages), in id order.");
   list->add_option("--filter", args.filters,
@@ -724,6 +728,7 @@ int main(int argc, char** argv) {
     return adoption::cli::RunCollect(args.collect.dry_run ? nullptr : &client, args.collect,
                                      format);
   }
+  if (*snapshot) return adoption::cli::RunSnapshot(client, args.snapshot, format);
   if (*list) return List(client, args, format);
   if (*get) return Get(client, args, format);
   if (*del) return Delete(client, args);

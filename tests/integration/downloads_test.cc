@@ -11,6 +11,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/series_access.h"
 #include "tests/support/test_process.h"
 
 namespace adoption {
@@ -46,15 +47,7 @@ class DownloadsTest : public ::testing::Test {
     EXPECT_TRUE(stub_->ListSeries(&ctx, req, &resp).ok());
     return resp.total_size();
   }
-  v1::Series Get(const std::string& id) {
-    grpc::ClientContext ctx;
-    v1::GetSeriesRequest req;
-    req.set_id(id);
-    v1::Series s;
-    grpc::Status st = stub_->GetSeries(&ctx, req, &s);
-    EXPECT_TRUE(st.ok()) << id << ": " << st.error_message();
-    return s;
-  }
+  v1::Series Get(const std::string& id) { return testing::GetStoredSeries(*stub_, id); }
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<v1::AdoptionService::Stub> stub_;
