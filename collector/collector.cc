@@ -105,11 +105,10 @@ Collector::Collector(CollectorOptions options)
   options_.page_size = std::clamp(options_.page_size, 1, 1000);
 }
 
-absl::StatusOr<BaseCollection> Collector::ResolveBase(const std::string& base_id) {
-  std::string url = absl::StrCat(options_.hub_url, "/api/models/", PercentEncodePath(base_id),
-                                 "?expand=createdAt&expand=gated");
-  BaseCollection base;
-  base.requested_id = base_id;
+absl::StatusOr<std::string> Collector::GetModelInfo(const std::string& model_id,
+                                                    const std::string& query) {
+  std::string url =
+      absl::StrCat(options_.hub_url, "/api/models/", PercentEncodePath(model_id), "?", query);
   for (int hop = 0;; ++hop) {
     absl::StatusOr<HttpResponse> r = http_.Get(url);
     if (!r.ok()) return r.status();
@@ -117,35 +116,43 @@ absl::StatusOr<BaseCollection> Collector::ResolveBase(const std::string& base_id
       const std::string location = r->Header("Location");
       if (location.empty()) {
         return absl::InvalidArgumentError(
-            absl::StrCat(base_id, ": HTTP ", r->status, " redirect without a Location header"));
+            absl::StrCat(model_id, ": HTTP ", r->status, " redirect without a Location header"));
       }
       if (hop >= options_.max_redirects) {
-        return absl::NotFoundError(absl::StrCat(base_id, ": redirected more than ",
+        return absl::NotFoundError(absl::StrCat(model_id, ": redirected more than ",
                                                 options_.max_redirects, " times (last to ",
                                                 location, ")"));
       }
       url = absl::StartsWith(location, "/") ? OriginOf(url) + location : location;
       continue;
     }
-    if (r->status != 200) return StatusOf(*r, base_id);
-    const json body = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
-    if (!body.is_object() || !body.contains("createdAt") || !body["createdAt"].is_string()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          base_id, ": model info without a createdAt string: ", r->body.substr(0, 200)));
-    }
-    absl::StatusOr<absl::Time> created = ParseHubTime(body["createdAt"].get<std::string>());
-    if (!created.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(base_id, ": ", created.status().message()));
-    }
-    base.created_at = *created;
-    base.created_at_unknown = IsLegacyCreationTime(*created);
-    base.canonical_id =
-        body.contains("id") && body["id"].is_string() ? body["id"].get<std::string>() : base_id;
-    if (body.contains("gated") && body["gated"].is_string()) {
-      base.gated = body["gated"].get<std::string>();
-    }
-    return base;
+    if (r->status != 200) return StatusOf(*r, model_id);
+    return std::move(r->body);
   }
+}
+
+absl::StatusOr<BaseCollection> Collector::ResolveBase(const std::string& base_id) {
+  absl::StatusOr<std::string> info = GetModelInfo(base_id, "expand=createdAt&expand=gated");
+  if (!info.ok()) return info.status();
+  const json body = json::parse(*info, nullptr, /*allow_exceptions=*/false);
+  BaseCollection base;
+  base.requested_id = base_id;
+  if (!body.is_object() || !body.contains("createdAt") || !body["createdAt"].is_string()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(base_id, ": model info without a createdAt string: ", info->substr(0, 200)));
+  }
+  absl::StatusOr<absl::Time> created = ParseHubTime(body["createdAt"].get<std::string>());
+  if (!created.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(base_id, ": ", created.status().message()));
+  }
+  base.created_at = *created;
+  base.created_at_unknown = IsLegacyCreationTime(*created);
+  base.canonical_id =
+      body.contains("id") && body["id"].is_string() ? body["id"].get<std::string>() : base_id;
+  if (body.contains("gated") && body["gated"].is_string()) {
+    base.gated = body["gated"].get<std::string>();
+  }
+  return base;
 }
 
 absl::StatusOr<BaseCollection> Collector::Collect(const std::string& base_id) {
@@ -232,6 +239,128 @@ absl::StatusOr<BaseCollection> Collector::Collect(const std::string& base_id) {
   return base;
 }
 
+namespace {
+
+// The expand[] query of a snapshot (brackets percent-encoded).
+constexpr char kStatsExpand[] =
+    "expand%5B%5D=downloads&expand%5B%5D=downloadsAllTime&expand%5B%5D=likes&"
+    "expand%5B%5D=createdAt";
+
+// A counter of a model's JSON: a whole number >= 0. `required`: absent is
+// an error; otherwise absent is nullopt.
+absl::StatusOr<std::optional<int64_t>> Counter(const json& item, const char* field,
+                                               const std::string& what, bool required) {
+  if (!item.contains(field) || item[field].is_null()) {
+    if (!required) return std::optional<int64_t>();
+    return absl::InvalidArgumentError(absl::StrCat(what, ": the Hub's answer has no \"", field,
+                                                   "\": ", item.dump().substr(0, 200)));
+  }
+  const json& v = item[field];
+  if (!v.is_number_integer() || v.get<int64_t>() < 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": \"", field, "\" is not a whole number >= 0: ", v.dump().substr(0, 100)));
+  }
+  return std::optional<int64_t>(v.get<int64_t>());
+}
+
+// A model's counters from its JSON (model info or a listing item).
+absl::StatusOr<ModelStats> StatsOf(const json& item, const std::string& requested_id) {
+  ModelStats stats;
+  stats.requested_id = requested_id;
+  stats.canonical_id =
+      item.contains("id") && item["id"].is_string() ? item["id"].get<std::string>() : requested_id;
+  const std::string& what = stats.canonical_id;
+  if (!item.contains("createdAt") || !item["createdAt"].is_string()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": the Hub's answer has no createdAt string: ", item.dump().substr(0, 200)));
+  }
+  absl::StatusOr<absl::Time> created = ParseHubTime(item["createdAt"].get<std::string>());
+  if (!created.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", created.status().message()));
+  }
+  stats.created_at = *created;
+  stats.created_at_unknown = IsLegacyCreationTime(*created);
+  absl::StatusOr<std::optional<int64_t>> downloads = Counter(item, "downloads", what, true);
+  if (!downloads.ok()) return downloads.status();
+  absl::StatusOr<std::optional<int64_t>> likes = Counter(item, "likes", what, true);
+  if (!likes.ok()) return likes.status();
+  absl::StatusOr<std::optional<int64_t>> all_time = Counter(item, "downloadsAllTime", what, false);
+  if (!all_time.ok()) return all_time.status();
+  stats.downloads_30d = **downloads;
+  stats.likes = **likes;
+  stats.downloads_all_time = *all_time;
+  return stats;
+}
+
+}  // namespace
+
+absl::StatusOr<ModelStats> Collector::Stats(const std::string& model_id) {
+  if (absl::Status s = ValidateId(model_id); !s.ok()) return s;
+  absl::StatusOr<std::string> info = GetModelInfo(model_id, kStatsExpand);
+  if (!info.ok()) return info.status();
+  const json body = json::parse(*info, nullptr, /*allow_exceptions=*/false);
+  if (!body.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(model_id, ": model info is not a JSON object: ", info->substr(0, 200)));
+  }
+  return StatsOf(body, model_id);
+}
+
+absl::StatusOr<std::vector<ModelStats>> Collector::AuthorStats(const std::string& author) {
+  if (author.empty() || author.find('/') != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("author \"", author, "\" must be a user or organisation name (no '/')"));
+  }
+  if (absl::Status s = ValidateId(author); !s.ok()) return s;
+  std::string url = absl::StrCat(options_.hub_url, "/api/models?author=", PercentEncode(author),
+                                 "&", kStatsExpand, "&limit=", options_.page_size);
+  std::vector<ModelStats> out;
+  std::set<std::string> seen_models, seen_urls;
+  int64_t pages = 0;
+  while (true) {
+    if (!seen_urls.insert(url).second || pages >= kMaxPages) {
+      return absl::UnavailableError(
+          absl::StrCat(author, ": the Hub's pagination loops (next link repeats: ", url, ")"));
+    }
+    absl::StatusOr<HttpResponse> r = http_.Get(url);
+    if (!r.ok()) return r.status();
+    if (r->status != 200)
+      return StatusOf(*r, absl::StrCat(author, " (listing the author's models)"));
+    ++pages;
+    const json page = json::parse(r->body, nullptr, /*allow_exceptions=*/false);
+    if (!page.is_array()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          author, ": the model listing is not a JSON array: ", r->body.substr(0, 200)));
+    }
+    for (const json& item : page) {
+      if (!item.is_object() || !item.contains("id") || !item["id"].is_string()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(author, ": a listed model has no id: ", item.dump().substr(0, 200)));
+      }
+      const std::string id = item["id"].get<std::string>();
+      if (!seen_models.insert(id).second) continue;  // pages overlapped
+      absl::StatusOr<ModelStats> stats = StatsOf(item, id);
+      if (!stats.ok()) return stats.status();
+      out.push_back(*std::move(stats));
+    }
+    std::optional<std::string> next;
+    for (const std::string& link : r->Headers("Link")) {
+      if ((next = NextLink(link))) break;
+    }
+    if (!next) break;
+    url = *next;
+  }
+  std::sort(out.begin(), out.end(), [](const ModelStats& a, const ModelStats& b) {
+    return a.canonical_id < b.canonical_id;
+  });
+  return out;
+}
+
+std::string AuthorOf(const std::string& repo_id) {
+  const size_t slash = repo_id.find('/');
+  return slash == std::string::npos ? repo_id : repo_id.substr(0, slash);
+}
+
 std::string SeriesIdFor(const std::string& canonical_id, const std::string& relation) {
   return relation == kAllRelations ? absl::StrCat("base_model:", canonical_id)
                                    : absl::StrCat("base_model:", relation, ":", canonical_id);
@@ -247,9 +376,7 @@ v1::Series ToSeries(const BaseCollection& c, const std::string& relation,
   s.set_origin(absl::FormatTime("%Y-%m-%d", c.created_at, absl::UTCTimeZone()));
   s.set_time_unit(v1::TIME_UNIT_MONTH);
   auto& m = *s.mutable_metadata();
-  const size_t slash = c.canonical_id.find('/');
-  const std::string author =
-      slash == std::string::npos ? c.canonical_id : c.canonical_id.substr(0, slash);
+  const std::string author = AuthorOf(c.canonical_id);
   m["hub_id"] = c.canonical_id;
   m["author"] = author;
   m["company"] = author;

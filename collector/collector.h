@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,20 @@ struct BaseCollection {
   std::map<std::string, std::vector<int64_t>> cumulative;
 };
 
+// A model's counters on the Hub at one instant (adoptctl snapshot). The Hub
+// keeps no history of them: a daily series starts at the first snapshot.
+struct ModelStats {
+  std::string requested_id;
+  std::string canonical_id;  // after redirects; the listed id for an author
+  absl::Time created_at;
+  bool created_at_unknown = false;  // the Hub's legacy placeholder date
+  int64_t downloads_30d = 0;        // `downloads`: the last 30 days
+  // `downloadsAllTime`: cumulative since creation; absent when the Hub
+  // leaves it out of the answer.
+  std::optional<int64_t> downloads_all_time;
+  int64_t likes = 0;  // current total; may fall
+};
+
 // Progress of a run, reported after every page and every wait.
 struct CollectorProgress {
   std::string base_id;
@@ -87,6 +102,16 @@ class Collector {
   // read, quoting it).
   absl::StatusOr<BaseCollection> Collect(const std::string& base_id);
 
+  // The counters of one model: GET /api/models/<id>?expand[]=downloads&
+  // expand[]=downloadsAllTime&expand[]=likes&expand[]=createdAt, following
+  // redirects as Collect does. Errors as Collect's, and INVALID_ARGUMENT
+  // when downloads or likes is not a whole number >= 0.
+  absl::StatusOr<ModelStats> Stats(const std::string& model_id);
+  // The counters of every model of an author: GET /api/models?author=<a>&
+  // expand[]=... (the same fields), every page. An author with no models
+  // gives an empty list (the Hub does not tell a missing author apart).
+  absl::StatusOr<std::vector<ModelStats>> AuthorStats(const std::string& author);
+
   // Called after each page of listing and before each wait.
   void set_progress(std::function<void(const CollectorProgress&)> progress) {
     progress_ = std::move(progress);
@@ -96,6 +121,9 @@ class Collector {
 
  private:
   absl::StatusOr<BaseCollection> ResolveBase(const std::string& base_id);
+  // GET a model's info at `query`, following at most max_redirects 307s;
+  // the 200 body, or the error for `model_id`.
+  absl::StatusOr<std::string> GetModelInfo(const std::string& model_id, const std::string& query);
 
   CollectorOptions options_;
   Clock* clock_;
@@ -112,6 +140,10 @@ class Collector {
 // hub_id, plus requested_id when redirected, gated, created_at_unknown.
 v1::Series ToSeries(const BaseCollection& collection, const std::string& relation,
                     const std::string& hub_url);
+
+// The owner of a repo id ("meta-llama" of "meta-llama/Llama-3.1-8B"; a
+// legacy one-segment id is its own owner): metadata author and company.
+std::string AuthorOf(const std::string& repo_id);
 
 // The series id ToSeries uses.
 std::string SeriesIdFor(const std::string& canonical_id, const std::string& relation);

@@ -3,8 +3,8 @@
 //   adoptctl [--server ADDR] [--timeout S] [--token-file F] [--tls-ca F]
 //            <command> [options]
 //
-// Commands: load-csv, collect, list, get, delete, fitters, fit, compare,
-// forecast
+// Commands: load-csv, collect, snapshot, list, get, append, delete, fitters,
+// fit, compare, forecast
 // (`adoptctl <command> --help` for each). Results go to stdout in the chosen
 // --format (table for people; json is the response message in the canonical
 // proto3 JSON mapping; csv for spreadsheets and scripts); errors go to
@@ -41,6 +41,7 @@
 #include "clients/cli/finetune_csv.h"
 #include "clients/cli/report_format.h"
 #include "clients/cli/request_args.h"
+#include "clients/cli/snapshot_command.h"
 
 namespace {
 
@@ -71,6 +72,8 @@ struct Args {
   // load-csv
   std::vector<std::string> csv_files;
   std::string time_unit = "month";
+  std::string kind = "finetunes";
+  bool time_unit_given = false;
   // list
   int page_size = 1000;
   bool with_points = false;
@@ -94,6 +97,7 @@ struct Args {
   bool progress = false;    // compare: progress lines even when not a terminal
   // collect
   adoption::cli::CollectArgs collect;
+  adoption::cli::SnapshotArgs snapshot;
   // forecast
   int horizon = 0;
   double level = 0.95;
@@ -195,9 +199,16 @@ class ProgressLine {
 // Each command: sends its requests, prints the result, returns the exit code.
 
 int LoadCsv(adoption::AdoptionClient& client, const Args& args) {
+  const bool downloads = args.kind == "downloads";
+  if (downloads && args.time_unit_given) {
+    return FailUsage(absl::InvalidArgumentError(
+        "--time-unit: --kind downloads reads daily files (the time unit is day); --time-unit "
+        "is for the long layout"));
+  }
   // Parse every file before sending anything: one bad file stores nothing.
   auto files = adoption::cli::ReadFinetuneCsvFiles(
-      args.csv_files, args.time_unit == "day" ? v1::TIME_UNIT_DAY : v1::TIME_UNIT_MONTH);
+      args.csv_files, args.time_unit == "day" ? v1::TIME_UNIT_DAY : v1::TIME_UNIT_MONTH,
+      downloads ? adoption::cli::CsvKind::kDownloads : adoption::cli::CsvKind::kFinetunes);
   if (!files.ok()) {
     Fail(files.status());
     std::cerr << "nothing was stored\n";
@@ -497,15 +508,18 @@ int main(int argc, char** argv) {
 
   CLI::App app{
       "adoptctl: client of adoptiond, the adoption-engine server.\n"
-      "Loads adoption series (cumulative fine-tunes per month) and compares "
+      "Loads adoption series (cumulative fine-tunes per month, download-days per day) and "
+      "compares "
       "adoption models on them.\n"
       "Exit codes: 0 ok, 1 server/RPC error or refused file, 2 usage error."};
   app.require_subcommand(1);
   app.footer(
       "Examples:\n"
       "  adoptctl load-csv data/hf-finetunes-2025-02-18/*.csv\n"
+      "  adoptctl load-csv --kind downloads data/hf-downloads-2025-02-18/*.csv\n"
       "  adoptctl compare --all --group-by company\n"
       "  HF_TOKEN=hf_... adoptctl collect --base meta-llama/Llama-3.1-8B --relation all\n"
+      "  adoptctl snapshot --author meta-llama   # once a day: downloads and likes\n"
       "  adoptctl compare --series meta-llama/Llama-2-7b\n"
       "  adoptctl compare --filter company=Meta --format csv > meta.csv\n"
       "  adoptctl fit --series google/gemma-2b --fitter citation --option m=100\n"
@@ -528,17 +542,28 @@ int main(int argc, char** argv) {
       "load-csv",
       "Load series from CSV files: the paper's layout (data/hf-finetunes-2025-02-18: a "
       "model per row, k-month columns) or the long layout (a row per series and date: "
-      "columns id, ds, y, optionally origin, other columns as metadata). Every "
+      "columns id, ds, y, optionally origin, other columns as metadata), or with --kind "
+      "downloads the paper's daily download files. Every "
       "file is parsed first; if any is malformed (<file>:<line>: <reason>), nothing "
       "is stored. Each file is stored atomically in one request; ids must be unique "
       "across the files.");
   load->add_option("files", args.csv_files, "CSV files")->required()->check(CLI::ExistingFile);
-  load->add_option("--time-unit", args.time_unit,
-                   "long layout: the series' time unit, month (calendar months from the "
-                   "origin) or day")
-      ->check(CLI::IsMember({"month", "day"}));
+  auto* time_unit_option =
+      load->add_option("--time-unit", args.time_unit,
+                       "long layout: the series' time unit, month (calendar months from the "
+                       "origin) or day")
+          ->check(CLI::IsMember({"month", "day"}));
+  load->add_option("--kind", args.kind,
+                   "finetunes: monthly adoption series (the paper's fine-tune layout or the "
+                   "long layout); downloads: the paper's daily download files "
+                   "(hf-downloads-2025-02-18: a model per row, a column per day, then "
+                   "created_at), stored as series \"download_days:<model>\" with unit "
+                   "downloads_30d_daysum, days since creation, leading unobserved days left out")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"finetunes", "downloads"}));
 
   auto* collect = adoption::cli::AddCollectCommand(app, &args.collect, &args.format);
+  auto* snapshot = adoption::cli::AddSnapshotCommand(app, &args.snapshot, &args.format);
 
   auto* list = app.add_subcommand("list", "List stored series (all pages), in id order.");
   list->add_option("--filter", args.filters,
@@ -707,11 +732,13 @@ int main(int argc, char** argv) {
   if (!client_or.ok()) return Fail(client_or.status());
   adoption::AdoptionClient& client = **client_or;
 
+  args.time_unit_given = time_unit_option->count() > 0;
   if (*load) return LoadCsv(client, args);
   if (*collect) {
     return adoption::cli::RunCollect(args.collect.dry_run ? nullptr : &client, args.collect,
                                      format);
   }
+  if (*snapshot) return adoption::cli::RunSnapshot(client, args.snapshot, format);
   if (*list) return List(client, args, format);
   if (*get) return Get(client, args, format);
   if (*del) return Delete(client, args);

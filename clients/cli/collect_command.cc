@@ -93,6 +93,24 @@ CLI::App* AddCollectCommand(CLI::App& app, CollectArgs* args, std::string* forma
   return cmd;
 }
 
+absl::StatusOr<hub::CollectorOptions> HubOptions(const std::string& hub, const char* command) {
+  hub::CollectorOptions options;
+  options.hub_url = hub.empty() ? DefaultHub() : hub;
+  if (!absl::StartsWith(options.hub_url, "http://") &&
+      !absl::StartsWith(options.hub_url, "https://")) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--hub \"", options.hub_url, "\" must start with http:// or https://"));
+  }
+  if (const char* token = std::getenv("HF_TOKEN"); token != nullptr) {
+    options.token = std::string(absl::StripAsciiWhitespace(token));
+  }
+  const std::string name = command;
+  options.http.on_wait = [name](absl::Duration d, const std::string& reason) {
+    std::cerr << name << ": waiting " << absl::FormatDuration(d) << " (" << reason << ")\n";
+  };
+  return options;
+}
+
 absl::StatusOr<std::vector<std::string>> ReadBaseList(absl::string_view content) {
   std::vector<std::string> ids;
   for (absl::string_view line : absl::StrSplit(content, '\n')) {
@@ -146,16 +164,9 @@ int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format) {
   }
   if (bases.empty()) return usage("collect: give at least one --base or a --from-file with ids");
 
-  hub::CollectorOptions options;
-  options.hub_url = args.hub.empty() ? DefaultHub() : args.hub;
-  if (!absl::StartsWith(options.hub_url, "http://") &&
-      !absl::StartsWith(options.hub_url, "https://")) {
-    return usage(
-        absl::StrCat("--hub \"", options.hub_url, "\" must start with http:// or https://"));
-  }
-  if (const char* token = std::getenv("HF_TOKEN"); token != nullptr) {
-    options.token = std::string(absl::StripAsciiWhitespace(token));
-  }
+  absl::StatusOr<hub::CollectorOptions> hub_options = HubOptions(args.hub, "collect");
+  if (!hub_options.ok()) return usage(std::string(hub_options.status().message()));
+  hub::CollectorOptions& options = *hub_options;
   absl::StatusOr<std::vector<std::string>> relations = hub::ExpandRelation(args.relation);
   if (!relations.ok()) return usage(std::string(relations.status().message()));
   options.relations = *relations;
@@ -166,9 +177,6 @@ int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format) {
   }
   options.max_months = args.max_months;
   options.page_size = args.page_size;
-  options.http.on_wait = [](absl::Duration d, const std::string& reason) {
-    std::cerr << "collect: waiting " << absl::FormatDuration(d) << " (" << reason << ")\n";
-  };
   hub::Collector collector(options);
   const size_t total = bases.size();
   size_t index = 0;

@@ -13,6 +13,7 @@
 #include "absl/time/time.h"
 #include "adoption/client.h"
 #include "clients/cli/report_format.h"
+#include "collector/collector.h"
 
 namespace adoption::cli {
 
@@ -38,6 +39,12 @@ absl::StatusOr<std::vector<std::string>> ReadBaseList(absl::string_view content)
 // --until: RFC 3339 ("2025-02-20T23:35:00Z") or a date ("2025-02-20", the
 // end of that day in UTC).
 absl::StatusOr<absl::Time> ParseUntil(absl::string_view text);
+
+// The collector options every Hub command shares: the Hub's URL (--hub,
+// else $HF_ENDPOINT, else https://huggingface.co; INVALID_ARGUMENT unless
+// http:// or https://), the token from HF_TOKEN, waits reported on stderr
+// as "<command>: waiting ...".
+absl::StatusOr<hub::CollectorOptions> HubOptions(const std::string& hub, const char* command);
 
 // Runs the command; client is null with --dry-run. Returns the exit code.
 int RunCollect(AdoptionClient* client, const CollectArgs& args, Format format);

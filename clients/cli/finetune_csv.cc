@@ -9,9 +9,11 @@
 #include <sstream>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 
 namespace adoption::cli {
@@ -19,6 +21,9 @@ namespace {
 
 // Longest id the server accepts (proto: 1..256 bytes).
 constexpr size_t kMaxIdBytes = 256;
+// Largest t the server accepts (SeriesLimits::max_t, engine/store/validation.h),
+// in days for a daily series.
+constexpr int kMaxDays = 10000;
 
 // Splits one CSV record (RFC 4180: a field may be quoted, "" inside quotes
 // is a quote). A quote inside an unquoted field is kept as a character.
@@ -101,6 +106,42 @@ std::string CleanHeader(std::vector<std::string>* header) {
   return "";
 }
 
+// A file's records, each split into fields: the header first (cleaned by
+// CleanHeader), then every row, which must have the header's field count.
+// Errors are reasons only; line_no() is the line they concern.
+class CsvRecords {
+ public:
+  explicit CsvRecords(absl::string_view content) : lines_(content) {}
+  // The next record into *fields: true, or false at the end of the file.
+  absl::StatusOr<bool> Next(std::vector<std::string>* fields) {
+    absl::string_view line;
+    if (!lines_.Next(&line)) return false;
+    absl::StatusOr<std::vector<std::string>> split = SplitCsvLine(line);
+    if (!split.ok()) return split.status();
+    *fields = *std::move(split);
+    is_header_ = !header_read_;
+    if (is_header_) {
+      header_read_ = true;
+      if (std::string problem = CleanHeader(fields); !problem.empty()) {
+        return absl::InvalidArgumentError(problem);
+      }
+      header_size_ = fields->size();
+    } else if (fields->size() != header_size_) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "expected ", header_size_, " fields as in the header, got ", fields->size()));
+    }
+    return true;
+  }
+  bool is_header() const { return is_header_; }
+  int line_no() const { return lines_.line_no(); }
+
+ private:
+  CsvLines lines_;
+  bool header_read_ = false;
+  bool is_header_ = false;
+  size_t header_size_ = 0;
+};
+
 // The metadata value naming where a series came from: "csv:<file name>".
 std::string SourceTag(absl::string_view file_name) {
   if (size_t slash = file_name.rfind('/'); slash != absl::string_view::npos) {
@@ -164,6 +205,28 @@ const std::set<std::string>& NumericColumns() {
   return *columns;
 }
 
+// The day a column of a daily file names: "2024-07-02" or "2024-07-02
+// 00:00:00" (any time of day after a space or T); nullopt for other names
+// and for dates that do not exist.
+std::optional<absl::CivilDay> DayColumn(absl::string_view name) {
+  if (name.size() < 10 || (name.size() > 10 && name[10] != ' ' && name[10] != 'T')) {
+    return std::nullopt;
+  }
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(name.substr(0, 10), &day)) return std::nullopt;
+  return day;
+}
+
+// The file's name without folders and ".csv": the organisation of a
+// published download file ("Meta.csv" -> "Meta").
+std::string FileStem(absl::string_view file_name) {
+  if (size_t slash = file_name.rfind('/'); slash != absl::string_view::npos) {
+    file_name.remove_prefix(slash + 1);
+  }
+  absl::ConsumeSuffix(&file_name, ".csv");
+  return std::string(file_name);
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_view content,
@@ -180,19 +243,16 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_
   std::map<int, std::string> named_cols;
   std::set<std::string> seen_ids;
 
-  CsvLines lines(content);
-  absl::string_view line;
+  CsvRecords records(content);
+  std::vector<std::string> f;
   int line_no = 0;
-  while (lines.Next(&line)) {
-    line_no = lines.line_no();
-    auto fields = SplitCsvLine(line);
-    if (!fields.ok()) return error(line_no, fields.status().message());
-
-    if (header.empty()) {
-      header = *fields;
-      if (std::string problem = CleanHeader(&header); !problem.empty()) {
-        return error(line_no, problem);
-      }
+  while (true) {
+    absl::StatusOr<bool> more = records.Next(&f);
+    line_no = records.line_no();
+    if (!more.ok()) return error(line_no, more.status().message());
+    if (!*more) break;
+    if (records.is_header()) {
+      header = f;
       std::map<int, int> months;  // k -> column
       for (int c = 0; c < static_cast<int>(header.size()); ++c) {
         const std::string& h = header[c];
@@ -210,6 +270,15 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_
       }
       if (model_col < 0) return error(line_no, "header has no \"model\" column");
       if (months.empty()) {
+        for (const std::string& h : header) {
+          if (DayColumn(h)) {
+            return error(line_no, absl::StrCat("header has no month columns (0-month, 1-month, "
+                                               "...) but has day columns (\"",
+                                               h,
+                                               "\"): a daily download file? load it with "
+                                               "--kind downloads"));
+          }
+        }
         return error(line_no, "header has no month columns (0-month, 1-month, ...)");
       }
       int expected = 0;
@@ -224,12 +293,6 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(absl::string_
       }
       continue;
     }
-
-    if (fields->size() != header.size()) {
-      return error(line_no, absl::StrCat("expected ", header.size(),
-                                         " fields as in the header, got ", fields->size()));
-    }
-    const std::vector<std::string>& f = *fields;
     adoption::v1::Series series;
     const std::string& id = f[model_col];
     if (std::string problem = IdProblem(id); !problem.empty()) {
@@ -315,18 +378,16 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(absl::string_view
   std::map<std::string, size_t> index;  // id -> out[i]
   std::vector<std::string> header;
   int id_col = -1, ds_col = -1, y_col = -1, origin_col = -1;
-  CsvLines lines(content);
-  absl::string_view line;
+  CsvRecords records(content);
+  std::vector<std::string> f;
   int line_no = 0;
-  while (lines.Next(&line)) {
-    line_no = lines.line_no();
-    auto fields = SplitCsvLine(line);
-    if (!fields.ok()) return error(line_no, fields.status().message());
-    if (header.empty()) {
-      header = *fields;
-      if (std::string problem = CleanHeader(&header); !problem.empty()) {
-        return error(line_no, problem);
-      }
+  while (true) {
+    absl::StatusOr<bool> more = records.Next(&f);
+    line_no = records.line_no();
+    if (!more.ok()) return error(line_no, more.status().message());
+    if (!*more) break;
+    if (records.is_header()) {
+      header = f;
       for (int c = 0; c < static_cast<int>(header.size()); ++c) {
         const std::string& h = header[c];
         if (h == "id" || h == "series_id") id_col = c;
@@ -341,11 +402,6 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(absl::string_view
       }
       continue;
     }
-    if (fields->size() != header.size()) {
-      return error(line_no, absl::StrCat("expected ", header.size(),
-                                         " fields as in the header, got ", fields->size()));
-    }
-    const std::vector<std::string>& f = *fields;
     const std::string& id = f[id_col];
     if (std::string problem = IdProblem(id); !problem.empty()) {
       return error(line_no, absl::StrCat(header[id_col], ": ", problem));
@@ -389,6 +445,15 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(absl::string_view
         return error(r.line, absl::StrCat(header[ds_col], ": ", p.series.id(), " has ", r.date,
                                           " twice (also line ", p.rows[i - 1].line, ")"));
       }
+      absl::CivilDay day, previous_day;
+      if (i > 0 && time_unit != adoption::v1::TIME_UNIT_DAY && absl::ParseCivilTime(r.date, &day) &&
+          absl::ParseCivilTime(p.rows[i - 1].date, &previous_day) && day - previous_day < 28) {
+        return error(r.line,
+                     absl::StrCat(header[ds_col], ": ", p.series.id(), " has ", p.rows[i - 1].date,
+                                  " and ", r.date, ", ", day - previous_day,
+                                  " days apart, in a monthly series: daily data? "
+                                  "(load it with --time-unit day)"));
+      }
       if (i > 0 && r.value < p.rows[i - 1].value) {
         return error(r.line, absl::StrCat(header[y_col], ": cumulative count of ", p.series.id(),
                                           " decreases on ", r.date, " (", r.value, " after ",
@@ -407,6 +472,142 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(absl::string_view
   return series;
 }
 
+absl::StatusOr<std::vector<adoption::v1::Series>> ParseDownloadsCsv(
+    absl::string_view content, absl::string_view file_name, std::vector<int>* line_numbers) {
+  if (line_numbers != nullptr) line_numbers->clear();
+  auto error = [&](int line, absl::string_view reason) {
+    return absl::InvalidArgumentError(absl::StrCat(file_name, ":", line, ": ", reason));
+  };
+  std::vector<adoption::v1::Series> out;
+  std::vector<std::string> header;
+  int model_col = -1, created_col = -1, company_col = -1;
+  std::vector<std::pair<int, std::string>> day_cols;  // (column, YYYY-MM-DD), increasing
+  std::set<std::string> seen_ids;
+  CsvRecords records(content);
+  std::vector<std::string> f;
+  int line_no = 0;
+  while (true) {
+    absl::StatusOr<bool> more = records.Next(&f);
+    line_no = records.line_no();
+    if (!more.ok()) return error(line_no, more.status().message());
+    if (!*more) break;
+    if (records.is_header()) {
+      header = f;
+      std::optional<absl::CivilDay> previous;
+      for (int c = 0; c < static_cast<int>(header.size()); ++c) {
+        const std::string& h = header[c];
+        if (h == "model") model_col = c;
+        if (h == "created_at") created_col = c;
+        if (h == "company") company_col = c;
+        if (absl::EndsWith(h, "-month")) {
+          return error(line_no, absl::StrCat("column ", c + 1, " \"", h,
+                                             "\": month columns are the fine-tune layout; "
+                                             "--kind downloads reads a column per day "
+                                             "(load fine-tune files without --kind downloads)"));
+        }
+        std::optional<absl::CivilDay> day = DayColumn(h);
+        if (!day) continue;
+        if (day->year() < 1900 || day->year() > 2199) {
+          return error(line_no, absl::StrCat("column ", c + 1, " \"", h,
+                                             "\": days must lie in 1900-01-01..2199-12-31"));
+        }
+        if (previous && *day <= *previous) {
+          return error(line_no, absl::StrCat("column ", c + 1, " \"", h,
+                                             "\": day columns must be in "
+                                             "increasing order without repeats (after ",
+                                             absl::FormatCivilTime(*previous), ")"));
+        }
+        previous = day;
+        day_cols.emplace_back(c, absl::FormatCivilTime(*day));
+      }
+      if (model_col < 0) return error(line_no, "header has no \"model\" column");
+      if (created_col < 0) {
+        return error(line_no,
+                     "header has no \"created_at\" column (t is days since each model's "
+                     "creation)");
+      }
+      if (day_cols.empty()) {
+        return error(line_no, "header has no day columns (2024-07-02 00:00:00, ...)");
+      }
+      continue;
+    }
+    const std::string& model = f[model_col];
+    if (std::string problem = IdProblem(DownloadDaysSeriesId(model));
+        model.empty() || !problem.empty()) {
+      return error(line_no, absl::StrCat("model: ", model.empty() ? "must not be empty" : problem));
+    }
+    if (!seen_ids.insert(model).second) {
+      return error(line_no, absl::StrCat("model: duplicate id \"", model, "\""));
+    }
+    const std::string& created_at = f[created_col];
+    std::string origin = OriginOf(created_at);
+    if (origin.empty()) {
+      return error(line_no, absl::StrCat("created_at: expected a time such as 2024-07-18 "
+                                         "08:56:00+00:00, got \"",
+                                         created_at, "\""));
+    }
+    adoption::v1::Series series;
+    series.set_id(DownloadDaysSeriesId(model));
+    series.set_unit(kDownloadDays.unit);
+    series.set_time_unit(adoption::v1::TIME_UNIT_DAY);
+    auto& metadata = *series.mutable_metadata();
+    double previous = 0;
+    std::string previous_date;
+    for (const auto& [c, date] : day_cols) {
+      const std::string& cell = f[c];
+      std::optional<double> v = ParseNumber(cell);
+      if (!v) {
+        return error(line_no, absl::StrCat(header[c], ": not a number: \"", cell, "\""));
+      }
+      if (!std::isfinite(*v) || *v < 0) {
+        return error(line_no, absl::StrCat(header[c], ": must be a finite count >= 0, got ", cell));
+      }
+      if (*v < previous) {
+        return error(line_no, absl::StrCat(header[c], ": download-days decrease (", cell, " after ",
+                                           previous, " on ", previous_date,
+                                           "): a negative daily increment"));
+      }
+      // Zeros before the first non-zero day are days not yet observed.
+      if (*v > 0 || series.points_size() > 0) {
+        auto* p = series.add_points();
+        p->set_date(date);
+        p->set_value(*v);
+      }
+      previous = *v;
+      previous_date = date;
+    }
+    if (series.points_size() > 0) {
+      const std::string& first = series.points(0).date();
+      const std::string& last = series.points(series.points_size() - 1).date();
+      absl::CivilDay first_day, last_day, origin_day;
+      if (absl::ParseCivilTime(last, &last_day) && absl::ParseCivilTime(first, &first_day) &&
+          absl::ParseCivilTime(origin, &origin_day) &&
+          last_day - std::min(first_day, origin_day) > kMaxDays) {
+        return error(line_no, absl::StrCat("created_at: ", created_at, " lies more than ", kMaxDays,
+                                           " days before ", last, " (the server's largest t)"));
+      }
+      metadata["first_observed"] = first;
+      if (first < origin) {
+        metadata["origin_note"] = absl::StrCat("first observed ", first,
+                                               ", before created_at: t counts from the first "
+                                               "observation");
+        origin = first;
+      }
+    }
+    series.set_origin(origin);
+    metadata["model"] = model;
+    metadata["created_at"] = created_at;
+    metadata["company"] =
+        company_col >= 0 && !f[company_col].empty() ? f[company_col] : FileStem(file_name);
+    metadata["unit"] = kDownloadDays.unit;
+    metadata["source"] = SourceTag(file_name);
+    out.push_back(std::move(series));
+    if (line_numbers != nullptr) line_numbers->push_back(line_no);
+  }
+  if (header.empty()) return error(line_no, "empty file: no header");
+  return out;
+}
+
 bool IsLongCsv(absl::string_view content) {
   CsvLines lines(content);
   absl::string_view first_line;
@@ -423,25 +624,27 @@ bool IsLongCsv(absl::string_view content) {
 }
 
 absl::StatusOr<std::vector<adoption::v1::Series>> ReadFinetuneCsvFile(
-    const std::string& path, std::vector<int>* line_numbers, adoption::v1::TimeUnit time_unit) {
+    const std::string& path, std::vector<int>* line_numbers, adoption::v1::TimeUnit time_unit,
+    CsvKind kind) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
   std::stringstream buffer;
   buffer << in.rdbuf();
   if (in.bad()) return absl::InternalError(absl::StrCat(path, ": read error"));
+  if (kind == CsvKind::kDownloads) return ParseDownloadsCsv(buffer.str(), path, line_numbers);
   if (IsLongCsv(buffer.str())) return ParseLongCsv(buffer.str(), path, time_unit, line_numbers);
   return ParseFinetuneCsv(buffer.str(), path, line_numbers);
 }
 
 absl::StatusOr<std::vector<FinetuneCsvFile>> ReadFinetuneCsvFiles(
-    const std::vector<std::string>& paths, adoption::v1::TimeUnit time_unit) {
+    const std::vector<std::string>& paths, adoption::v1::TimeUnit time_unit, CsvKind kind) {
   std::vector<FinetuneCsvFile> files;
   // id -> (file index, line) of its first occurrence.
   std::map<std::string, std::pair<size_t, int>> first_seen;
   for (const std::string& path : paths) {
     FinetuneCsvFile file;
     file.path = path;
-    auto series = ReadFinetuneCsvFile(path, &file.lines, time_unit);
+    auto series = ReadFinetuneCsvFile(path, &file.lines, time_unit, kind);
     if (!series.ok()) return series.status();
     file.series = std::move(*series);
     for (size_t i = 0; i < file.series.size(); ++i) {

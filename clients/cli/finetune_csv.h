@@ -1,5 +1,9 @@
-// Reader for the fine-tune adoption CSV format of the paper's published data
-// (data/hf-finetunes-2025-02-18): one base model per row.
+// Readers of adoption series in CSV: the fine-tune format of the paper's
+// published data (data/hf-finetunes-2025-02-18), one base model per row; the
+// long layout (a row per series and date); the paper's daily download files
+// (data/hf-downloads-2025-02-18, ParseDownloadsCsv).
+//
+// The fine-tune format:
 //
 // Columns: `model` (the series id), `0-month` .. `K-month` (cumulative counts
 // k months after the base model's creation; empty after the collection date),
@@ -32,6 +36,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "adoption/v1/adoption.pb.h"
+#include "clients/cli/download_series.h"
 
 namespace adoption::cli {
 
@@ -51,8 +56,9 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseFinetuneCsv(
 // are sent by date, in date order, with the given time unit, and the
 // server computes t on its calendar. Strict like the paper's reader: a
 // missing column, a value that is not a finite count >= 0, a malformed
-// date, a date twice in one series or a decreasing count fails the file
-// ("<file>:<line>: <column>: reason").
+// date, a date twice in one series, a decreasing count, or (time unit
+// month) two dates of a series less than 28 days apart, i.e. daily data
+// read as monthly, fails the file ("<file>:<line>: <column>: reason").
 absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(
     absl::string_view content, absl::string_view file_name, adoption::v1::TimeUnit time_unit,
     std::vector<int>* line_numbers = nullptr);
@@ -61,11 +67,47 @@ absl::StatusOr<std::vector<adoption::v1::Series>> ParseLongCsv(
 // column: the long layout rather than the paper's.
 bool IsLongCsv(absl::string_view content);
 
-// Reads and parses a file in either layout (NOT_FOUND if it cannot be
-// read); time_unit applies to the long layout.
+// What a file holds (adoptctl load-csv --kind): adoption series by month
+// (the paper's fine-tune layout or the long layout), or the paper's daily
+// download files.
+enum class CsvKind { kFinetunes, kDownloads };
+
+// The daily download files of the paper's data (shared as
+// hf-downloads-2025-02-18): one row per model; columns `model`, one column
+// per day ("2024-07-02 00:00:00" or "2024-07-02"), dates strictly
+// increasing, then `created_at`; `company` optional (default: the file's
+// name without ".csv", which is how the published files name their
+// organisation). Each value is the Hub's 30-day download count summed once
+// a day ("download-days"; docs/decisions.md, "Daily download series").
+//
+// Each row becomes a Series:
+//   id          "download_days:<model>" (DownloadDaysSeriesId)
+//   unit        "downloads_30d_daysum", also as metadata `unit` (selections
+//               filter on metadata: compare --filter unit=downloads_30d_daysum)
+//   time_unit   DAY; origin the UTC date of created_at (t = days since the
+//               model's creation), or the first observed day when the data
+//               start before created_at (metadata origin_note says so)
+//   points      by date, from the first non-zero day on: the zeros before
+//               it are days not yet observed and are left out (a row of
+//               zeros gives a series without points)
+//   metadata    model, company, created_at, unit, source ("csv:<file>"),
+//               first_observed (the first point's date, when there is one)
+// Strict like the other readers ("<file>:<line>: <column>: reason"): no
+// model, created_at or day column; a day column out of order or repeated;
+// month columns (a fine-tune file); a cell that is empty, not a number,
+// negative or not finite; a value lower than the day before (negative
+// increment); a created_at that is not a time; a duplicate or bad id.
+absl::StatusOr<std::vector<adoption::v1::Series>> ParseDownloadsCsv(
+    absl::string_view content, absl::string_view file_name,
+    std::vector<int>* line_numbers = nullptr);
+
+// Reads and parses a file (NOT_FOUND if it cannot be read). kFinetunes:
+// either monthly layout, time_unit applying to the long layout;
+// kDownloads: ParseDownloadsCsv.
 absl::StatusOr<std::vector<adoption::v1::Series>> ReadFinetuneCsvFile(
     const std::string& path, std::vector<int>* line_numbers = nullptr,
-    adoption::v1::TimeUnit time_unit = adoption::v1::TIME_UNIT_MONTH);
+    adoption::v1::TimeUnit time_unit = adoption::v1::TIME_UNIT_MONTH,
+    CsvKind kind = CsvKind::kFinetunes);
 
 // One parsed file of a load.
 struct FinetuneCsvFile {
@@ -81,7 +123,8 @@ struct FinetuneCsvFile {
 // request, the later file would silently replace the earlier one's series.
 absl::StatusOr<std::vector<FinetuneCsvFile>> ReadFinetuneCsvFiles(
     const std::vector<std::string>& paths,
-    adoption::v1::TimeUnit time_unit = adoption::v1::TIME_UNIT_MONTH);
+    adoption::v1::TimeUnit time_unit = adoption::v1::TIME_UNIT_MONTH,
+    CsvKind kind = CsvKind::kFinetunes);
 
 }  // namespace adoption::cli
 

@@ -1,5 +1,6 @@
-// libFuzzer target: the CSV importer must refuse or accept any bytes without
-// crashing, and whatever it accepts must pass the server's validation.
+// libFuzzer target: the CSV importers (the paper's fine-tune and daily
+// download layouts) must refuse or accept any bytes without crashing, and
+// whatever they accept must pass the server's validation.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -19,6 +20,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     r.id = "x";
     r.metadata.clear();
     r.unit.clear();
+    if (!adoption::ValidateSeries(r, adoption::SeriesLimits(), "s").ok() &&
+        r.points.size() <= 10000) {
+      __builtin_trap();
+    }
+  }
+  // The daily download reader: what it accepts is storable as it is sent
+  // (points by date, resolved on the series' own calendar).
+  auto downloads = adoption::cli::ParseDownloadsCsv(content, "fuzz.csv");
+  if (!downloads.ok()) return 0;
+  for (const auto& s : *downloads) {
+    adoption::SeriesRecord r = adoption::FromProto(s);
+    if (!adoption::ResolveDates(s.points(), r, "points", &r.points).ok()) __builtin_trap();
+    r.id = "x";
+    r.metadata.clear();
     if (!adoption::ValidateSeries(r, adoption::SeriesLimits(), "s").ok() &&
         r.points.size() <= 10000) {
       __builtin_trap();

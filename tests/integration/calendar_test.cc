@@ -12,6 +12,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/series_access.h"
 #include "tests/support/test_process.h"
 
 namespace adoption {
@@ -39,15 +40,7 @@ class CalendarTest : public ::testing::Test {
     v1::UpsertSeriesResponse ignored;
     return stub_->UpsertSeries(&ctx, req, resp ? resp : &ignored);
   }
-  v1::Series Get(const std::string& id) {
-    grpc::ClientContext ctx;
-    v1::GetSeriesRequest req;
-    req.set_id(id);
-    v1::Series s;
-    grpc::Status st = stub_->GetSeries(&ctx, req, &s);
-    EXPECT_TRUE(st.ok()) << st.error_message();
-    return s;
-  }
+  v1::Series Get(const std::string& id) { return testing::GetStoredSeries(*stub_, id); }
   grpc::Status AppendByDate(const std::string& id, const std::string& date, double value,
                             v1::AppendPointsResponse* resp) {
     grpc::ClientContext ctx;
@@ -58,16 +51,8 @@ class CalendarTest : public ::testing::Test {
     p->set_value(value);
     return stub_->AppendPoints(&ctx, req, resp);
   }
-  static std::vector<std::string> Dates(const v1::Series& s) {
-    std::vector<std::string> out;
-    for (const auto& p : s.points()) out.push_back(p.date());
-    return out;
-  }
-  static std::vector<double> Times(const v1::Series& s) {
-    std::vector<double> out;
-    for (const auto& p : s.points()) out.push_back(p.t());
-    return out;
-  }
+  static std::vector<std::string> Dates(const v1::Series& s) { return testing::PointDates(s); }
+  static std::vector<double> Times(const v1::Series& s) { return testing::PointTimes(s); }
   TempDir dir_;
   std::unique_ptr<ServerProcess> server_;
   std::unique_ptr<v1::AdoptionService::Stub> stub_;

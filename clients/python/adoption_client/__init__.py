@@ -15,7 +15,7 @@ from .errors import (Aborted, AdoptionError, AlreadyExists, Cancelled,
                      InvalidArgument, NotFound, OutOfRange, PermissionDenied,
                      ResourceExhausted, Unauthenticated, Unavailable,
                      Unimplemented, Unknown)
-from .finetune_csv import read_finetune_csv
+from .finetune_csv import read_downloads_csv, read_finetune_csv
 from .vocabulary import LOSSES, NEAR_TIE, default_server
 from .types import (AppendResult, CompareEvent, CvFold, CompareProgress, CompareReport, Criterion, FitResult,
                     FitStatus, FitterInfo,

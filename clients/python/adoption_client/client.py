@@ -188,14 +188,21 @@ class Client:
             request.expected_revision = expected_revision
         return AppendResult.from_proto(self._call("AppendPoints", request, timeout))
 
-    def load_csv(self, paths: Union[str, os.PathLike, Sequence], timeout=...) -> UpsertResult:
-        """Reads files in the paper's fine-tune CSV format (as `adoptctl
-        load-csv`: every file is checked before anything is sent) and stores
-        each file with one atomic UpsertSeries. Returns the summed counts."""
-        from .finetune_csv import read_finetune_csv
+    def load_csv(self, paths: Union[str, os.PathLike, Sequence], timeout=..., *,
+                 kind: str = "finetunes") -> UpsertResult:
+        """Reads files in the paper's fine-tune CSV format, or with
+        kind="downloads" its daily download files (series
+        "download_days:<model>", see read_downloads_csv), as `adoptctl
+        load-csv [--kind downloads]`: every file is checked before anything
+        is sent, and each file is stored with one atomic UpsertSeries.
+        Returns the summed counts."""
+        from .finetune_csv import read_downloads_csv, read_finetune_csv
+        if kind not in ("finetunes", "downloads"):
+            raise ValueError(f"kind: {kind!r} is not one of finetunes, downloads")
+        read = read_downloads_csv if kind == "downloads" else read_finetune_csv
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
-        files = [read_finetune_csv(p) for p in paths]
+        files = [read(p) for p in paths]
         seen: Dict[str, str] = {}
         for path, series in zip(paths, files):
             for s in series:
