@@ -92,9 +92,10 @@ struct Args {
   bool summary_only = false;
   std::string loss = "sse";
   bool no_cv = false;
-  bool quiet = false;       // compare: no progress line on a terminal
-  bool cv_details = false;  // compare: every fold
-  bool progress = false;    // compare: progress lines even when not a terminal
+  std::vector<int> horizons;  // compare: cross-validation horizons
+  bool quiet = false;         // compare: no progress line on a terminal
+  bool cv_details = false;    // compare: every fold
+  bool progress = false;      // compare: progress lines even when not a terminal
   // collect
   adoption::cli::CollectArgs collect;
   adoption::cli::SnapshotArgs snapshot;
@@ -434,6 +435,10 @@ int Compare(adoption::AdoptionClient& client, const Args& args, Format format) {
   req.set_summary_only(args.summary_only);
   req.set_loss(*adoption::cli::ServerLossName(args.loss));  // checked by CLI11
   if (args.no_cv) req.mutable_cross_validation()->set_disabled(true);
+  if (args.no_cv && !args.horizons.empty()) {
+    return FailUsage(absl::InvalidArgumentError("--horizons: not with --no-cv"));
+  }
+  for (int h : args.horizons) req.mutable_cross_validation()->add_horizons(h);
   req.set_cv_details(args.cv_details);
   ProgressLine progress(args.progress || (!args.quiet && isatty(STDERR_FILENO)),
                         isatty(STDERR_FILENO));
@@ -664,6 +669,13 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"sse", "poisson", "sse_cumulative", "poisson_deviance_increments"}));
   compare->add_flag("--no-cv", args.no_cv, "skip rolling-origin cross-validation");
+  compare
+      ->add_option("--horizons", args.horizons,
+                   "cross-validation horizons in the series' time unit, comma-separated "
+                   "(default 1,3,6: months, or days for daily series such as 7,30,60); each "
+                   "1..60")
+      ->delimiter(',')
+      ->check(CLI::Range(1, 60));
   compare->add_flag(
       "--cv-details", args.cv_details,
       "every cross-validation fold: with --format csv one row per fold "

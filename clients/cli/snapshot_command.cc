@@ -25,7 +25,7 @@ constexpr int kExitUsage = 2;
 struct Row {
   std::string model;
   std::string series;
-  std::string value;  // "" when nothing was recorded
+  std::string value;   // "" when nothing was recorded
   std::string status;  // created, appended, already_recorded, not_recorded, failed
   std::string note;
 };
@@ -76,7 +76,8 @@ std::vector<Row> Record(AdoptionClient& client, const hub::ModelStats& stats,
                         const std::string& date, const std::string& hub_url, int* failed) {
   std::vector<Row> rows;
   const Write writes[] = {
-      {&kDownloadDays, static_cast<double>(stats.downloads_30d), "downloads (30 days), summed daily"},
+      {&kDownloadDays, static_cast<double>(stats.downloads_30d),
+       "downloads (30 days), summed daily"},
       {&kDownloadsAllTime,
        stats.downloads_all_time ? std::optional<double>(*stats.downloads_all_time) : std::nullopt,
        "downloadsAllTime"},
@@ -141,8 +142,7 @@ std::vector<Row> Record(AdoptionClient& client, const hub::ModelStats& stats,
     if (value < last_value) {
       row.status = "not_recorded";
       row.note = absl::StrCat(w.hub_field, " fell from ", last_value, " (", last_date, ") to ",
-                              value, "; series are non-decreasing, so ", date,
-                              " has no point");
+                              value, "; series are non-decreasing, so ", date, " has no point");
       rows.push_back(row);
       continue;
     }

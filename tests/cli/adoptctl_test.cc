@@ -116,6 +116,11 @@ TEST_F(AdoptctlTest, UsageErrorsExitTwo) {
       {"load-csv", "/no/such/file.csv"},
       {"list", "--filter", "a=1", "--filter", "a=2"},  // key given twice
       {"compare", "--all", "--option", "citation.m=1", "--option", "citation.m=2"},
+      {"compare", "--all", "--horizons", "0"},
+      {"compare", "--all", "--horizons", "7,61"},
+      {"compare", "--all", "--horizons", "7", "--no-cv"},
+      {"load-csv", "--kind", "daily", ADOPTCTL},
+      {"snapshot"},  // no --model or --author
   };
   for (const auto& args : cases) {
     Result r = Run(args);

@@ -74,8 +74,9 @@ class SnapshotCliTest : public ::testing::Test {
   }
 
   testing::CommandResult Snapshot(const std::string& date, std::vector<std::string> selection) {
-    std::vector<std::string> argv = {ADOPTCTL, "--server", server_->address(), "snapshot",
-                                     "--hub",  hub_->BaseUrl(), "--date", date, "--format", "csv"};
+    std::vector<std::string> argv = {
+        ADOPTCTL, "--server", server_->address(), "snapshot", "--hub", hub_->BaseUrl(),
+        "--date", date,       "--format",         "csv"};
     argv.insert(argv.end(), selection.begin(), selection.end());
     return RunCommand(argv, 120);
   }
@@ -108,9 +109,10 @@ TEST_F(SnapshotCliTest, ASimulatedWeekBuildsTheDailySeries) {
                                    "2025-03-04,5,created,"));
     }
     if (day == 4) {
-      EXPECT_THAT(r.out, HasSubstr("acme-labs/alpha-7b,likes:acme-labs/alpha-7b,2025-03-05,,"
-                                   "not_recorded,\"likes fell from 13 (2025-03-04) to 11; series are "
-                                   "non-decreasing, so 2025-03-05 has no point\""));
+      EXPECT_THAT(r.out,
+                  HasSubstr("acme-labs/alpha-7b,likes:acme-labs/alpha-7b,2025-03-05,,"
+                            "not_recorded,\"likes fell from 13 (2025-03-04) to 11; series are "
+                            "non-decreasing, so 2025-03-05 has no point\""));
     }
     if (day == 2) {
       // Later the same day the Hub's numbers have moved; the re-run keeps
@@ -145,15 +147,17 @@ TEST_F(SnapshotCliTest, ASimulatedWeekBuildsTheDailySeries) {
   EXPECT_EQ(days.metadata().at("model"), "acme-labs/alpha-7b");
   EXPECT_EQ(days.metadata().at("company"), "acme-labs");
   EXPECT_EQ(days.metadata().at("first_observed"), "2025-03-01");
-  EXPECT_THAT(testing::PointDates(days), ElementsAre("2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04",
-                                       "2025-03-05", "2025-03-06", "2025-03-07"));
+  EXPECT_THAT(testing::PointDates(days),
+              ElementsAre("2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04", "2025-03-05",
+                          "2025-03-06", "2025-03-07"));
   EXPECT_THAT(testing::PointTimes(days), ElementsAre(50, 51, 52, 53, 54, 55, 56));
   EXPECT_THAT(testing::PointValues(days), ElementsAre(100, 210, 330, 420, 515, 515, 645));
   EXPECT_THAT(testing::PointValues(Get("downloads_all_time:acme-labs/alpha-7b")),
               ElementsAre(5000, 5110, 5230, 5320, 5415, 5415, 5545));
   const v1::Series likes = Get("likes:acme-labs/alpha-7b");
-  EXPECT_THAT(testing::PointDates(likes), ElementsAre("2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04",
-                                        "2025-03-06", "2025-03-07"));  // not the 5th: it fell
+  EXPECT_THAT(testing::PointDates(likes),
+              ElementsAre("2025-03-01", "2025-03-02", "2025-03-03", "2025-03-04", "2025-03-06",
+                          "2025-03-07"));  // not the 5th: it fell
   EXPECT_THAT(testing::PointValues(likes), ElementsAre(10, 12, 12, 13, 14, 15));
   // beta: the same counts every day.
   const v1::Series beta = Get("download_days:acme-labs/beta-1b");

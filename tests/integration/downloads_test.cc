@@ -95,10 +95,14 @@ TEST_F(DownloadsTest, EveryPublishedFileLoadsAndCompareReportsOnTheDownloadSerie
   ASSERT_EQ(compare.exit_code, 0) << compare.err;
   EXPECT_THAT(compare.out, HasSubstr("download_days:mistralai/Mistral-Nemo-Instruct-2407,"));
   EXPECT_THAT(compare.out, Not(HasSubstr("\nmistralai/")));
-  CommandResult table = Adoptctl({"compare", "--filter", "unit=downloads_30d_daysum", "--filter",
-                                  "company=MistralAI", "--quiet", "--summary-only"});
+  // Cross-validation horizons are in the series' unit: days.
+  CommandResult table =
+      Adoptctl({"compare", "--filter", "unit=downloads_30d_daysum", "--filter", "company=MistralAI",
+                "--quiet", "--summary-only", "--horizons", "7,30"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_THAT(table.out, HasSubstr("Compared 13 series"));
+  EXPECT_THAT(table.out, HasSubstr("mase_h7"));
+  EXPECT_THAT(table.out, HasSubstr("mase_h30"));
 }
 
 TEST_F(DownloadsTest, BadFilesAreRefusedNamingFileLineAndDayAndNothingIsStored) {

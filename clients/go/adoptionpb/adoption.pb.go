@@ -2066,7 +2066,8 @@ type CrossValidationOptions struct {
 
 	// Cross-validation runs unless this is set.
 	Disabled bool `protobuf:"varint,1,opt,name=disabled,proto3" json:"disabled,omitempty"`
-	// Horizons in months; empty means 1, 3, 6. Each 1..60.
+	// Horizons in the series' time unit (months; days for a daily series);
+	// empty means 1, 3, 6. Each 1..60.
 	Horizons []int32 `protobuf:"varint,2,rep,packed,name=horizons,proto3" json:"horizons,omitempty"`
 	// Smallest training prefix, points; 0 means 6. At least 3.
 	MinTrainPoints int32 `protobuf:"varint,3,opt,name=min_train_points,json=minTrainPoints,proto3" json:"min_train_points,omitempty"`
