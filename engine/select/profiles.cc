@@ -81,8 +81,12 @@ double CliffsDelta(const std::vector<double>& a, const std::vector<double>& b) {
 
 }  // namespace
 
+// t = 1..kCurvePoints; Add() checks a curve's length against it without
+// building the list per series.
+constexpr size_t kCurvePoints = 24;
+
 std::vector<double> ProfileCurveTimes() {
-  std::vector<double> t(24);
+  std::vector<double> t(kCurvePoints);
   for (size_t i = 0; i < t.size(); ++i) t[i] = static_cast<double>(i + 1);
   return t;
 }
@@ -180,7 +184,7 @@ void ProfileBuilder::Add(const SeriesReport& report, const std::vector<double>& 
     if (!p.fixed) add(p.name, p.value);
   }
   for (const auto& [name, value] : fit->outcome.derived) add(name, value);
-  if (curve.size() == ProfileCurveTimes().size()) {
+  if (curve.size() == kCurvePoints) {
     g.curve.resize(curve.size());
     for (size_t i = 0; i < curve.size(); ++i) {
       if (std::isfinite(curve[i])) g.curve[i].push_back(curve[i]);
@@ -205,12 +209,12 @@ ProfileReport ProfileBuilder::Finish() const {
       if (it != g.values.end() && !it->second.empty())
         p.quantities.push_back(Describe(q, it->second));
     }
-    const std::vector<double> times = ProfileCurveTimes();
     for (size_t i = 0; i < g.curve.size(); ++i) {
       if (g.curve[i].empty()) continue;
       std::vector<double> v = g.curve[i];
       std::sort(v.begin(), v.end());
-      p.curve.push_back({times[i], MedianOfSorted(v), Quantile(v, 0.25), Quantile(v, 0.75)});
+      p.curve.push_back(
+          {static_cast<double>(i + 1), MedianOfSorted(v), Quantile(v, 0.25), Quantile(v, 0.75)});
     }
     out.groups.push_back(std::move(p));
     (g.used >= kMinGroupSize ? out.tested : out.too_small).push_back(value);
